@@ -1,0 +1,19 @@
+package dev.toolgate.policy;
+
+/**
+ * The decision for one call.
+ *
+ * @param verdict           what happens to the call
+ * @param tool              the tool name that was decided
+ * @param rule              what produced the decision, as a policy path: {@code default}, {@code tools["update_amount"]},
+ *                          {@code tools["update_amount"].deny_if[0]}, {@code tools["x"].args}, or the limit's path
+ * @param reason            human-readable reason, shown to the agent on anything but {@link Verdict#ALLOWED}
+ * @param counter           for {@link Verdict#RATE_LIMITED}, the exhausted counter's name; otherwise {@code null}
+ * @param retryAfterSeconds for {@link Verdict#RATE_LIMITED}, whole seconds (≥ 1) until a retry can succeed; otherwise 0
+ */
+public record Decision(Verdict verdict, String tool, String rule, String reason, String counter, long retryAfterSeconds) {
+
+    public boolean allowed() {
+        return verdict == Verdict.ALLOWED;
+    }
+}
