@@ -1,0 +1,39 @@
+package dev.toolgate.operator;
+
+/** Kubernetes names, labels and annotations shared by the reconciler and the webhook (see docs/CONTRACTS.md). */
+public final class ToolgateNames {
+
+    public static final String GROUP = "toolgate.dev";
+    public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+    public static final String MANAGED_BY_VALUE = "toolgate-operator";
+    public static final String POLICY_LABEL = "toolgate.dev/policy";
+
+    public static final String POLICY_ANNOTATION = "toolgate.dev/policy";
+    public static final String POLICY_HASH_ANNOTATION = "toolgate.dev/policy-hash";
+    public static final String INJECT_ANNOTATION = "toolgate.dev/inject";
+    public static final String RESTARTED_AT_ANNOTATION = "toolgate.dev/restartedAt";
+    public static final String INJECTION_NAMESPACE_LABEL = "toolgate.dev/injection";
+
+    public static final String POLICY_FILE_KEY = "policy.json";
+    public static final String POLICY_MOUNT_PATH = "/etc/toolgate";
+    public static final String SIDECAR_CONTAINER = "toolgate-sidecar";
+    public static final String SIDECAR_MANAGEMENT_PORT_NAME = "tg-mgmt";
+    public static final int SIDECAR_MANAGEMENT_PORT = 9000;
+    public static final String POLICY_VOLUME = "toolgate-policy";
+    public static final String TMP_VOLUME = "toolgate-tmp";
+    /** The MCP container's port takes this name once the sidecar has taken over the original name. */
+    public static final String UPSTREAM_PORT_NAME = "tg-upstream";
+
+    public static final String WEBHOOK_CONFIGURATION = "toolgate-injector";
+    public static final String WEBHOOK_TLS_SECRET = "toolgate-webhook-tls";
+    public static final String WEBHOOK_SERVICE = "toolgate-operator";
+    public static final String WEBHOOK_PATH = "/mutate-pods";
+
+    private ToolgateNames() {
+    }
+
+    /** The ConfigMap holding a policy's rendered {@code policy.json}. */
+    public static String configMapName(String policyName) {
+        return policyName + "-toolgate-policy";
+    }
+}

@@ -1,0 +1,132 @@
+package dev.toolgate.operator.mcppolicy;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+
+/** The policy in Kubernetes spelling, plus where it applies and how the sidecar runs. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "!has(self.tools) || self.tools.all(name, size(name) > 0)", message = "tool names must not be empty")
+public class McpPolicySpec {
+
+    public enum DefaultAction {
+        @JsonProperty("allow")
+        ALLOW,
+        @JsonProperty("deny")
+        DENY
+    }
+
+    @Required
+    @JsonPropertyDescription("Selects the MCP server pods in this namespace that this policy protects.")
+    private LabelSelector podSelector;
+
+    @Required
+    @JsonPropertyDescription("Where the MCP server listens inside the pod.")
+    private Upstream upstream;
+
+    @JsonPropertyDescription("Where the caller identity comes from; without it every caller is 'anonymous'.")
+    private Identity identity;
+
+    @Required
+    @JsonProperty("default")
+    @JsonPropertyDescription("Decision for tools that no entry matches: allow or deny.")
+    private DefaultAction defaultAction;
+
+    @JsonPropertyDescription("Remove from tools/list the tools this caller could never call. Hidden tools are still denied when called.")
+    private Boolean hideDeniedTools;
+
+    @Size(max = 64)
+    @JsonPropertyDescription("Limits applied to every tools/call.")
+    private List<Limit> limits;
+
+    @Size(max = 512)
+    @JsonPropertyDescription("Rules per tool, keyed by exact tool name or glob ('*' matches any run of characters). An exact name beats any glob; among globs the one with more literal characters wins.")
+    private Map<String, ToolRule> tools = new LinkedHashMap<>();
+
+    @JsonPropertyDescription("Overrides for the injected sidecar container.")
+    private SidecarOverrides sidecar;
+
+    @JsonPropertyDescription("When true, the operator rollout-restarts Deployments and StatefulSets whose selected pods run without the sidecar, so they come back protected.")
+    private Boolean restartUnprotected;
+
+    public LabelSelector getPodSelector() {
+        return podSelector;
+    }
+
+    public void setPodSelector(LabelSelector podSelector) {
+        this.podSelector = podSelector;
+    }
+
+    public Upstream getUpstream() {
+        return upstream;
+    }
+
+    public void setUpstream(Upstream upstream) {
+        this.upstream = upstream;
+    }
+
+    public Identity getIdentity() {
+        return identity;
+    }
+
+    public void setIdentity(Identity identity) {
+        this.identity = identity;
+    }
+
+    public DefaultAction getDefaultAction() {
+        return defaultAction;
+    }
+
+    public void setDefaultAction(DefaultAction defaultAction) {
+        this.defaultAction = defaultAction;
+    }
+
+    public Boolean getHideDeniedTools() {
+        return hideDeniedTools;
+    }
+
+    public void setHideDeniedTools(Boolean hideDeniedTools) {
+        this.hideDeniedTools = hideDeniedTools;
+    }
+
+    public List<Limit> getLimits() {
+        return limits;
+    }
+
+    public void setLimits(List<Limit> limits) {
+        this.limits = limits;
+    }
+
+    public Map<String, ToolRule> getTools() {
+        return tools;
+    }
+
+    public void setTools(Map<String, ToolRule> tools) {
+        this.tools = tools;
+    }
+
+    public SidecarOverrides getSidecar() {
+        return sidecar;
+    }
+
+    public void setSidecar(SidecarOverrides sidecar) {
+        this.sidecar = sidecar;
+    }
+
+    public Boolean getRestartUnprotected() {
+        return restartUnprotected;
+    }
+
+    public void setRestartUnprotected(Boolean restartUnprotected) {
+        this.restartUnprotected = restartUnprotected;
+    }
+}

@@ -1,0 +1,132 @@
+package dev.toolgate.operator.mcppolicy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+import io.fabric8.kubernetes.api.model.Condition;
+
+/** What the operator last did with the policy. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class McpPolicyStatus {
+
+    @JsonPropertyDescription("The metadata.generation this status describes.")
+    private Long observedGeneration;
+
+    @JsonPropertyDescription("Accepted: the spec is a valid policy. Ready: its ConfigMap holds the accepted policy.")
+    private List<Condition> conditions = new ArrayList<>();
+
+    @JsonPropertyDescription("SHA-256 of the canonical policy document currently rendered into the ConfigMap.")
+    private String policyHash;
+
+    @JsonPropertyDescription("Name of the ConfigMap holding policy.json.")
+    private String configMapName;
+
+    @JsonPropertyDescription("Number of tool entries in the spec.")
+    private Integer toolCount;
+
+    @JsonPropertyDescription("Selected pods running with the sidecar.")
+    private Integer podsWithSidecar;
+
+    @JsonPropertyDescription("Selected pods running without the sidecar: their MCP calls are not guarded.")
+    private Integer podsWithoutSidecar;
+
+    @JsonPropertyDescription("Services that reach the MCP port by number and so bypass the sidecar, as name:port.")
+    private List<String> bypassingServices;
+
+    @JsonPropertyDescription("Other McpPolicies selecting some of the same pods; the oldest policy (then name) wins at injection.")
+    private List<String> overlappingPolicies;
+
+    public Long getObservedGeneration() {
+        return observedGeneration;
+    }
+
+    public void setObservedGeneration(Long observedGeneration) {
+        this.observedGeneration = observedGeneration;
+    }
+
+    public List<Condition> getConditions() {
+        return conditions;
+    }
+
+    public void setConditions(List<Condition> conditions) {
+        this.conditions = conditions;
+    }
+
+    public String getPolicyHash() {
+        return policyHash;
+    }
+
+    public void setPolicyHash(String policyHash) {
+        this.policyHash = policyHash;
+    }
+
+    public String getConfigMapName() {
+        return configMapName;
+    }
+
+    public void setConfigMapName(String configMapName) {
+        this.configMapName = configMapName;
+    }
+
+    public Integer getToolCount() {
+        return toolCount;
+    }
+
+    public void setToolCount(Integer toolCount) {
+        this.toolCount = toolCount;
+    }
+
+    public Integer getPodsWithSidecar() {
+        return podsWithSidecar;
+    }
+
+    public void setPodsWithSidecar(Integer podsWithSidecar) {
+        this.podsWithSidecar = podsWithSidecar;
+    }
+
+    public Integer getPodsWithoutSidecar() {
+        return podsWithoutSidecar;
+    }
+
+    public void setPodsWithoutSidecar(Integer podsWithoutSidecar) {
+        this.podsWithoutSidecar = podsWithoutSidecar;
+    }
+
+    public List<String> getBypassingServices() {
+        return bypassingServices;
+    }
+
+    public void setBypassingServices(List<String> bypassingServices) {
+        this.bypassingServices = bypassingServices;
+    }
+
+    public List<String> getOverlappingPolicies() {
+        return overlappingPolicies;
+    }
+
+    public void setOverlappingPolicies(List<String> overlappingPolicies) {
+        this.overlappingPolicies = overlappingPolicies;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof McpPolicyStatus that)) {
+            return false;
+        }
+        return Objects.equals(observedGeneration, that.observedGeneration) && Objects.equals(conditions, that.conditions)
+                && Objects.equals(policyHash, that.policyHash) && Objects.equals(configMapName, that.configMapName)
+                && Objects.equals(toolCount, that.toolCount) && Objects.equals(podsWithSidecar, that.podsWithSidecar)
+                && Objects.equals(podsWithoutSidecar, that.podsWithoutSidecar)
+                && Objects.equals(bypassingServices, that.bypassingServices)
+                && Objects.equals(overlappingPolicies, that.overlappingPolicies);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(observedGeneration, conditions, policyHash, configMapName, toolCount, podsWithSidecar, podsWithoutSidecar);
+    }
+}

@@ -1,0 +1,46 @@
+package dev.toolgate.operator.mcppolicy;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+
+/** Per-policy overrides for the injected sidecar container. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class SidecarOverrides {
+
+    @JsonPropertyDescription("Sidecar image; defaults to the operator's configured image.")
+    private String image;
+
+    @Pattern("^(TRACE|DEBUG|INFO|WARN|ERROR)$")
+    @JsonPropertyDescription("Sidecar log level: TRACE, DEBUG, INFO, WARN or ERROR.")
+    private String logLevel;
+
+    @JsonPropertyDescription("Sidecar CPU and memory requests and limits; replaces the operator's defaults.")
+    private ResourceRequirements resources;
+
+    public String getImage() {
+        return image;
+    }
+
+    public void setImage(String image) {
+        this.image = image;
+    }
+
+    public String getLogLevel() {
+        return logLevel;
+    }
+
+    public void setLogLevel(String logLevel) {
+        this.logLevel = logLevel;
+    }
+
+    public ResourceRequirements getResources() {
+        return resources;
+    }
+
+    public void setResources(ResourceRequirements resources) {
+        this.resources = resources;
+    }
+}

@@ -1,0 +1,97 @@
+package dev.toolgate.operator.mcppolicy;
+
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+
+/** What happens when a tool matching this entry is called. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "!has(self.args) || type(self.args) == map", message = "args must be a JSON Schema object")
+public class ToolRule {
+
+    public enum Action {
+        @JsonProperty("allow")
+        ALLOW,
+        @JsonProperty("deny")
+        DENY,
+        @JsonProperty("require_approval")
+        REQUIRE_APPROVAL
+    }
+
+    @JsonPropertyDescription("allow (default), deny, or require_approval.")
+    private Action action;
+
+    @Size(max = 1024)
+    @JsonPropertyDescription("Text shown to the agent when the call is denied.")
+    private String reason;
+
+    @PreserveUnknownFields
+    @JsonPropertyDescription("JSON Schema the call's arguments object must satisfy; a violation is answered with invalid_arguments.")
+    private JsonNode args;
+
+    @Size(max = 64)
+    @JsonPropertyDescription("Deny the call when all conditions of any item hold; the first matching item's onDeny is the reason.")
+    private List<DenyIf> denyIf;
+
+    @Size(max = 64)
+    @JsonPropertyDescription("Limits for calls of this tool, checked together with the top-level limits.")
+    private List<Limit> limits;
+
+    @JsonPropertyDescription("Shorthand for one limit on this tool.")
+    private RateLimit rateLimit;
+
+    public Action getAction() {
+        return action;
+    }
+
+    public void setAction(Action action) {
+        this.action = action;
+    }
+
+    public String getReason() {
+        return reason;
+    }
+
+    public void setReason(String reason) {
+        this.reason = reason;
+    }
+
+    public JsonNode getArgs() {
+        return args;
+    }
+
+    public void setArgs(JsonNode args) {
+        this.args = args;
+    }
+
+    public List<DenyIf> getDenyIf() {
+        return denyIf;
+    }
+
+    public void setDenyIf(List<DenyIf> denyIf) {
+        this.denyIf = denyIf;
+    }
+
+    public List<Limit> getLimits() {
+        return limits;
+    }
+
+    public void setLimits(List<Limit> limits) {
+        this.limits = limits;
+    }
+
+    public RateLimit getRateLimit() {
+        return rateLimit;
+    }
+
+    public void setRateLimit(RateLimit rateLimit) {
+        this.rateLimit = rateLimit;
+    }
+}
