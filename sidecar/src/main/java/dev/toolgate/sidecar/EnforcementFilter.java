@@ -1,0 +1,68 @@
+package dev.toolgate.sidecar;
+
+import dev.toolgate.policy.Decision;
+import dev.toolgate.policy.Policy;
+import dev.toolgate.policy.ToolCall;
+import dev.toolgate.policy.Verdict;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decides every {@code tools/call} of a parsed body. All calls are checked for shape first, so a malformed element
+ * refuses the body before any rate-limit counter is consumed. Knows nothing of HTTP.
+ */
+public final class EnforcementFilter {
+
+    /** Result for a body: one decision per tools/call in body order; {@link #forward()} when every one is allowed. */
+    public record Inspection(List<CallDecision> decisions) {
+        public boolean forward() {
+            return decisions.stream().allMatch(CallDecision::allowed);
+        }
+
+        public List<CallDecision> allowed() {
+            return decisions.stream().filter(CallDecision::allowed).toList();
+        }
+
+        public long maxRetryAfterSeconds() {
+            return decisions.stream().filter(d -> d.decision().verdict() == Verdict.RATE_LIMITED)
+                    .mapToLong(d -> d.decision().retryAfterSeconds()).max().orElse(0);
+        }
+    }
+
+    private EnforcementFilter() {
+    }
+
+    /**
+     * @param policy     the policy in force, or {@code null} when none is valid (every call is then denied)
+     * @param noPolicyWhy why there is no policy, for the denial reason
+     */
+    public static Inspection inspect(ParsedBody body, Policy policy, String noPolicyWhy, String identity, String session)
+            throws JsonRpcRejection {
+        List<JsonRpcMessage> calls = body.messages().stream().filter(JsonRpcMessage::isToolCall).toList();
+        List<ToolCallExtractor.ExtractedCall> extracted = new ArrayList<>(calls.size());
+        for (JsonRpcMessage call : calls) {
+            extracted.add(ToolCallExtractor.extract(call));
+        }
+        List<CallDecision> decisions = new ArrayList<>(calls.size());
+        for (int i = 0; i < calls.size(); i++) {
+            var call = extracted.get(i);
+            Decision decision = decide(policy, noPolicyWhy, new ToolCall(call.tool(), call.arguments(), identity, session));
+            decisions.add(new CallDecision(calls.get(i).id(), call.tool(), call.arguments(), decision));
+        }
+        return new Inspection(List.copyOf(decisions));
+    }
+
+    private static Decision decide(Policy policy, String noPolicyWhy, ToolCall call) {
+        if (policy == null) {
+            return new Decision(Verdict.DENIED, call.tool(), "no_policy",
+                    "no valid policy is loaded (" + noPolicyWhy + "), so every tool call is denied", null, 0);
+        }
+        try {
+            return policy.decide(call);
+        } catch (RuntimeException e) {
+            // Fail closed: an engine fault must never let a call through.
+            return new Decision(Verdict.DENIED, call.tool(), "error", "the policy could not be evaluated: " + e, null, 0);
+        }
+    }
+}

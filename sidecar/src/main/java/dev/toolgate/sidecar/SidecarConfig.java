@@ -1,0 +1,58 @@
+package dev.toolgate.sidecar;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** The sidecar's settings; every one can also be set as an environment variable ({@code TOOLGATE_UPSTREAM}, ...). */
+@ConfigMapping(prefix = "toolgate")
+public interface SidecarConfig {
+
+    /** Base URL of the MCP server, e.g. {@code http://127.0.0.1:8080}; request paths are appended as they come. */
+    String upstream();
+
+    /** The policy document to enforce; watched for changes. */
+    @WithDefault("/etc/toolgate/policy.json")
+    String policyFile();
+
+    Identity identity();
+
+    /** Largest request body accepted; larger ones get 413 before anything is forwarded. */
+    @WithDefault("4194304")
+    int maxBodyBytes();
+
+    /** Largest JSON response buffered to filter a tools/list result. */
+    @WithDefault("16777216")
+    int maxFilteredResponseBytes();
+
+    /** Connect timeout towards the MCP server. */
+    @WithDefault("5s")
+    Duration upstreamConnectTimeout();
+
+    /** How long a POST/DELETE may wait for the MCP server's next byte; 0 disables. GET event streams have no idle timeout. */
+    @WithDefault("300s")
+    Duration upstreamIdleTimeout();
+
+    /** Upper bound on pooled connections to the MCP server. */
+    @WithDefault("64")
+    int upstreamMaxConnections();
+
+    /** Fallback re-check interval of the policy file in addition to file-system events. */
+    @WithDefault("2s")
+    Duration policyPollInterval();
+
+    /** Bound on rate-limit keys tracked (counter × identity/session). */
+    @WithDefault("100000")
+    int maxTrackedKeys();
+
+    /** Bound on distinct tool names learnt from tools/list for metric labels; the rest count as {@code other}. */
+    @WithDefault("500")
+    int maxToolLabels();
+
+    interface Identity {
+        /** Request header naming the caller, for {@code grant}/{@code identity} scopes; absent means {@code anonymous}. */
+        Optional<String> header();
+    }
+}

@@ -1,0 +1,96 @@
+package dev.toolgate.sidecar;
+
+import dev.toolgate.policy.Policy;
+import dev.toolgate.policy.Verdict;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.time.Duration;
+import java.util.Arrays;
+
+/** The sidecar's Prometheus metrics (names in docs/CONTRACTS.md). */
+@ApplicationScoped
+public class ToolCallMetrics {
+
+    private final MeterRegistry registry;
+    private final ToolLabels labels;
+    private Gauge policyInfo;
+
+    @Inject
+    public ToolCallMetrics(MeterRegistry registry, SidecarConfig config) {
+        this.registry = registry;
+        this.labels = new ToolLabels(config.maxToolLabels());
+        // Pre-register every series a dashboard expects, so they exist at zero before the first event.
+        Arrays.stream(Verdict.values()).forEach(v -> callCounter(ToolLabels.OTHER, v.label()));
+        reloads("success");
+        reloads("failure");
+        for (String kind : new String[] {"connect", "timeout", "reset", "status"}) {
+            upstreamErrors(kind);
+        }
+    }
+
+    public ToolLabels labels() {
+        return labels;
+    }
+
+    public void decided(String tool, Verdict verdict) {
+        callCounter(labels.label(tool), verdict.label()).increment();
+    }
+
+    public void upstreamDuration(String tool, long nanos) {
+        Timer.builder("toolgate.upstream.duration")
+                .description("Time the MCP server took to answer allowed tools/call requests")
+                .tag("tool", labels.label(tool))
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(120))
+                .register(registry)
+                .record(Duration.ofNanos(nanos));
+    }
+
+    public void upstreamError(String kind) {
+        upstreamErrors(kind).increment();
+    }
+
+    public synchronized void policyLoaded(Policy policy) {
+        reloads("success").increment();
+        labels.policyNames(policy.exactToolNames());
+        if (policyInfo != null) {
+            registry.remove(policyInfo);
+        }
+        policyInfo = Gauge.builder("toolgate.policy.info", () -> 1)
+                .description("The loaded policy; its hash is the label")
+                .tag("hash", policy.hash())
+                .register(registry);
+    }
+
+    public void policyReloadFailed() {
+        reloads("failure").increment();
+    }
+
+    private Counter callCounter(String tool, String decision) {
+        return Counter.builder("toolgate.tool.calls")
+                .description("tools/call requests decided, by tool and decision")
+                .tag("tool", tool)
+                .tag("decision", decision)
+                .register(registry);
+    }
+
+    private Counter reloads(String result) {
+        return Counter.builder("toolgate.policy.reloads")
+                .description("Policy file loads, by result")
+                .tag("result", result)
+                .register(registry);
+    }
+
+    private Counter upstreamErrors(String kind) {
+        return Counter.builder("toolgate.upstream.errors")
+                .description("Failures talking to the MCP server, by kind")
+                .tag("kind", kind)
+                .register(registry);
+    }
+}
