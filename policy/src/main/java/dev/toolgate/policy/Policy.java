@@ -1,18 +1,87 @@
 package dev.toolgate.policy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.toolgate.policy.PolicyModel.Action;
+import dev.toolgate.policy.PolicyModel.DenyRule;
+import dev.toolgate.policy.PolicyModel.LimitSpec;
+import dev.toolgate.policy.PolicyModel.ToolEntry;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A compiled policy: immutable, thread-safe, decides calls without taking locks on the hot path. CONTRACT STUB.
+ * A compiled policy: immutable, thread-safe, decides calls without taking locks on the hot path (the rate limiter locks
+ * only the counters a call consumes). Decision order is POLICY.md's: entry selection, action deny, args schema,
+ * deny_if, require_approval, limits, allowed.
  */
 public final class Policy {
 
-    private Policy() {
+    /** Glob lookups are remembered for this many distinct tool names; beyond that, globs are matched on every call. */
+    static final int GLOB_CACHE_SIZE = 4096;
+    private static final JsonNode EMPTY_ARGUMENTS = JsonNodeFactory.instance.objectNode();
+
+    private final PolicyDocument document;
+    private final boolean defaultDeny;
+    private final boolean hideDeniedTools;
+    private final Map<String, CompiledEntry> exact;
+    /** Sorted by literal-character count, most first; ties cannot match a common name (validated). */
+    private final CompiledEntry[] globs;
+    private final ConcurrentHashMap<String, CompiledEntry> globCache = new ConcurrentHashMap<>();
+    private final RateLimiter limiter;
+    private final RateLimiter.Limit[] defaultLimits;
+    private final Set<String> exactToolNames;
+
+    private Policy(PolicyDocument document, RateLimiter limiter) {
+        PolicyModel model = document.model();
+        this.document = document;
+        this.limiter = limiter;
+        this.defaultDeny = model.defaultDeny();
+        this.hideDeniedTools = model.hideDeniedTools();
+        this.defaultLimits = bind(limiter, model.limits(), List.of());
+        Map<String, CompiledEntry> exactEntries = new HashMap<>();
+        List<CompiledEntry> globEntries = new ArrayList<>();
+        Set<String> names = new LinkedHashSet<>();
+        for (ToolEntry entry : model.tools()) {
+            CompiledEntry compiled = new CompiledEntry(entry, bind(limiter, model.limits(), entry.limits()));
+            if (entry.isGlob()) {
+                globEntries.add(compiled);
+            } else {
+                exactEntries.put(entry.name(), compiled);
+                names.add(entry.name());
+            }
+        }
+        globEntries.sort(Comparator.comparingInt((CompiledEntry e) -> e.glob.literalCount()).reversed());
+        this.exact = exactEntries;
+        this.globs = globEntries.toArray(new CompiledEntry[0]);
+        this.exactToolNames = Collections.unmodifiableSet(names);
+    }
+
+    /** Top-level and entry limits, one per distinct counter: a call consumes each counter once even if named twice. */
+    private static RateLimiter.Limit[] bind(RateLimiter limiter, List<LimitSpec> top, List<LimitSpec> own) {
+        Map<String, RateLimiter.Limit> byCounter = new LinkedHashMap<>();
+        for (List<LimitSpec> specs : List.of(top, own)) {
+            for (LimitSpec spec : specs) {
+                byCounter.putIfAbsent(spec.definition().counter(), limiter.bind(spec.path(), spec.definition()));
+            }
+        }
+        return byCounter.values().toArray(new RateLimiter.Limit[0]);
     }
 
     /** Compiles a validated document; its limits count in {@code limiter}. */
     public static Policy compile(PolicyDocument document, RateLimiter limiter) {
-        throw new UnsupportedOperationException("not implemented yet");
+        if (document == null || limiter == null) {
+            throw new IllegalArgumentException("document and limiter are required");
+        }
+        return new Policy(document, limiter);
     }
 
     /** Convenience: parse, then compile. */
@@ -25,32 +94,213 @@ public final class Policy {
         return decide(call, System.currentTimeMillis());
     }
 
-    /** Decides a call at the given time (epoch milliseconds); times must be supplied non-decreasing per counter for exact results. */
+    /**
+     * Decides a call at the given time (epoch milliseconds). Limits stay exact for any order of timestamps; a call stamped
+     * earlier than a counter's newest admission is checked against every window around its stamp.
+     */
     public Decision decide(ToolCall call, long nowMillis) {
-        throw new UnsupportedOperationException("not implemented yet");
+        String tool = call.tool() == null ? "" : call.tool();
+        CompiledEntry entry = entryFor(tool);
+        if (entry == null) {
+            if (defaultDeny) {
+                return new Decision(Verdict.DENIED, tool, "default",
+                        "tool " + PolicyPaths.quote(tool) + " is not allowed: no policy entry matches it and the default is deny", null, 0);
+            }
+            return limited(call, tool, defaultLimits, nowMillis, null);
+        }
+        ToolEntry spec = entry.spec;
+        if (spec.action() == Action.DENY) {
+            return entry.denied(tool);
+        }
+        JsonNode arguments = call.arguments() == null || call.arguments().isMissingNode() || call.arguments().isNull()
+                ? EMPTY_ARGUMENTS : call.arguments();
+        if (spec.args() != null && !spec.args().accepts(arguments)) {
+            return new Decision(Verdict.INVALID_ARGUMENTS, tool, entry.argsPath,
+                    "invalid arguments: " + spec.args().explain(arguments), null, 0);
+        }
+        List<DenyRule> denyIf = spec.denyIf();
+        for (int i = 0; i < denyIf.size(); i++) {
+            if (allHold(denyIf.get(i).conditions(), arguments)) {
+                return entry.denyIfMatched(i, tool);
+            }
+        }
+        if (spec.action() == Action.REQUIRE_APPROVAL && denyIf.isEmpty()) {
+            return entry.approvalRequired(tool);
+        }
+        return limited(call, tool, entry.limits, nowMillis, entry);
+    }
+
+    /** Step 6 and 7: the limits, then allowed; {@code entry} is null for calls allowed by the default. */
+    private Decision limited(ToolCall call, String tool, RateLimiter.Limit[] limits, long now, CompiledEntry entry) {
+        if (limits.length > 0) {
+            RateLimiter.Rejection rejection = limiter.tryAcquire(limits, call.identity(), call.session(), now);
+            if (rejection != null) {
+                RateLimiter.Limit limit = limits[rejection.limitIndex()];
+                String reason = rejection.limiterFull()
+                        ? "rate limited: the limiter is tracking its maximum number of keys and none has been idle for its window; retry later"
+                        : "rate limit exceeded: counter " + PolicyPaths.quote(limit.definition().counter()) + " admits "
+                        + limit.definition().describe();
+                return new Decision(Verdict.RATE_LIMITED, tool, limit.path(), reason, limit.definition().counter(),
+                        rejection.retryAfterSeconds());
+            }
+        }
+        if (entry != null) {
+            return entry.allowed(tool);
+        }
+        return new Decision(Verdict.ALLOWED, tool, "default", "allowed by default", null, 0);
+    }
+
+    private static boolean allHold(List<Condition> conditions, JsonNode arguments) {
+        for (int i = 0; i < conditions.size(); i++) {
+            if (!conditions.get(i).holds(arguments)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private CompiledEntry entryFor(String tool) {
+        CompiledEntry entry = exact.get(tool);
+        if (entry != null || globs.length == 0) {
+            return entry;
+        }
+        CompiledEntry cached = globCache.get(tool);
+        if (cached != null) {
+            return cached == CompiledEntry.NONE ? null : cached;
+        }
+        CompiledEntry found = CompiledEntry.NONE;
+        for (CompiledEntry glob : globs) {
+            if (glob.glob.matches(tool)) {
+                found = glob;
+                break;
+            }
+        }
+        // tool names come from agents: remember only a bounded number so hostile names cannot grow memory
+        if (globCache.size() < GLOB_CACHE_SIZE && tool.length() <= 256) {
+            globCache.putIfAbsent(tool, found);
+        }
+        return found == CompiledEntry.NONE ? null : found;
     }
 
     /** The document's {@code hide_denied_tools}. */
     public boolean hideDeniedTools() {
-        throw new UnsupportedOperationException("not implemented yet");
+        return hideDeniedTools;
     }
 
-    /** True when this caller could never call {@code tool} (entry action deny, an always-matching deny_if, or no entry under default deny). */
+    /**
+     * True when this caller could never call {@code tool} (entry action deny, an always-matching deny_if, or no entry
+     * under default deny). An entry with {@code require_approval} is not "never callable": approval may be given.
+     */
     public boolean neverCallable(String tool) {
-        throw new UnsupportedOperationException("not implemented yet");
+        CompiledEntry entry = entryFor(tool == null ? "" : tool);
+        if (entry == null) {
+            return defaultDeny;
+        }
+        if (entry.spec.action() == Action.DENY) {
+            return true;
+        }
+        for (DenyRule rule : entry.spec.denyIf()) {
+            if (rule.alwaysMatches() && entry.spec.action() != Action.REQUIRE_APPROVAL) {
+                return true;
+            }
+        }
+        return false;
     }
 
-    /** The exact (non-glob) tool names the policy names; the sidecar uses them to bound metric labels. */
+    /** The exact (non-glob) tool names the policy names, in document order; the sidecar uses them to bound metric labels. */
     public Set<String> exactToolNames() {
-        throw new UnsupportedOperationException("not implemented yet");
+        return exactToolNames;
+    }
+
+    /** The glob patterns of the policy's entries, most specific first. */
+    public List<String> toolGlobs() {
+        List<String> result = new ArrayList<>();
+        for (CompiledEntry glob : globs) {
+            result.add(glob.spec.name());
+        }
+        return List.copyOf(result);
     }
 
     public PolicyDocument document() {
-        throw new UnsupportedOperationException("not implemented yet");
+        return document;
+    }
+
+    /** The limiter this policy counts in. */
+    public RateLimiter limiter() {
+        return limiter;
     }
 
     /** Same as {@code document().hash()}. */
     public String hash() {
         return document().hash();
+    }
+
+    /** One entry, compiled: reasons precomputed, limits bound, and for exact names the fixed decisions prebuilt. */
+    private static final class CompiledEntry {
+        static final CompiledEntry NONE = new CompiledEntry();
+
+        final ToolEntry spec;
+        final ToolGlob glob;
+        final RateLimiter.Limit[] limits;
+        final String argsPath;
+        private final Decision denied;
+        private final Decision approvalRequired;
+        private final Decision allowed;
+        /** Per deny_if item: denied or approval_required, with its on_deny. */
+        private final Decision[] denyIfMatched;
+
+        private CompiledEntry() {
+            spec = null;
+            glob = null;
+            limits = new RateLimiter.Limit[0];
+            argsPath = null;
+            denied = approvalRequired = allowed = null;
+            denyIfMatched = new Decision[0];
+        }
+
+        CompiledEntry(ToolEntry spec, RateLimiter.Limit[] limits) {
+            this.spec = spec;
+            this.glob = spec.isGlob() ? new ToolGlob(spec.name()) : null;
+            this.limits = limits;
+            this.argsPath = PolicyPaths.field(spec.path(), "args");
+            String subject = spec.isGlob() ? "tools matching " + PolicyPaths.quote(spec.name()) : "tool " + PolicyPaths.quote(spec.name());
+            String approvalReason = spec.reason() != null ? spec.reason() : subject + " requires human approval";
+            // the tool field is filled per call for globs; for exact entries these decisions are final and shared
+            this.denied = new Decision(Verdict.DENIED, spec.name(), spec.path(),
+                    spec.reason() != null ? spec.reason() : subject + " is denied by policy", null, 0);
+            this.approvalRequired = new Decision(Verdict.APPROVAL_REQUIRED, spec.name(), spec.path(), approvalReason, null, 0);
+            this.allowed = new Decision(Verdict.ALLOWED, spec.name(), spec.path(), "allowed by " + spec.path(), null, 0);
+            Verdict onMatch = spec.action() == Action.REQUIRE_APPROVAL ? Verdict.APPROVAL_REQUIRED : Verdict.DENIED;
+            this.denyIfMatched = new Decision[spec.denyIf().size()];
+            for (int i = 0; i < denyIfMatched.length; i++) {
+                DenyRule rule = spec.denyIf().get(i);
+                String reason = rule.onDeny() != null ? rule.onDeny()
+                        : onMatch == Verdict.APPROVAL_REQUIRED ? approvalReason : "denied by " + rule.path();
+                denyIfMatched[i] = new Decision(onMatch, spec.name(), rule.path(), reason, null, 0);
+            }
+        }
+
+        Decision denied(String tool) {
+            return forTool(denied, tool);
+        }
+
+        Decision approvalRequired(String tool) {
+            return forTool(approvalRequired, tool);
+        }
+
+        Decision allowed(String tool) {
+            return forTool(allowed, tool);
+        }
+
+        Decision denyIfMatched(int index, String tool) {
+            return forTool(denyIfMatched[index], tool);
+        }
+
+        private Decision forTool(Decision prebuilt, String tool) {
+            if (glob == null) {
+                return prebuilt;
+            }
+            return new Decision(prebuilt.verdict(), tool, prebuilt.rule(), prebuilt.reason(), null, 0);
+        }
     }
 }

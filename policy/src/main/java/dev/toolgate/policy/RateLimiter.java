@@ -1,15 +1,46 @@
 package dev.toolgate.policy;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
 /**
  * Counter state for all limits. Outlives any one {@link Policy}: compile successive policies against the same instance
  * and counters whose definition (name, window, max, scope) is unchanged keep their state across the reload.
- * Thread-safe. CONTRACT STUB.
+ * Thread-safe.
+ *
+ * <p>Each (counter definition, scope key) pair keeps the timestamps of its most recent admissions, at most {@code max}
+ * of them, so enforcement is exact: in no interval of the window's length are more than {@code max} calls admitted.
+ * A call that needs several counters locks them in one global order, checks all, and consumes one unit of each only
+ * when all admit — a rejected call consumes nothing. The number of tracked pairs is bounded: when the bound is reached,
+ * pairs whose window has elapsed since their last admission are evicted, oldest first; a pair still inside its window is
+ * never evicted, and while no pair can be evicted, new pairs are refused (the call is rate limited) rather than counts
+ * forgotten. See the module README for the full argument.
  */
 public final class RateLimiter {
 
+    /** A full limiter sweeps at most this often (in call time), so a flood of new keys cannot make every call scan all keys. */
+    static final long SWEEP_INTERVAL_MILLIS = 100;
+    static final String ANONYMOUS = "anonymous";
+
+    private final int maxTrackedKeys;
+    private final AtomicInteger tracked = new AtomicInteger();
+    private final AtomicLong stateIds = new AtomicLong();
+    private final ConcurrentHashMap<LimitDefinition, CounterFamily> families = new ConcurrentHashMap<>();
+    private final Object sweepLock = new Object();
+    private long nextSweepAt = Long.MIN_VALUE; // guarded by sweepLock
+    private volatile long nextEvictableAt = Long.MIN_VALUE;
+
     /** @param maxTrackedKeys bound on tracked (counter, scope key) pairs; the oldest idle keys are evicted first */
     public RateLimiter(int maxTrackedKeys) {
-        throw new UnsupportedOperationException("not implemented yet");
+        if (maxTrackedKeys < 1) {
+            throw new IllegalArgumentException("maxTrackedKeys must be at least 1, got " + maxTrackedKeys);
+        }
+        this.maxTrackedKeys = maxTrackedKeys;
     }
 
     /** With a default bound of 100,000 tracked keys. */
@@ -19,6 +50,316 @@ public final class RateLimiter {
 
     /** Number of (counter, key) pairs currently tracked. */
     public int trackedKeys() {
-        throw new UnsupportedOperationException("not implemented yet");
+        return tracked.get();
+    }
+
+    /** The bound given at construction. */
+    public int maxTrackedKeys() {
+        return maxTrackedKeys;
+    }
+
+    /** A limit of a compiled policy, bound to the state of its counter definition. */
+    record Limit(String path, LimitDefinition definition, CounterFamily family) {
+    }
+
+    /** Why a call was refused: which of the limits, and after how many whole seconds a retry can succeed. */
+    record Rejection(int limitIndex, long retryAfterSeconds, boolean limiterFull) {
+    }
+
+    Limit bind(String path, LimitDefinition definition) {
+        return new Limit(path, definition, families.computeIfAbsent(definition, CounterFamily::new));
+    }
+
+    /**
+     * Consumes one unit of every limit, or none. Returns {@code null} when admitted, otherwise the binding rejection
+     * (the exhausted limit that stays exhausted longest).
+     */
+    Rejection tryAcquire(Limit[] limits, String identity, String session, long now) {
+        int n = limits.length;
+        if (n == 0) {
+            return null;
+        }
+        String who = identity == null ? ANONYMOUS : identity;
+        CounterState[] states = new CounterState[n];
+        while (true) {
+            for (int i = 0; i < n; i++) {
+                states[i] = stateFor(limits[i].family(), who, session, now);
+                if (states[i] == null) {
+                    return new Rejection(i, retrySeconds(nextEvictableAt, now), true);
+                }
+            }
+            if (n > 1) {
+                // one global lock order (state id) makes multi-counter acquisition deadlock-free
+                java.util.Arrays.sort(states, Comparator.comparingLong(s -> s.id));
+            }
+            for (CounterState s : states) {
+                s.lock();
+            }
+            try {
+                boolean stale = false;
+                for (CounterState s : states) {
+                    stale |= s.evicted;
+                }
+                if (stale) {
+                    continue; // a sweep evicted one of them between lookup and lock: look up again
+                }
+                long worstRetryAt = Long.MIN_VALUE;
+                CounterState worst = null;
+                for (CounterState s : states) {
+                    long blockedUntil = s.blockedUntil(now);
+                    if (blockedUntil != CounterState.ADMIT && blockedUntil > worstRetryAt) {
+                        worstRetryAt = blockedUntil;
+                        worst = s;
+                    }
+                }
+                if (worst != null) {
+                    return new Rejection(indexOf(limits, worst.family), retrySeconds(worstRetryAt, now), false);
+                }
+                for (CounterState s : states) {
+                    s.record(now);
+                }
+                return null;
+            } finally {
+                for (int i = n - 1; i >= 0; i--) {
+                    states[i].unlock();
+                }
+            }
+        }
+    }
+
+    private static int indexOf(Limit[] limits, CounterFamily family) {
+        for (int i = 0; i < limits.length; i++) {
+            if (limits[i].family() == family) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("state of an unknown counter");
+    }
+
+    static long retrySeconds(long retryAt, long now) {
+        if (retryAt == Long.MIN_VALUE || retryAt <= now) {
+            return 1;
+        }
+        long millis = retryAt - now;
+        return Math.max(1, millis / 1000 + (millis % 1000 == 0 ? 0 : 1));
+    }
+
+    private CounterState stateFor(CounterFamily family, String identity, String session, long now) {
+        ConcurrentHashMap<String, CounterState> map = family.byIdentity;
+        String key = identity;
+        switch (family.definition.scope()) {
+            case GLOBAL -> key = "";
+            case SESSION -> {
+                if (session != null) {
+                    map = family.bySession;
+                    key = session;
+                }
+            }
+            default -> {
+            }
+        }
+        CounterState state = map.get(key);
+        if (state != null) {
+            return state;
+        }
+        if (!reserveSlot()) {
+            sweep(now);
+            if (!reserveSlot()) {
+                return null;
+            }
+        }
+        CounterState fresh = new CounterState(stateIds.incrementAndGet(), family, map, key);
+        state = map.putIfAbsent(key, fresh);
+        if (state != null) {
+            tracked.decrementAndGet();
+            return state;
+        }
+        return fresh;
+    }
+
+    private boolean reserveSlot() {
+        while (true) {
+            int current = tracked.get();
+            if (current >= maxTrackedKeys) {
+                return false;
+            }
+            if (tracked.compareAndSet(current, current + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Evicts idle pairs (window elapsed since their last admission), least recently admitted first, down to 90% of the bound. */
+    private void sweep(long now) {
+        synchronized (sweepLock) {
+            if (tracked.get() < maxTrackedKeys || now < nextSweepAt) {
+                return;
+            }
+            nextSweepAt = now + SWEEP_INTERVAL_MILLIS;
+            List<CounterState> idle = new ArrayList<>();
+            long soonest = Long.MAX_VALUE;
+            for (CounterFamily family : families.values()) {
+                long window = family.definition.windowMillis();
+                for (ConcurrentHashMap<String, CounterState> map : List.of(family.byIdentity, family.bySession)) {
+                    for (CounterState state : map.values()) {
+                        long last = state.lastAdmission;
+                        if (last == Long.MIN_VALUE || last <= now - window) {
+                            idle.add(state);
+                        } else {
+                            soonest = Math.min(soonest, last + window);
+                        }
+                    }
+                }
+            }
+            idle.sort(Comparator.comparingLong(s -> s.lastAdmission));
+            int lowWater = maxTrackedKeys - Math.max(1, maxTrackedKeys / 10);
+            int evicted = 0;
+            for (CounterState state : idle) {
+                if (tracked.get() <= lowWater) {
+                    soonest = Math.min(soonest, now);
+                    break;
+                }
+                if (state.tryLock()) {
+                    try {
+                        if (!state.evicted && state.idleAt(now)) {
+                            state.evict();
+                            tracked.decrementAndGet();
+                            evicted++;
+                        }
+                    } finally {
+                        state.unlock();
+                    }
+                }
+            }
+            nextEvictableAt = soonest == Long.MAX_VALUE ? Long.MIN_VALUE : soonest;
+        }
+    }
+
+    /** All state of one counter definition; shared by every policy compiled against this limiter that defines it identically. */
+    static final class CounterFamily {
+        final LimitDefinition definition;
+        final ConcurrentHashMap<String, CounterState> byIdentity = new ConcurrentHashMap<>();
+        final ConcurrentHashMap<String, CounterState> bySession = new ConcurrentHashMap<>();
+        /** Newest admission of any evicted pair; a fresh pair never admits a call within a window of it. */
+        final AtomicLong evictedHorizon = new AtomicLong(Long.MIN_VALUE);
+
+        CounterFamily(LimitDefinition definition) {
+            this.definition = definition;
+        }
+    }
+
+    /**
+     * The admissions of one (counter, key) pair: a sorted ring of at most {@code max} timestamps, grown lazily.
+     * Every field but {@link #lastAdmission} is guarded by the lock.
+     */
+    static final class CounterState extends ReentrantLock {
+        static final long ADMIT = Long.MIN_VALUE;
+
+        final long id;
+        final CounterFamily family;
+        final ConcurrentHashMap<String, CounterState> home;
+        final String key;
+        /** Evicted admissions of this key, if any, are no newer than this. */
+        final long floor;
+        private final long window;
+        private final int max;
+        private long[] times;
+        private int head;
+        private int size;
+        /** True once an admission was dropped from the ring (there is older history we no longer see). */
+        private boolean truncated;
+        private long newest = Long.MIN_VALUE;
+        boolean evicted;
+        /** Read without the lock by the sweeper, as a hint. */
+        volatile long lastAdmission = Long.MIN_VALUE;
+
+        CounterState(long id, CounterFamily family, ConcurrentHashMap<String, CounterState> home, String key) {
+            super(false);
+            this.id = id;
+            this.family = family;
+            this.home = home;
+            this.key = key;
+            this.floor = family.evictedHorizon.get();
+            this.window = family.definition.windowMillis();
+            this.max = family.definition.max();
+            this.times = new long[Math.min(max, 8)];
+        }
+
+        /** {@link #ADMIT}, or the earliest time a call could be admitted. */
+        long blockedUntil(long t) {
+            if (floor != Long.MIN_VALUE && t - window < floor) {
+                return floor + window;
+            }
+            if (t >= newest) {
+                if (size < max) {
+                    return ADMIT;
+                }
+                long oldest = at(0);
+                return oldest <= t - window ? ADMIT : oldest + window;
+            }
+            // a call stamped earlier than the newest admission (callers raced): exact check of every window around t
+            long retryAt = size >= max ? Math.max(at(0) + window, t + 1) : t + 1;
+            if (truncated && at(0) > t - window) {
+                return retryAt; // older admissions we no longer see could fall inside t's window: refuse, fail closed
+            }
+            int near = 0;
+            for (int i = 0; i < size; i++) {
+                long s = at(i);
+                if (s > t - window && s < t + window) {
+                    near++;
+                }
+            }
+            return near < max ? ADMIT : retryAt;
+        }
+
+        void record(long t) {
+            if (size == max) {
+                if (t < at(0)) {
+                    truncated = true; // t would be the oldest of max+1: it is the one the ring forgets
+                    return;
+                }
+                head = (head + 1) % times.length;
+                size--;
+                truncated = true;
+            } else if (size == times.length) {
+                long[] grown = new long[Math.min(max, Math.max(8, times.length * 2))];
+                for (int i = 0; i < size; i++) {
+                    grown[i] = at(i);
+                }
+                times = grown;
+                head = 0;
+            }
+            int i = size;
+            while (i > 0 && at(i - 1) > t) {
+                set(i, at(i - 1));
+                i--;
+            }
+            set(i, t);
+            size++;
+            if (t > newest) {
+                newest = t;
+                lastAdmission = t;
+            }
+        }
+
+        boolean idleAt(long now) {
+            return size == 0 || newest <= now - window;
+        }
+
+        void evict() {
+            evicted = true;
+            if (size > 0) {
+                family.evictedHorizon.accumulateAndGet(newest, Math::max);
+            }
+            home.remove(key, this);
+        }
+
+        private long at(int i) {
+            return times[(head + i) % times.length];
+        }
+
+        private void set(int i, long value) {
+            times[(head + i) % times.length] = value;
+        }
     }
 }

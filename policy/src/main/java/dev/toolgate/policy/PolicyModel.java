@@ -1,0 +1,40 @@
+package dev.toolgate.policy;
+
+import java.util.List;
+
+/** The validated content of a policy document, with conditions, patterns and schemas already compiled. Immutable. */
+record PolicyModel(boolean defaultDeny, boolean hideDeniedTools, List<LimitSpec> limits, List<ToolEntry> tools) {
+
+    enum Action {
+        ALLOW("allow"), DENY("deny"), REQUIRE_APPROVAL("require_approval");
+
+        private final String spelling;
+
+        Action(String spelling) {
+            this.spelling = spelling;
+        }
+
+        String spelling() {
+            return spelling;
+        }
+    }
+
+    /** A limit as written at {@code path} (for a {@code rate_limit} shorthand, the path of the shorthand). */
+    record LimitSpec(String path, LimitDefinition definition) {
+    }
+
+    /** One {@code deny_if} item; an empty condition list always matches. */
+    record DenyRule(String path, List<Condition> conditions, String onDeny) {
+        boolean alwaysMatches() {
+            return conditions.isEmpty();
+        }
+    }
+
+    /** One {@code tools} entry; {@code args} is null when absent; {@code limits} includes a {@code rate_limit} shorthand. */
+    record ToolEntry(String name, String path, Action action, String reason, ArgsSchema args, List<DenyRule> denyIf,
+                     List<LimitSpec> limits) {
+        boolean isGlob() {
+            return ToolGlob.isGlob(name);
+        }
+    }
+}

@@ -1,0 +1,438 @@
+package dev.toolgate.policy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.re2j.PatternSyntaxException;
+import dev.toolgate.policy.PolicyModel.Action;
+import dev.toolgate.policy.PolicyModel.DenyRule;
+import dev.toolgate.policy.PolicyModel.LimitSpec;
+import dev.toolgate.policy.PolicyModel.ToolEntry;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Strict validation of a policy document tree into a {@link PolicyModel}; collects every error instead of stopping at the first. */
+final class PolicyParser {
+
+    static final int MAX_LIMIT = 1_000_000;
+
+    private static final List<String> ROOT_FIELDS = List.of("version", "default", "hide_denied_tools", "limits", "tools");
+    private static final List<String> ENTRY_FIELDS = List.of("action", "reason", "args", "deny_if", "limits", "rate_limit");
+    private static final List<String> DENY_FIELDS = List.of("conditions", "on_deny");
+    private static final List<String> CONDITION_FIELDS = List.of("arg", "op", "value");
+    private static final List<String> LIMIT_FIELDS = List.of("counter", "window", "max", "scope");
+    private static final List<String> RATE_LIMIT_FIELDS = List.of("max", "window", "scope");
+
+    private final List<PolicyError> errors;
+    /** First definition seen per counter name, with where it was seen, to detect conflicting definitions. */
+    private final Map<String, LimitSpec> counters = new LinkedHashMap<>();
+
+    private PolicyParser(List<PolicyError> errors) {
+        this.errors = errors;
+    }
+
+    /** The model, or {@code null} when any error was added. */
+    static PolicyModel parse(JsonNode root, List<PolicyError> errors) {
+        int before = errors.size();
+        PolicyModel model = new PolicyParser(errors).document(root);
+        return errors.size() == before ? model : null;
+    }
+
+    private PolicyModel document(JsonNode root) {
+        if (root == null || !root.isObject()) {
+            error(PolicyPaths.ROOT, "expected a JSON object, got " + JsonValues.typeName(root));
+            return null;
+        }
+        unknownFields(root, "", ROOT_FIELDS);
+
+        JsonNode version = root.get("version");
+        if (version == null) {
+            error("version", "required field is missing; expected \"1\"");
+        } else if (!version.isTextual()) {
+            error("version", "expected the string \"1\", got " + JsonValues.typeName(version));
+        } else if (!"1".equals(version.textValue())) {
+            error("version", "unsupported version " + PolicyPaths.quote(version.textValue()) + "; expected \"1\"");
+        }
+
+        boolean defaultDeny = true;
+        JsonNode def = root.get("default");
+        if (def == null) {
+            error("default", "required field is missing; expected \"allow\" or \"deny\"");
+        } else if (!def.isTextual() || !Set.of("allow", "deny").contains(def.textValue())) {
+            error("default", "expected \"allow\" or \"deny\", got " + shown(def));
+        } else {
+            defaultDeny = "deny".equals(def.textValue());
+        }
+
+        boolean hide = false;
+        JsonNode hideNode = root.get("hide_denied_tools");
+        if (hideNode != null) {
+            if (hideNode.isBoolean()) {
+                hide = hideNode.booleanValue();
+            } else {
+                error("hide_denied_tools", "expected a boolean, got " + JsonValues.typeName(hideNode));
+            }
+        }
+
+        List<LimitSpec> limits = limits(root.get("limits"), "limits");
+
+        List<ToolEntry> tools = new ArrayList<>();
+        JsonNode toolsNode = root.get("tools");
+        if (toolsNode != null) {
+            if (!toolsNode.isObject()) {
+                error("tools", "expected an object mapping tool names or globs to entries, got " + JsonValues.typeName(toolsNode));
+            } else {
+                for (Iterator<Map.Entry<String, JsonNode>> it = toolsNode.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> field = it.next();
+                    ToolEntry entry = entry(field.getKey(), field.getValue());
+                    if (entry != null) {
+                        tools.add(entry);
+                    }
+                }
+                checkGlobTies(tools);
+            }
+        }
+        return new PolicyModel(defaultDeny, hide, List.copyOf(limits), List.copyOf(tools));
+    }
+
+    private ToolEntry entry(String name, JsonNode node) {
+        String path = PolicyPaths.tool(name);
+        if (name.isEmpty()) {
+            error(path, "tool name must not be empty");
+        }
+        if (!node.isObject()) {
+            error(path, "expected an object (the tool's entry), got " + JsonValues.typeName(node));
+            return null;
+        }
+        unknownFields(node, path, ENTRY_FIELDS);
+
+        Action action = Action.ALLOW;
+        JsonNode actionNode = node.get("action");
+        if (actionNode != null) {
+            action = null;
+            if (actionNode.isTextual()) {
+                for (Action a : Action.values()) {
+                    if (a.spelling().equals(actionNode.textValue())) {
+                        action = a;
+                    }
+                }
+            }
+            if (action == null) {
+                error(PolicyPaths.field(path, "action"), "expected \"allow\", \"deny\" or \"require_approval\", got " + shown(actionNode));
+                action = Action.DENY;
+            }
+        }
+
+        String reason = optionalString(node, path, "reason");
+
+        ArgsSchema args = null;
+        JsonNode argsNode = node.get("args");
+        if (argsNode != null) {
+            args = ArgsSchema.compile(argsNode, PolicyPaths.field(path, "args"), errors);
+        }
+
+        List<DenyRule> denyIf = new ArrayList<>();
+        JsonNode denyNode = node.get("deny_if");
+        String denyPath = PolicyPaths.field(path, "deny_if");
+        if (denyNode != null) {
+            if (!denyNode.isArray()) {
+                error(denyPath, "expected an array of {\"conditions\": [...], \"on_deny\": \"...\"} items, got " + JsonValues.typeName(denyNode));
+            } else {
+                for (int i = 0; i < denyNode.size(); i++) {
+                    DenyRule rule = denyRule(denyNode.get(i), PolicyPaths.index(denyPath, i));
+                    if (rule != null) {
+                        denyIf.add(rule);
+                    }
+                }
+            }
+        }
+
+        List<LimitSpec> limits = new ArrayList<>(limits(node.get("limits"), PolicyPaths.field(path, "limits")));
+        JsonNode rateLimit = node.get("rate_limit");
+        if (rateLimit != null) {
+            LimitSpec shorthand = rateLimit(rateLimit, PolicyPaths.field(path, "rate_limit"));
+            if (shorthand != null) {
+                limits.add(shorthand);
+            }
+        }
+        return new ToolEntry(name, path, action, reason, args, List.copyOf(denyIf), List.copyOf(limits));
+    }
+
+    private DenyRule denyRule(JsonNode node, String path) {
+        if (!node.isObject()) {
+            error(path, "expected an object with \"conditions\" and \"on_deny\", got " + JsonValues.typeName(node));
+            return null;
+        }
+        unknownFields(node, path, DENY_FIELDS);
+        String onDeny = optionalString(node, path, "on_deny");
+        JsonNode conditionsNode = node.get("conditions");
+        String conditionsPath = PolicyPaths.field(path, "conditions");
+        if (conditionsNode == null) {
+            error(conditionsPath, "required field is missing; expected an array of conditions ([] always matches)");
+            return null;
+        }
+        if (!conditionsNode.isArray()) {
+            error(conditionsPath, "expected an array of conditions, got " + JsonValues.typeName(conditionsNode));
+            return null;
+        }
+        List<Condition> conditions = new ArrayList<>();
+        boolean ok = true;
+        for (int i = 0; i < conditionsNode.size(); i++) {
+            Condition c = condition(conditionsNode.get(i), PolicyPaths.index(conditionsPath, i));
+            if (c == null) {
+                ok = false;
+            } else {
+                conditions.add(c);
+            }
+        }
+        return ok ? new DenyRule(path, List.copyOf(conditions), onDeny) : null;
+    }
+
+    private Condition condition(JsonNode node, String path) {
+        if (!node.isObject()) {
+            error(path, "expected an object {\"arg\": ..., \"op\": ..., \"value\": ...}, got " + JsonValues.typeName(node));
+            return null;
+        }
+        int before = errors.size();
+        unknownFields(node, path, CONDITION_FIELDS);
+
+        ArgPath argPath = null;
+        JsonNode arg = node.get("arg");
+        String argFieldPath = PolicyPaths.field(path, "arg");
+        if (arg == null) {
+            error(argFieldPath, "required field is missing; expected a path into the arguments such as \"amount\" or \"items[0].price\"");
+        } else if (!arg.isTextual()) {
+            error(argFieldPath, "expected a string, got " + JsonValues.typeName(arg));
+        } else {
+            argPath = ArgPath.parse(arg.textValue(), argFieldPath, errors);
+        }
+
+        Operator op = null;
+        JsonNode opNode = node.get("op");
+        String opPath = PolicyPaths.field(path, "op");
+        if (opNode == null) {
+            error(opPath, "required field is missing; expected one of " + Operator.allSpellings());
+        } else if (!opNode.isTextual()) {
+            error(opPath, "expected a string (one of " + Operator.allSpellings() + "), got " + JsonValues.typeName(opNode));
+        } else {
+            op = Operator.fromSpelling(opNode.textValue());
+            if (op == null) {
+                error(opPath, "unknown operator " + PolicyPaths.quote(opNode.textValue()) + "; expected one of " + Operator.allSpellings());
+            }
+        }
+
+        JsonNode value = node.get("value");
+        String valuePath = PolicyPaths.field(path, "value");
+        com.google.re2j.Pattern pattern = null;
+        if (op != null) {
+            if (!op.takesValue()) {
+                if (value != null) {
+                    error(valuePath, "operator \"" + op.spelling() + "\" takes no value");
+                }
+            } else if (value == null) {
+                error(valuePath, "required field is missing for operator \"" + op.spelling() + "\"");
+            } else {
+                switch (op) {
+                    case GT, GTE, LT, LTE -> {
+                        if (!value.isNumber() || JsonValues.decimal(value) == null) {
+                            error(valuePath, "operator \"" + op.spelling() + "\" needs a number, got " + JsonValues.typeName(value));
+                        }
+                    }
+                    case IN, NOT_IN -> {
+                        if (!value.isArray()) {
+                            error(valuePath, "operator \"" + op.spelling() + "\" needs an array of values, got " + JsonValues.typeName(value));
+                        }
+                    }
+                    case STARTS_WITH, ENDS_WITH -> {
+                        if (!value.isTextual()) {
+                            error(valuePath, "operator \"" + op.spelling() + "\" needs a string, got " + JsonValues.typeName(value));
+                        }
+                    }
+                    case MATCHES -> {
+                        if (!value.isTextual()) {
+                            error(valuePath, "operator \"matches\" needs a regular expression string, got " + JsonValues.typeName(value));
+                        } else {
+                            try {
+                                pattern = com.google.re2j.Pattern.compile(value.textValue());
+                            } catch (PatternSyntaxException e) {
+                                error(valuePath, "invalid regular expression (RE2 syntax): " + e.getMessage());
+                            }
+                        }
+                    }
+                    default -> {
+                        // eq, ne, contains accept any JSON value
+                    }
+                }
+            }
+        }
+        if (errors.size() > before) {
+            return null;
+        }
+        return new Condition(argPath, op, value, pattern);
+    }
+
+    private List<LimitSpec> limits(JsonNode node, String path) {
+        if (node == null) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            error(path, "expected an array of limits, got " + JsonValues.typeName(node));
+            return List.of();
+        }
+        List<LimitSpec> result = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+            String itemPath = PolicyPaths.index(path, i);
+            JsonNode item = node.get(i);
+            if (!item.isObject()) {
+                error(itemPath, "expected a limit object {\"counter\", \"window\", \"max\", \"scope\"}, got " + JsonValues.typeName(item));
+                continue;
+            }
+            unknownFields(item, itemPath, LIMIT_FIELDS);
+            String counter = null;
+            JsonNode counterNode = item.get("counter");
+            String counterPath = PolicyPaths.field(itemPath, "counter");
+            if (counterNode == null) {
+                error(counterPath, "required field is missing; expected the counter's name");
+            } else if (!counterNode.isTextual() || counterNode.textValue().isEmpty()) {
+                error(counterPath, "expected a non-empty string, got " + shown(counterNode));
+            } else {
+                counter = counterNode.textValue();
+            }
+            LimitSpec spec = limitRule(item, itemPath, counter, true);
+            if (spec != null) {
+                result.add(spec);
+            }
+        }
+        return result;
+    }
+
+    private LimitSpec rateLimit(JsonNode node, String path) {
+        if (!node.isObject()) {
+            error(path, "expected an object {\"max\": ..., \"window\": ...}, got " + JsonValues.typeName(node));
+            return null;
+        }
+        unknownFields(node, path, RATE_LIMIT_FIELDS);
+        // the shorthand's counter is named after its own path, so it is unique to this entry unless a limit names it on purpose
+        return limitRule(node, path, path, false);
+    }
+
+    /** Window, max and scope of a limit or shorthand; registers the counter definition. */
+    private LimitSpec limitRule(JsonNode node, String path, String counter, boolean scopeRequired) {
+        int before = errors.size();
+        long window = -1;
+        JsonNode windowNode = node.get("window");
+        String windowPath = PolicyPaths.field(path, "window");
+        if (windowNode == null) {
+            error(windowPath, "required field is missing; " + Windows.EXPECTED);
+        } else {
+            window = Windows.parseMillis(windowNode, windowPath, errors);
+        }
+
+        int max = -1;
+        JsonNode maxNode = node.get("max");
+        String maxPath = PolicyPaths.field(path, "max");
+        if (maxNode == null) {
+            error(maxPath, "required field is missing; expected a whole number from 1 to " + MAX_LIMIT);
+        } else {
+            java.math.BigDecimal value = JsonValues.decimal(maxNode);
+            if (value == null || value.stripTrailingZeros().scale() > 0 || value.signum() <= 0) {
+                error(maxPath, "expected a whole number from 1 to " + MAX_LIMIT + ", got " + shown(maxNode));
+            } else if (value.compareTo(java.math.BigDecimal.valueOf(MAX_LIMIT)) > 0) {
+                error(maxPath, "max must be at most " + MAX_LIMIT + " (counters keep one timestamp per admitted call), got " + maxNode.asText());
+            } else {
+                max = value.intValueExact();
+            }
+        }
+
+        Scope scope = Scope.GLOBAL;
+        JsonNode scopeNode = node.get("scope");
+        String scopePath = PolicyPaths.field(path, "scope");
+        if (scopeNode == null) {
+            if (scopeRequired) {
+                error(scopePath, "required field is missing; expected \"grant\", \"identity\", \"session\" or \"global\"");
+            }
+        } else {
+            scope = scopeNode.isTextual() ? Scope.fromSpelling(scopeNode.textValue()) : null;
+            if (scope == null) {
+                error(scopePath, "expected \"grant\", \"identity\", \"session\" or \"global\", got " + shown(scopeNode));
+            }
+        }
+        if (errors.size() > before || counter == null) {
+            return null;
+        }
+        LimitSpec spec = new LimitSpec(path, new LimitDefinition(counter, window, max, scope));
+        LimitSpec first = counters.putIfAbsent(counter, spec);
+        if (first != null && !first.definition().equals(spec.definition())) {
+            error(path, "counter " + PolicyPaths.quote(counter) + " is defined differently at " + first.path()
+                    + " (" + first.definition().rule() + ") than here (" + spec.definition().rule()
+                    + "); every limit naming a counter must agree on window, max and scope");
+        }
+        return spec;
+    }
+
+    /** Two globs with the same literal count that can match one name would make the winner depend on document order. */
+    private void checkGlobTies(List<ToolEntry> tools) {
+        List<ToolGlob> globs = new ArrayList<>();
+        List<String> paths = new ArrayList<>();
+        for (ToolEntry entry : tools) {
+            if (entry.isGlob()) {
+                globs.add(new ToolGlob(entry.name()));
+                paths.add(entry.path());
+            }
+        }
+        for (int j = 0; j < globs.size(); j++) {
+            for (int i = 0; i < j; i++) {
+                ToolGlob a = globs.get(i);
+                ToolGlob b = globs.get(j);
+                if (a.literalCount() != b.literalCount() || !a.mayOverlap(b)) {
+                    continue;
+                }
+                String witness = ToolGlob.commonMatch(a.pattern(), b.pattern());
+                if (witness != null) {
+                    error(paths.get(j), "ambiguous glob: ties with " + paths.get(i) + " (both have " + a.literalCount()
+                            + " literal characters) for tool names such as " + PolicyPaths.quote(witness)
+                            + "; make one of them more specific");
+                }
+            }
+        }
+    }
+
+    private String optionalString(JsonNode node, String path, String field) {
+        JsonNode value = node.get(field);
+        if (value == null) {
+            return null;
+        }
+        if (!value.isTextual()) {
+            error(PolicyPaths.field(path, field), "expected a string, got " + JsonValues.typeName(value));
+            return null;
+        }
+        return value.textValue();
+    }
+
+    private void unknownFields(JsonNode node, String path, List<String> allowed) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String name = it.next();
+            if (!allowed.contains(name)) {
+                error(PolicyPaths.field(path, name), "unknown field " + PolicyPaths.quote(name) + "; expected one of " + String.join(", ", allowed));
+            }
+        }
+    }
+
+    /** A value as shown in a message: strings quoted, other scalars as written, containers by type. */
+    private static String shown(JsonNode node) {
+        if (node.isTextual()) {
+            return PolicyPaths.quote(node.textValue());
+        }
+        if (node.isContainerNode()) {
+            return "an " + JsonValues.typeName(node);
+        }
+        return node.asText();
+    }
+
+    private void error(String path, String message) {
+        errors.add(new PolicyError(path, message));
+    }
+}
