@@ -1,0 +1,339 @@
+package dev.toolgate.helm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.toolgate.helm.RenderedChart.NAMESPACE;
+import static dev.toolgate.helm.RenderedChart.render;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code helm template} with the real engine: the defaults, then every value that changes the output. */
+class ChartTemplateTest {
+
+    private static final String APP_VERSION = System.getProperty("toolgate.project.version", "0.1.0-SNAPSHOT");
+
+    @Test
+    void defaultsRenderTheOperatorItsRbacWebhookAndEmptyCertificateSecret() {
+        RenderedChart chart = render("");
+
+        assertThat(chart.summary()).containsExactlyInAnyOrder(
+                "ServiceAccount/toolgate-operator",
+                "Secret/toolgate-webhook-tls",
+                "ClusterRole/toolgate-operator",
+                "ClusterRoleBinding/toolgate-operator",
+                "Role/toolgate-operator",
+                "RoleBinding/toolgate-operator",
+                "Service/toolgate-operator",
+                "Deployment/toolgate-operator",
+                "MutatingWebhookConfiguration/toolgate-injector");
+        for (JsonNode object : chart.objects()) {
+            if (!object.path("kind").asText().startsWith("Cluster") && !object.path("kind").asText().startsWith("Mutating")) {
+                assertThat(object.at("/metadata/namespace").asText()).as("namespace of %s", object.at("/metadata/name")).isEqualTo(NAMESPACE);
+            }
+            assertThat(object.at("/metadata/labels/app.kubernetes.io~1instance").asText()).isEqualTo("toolgate");
+        }
+    }
+
+    @Test
+    void webhookAdmitsPodCreateOnlyWithoutSideEffectsAndFailsClosedByDefault() {
+        JsonNode webhook = render("").get("MutatingWebhookConfiguration", "toolgate-injector").at("/webhooks/0");
+
+        assertThat(webhook.at("/rules")).hasSize(1);
+        assertThat(webhook.at("/rules/0/operations")).extracting(JsonNode::asText).containsExactly("CREATE");
+        assertThat(webhook.at("/rules/0/resources")).extracting(JsonNode::asText).containsExactly("pods");
+        assertThat(webhook.at("/rules/0/apiGroups")).extracting(JsonNode::asText).containsExactly("");
+        assertThat(webhook.at("/sideEffects").asText()).isEqualTo("None");
+        assertThat(webhook.at("/failurePolicy").asText()).isEqualTo("Fail");
+        assertThat(webhook.at("/timeoutSeconds").asInt()).isEqualTo(5);
+        assertThat(webhook.at("/admissionReviewVersions")).extracting(JsonNode::asText).containsExactly("v1");
+        assertThat(webhook.at("/clientConfig/service/name").asText()).isEqualTo("toolgate-operator");
+        assertThat(webhook.at("/clientConfig/service/namespace").asText()).isEqualTo(NAMESPACE);
+        assertThat(webhook.at("/clientConfig/service/path").asText()).isEqualTo("/mutate-pods");
+        assertThat(webhook.at("/clientConfig/service/port").asInt()).isEqualTo(443);
+        assertThat(webhook.at("/clientConfig/caBundle").isMissingNode()).as("caBundle is the operator's to write").isTrue();
+        assertThat(webhook.at("/namespaceSelector/matchLabels/toolgate.dev~1injection").asText()).isEqualTo("enabled");
+        assertThat(webhook.at("/objectSelector/matchExpressions/0/key").asText()).isEqualTo("toolgate.dev/inject");
+        assertThat(webhook.at("/objectSelector/matchExpressions/0/operator").asText()).isEqualTo("NotIn");
+    }
+
+    @Test
+    void webhookFailurePolicyTimeoutAndSelectorsComeFromValues() {
+        JsonNode webhook = render("""
+                webhook:
+                  failurePolicy: Ignore
+                  timeoutSeconds: 2
+                  namespaceSelector:
+                    matchLabels: null
+                    matchExpressions:
+                      - {key: team, operator: In, values: [agents]}
+                  objectSelector: null
+                """).get("MutatingWebhookConfiguration", "toolgate-injector").at("/webhooks/0");
+
+        assertThat(webhook.at("/failurePolicy").asText()).isEqualTo("Ignore");
+        assertThat(webhook.at("/timeoutSeconds").asInt()).isEqualTo(2);
+        assertThat(webhook.at("/namespaceSelector/matchLabels").isMissingNode()).isTrue();
+        assertThat(webhook.at("/namespaceSelector/matchExpressions/0/key").asText()).isEqualTo("team");
+        assertThat(webhook.at("/namespaceSelector/matchExpressions/0/values/0").asText()).isEqualTo("agents");
+        assertThat(webhook.at("/objectSelector").isMissingNode()).isTrue();
+    }
+
+    @Test
+    void namespaceSelectorValuesAreMergedWithTheDefaultLabelUnlessItIsNulled() {
+        JsonNode webhook = render("""
+                webhook:
+                  namespaceSelector:
+                    matchExpressions:
+                      - {key: team, operator: In, values: [agents]}
+                """).get("MutatingWebhookConfiguration", "toolgate-injector").at("/webhooks/0");
+
+        assertThat(webhook.at("/namespaceSelector/matchLabels/toolgate.dev~1injection").asText()).isEqualTo("enabled");
+        assertThat(webhook.at("/namespaceSelector/matchExpressions/0/key").asText()).isEqualTo("team");
+    }
+
+    @Test
+    void webhookServiceMapsHttpsToTheOperatorsWebhookPort() {
+        RenderedChart chart = render("");
+        JsonNode service = chart.get("Service", "toolgate-operator");
+        JsonNode container = chart.operatorContainer();
+
+        JsonNode https = service.at("/spec/ports/0");
+        assertThat(https.at("/port").asInt()).isEqualTo(443);
+        assertThat(https.at("/targetPort").asText()).isEqualTo("https-webhook");
+        assertThat(container.at("/ports/0/name").asText()).isEqualTo("https-webhook");
+        assertThat(container.at("/ports/0/containerPort").asInt()).isEqualTo(8443);
+        assertThat(service.at("/spec/selector")).isEqualTo(
+                chart.get("Deployment", "toolgate-operator").at("/spec/selector/matchLabels"));
+    }
+
+    @Test
+    void operatorProbesUseTheManagementPortAndRunsLocked() {
+        RenderedChart chart = render("");
+        JsonNode container = chart.operatorContainer();
+        JsonNode pod = chart.get("Deployment", "toolgate-operator").at("/spec/template");
+
+        assertThat(container.at("/ports/1/name").asText()).isEqualTo("http-mgmt");
+        assertThat(container.at("/ports/1/containerPort").asInt()).isEqualTo(9000);
+        assertThat(container.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/q/health/live");
+        assertThat(container.at("/livenessProbe/httpGet/port").asText()).isEqualTo("http-mgmt");
+        assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/q/health/ready");
+        assertThat(container.at("/readinessProbe/httpGet/port").asText()).isEqualTo("http-mgmt");
+        assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+        assertThat(container.at("/securityContext/allowPrivilegeEscalation").asBoolean()).isFalse();
+        assertThat(pod.at("/spec/securityContext/runAsNonRoot").asBoolean()).isTrue();
+        assertThat(pod.at("/spec/serviceAccountName").asText()).isEqualTo("toolgate-operator");
+        assertThat(pod.at("/metadata/labels/toolgate.dev~1inject").asText())
+                .as("the operator's pods must not go through their own webhook").isEqualTo("false");
+    }
+
+    @Test
+    void imagesDefaultToTheContractRepositoriesAtTheChartsAppVersion() {
+        RenderedChart chart = render("");
+
+        assertThat(chart.operatorContainer().at("/image").asText()).isEqualTo("ghcr.io/toolgate-dev/operator:" + APP_VERSION);
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_IMAGE")).isEqualTo("ghcr.io/toolgate-dev/sidecar:" + APP_VERSION);
+    }
+
+    @Test
+    void imageRepositoriesTagsAndPullPoliciesComeFromValues() {
+        RenderedChart chart = render("""
+                operator:
+                  image: {repository: registry.example/tg/operator, tag: "1.2.3", pullPolicy: Always}
+                  imagePullSecrets: [{name: regcred}]
+                sidecar:
+                  image: {repository: registry.example:5000/tg/sidecar, tag: "1.2.4", pullPolicy: Never}
+                """);
+
+        assertThat(chart.operatorContainer().at("/image").asText()).isEqualTo("registry.example/tg/operator:1.2.3");
+        assertThat(chart.operatorContainer().at("/imagePullPolicy").asText()).isEqualTo("Always");
+        assertThat(chart.get("Deployment", "toolgate-operator").at("/spec/template/spec/imagePullSecrets/0/name").asText())
+                .isEqualTo("regcred");
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_IMAGE")).isEqualTo("registry.example:5000/tg/sidecar:1.2.4");
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_IMAGE_PULL_POLICY")).isEqualTo("Never");
+    }
+
+    @Test
+    void sidecarDefaultsReachTheOperator() throws IOException {
+        RenderedChart chart = render("""
+                sidecar:
+                  logLevel: DEBUG
+                  resources:
+                    requests: {cpu: 10m, memory: 32Mi}
+                    limits: {memory: 64Mi}
+                """);
+
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_LOG_LEVEL")).isEqualTo("DEBUG");
+        JsonNode resources = RenderedChart.YAML.readTree(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_RESOURCES"));
+        assertThat(resources.at("/requests/cpu").asText()).isEqualTo("10m");
+        assertThat(resources.at("/requests/memory").asText()).isEqualTo("32Mi");
+        assertThat(resources.at("/limits/memory").asText()).isEqualTo("64Mi");
+    }
+
+    @Test
+    void operatorSettingsComeFromValues() {
+        RenderedChart chart = render("""
+                operator:
+                  replicas: 2
+                  logLevel: DEBUG
+                  resources: {requests: {cpu: 1}}
+                  nodeSelector: {kubernetes.io/os: linux}
+                  priorityClassName: system-cluster-critical
+                  podAnnotations: {example.com/owner: platform}
+                  extraEnv: [{name: EXTRA, value: "yes"}]
+                """);
+        JsonNode deployment = chart.get("Deployment", "toolgate-operator");
+
+        assertThat(deployment.at("/spec/replicas").asInt()).isEqualTo(2);
+        assertThat(chart.operatorEnv("QUARKUS_LOG_LEVEL")).isEqualTo("DEBUG");
+        assertThat(chart.operatorEnv("EXTRA")).isEqualTo("yes");
+        assertThat(chart.operatorContainer().at("/resources/requests/cpu").asInt()).isEqualTo(1);
+        assertThat(deployment.at("/spec/template/spec/nodeSelector/kubernetes.io~1os").asText()).isEqualTo("linux");
+        assertThat(deployment.at("/spec/template/spec/priorityClassName").asText()).isEqualTo("system-cluster-critical");
+        assertThat(deployment.at("/spec/template/metadata/annotations/example.com~1owner").asText()).isEqualTo("platform");
+    }
+
+    @Test
+    void selfManagedCertificatesGiveTheOperatorItsSecretAndTheWebhookConfiguration() {
+        RenderedChart chart = render("");
+
+        JsonNode secret = chart.get("Secret", "toolgate-webhook-tls");
+        assertThat(secret.at("/type").asText()).isEqualTo("kubernetes.io/tls");
+        assertThat(secret.at("/data/tls.crt").asText()).isEmpty();
+        assertThat(chart.get("MutatingWebhookConfiguration", "toolgate-injector").at("/metadata/annotations").isMissingNode()).isTrue();
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_WEBHOOK_CERTIFICATE_MODE")).isEqualTo("selfManaged");
+        assertThat(ruleFor(chart.get("ClusterRole", "toolgate-operator"), "mutatingwebhookconfigurations"))
+                .as("the operator writes the CA bundle itself").isNotNull();
+        assertThat(ruleFor(chart.get("Role", "toolgate-operator"), "secrets").at("/verbs"))
+                .extracting(JsonNode::asText).contains("update", "patch");
+        assertThat(chart.kinds()).doesNotContain("Certificate", "Issuer");
+    }
+
+    @Test
+    void certManagerModeIssuesTheSecretAndInjectsTheCaBundle() {
+        RenderedChart chart = render("certificates: {mode: certManager}");
+
+        JsonNode certificate = chart.get("Certificate", "toolgate-webhook");
+        assertThat(certificate.at("/spec/secretName").asText()).isEqualTo("toolgate-webhook-tls");
+        assertThat(certificate.at("/spec/dnsNames")).extracting(JsonNode::asText)
+                .contains("toolgate-operator." + NAMESPACE + ".svc", "toolgate-operator." + NAMESPACE + ".svc.cluster.local");
+        assertThat(certificate.at("/spec/issuerRef/name").asText()).isEqualTo("toolgate-selfsigned");
+        assertThat(chart.get("Issuer", "toolgate-selfsigned").at("/spec/selfSigned").isObject()).isTrue();
+        assertThat(chart.get("MutatingWebhookConfiguration", "toolgate-injector")
+                .at("/metadata/annotations/cert-manager.io~1inject-ca-from").asText())
+                .isEqualTo(NAMESPACE + "/toolgate-webhook");
+        assertThat(chart.find("Secret", "toolgate-webhook-tls")).as("cert-manager owns the Secret").isEmpty();
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_WEBHOOK_CERTIFICATE_MODE")).isEqualTo("certManager");
+        assertThat(ruleFor(chart.get("ClusterRole", "toolgate-operator"), "mutatingwebhookconfigurations"))
+                .as("no write access to the webhook configuration when cert-manager injects the CA").isNull();
+        assertThat(ruleFor(chart.get("Role", "toolgate-operator"), "secrets").at("/verbs"))
+                .extracting(JsonNode::asText).containsExactlyInAnyOrder("get", "watch");
+    }
+
+    @Test
+    void certManagerModeUsesAnExistingIssuerWhenGiven() {
+        RenderedChart chart = render("""
+                certificates:
+                  mode: certManager
+                  certManager:
+                    issuerRef: {name: corp-ca, kind: ClusterIssuer}
+                    duration: 2160h
+                """);
+
+        JsonNode certificate = chart.get("Certificate", "toolgate-webhook");
+        assertThat(certificate.at("/spec/issuerRef/name").asText()).isEqualTo("corp-ca");
+        assertThat(certificate.at("/spec/issuerRef/kind").asText()).isEqualTo("ClusterIssuer");
+        assertThat(certificate.at("/spec/issuerRef/group").asText()).isEqualTo("cert-manager.io");
+        assertThat(certificate.at("/spec/duration").asText()).isEqualTo("2160h");
+        assertThat(chart.kinds()).doesNotContain("Issuer");
+    }
+
+    @Test
+    void rbacGrantsOnlyWhatTheOperatorNeeds() {
+        RenderedChart chart = render("");
+        JsonNode clusterRole = chart.get("ClusterRole", "toolgate-operator");
+        JsonNode role = chart.get("Role", "toolgate-operator");
+
+        List<String> clusterResources = new ArrayList<>();
+        for (JsonNode rule : clusterRole.at("/rules")) {
+            rule.at("/resources").forEach(r -> clusterResources.add(r.asText()));
+            assertThat(rule.at("/verbs")).extracting(JsonNode::asText).doesNotContain("*", "escalate", "bind", "impersonate");
+            assertThat(rule.at("/resources")).extracting(JsonNode::asText).doesNotContain("*");
+        }
+        assertThat(clusterResources).doesNotContain("secrets");
+        assertThat(ruleFor(clusterRole, "pods").at("/verbs")).extracting(JsonNode::asText)
+                .containsExactlyInAnyOrder("get", "list", "watch");
+        assertThat(ruleFor(clusterRole, "mutatingwebhookconfigurations").at("/resourceNames"))
+                .extracting(JsonNode::asText).containsExactly("toolgate-injector");
+        assertThat(ruleFor(role, "secrets").at("/resourceNames")).extracting(JsonNode::asText)
+                .containsExactly("toolgate-webhook-tls");
+        assertThat(chart.get("ClusterRoleBinding", "toolgate-operator").at("/subjects/0/namespace").asText()).isEqualTo(NAMESPACE);
+        assertThat(chart.get("RoleBinding", "toolgate-operator").at("/subjects/0/name").asText()).isEqualTo("toolgate-operator");
+    }
+
+    @Test
+    void podMonitorScrapesEverySidecarsManagementPort() {
+        RenderedChart chart = render("metrics: {podMonitor: {enabled: true, interval: 15s, labels: {release: prom}}}");
+
+        JsonNode podMonitor = chart.get("PodMonitor", "toolgate-sidecars");
+        assertThat(podMonitor.at("/metadata/labels/release").asText()).isEqualTo("prom");
+        assertThat(podMonitor.at("/spec/namespaceSelector/any").asBoolean()).isTrue();
+        assertThat(podMonitor.at("/spec/podMetricsEndpoints/0/port").asText()).isEqualTo("tg-mgmt");
+        assertThat(podMonitor.at("/spec/podMetricsEndpoints/0/path").asText()).isEqualTo("/q/metrics");
+        assertThat(podMonitor.at("/spec/podMetricsEndpoints/0/interval").asText()).isEqualTo("15s");
+        assertThat(chart.kinds()).doesNotContain("ServiceMonitor");
+    }
+
+    @Test
+    void serviceMonitorScrapesTheOperator() {
+        RenderedChart chart = render("metrics: {serviceMonitor: {enabled: true}}");
+
+        JsonNode serviceMonitor = chart.get("ServiceMonitor", "toolgate-operator");
+        assertThat(serviceMonitor.at("/spec/endpoints/0/port").asText()).isEqualTo("http-mgmt");
+        assertThat(serviceMonitor.at("/spec/endpoints/0/path").asText()).isEqualTo("/q/metrics");
+        assertThat(serviceMonitor.at("/spec/selector/matchLabels"))
+                .isEqualTo(chart.get("Service", "toolgate-operator").at("/spec/selector"));
+        assertThat(chart.kinds()).doesNotContain("PodMonitor");
+    }
+
+    @Test
+    void grafanaDashboardConfigMapCarriesTheDashboardAndTheDiscoveryLabel() throws IOException {
+        RenderedChart chart = render("grafana: {dashboard: {enabled: true, namespace: monitoring}}");
+
+        JsonNode configMap = chart.get("ConfigMap", "toolgate-grafana-dashboard");
+        assertThat(configMap.at("/metadata/namespace").asText()).isEqualTo("monitoring");
+        assertThat(configMap.at("/metadata/labels/grafana_dashboard").asText()).isEqualTo("1");
+        String dashboard = Files.readString(RenderedChart.chartDir().resolve("dashboards/toolgate.json"));
+        assertThat(RenderedChart.YAML.readTree(configMap.at("/data/toolgate.json").asText()))
+                .isEqualTo(new com.fasterxml.jackson.databind.ObjectMapper().readTree(dashboard));
+    }
+
+    @Test
+    void grafanaDashboardLabelIsConfigurable() {
+        RenderedChart chart = render("grafana: {dashboard: {enabled: true, labelKey: dashboards, labelValue: toolgate}}");
+
+        JsonNode configMap = chart.get("ConfigMap", "toolgate-grafana-dashboard");
+        assertThat(configMap.at("/metadata/namespace").asText()).isEqualTo(NAMESPACE);
+        assertThat(configMap.at("/metadata/labels/dashboards").asText()).isEqualTo("toolgate");
+        assertThat(configMap.at("/metadata/labels/grafana_dashboard").isMissingNode()).isTrue();
+    }
+
+    @Test
+    void optionalObjectsAreOffByDefault() {
+        assertThat(render("").kinds()).doesNotContain("PodMonitor", "ServiceMonitor", "ConfigMap", "Certificate", "Issuer");
+    }
+
+    private static JsonNode ruleFor(JsonNode role, String resource) {
+        for (JsonNode rule : role.at("/rules")) {
+            for (JsonNode r : rule.at("/resources")) {
+                if (resource.equals(r.asText())) {
+                    return rule;
+                }
+            }
+        }
+        return null;
+    }
+}

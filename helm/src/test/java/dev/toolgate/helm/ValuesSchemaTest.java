@@ -1,0 +1,36 @@
+package dev.toolgate.helm;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** values.schema.json, enforced by the real Helm engine: bad values fail rendering with a message naming the value. */
+class ValuesSchemaTest {
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
+            webhook: {failurePolicy: Sometimes}                        | /webhook/failurePolicy | 'Fail', 'Ignore'
+            webhook: {timeoutSeconds: 60}                              | /webhook/timeoutSeconds | 30
+            webhook: {failurPolicy: Ignore}                            | /webhook | failurPolicy
+            webhook: {namespaceSelector: {matchLabels: {a: 1}}}        | /webhook/namespaceSelector/matchLabels/a | string
+            certificates: {mode: letsencrypt}                          | /certificates/mode | 'selfManaged', 'certManager'
+            certificates: {certManager: {issuerRef: {kind: Issuer}}}   | /certificates/certManager/issuerRef | name
+            certificates: {certManager: {duration: one year}}          | /certificates/certManager/duration | pattern
+            operator: {logLevel: LOUD}                                 | /operator/logLevel | 'INFO'
+            operator: {replicas: 0}                                    | /operator/replicas | 1
+            operator: {image: {repository: ''}}                        | /operator/image/repository | 
+            sidecar: {image: {tag: 'has space'}}                       | /sidecar/image/tag | pattern
+            sidecar: {resources: {limits: {memory: lots}}}             | /sidecar/resources/limits/memory |
+            sidecar: {logLevel: verbose}                               | /sidecar/logLevel | 'DEBUG'
+            metrics: {podMonitor: {enabled: yes please}}               | /metrics/podMonitor/enabled | boolean
+            grafana: {dashboard: {enabled: true, namespace: Monitoring}} | /grafana/dashboard/namespace | pattern
+            extra: true                                                | extra |
+            """)
+    void rejectsBadValuesNamingTheOffendingPath(String values, String path, String expected) {
+        assertThatThrownBy(() -> RenderedChart.template(values).call())
+                .hasMessageContaining("values don't meet the specifications of the schema")
+                .hasMessageContaining(path)
+                .hasMessageContaining(expected == null ? "" : expected);
+    }
+}

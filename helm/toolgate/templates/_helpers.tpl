@@ -1,0 +1,44 @@
+{{/*
+Names fixed by docs/CONTRACTS.md: the operator looks these objects up by name.
+*/}}
+{{- define "toolgate.operatorName" -}}toolgate-operator{{- end -}}
+{{- define "toolgate.webhookSecretName" -}}toolgate-webhook-tls{{- end -}}
+{{- define "toolgate.webhookConfigurationName" -}}toolgate-injector{{- end -}}
+{{- define "toolgate.certificateName" -}}toolgate-webhook{{- end -}}
+{{- define "toolgate.issuerName" -}}toolgate-selfsigned{{- end -}}
+
+{{- define "toolgate.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "toolgate.labels" -}}
+helm.sh/chart: {{ include "toolgate.chart" . }}
+app.kubernetes.io/name: toolgate
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: toolgate
+{{- end -}}
+
+{{- define "toolgate.operatorSelectorLabels" -}}
+app.kubernetes.io/name: toolgate
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{- define "toolgate.operatorLabels" -}}
+{{ include "toolgate.labels" . }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{- define "toolgate.operatorImage" -}}
+{{- printf "%s:%s" .Values.operator.image.repository (default .Chart.AppVersion .Values.operator.image.tag) -}}
+{{- end -}}
+
+{{- define "toolgate.sidecarImage" -}}
+{{- printf "%s:%s" .Values.sidecar.image.repository (default .Chart.AppVersion .Values.sidecar.image.tag) -}}
+{{- end -}}
+
+{{- define "toolgate.webhookServiceHost" -}}
+{{- printf "%s.%s.svc" (include "toolgate.operatorName" .) .Release.Namespace -}}
+{{- end -}}
