@@ -157,7 +157,7 @@ class ChartTemplateTest {
     }
 
     @Test
-    void sidecarDefaultsReachTheOperator() throws IOException {
+    void sidecarDefaultsReachTheOperator() {
         RenderedChart chart = render("""
                 sidecar:
                   logLevel: DEBUG
@@ -167,10 +167,19 @@ class ChartTemplateTest {
                 """);
 
         assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_LOG_LEVEL")).isEqualTo("DEBUG");
-        JsonNode resources = RenderedChart.YAML.readTree(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_RESOURCES"));
-        assertThat(resources.at("/requests/cpu").asText()).isEqualTo("10m");
-        assertThat(resources.at("/requests/memory").asText()).isEqualTo("32Mi");
-        assertThat(resources.at("/limits/memory").asText()).isEqualTo("64Mi");
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_CPU_REQUEST")).isEqualTo("10m");
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_MEMORY_REQUEST")).isEqualTo("32Mi");
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_MEMORY_LIMIT")).isEqualTo("64Mi");
+    }
+
+    @Test
+    void operatorKnowsItsNamespaceAndWebhookService() {
+        RenderedChart chart = render("");
+
+        assertThat(chart.operatorContainer().at("/env/0/name").asText()).isEqualTo("TOOLGATE_OPERATOR_NAMESPACE");
+        assertThat(chart.operatorContainer().at("/env/0/valueFrom/fieldRef/fieldPath").asText()).isEqualTo("metadata.namespace");
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_WEBHOOK_SERVICE_NAME")).isEqualTo("toolgate-operator");
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_WEBHOOK_PORT")).isEqualTo("8443");
     }
 
     @Test
