@@ -15,7 +15,6 @@ import com.networknt.schema.regex.RegularExpression;
 import com.networknt.schema.regex.RegularExpressionFactory;
 
 import java.util.List;
-import java.util.Set;
 
 /**
  * A compiled {@code args} JSON Schema (draft 2020-12 unless the schema names another draft with {@code $schema}).
@@ -25,7 +24,7 @@ import java.util.Set;
 final class ArgsSchema {
 
     private static final String DEFAULT_DIALECT = SpecificationVersion.DRAFT_2020_12.getDialectId();
-    private static final Set<String> KNOWN_DIALECTS = Set.of(
+    private static final List<String> KNOWN_DIALECTS = List.of(
             SpecificationVersion.DRAFT_2020_12.getDialectId(),
             SpecificationVersion.DRAFT_2019_09.getDialectId(),
             SpecificationVersion.DRAFT_7.getDialectId(),

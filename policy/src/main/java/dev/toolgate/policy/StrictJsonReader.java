@@ -59,7 +59,7 @@ final class StrictJsonReader {
                 ObjectNode object = NODES.objectNode();
                 for (JsonToken t = parser.nextToken(); t != JsonToken.END_OBJECT; t = parser.nextToken()) {
                     String name = parser.currentName();
-                    String childPath = PolicyPaths.field(path, name);
+                    String childPath = "tools".equals(path) ? PolicyPaths.tool(name) : PolicyPaths.field(path, name);
                     JsonNode value = readValue(parser, parser.nextToken(), childPath, errors);
                     if (object.has(name)) {
                         errors.add(new PolicyError(childPath, "duplicate key " + PolicyPaths.quote(name)));
