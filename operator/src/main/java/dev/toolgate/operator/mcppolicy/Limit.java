@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 import io.fabric8.generator.annotation.Min;
-import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -32,7 +31,6 @@ public class Limit {
 
     @Required
     @Size(min = 1, max = 128)
-    @Pattern("^[A-Za-z0-9_.:-]+$")
     @JsonPropertyDescription("Counter name; limits naming the same counter share it and must agree on window, max and scope.")
     private String counter;
 

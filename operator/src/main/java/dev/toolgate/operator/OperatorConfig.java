@@ -1,0 +1,79 @@
+package dev.toolgate.operator;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** The operator's typed configuration ({@code toolgate.operator.*}). */
+@ConfigMapping(prefix = "toolgate.operator")
+public interface OperatorConfig {
+
+    /** Namespace the operator runs in: holds the webhook TLS Secret. */
+    @WithDefault("toolgate-system")
+    String namespace();
+
+    Sidecar sidecar();
+
+    Webhook webhook();
+
+    interface Sidecar {
+        /** Image of the injected sidecar. */
+        String image();
+
+        /** Port the sidecar's proxy listens on (moved to the next port when the MCP server already uses it). */
+        @WithDefault("8090")
+        int proxyPort();
+
+        /** auto: native sidecar (init container, restartPolicy Always) on Kubernetes ≥ 1.29; always; never. */
+        @WithDefault("auto")
+        String nativeSidecar();
+
+        @WithDefault("50m")
+        String cpuRequest();
+
+        @WithDefault("64Mi")
+        String memoryRequest();
+
+        @WithDefault("256Mi")
+        String memoryLimit();
+
+        /** Numeric user the sidecar runs as (runAsNonRoot needs a number when the image names its user). */
+        @WithDefault("65532")
+        long runAsUser();
+    }
+
+    interface Webhook {
+        @WithDefault("true")
+        boolean enabled();
+
+        /** HTTPS port of the admission webhook. */
+        @WithDefault("8443")
+        int port();
+
+        /** Service in front of the webhook; its DNS names go into the serving certificate. */
+        @WithDefault("toolgate-operator")
+        String serviceName();
+
+        /** Extra subject alternative names (DNS names or IP addresses) for the serving certificate. */
+        Optional<List<String>> extraSans();
+
+        /** Lifetime of a generated serving certificate. */
+        @WithDefault("P90D")
+        Duration certificateValidity();
+
+        /** Lifetime of a generated CA. */
+        @WithDefault("P730D")
+        Duration caValidity();
+
+        /** Certificates are replaced when they expire within this period. */
+        @WithDefault("P30D")
+        Duration renewBefore();
+
+        /** How often the certificates' expiry is checked. */
+        @WithDefault("PT1H")
+        Duration checkInterval();
+    }
+}
