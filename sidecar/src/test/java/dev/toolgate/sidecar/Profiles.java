@@ -1,0 +1,36 @@
+package dev.toolgate.sidecar;
+
+import io.quarkus.test.junit.QuarkusTestProfile;
+
+import java.util.List;
+import java.util.Map;
+
+/** One Quarkus start per profile; test classes of a profile share the sidecar and its server-everything. */
+public final class Profiles {
+    private Profiles() {
+    }
+
+    /** Streamable HTTP server-everything behind the sidecar, policy {@code policies/everything.json}. */
+    public static class StreamableHttp implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "streamableHttp")));
+        }
+    }
+
+    /** Legacy HTTP+SSE server-everything behind the sidecar. */
+    public static class LegacySse implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "sse")));
+        }
+    }
+
+    /** No policy file at startup. */
+    public static class NoPolicy implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "streamableHttp", "policy", "")));
+        }
+    }
+}

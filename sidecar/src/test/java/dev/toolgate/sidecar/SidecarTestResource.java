@@ -1,0 +1,111 @@
+package dev.toolgate.sidecar;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Starts the real server-everything (mode from init arg {@code mode}), a {@link RecordingUpstream} in front of it, and a
+ * policy directory laid out like a Kubernetes ConfigMap volume ({@code policy.json -> ..data/policy.json}, {@code ..data ->
+ * ..<version>}), so every policy change in tests is the same atomic symlink swap the kubelet does.
+ */
+public class SidecarTestResource implements QuarkusTestResourceLifecycleManager {
+
+    static volatile McpPeers.ServerEverything server;
+    static volatile RecordingUpstream recorder;
+    static volatile Path policyDir;
+    static volatile int proxyPort;
+    static volatile int managementPort;
+    private static final AtomicInteger VERSION = new AtomicInteger();
+
+    private String mode = "streamableHttp";
+    private String initialPolicy = "policies/everything.json";
+
+    @Override
+    public void init(Map<String, String> initArgs) {
+        mode = initArgs.getOrDefault("mode", mode);
+        initialPolicy = initArgs.getOrDefault("policy", initialPolicy);
+    }
+
+    @Override
+    public Map<String, String> start() {
+        server = McpPeers.startServerEverything(mode);
+        recorder = new RecordingUpstream(server.port());
+        try {
+            policyDir = Files.createTempDirectory("toolgate-policy-");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        if (!initialPolicy.isEmpty()) {
+            swapPolicy(resource(initialPolicy));
+        }
+        proxyPort = McpPeers.freePort();
+        managementPort = McpPeers.freePort();
+        Map<String, String> config = new HashMap<>();
+        config.put("toolgate.upstream", "http://127.0.0.1:" + recorder.port());
+        config.put("toolgate.policy-file", policyDir.resolve("policy.json").toString());
+        config.put("toolgate.identity.header", "X-Agent-Id");
+        // Long poll: reloads in tests must come from the directory watch.
+        config.put("toolgate.policy-poll-interval", "30s");
+        config.put("toolgate.upstream-idle-timeout", "4s");
+        config.put("quarkus.http.test-port", Integer.toString(proxyPort));
+        config.put("quarkus.management.test-port", Integer.toString(managementPort));
+        return config;
+    }
+
+    @Override
+    public void stop() {
+        if (recorder != null) {
+            recorder.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    public static String proxyUrl() {
+        return "http://127.0.0.1:" + proxyPort;
+    }
+
+    public static String managementUrl() {
+        return "http://127.0.0.1:" + managementPort;
+    }
+
+    public static String resource(String name) {
+        try (InputStream in = SidecarTestResource.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("test resource missing: " + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Publishes a new policy the way the kubelet updates a ConfigMap volume: new version dir, then rename of {@code ..data}. */
+    public static synchronized void swapPolicy(String json) {
+        try {
+            Path version = policyDir.resolve("..v" + VERSION.incrementAndGet());
+            Files.createDirectory(version);
+            Files.writeString(version.resolve("policy.json"), json);
+            Path tmp = policyDir.resolve("..data_tmp");
+            Files.deleteIfExists(tmp);
+            Files.createSymbolicLink(tmp, version.getFileName());
+            Files.move(tmp, policyDir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Path link = policyDir.resolve("policy.json");
+            if (!Files.isSymbolicLink(link)) {
+                Files.createSymbolicLink(link, Path.of("..data/policy.json"));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package dev.toolgate.sidecar;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.toolgate.policy.Policy;
+import dev.toolgate.policy.PolicyDocument;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientSseClientTransport;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.awaitility.Awaitility.await;
+
+/** Shared helpers for the sidecar's integration tests. */
+final class TestSupport {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+
+    private TestSupport() {
+    }
+
+    /** Publishes {@code json} as the policy and waits until the sidecar enforces it. */
+    static void usePolicy(PolicyHolder holder, String json) {
+        String hash;
+        try {
+            hash = PolicyDocument.parse(json).hash();
+        } catch (Exception e) {
+            throw new IllegalStateException("test policy invalid: " + e.getMessage(), e);
+        }
+        SidecarTestResource.swapPolicy(json);
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> holder.policy().map(Policy::hash).orElse("").equals(hash));
+    }
+
+    static void usePolicyResource(PolicyHolder holder, String resource) {
+        usePolicy(holder, SidecarTestResource.resource(resource));
+    }
+
+    /** An initialized MCP Java SDK client over Streamable HTTP through the sidecar, as the given agent. */
+    static McpSyncClient javaClient(String agent) {
+        var transport = HttpClientStreamableHttpTransport.builder(SidecarTestResource.proxyUrl())
+                .endpoint("/mcp")
+                .requestBuilder(HttpRequest.newBuilder().header("X-Agent-Id", agent))
+                .build();
+        McpSyncClient client = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(20)).build();
+        client.initialize();
+        return client;
+    }
+
+    /** An initialized MCP Java SDK client over the legacy HTTP+SSE transport through the sidecar. */
+    static McpSyncClient legacyJavaClient(String agent) {
+        var transport = HttpClientSseClientTransport.builder(SidecarTestResource.proxyUrl())
+                .sseEndpoint("/sse")
+                .requestBuilder(HttpRequest.newBuilder().header("X-Agent-Id", agent))
+                .build();
+        McpSyncClient client = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(20)).build();
+        client.initialize();
+        return client;
+    }
+
+    /** A raw Streamable HTTP session: initialize done by hand so tests can send exact bytes. */
+    static final class RawSession {
+        final String sessionId;
+
+        RawSession() {
+            HttpResponse<String> init = post("/mcp", """
+                    {"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""",
+                    Map.of());
+            sessionId = init.headers().firstValue("mcp-session-id").orElseThrow(() -> new AssertionError("no session id: " + init.body()));
+            post("/mcp", "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", Map.of());
+        }
+
+        HttpResponse<String> post(String body) {
+            return post("/mcp", body, Map.of());
+        }
+
+        HttpResponse<String> post(String path, String body, Map<String, String> headers) {
+            return TestSupport.post(path, body, withSession(headers));
+        }
+
+        private Map<String, String> withSession(Map<String, String> headers) {
+            var all = new java.util.HashMap<>(headers);
+            if (sessionId != null) {
+                all.put("Mcp-Session-Id", sessionId);
+            }
+            return all;
+        }
+    }
+
+    static HttpResponse<String> post(String path, String body, Map<String, String> headers) {
+        return send("POST", path, HttpRequest.BodyPublishers.ofString(body), headers);
+    }
+
+    static HttpResponse<String> send(String method, String path, HttpRequest.BodyPublisher body, Map<String, String> headers) {
+        var builder = HttpRequest.newBuilder(URI.create(SidecarTestResource.proxyUrl() + path))
+                .timeout(Duration.ofSeconds(20))
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream")
+                .header("MCP-Protocol-Version", "2025-06-18")
+                .method(method, body);
+        headers.forEach(builder::setHeader);
+        try {
+            return HTTP.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** JSON-RPC messages of a response, whether it came as JSON or as server-sent events. */
+    static List<JsonNode> messages(HttpResponse<String> response) {
+        List<JsonNode> out = new ArrayList<>();
+        String type = response.headers().firstValue("content-type").orElse("");
+        try {
+            if (type.startsWith("text/event-stream")) {
+                for (SseEvent event : new SseEventParser(1 << 24).feed(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+                    if (event.data() != null && !event.data().isEmpty()) {
+                        out.add(JSON.readTree(event.data()));
+                    }
+                }
+            } else if (!response.body().isEmpty()) {
+                JsonNode node = JSON.readTree(response.body());
+                if (node.isArray()) {
+                    node.forEach(out::add);
+                } else {
+                    out.add(node);
+                }
+            }
+        } catch (IOException e) {
+            throw new AssertionError("response not JSON-RPC: " + response.body(), e);
+        }
+        return out;
+    }
+
+    static String callBody(Object id, String tool, String argumentsJson) {
+        String idJson = id instanceof String s ? "\"" + s + "\"" : String.valueOf(id);
+        return "{\"jsonrpc\":\"2.0\",\"id\":" + idJson + ",\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool + "\",\"arguments\":" + argumentsJson + "}}";
+    }
+
+    static String metrics() {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(SidecarTestResource.managementUrl() + "/q/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The value of one Prometheus sample line (exact series match), or 0 when absent. */
+    static double sample(String metrics, String series) {
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        return 0;
+    }
+}
