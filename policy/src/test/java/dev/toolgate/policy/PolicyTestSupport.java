@@ -1,7 +1,10 @@
 package dev.toolgate.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,7 +17,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Small helpers shared by the policy tests. */
 final class PolicyTestSupport {
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    /** Arguments parsed the way the sidecar should parse them: floats as exact decimals. */
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+            .build();
     static final long T0 = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
 
     private PolicyTestSupport() {
