@@ -1,0 +1,227 @@
+package dev.toolgate.policy.cli;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.toolgate.policy.Decision;
+import dev.toolgate.policy.Policy;
+import dev.toolgate.policy.PolicyError;
+import dev.toolgate.policy.PolicyException;
+import dev.toolgate.policy.RateLimiter;
+import dev.toolgate.policy.ToolCall;
+import dev.toolgate.policy.Verdict;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.function.LongSupplier;
+
+/**
+ * Decides a file of tool calls against a policy, offline: {@code policy-check [--text] <policy.json> <calls.jsonl|->}.
+ * Exit status: 0 every line decided; 1 some input lines were invalid (reported on stderr, the rest decided);
+ * 2 invalid policy (every error printed with its path), unreadable file or bad usage.
+ */
+public final class PolicyCheck {
+
+    static final int OK = 0;
+    static final int BAD_INPUT_LINES = 1;
+    static final int INVALID_POLICY = 2;
+
+    private static final String USAGE = "usage: policy-check [--text] <policy.json> <calls.jsonl | ->\n"
+            + "  each input line: {\"tool\": \"name\", \"arguments\": {...}, \"identity\": \"agent\", \"session\": \"s\", "
+            + "\"timestamp\": \"2026-01-01T00:00:00Z\" | <epoch millis>}\n"
+            + "  only \"tool\" is required; without a timestamp the call is decided at the current time";
+    private static final Set<String> CALL_FIELDS = Set.of("tool", "arguments", "identity", "session", "timestamp");
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+            .build();
+
+    private final PrintStream out;
+    private final PrintStream err;
+    private final LongSupplier clock;
+
+    PolicyCheck(PrintStream out, PrintStream err, LongSupplier clock) {
+        this.out = out;
+        this.err = err;
+        this.clock = clock;
+    }
+
+    public static void main(String[] args) {
+        int status = new PolicyCheck(System.out, System.err, System::currentTimeMillis).run(args, System.in);
+        System.out.flush();
+        System.exit(status);
+    }
+
+    int run(String[] args, java.io.InputStream stdin) {
+        boolean text = false;
+        List<String> files = new ArrayList<>();
+        for (String arg : args) {
+            if ("--text".equals(arg)) {
+                text = true;
+            } else if ("-h".equals(arg) || "--help".equals(arg)) {
+                out.println(USAGE);
+                return OK;
+            } else if (arg.startsWith("--")) {
+                err.println("unknown option " + arg);
+                err.println(USAGE);
+                return INVALID_POLICY;
+            } else {
+                files.add(arg);
+            }
+        }
+        if (files.size() != 2) {
+            err.println(USAGE);
+            return INVALID_POLICY;
+        }
+        Policy policy;
+        try {
+            policy = Policy.load(Files.readString(Path.of(files.get(0)), StandardCharsets.UTF_8), new RateLimiter());
+        } catch (PolicyException e) {
+            err.println("invalid policy " + files.get(0) + ": " + e.errors().size() + (e.errors().size() == 1 ? " error" : " errors"));
+            for (PolicyError error : e.errors()) {
+                err.println("  " + error.path() + ": " + error.message());
+            }
+            return INVALID_POLICY;
+        } catch (NoSuchFileException e) {
+            err.println("cannot read policy: no such file " + files.get(0));
+            return INVALID_POLICY;
+        } catch (IOException e) {
+            err.println("cannot read policy " + files.get(0) + ": " + e.getMessage());
+            return INVALID_POLICY;
+        }
+        try (Reader reader = "-".equals(files.get(1)) ? new InputStreamReader(stdin, StandardCharsets.UTF_8)
+                : Files.newBufferedReader(Path.of(files.get(1)), StandardCharsets.UTF_8)) {
+            return decideAll(policy, new BufferedReader(reader), text);
+        } catch (NoSuchFileException e) {
+            err.println("cannot read calls: no such file " + files.get(1));
+            return INVALID_POLICY;
+        } catch (IOException e) {
+            err.println("cannot read calls " + files.get(1) + ": " + e.getMessage());
+            return INVALID_POLICY;
+        }
+    }
+
+    private int decideAll(Policy policy, BufferedReader calls, boolean text) throws IOException {
+        int status = OK;
+        int lineNumber = 0;
+        for (String line = calls.readLine(); line != null; line = calls.readLine()) {
+            lineNumber++;
+            if (line.isBlank()) {
+                continue;
+            }
+            ParsedCall parsed;
+            try {
+                parsed = parseCall(line);
+            } catch (IllegalArgumentException e) {
+                err.println("line " + lineNumber + ": " + e.getMessage());
+                status = BAD_INPUT_LINES;
+                continue;
+            }
+            Decision decision = policy.decide(parsed.call(), parsed.timestamp());
+            out.println(text ? textLine(lineNumber, parsed.call(), decision) : jsonLine(lineNumber, decision));
+        }
+        return status;
+    }
+
+    record ParsedCall(ToolCall call, long timestamp) {
+    }
+
+    ParsedCall parseCall(String line) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(line);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
+        }
+        if (node == null || !node.isObject()) {
+            throw new IllegalArgumentException("expected a JSON object with at least \"tool\"");
+        }
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String name = it.next();
+            if (!CALL_FIELDS.contains(name)) {
+                throw new IllegalArgumentException("unknown field \"" + name + "\"; expected tool, arguments, identity, session, timestamp");
+            }
+        }
+        JsonNode tool = node.get("tool");
+        if (tool == null || !tool.isTextual()) {
+            throw new IllegalArgumentException("\"tool\" must be a string");
+        }
+        JsonNode arguments = node.get("arguments");
+        if (arguments != null && !arguments.isObject() && !arguments.isNull()) {
+            throw new IllegalArgumentException("\"arguments\" must be an object");
+        }
+        String identity = optionalString(node, "identity");
+        String session = optionalString(node, "session");
+        return new ParsedCall(new ToolCall(tool.textValue(), arguments, identity, session), timestamp(node.get("timestamp")));
+    }
+
+    private static String optionalString(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isTextual()) {
+            throw new IllegalArgumentException("\"" + field + "\" must be a string or null");
+        }
+        return value.textValue();
+    }
+
+    private long timestamp(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return clock.getAsLong();
+        }
+        if (node.isIntegralNumber() && node.canConvertToLong()) {
+            return node.longValue();
+        }
+        if (node.isTextual()) {
+            try {
+                return Instant.parse(node.textValue()).toEpochMilli();
+            } catch (DateTimeParseException e) {
+                throw new IllegalArgumentException("\"timestamp\" " + node + " is not an ISO-8601 instant such as \"2026-01-01T00:00:00Z\"");
+            }
+        }
+        throw new IllegalArgumentException("\"timestamp\" must be an ISO-8601 instant string or whole epoch milliseconds");
+    }
+
+    private static String jsonLine(int lineNumber, Decision d) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("line", lineNumber);
+        o.put("verdict", d.verdict().label());
+        o.put("tool", d.tool());
+        o.put("rule", d.rule());
+        o.put("reason", d.reason());
+        o.put("counter", d.counter());
+        o.put("retryAfterSeconds", d.retryAfterSeconds());
+        return o.toString();
+    }
+
+    private static String textLine(int lineNumber, ToolCall call, Decision d) {
+        String who = call.identity() == null ? "anonymous" : call.identity();
+        StringBuilder sb = new StringBuilder(String.format("%4d  %-17s  %-28s %-12s", lineNumber, d.verdict().label(), d.tool(), who));
+        if (d.verdict() == Verdict.ALLOWED) {
+            sb.append("  by ").append(d.rule());
+        } else {
+            sb.append("  ").append(d.reason());
+            if (d.verdict() == Verdict.RATE_LIMITED) {
+                sb.append(" (retry in ").append(d.retryAfterSeconds()).append(" s)");
+            }
+        }
+        return sb.toString();
+    }
+}
