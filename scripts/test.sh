@@ -1,5 +1,18 @@
 #!/usr/bin/env bash
-# The README's test command: provisions what the tests need on a fresh machine, then builds and tests everything.
+# The README's test command. On a fresh machine it provisions everything the tests need (Debian packages,
+# the npm MCP peers, a kube-apiserver/etcd/kubectl built from the Kubernetes Go modules — the first build
+# takes a while, later runs use the cache), then builds and tests every module against those real peers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+bash scripts/system-deps.sh
+bash scripts/mcp-deps.sh
+bash scripts/kube-binaries.sh >/dev/null
+
+# Native readiness of the sidecar: generate the native-image sources (no GraalVM here) so it cannot rot.
+./mvnw -B -ntp -q install -pl policy -DskipTests
+./mvnw -B -ntp package -pl sidecar -DskipTests -Dquarkus.native.enabled=true -Dquarkus.native.sources-only=true
+
 ./mvnw -B -ntp verify
+
+python3 scripts/test-summary.py
