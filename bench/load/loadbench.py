@@ -668,14 +668,18 @@ def main():
             # a private copy: the sidecar's own target/ may be rebuilt while we measure
             APP_COPY = os.path.join(WORK, "sidecar-app")
             shutil.copytree(SIDECAR_APP, APP_COPY)
-        subprocess.run([sys.executable, os.path.join(HERE, "make_policy.py"), WORK, "--limit-window",
+        # the policy in a directory of its own: the sidecar watches the policy file's directory, and log writes
+        # next to it would trigger a re-read per audit line
+        policy_dir = os.path.join(WORK, "policy")
+        os.makedirs(policy_dir)
+        subprocess.run([sys.executable, os.path.join(HERE, "make_policy.py"), policy_dir, "--limit-window",
                         CFG["limit_window"]], check=True, timeout=60)
-        policy = os.path.join(WORK, "policy.json")
-        body = os.path.join(WORK, "body-update_customer.json")
+        policy = os.path.join(policy_dir, "policy.json")
+        body = os.path.join(policy_dir, "body-update_customer.json")
         log(f"work dir {WORK}; load average {la0}; config {json.dumps({k: (sorted(v) if isinstance(v, set) else v) for k, v in CFG.items()})}")
         upstream = load_scenarios(policy, body, results)
         if "everything" not in CFG["skip"]:
-            everything_scenario(policy, os.path.join(WORK, "body-echo.json"), results)
+            everything_scenario(policy, os.path.join(policy_dir, "body-echo.json"), results)
         if "startup" not in CFG["skip"]:
             up_port = int(re.search(r"listen 127.0.0.1:(\d+)", open(os.path.join(WORK, "upstream-nginx",
                                                                                   "nginx.conf")).read()).group(1))

@@ -10,6 +10,7 @@ import argparse
 import collections
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -100,9 +101,12 @@ def summarize(recording, own_prefixes=("dev.toolgate.",)):
             blocked[f"{event} on event loop ← {site}"] += 1
     out.append(top(blocked, sum(blocked.values()), 15, "Blocking events (over JFR's thresholds) on event-loop threads"))
     gcs = jfr_events(recording, "jdk.GarbageCollection")
-    pause = sum(float(str(ev["values"]["sumOfPauses"]).rstrip("s").split()[0]) if isinstance(
-        ev["values"]["sumOfPauses"], str) else 0 for ev in gcs)
-    out.append(f"GC: {len(gcs)} collections")
+    pause = 0.0
+    for ev in gcs:
+        m = re.fullmatch(r"PT(?:(\d+)M)?([\d.]+)S", str(ev["values"].get("sumOfPauses", "")))
+        if m:
+            pause += int(m.group(1) or 0) * 60 + float(m.group(2))
+    out.append(f"GC: {len(gcs)} collections, {pause * 1000:.0f} ms of pauses in the recording")
     return "\n\n".join(out), pause
 
 
@@ -121,8 +125,11 @@ def main():
     try:
         lb.APP_COPY = os.path.join(lb.WORK, "sidecar-app")
         shutil.copytree(args.app, lb.APP_COPY)
-        subprocess.run([sys.executable, os.path.join(lb.HERE, "make_policy.py"), lb.WORK], check=True, timeout=60)
-        policy, body = os.path.join(lb.WORK, "policy.json"), os.path.join(lb.WORK, "body-update_customer.json")
+        policy_dir = os.path.join(lb.WORK, "policy")  # alone: the sidecar watches the policy file's directory
+        os.makedirs(policy_dir)
+        subprocess.run([sys.executable, os.path.join(lb.HERE, "make_policy.py"), policy_dir], check=True, timeout=60)
+        policy = os.path.join(policy_dir, "policy.json")
+        body = os.path.join(policy_dir, "body-update_customer.json")
         up_port, sc_port, mgmt = lb.free_ports(3)
         lb.start_upstream(up_port)
         recording = os.path.join(lb.WORK, "sidecar.jfr")
@@ -136,13 +143,14 @@ def main():
         run = lb.measured_run("profile", sc, url, body, args.qps, 16, args.seconds)
         subprocess.run(["jcmd", str(sc.pid), "JFR.dump", f"filename={recording}"], capture_output=True, timeout=60)
         sc.stop()
-        text, _ = summarize(recording)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        kept = os.path.join(args.out, f"sidecar-{stamp}.jfr")
+        shutil.copy(recording, kept)
+        text, _ = summarize(kept)
         header = (f"Sidecar profile: {run['actual_qps']} rps of {args.qps} requested for {args.seconds}s after "
                   f"{args.warmup}s warm-up; p50 {lb.fmt(run['p50_ms'])} ms p99 {lb.fmt(run['p99_ms'])} ms; "
                   f"CPU {run['cpu_s_per_1k_req']} s per 1k requests; RSS max {run['rss_mib_max']} MiB; "
                   f"JVM options {args.java_opts}; load average {lb.loadavg()}")
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        shutil.copy(recording, os.path.join(args.out, f"sidecar-{stamp}.jfr"))
         with open(os.path.join(args.out, f"summary-{stamp}.txt"), "w") as f:
             f.write(header + "\n\n" + text + "\n")
         print(header + "\n\n" + text)
