@@ -1,0 +1,101 @@
+package dev.toolgate.operator.injection;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.function.Function;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.toolgate.operator.mcppolicy.McpPolicy;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponseBuilder;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReviewBuilder;
+import io.fabric8.zjsonpatch.JsonDiff;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * Answers a Pod CREATE AdmissionReview: decides, mutates and returns the difference as a JSON patch. Always allows
+ * the pod — whether an unprotected pod may start at all is the webhook configuration's failurePolicy's business.
+ */
+public class AdmissionHandler {
+
+    private static final Logger LOG = Logger.getLogger(AdmissionHandler.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Function<String, List<McpPolicy>> policiesInNamespace;
+    private final java.util.function.Supplier<SidecarSettings> settings;
+    private final MeterRegistry meters;
+
+    public AdmissionHandler(Function<String, List<McpPolicy>> policiesInNamespace, java.util.function.Supplier<SidecarSettings> settings, MeterRegistry meters) {
+        this.policiesInNamespace = policiesInNamespace;
+        this.settings = settings;
+        this.meters = meters;
+    }
+
+    public AdmissionReview handle(AdmissionReview review) {
+        AdmissionRequest request = review.getRequest();
+        if (request == null || request.getUid() == null) {
+            throw new IllegalArgumentException("AdmissionReview has no request uid");
+        }
+        AdmissionResponse response;
+        try {
+            response = respond(request);
+        } catch (RuntimeException e) {
+            meters.counter("toolgate.operator.admission.requests", "result", "error", "reason", "error").increment();
+            LOG.errorf(e, "Admission of pod %s/%s failed", request.getNamespace(), podName(request));
+            // An error is an error: the API server applies failurePolicy (Fail by default) rather than admit it uninjected.
+            response = new AdmissionResponseBuilder().withUid(request.getUid()).withAllowed(false)
+                    .withStatus(new io.fabric8.kubernetes.api.model.StatusBuilder().withCode(500)
+                            .withMessage("toolgate injection failed: " + e.getMessage()).build())
+                    .build();
+        }
+        return new AdmissionReviewBuilder().withApiVersion("admission.k8s.io/v1").withKind("AdmissionReview").withResponse(response).build();
+    }
+
+    private AdmissionResponse respond(AdmissionRequest request) {
+        AdmissionResponseBuilder response = new AdmissionResponseBuilder().withUid(request.getUid()).withAllowed(true);
+        if (!"CREATE".equals(request.getOperation()) || request.getKind() == null || !"Pod".equals(request.getKind().getKind())
+                || !(request.getObject() instanceof Pod pod)) {
+            return record(response, InjectionDecision.skip(InjectionReason.NOT_A_POD_CREATE), request).build();
+        }
+        String namespace = request.getNamespace();
+        InjectionDecision decision = InjectionDecision.decide(pod, policiesInNamespace.apply(namespace));
+        record(response, decision, request);
+        if (!decision.inject()) {
+            return response.build();
+        }
+        Pod injected = PodMutator.inject(pod, decision.policy(), settings.get());
+        JsonNode patch = JsonDiff.asJson(JSON.valueToTree(pod), JSON.valueToTree(injected));
+        List<String> warnings = new ArrayList<>();
+        if (!decision.overruled().isEmpty()) {
+            warnings.add("toolgate: pod is also selected by McpPolicy " + String.join(", ", decision.overruled()) + "; injected "
+                    + decision.policy().getMetadata().getName() + " (oldest policy wins)");
+        }
+        return response.withPatchType("JSONPatch")
+                .withPatch(Base64.getEncoder().encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)))
+                .withWarnings(warnings.isEmpty() ? null : warnings)
+                .build();
+    }
+
+    private AdmissionResponseBuilder record(AdmissionResponseBuilder response, InjectionDecision decision, AdmissionRequest request) {
+        meters.counter("toolgate.operator.admission.requests", "result", decision.inject() ? "injected" : "skipped", "reason",
+                decision.reason().label()).increment();
+        LOG.debugf("Pod %s/%s: %s", request.getNamespace(), podName(request), decision.reason().sentence());
+        return response;
+    }
+
+    private static String podName(AdmissionRequest request) {
+        if (request.getObject() instanceof Pod pod && pod.getMetadata() != null) {
+            return pod.getMetadata().getName() != null ? pod.getMetadata().getName() : pod.getMetadata().getGenerateName() + "*";
+        }
+        return request.getName();
+    }
+}

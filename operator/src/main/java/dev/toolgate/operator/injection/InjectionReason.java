@@ -1,0 +1,28 @@
+package dev.toolgate.operator.injection;
+
+/** Why the webhook did or did not inject the sidecar; the sentence goes into logs, warnings and metrics' reason label. */
+public enum InjectionReason {
+    INJECTED("injected", "the pod is selected by an McpPolicy and gets the sidecar"),
+    OPTED_OUT("opted_out", "the pod is annotated toolgate.dev/inject: \"false\""),
+    ALREADY_INJECTED("already_injected", "the pod already has a toolgate-sidecar container"),
+    NO_MATCHING_POLICY("no_matching_policy", "no McpPolicy in the pod's namespace selects the pod"),
+    NOT_A_POD_CREATE("not_a_pod_create", "the request is not the creation of a Pod");
+
+    private final String label;
+    private final String sentence;
+
+    InjectionReason(String label, String sentence) {
+        this.label = label;
+        this.sentence = sentence;
+    }
+
+    /** Stable lower-case code, used as a metric label. */
+    public String label() {
+        return label;
+    }
+
+    /** Human-readable explanation. */
+    public String sentence() {
+        return sentence;
+    }
+}

@@ -1,0 +1,165 @@
+package dev.toolgate.operator.injection;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.toolgate.operator.ToolgateNames;
+import dev.toolgate.operator.mcppolicy.McpPolicy;
+import dev.toolgate.operator.mcppolicy.McpPolicySpec;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+
+/**
+ * Adds the sidecar to a pod: the container (native sidecar or regular), the policy volume, annotations, and the
+ * port takeover — the sidecar gets the MCP container's port name so Services targeting that name reach the sidecar,
+ * and the MCP container's port is renamed. Pure: returns a new pod, the handler diffs it into a JSON patch.
+ */
+public final class PodMutator {
+
+    private PodMutator() {
+    }
+
+    public static Pod inject(Pod original, McpPolicy policy, SidecarSettings settings) {
+        Pod pod = new PodBuilder(original).build();
+        McpPolicySpec spec = policy.getSpec();
+        int upstreamPort = spec.getUpstream().getPort();
+        int proxyPort = settings.proxyPort() == upstreamPort ? settings.proxyPort() + 1 : settings.proxyPort();
+
+        String takenOverName = takeOverPortName(pod.getSpec().getContainers(), upstreamPort);
+        Container sidecar = sidecar(policy, settings, upstreamPort, proxyPort, takenOverName);
+        if (settings.nativeSidecar()) {
+            List<Container> init = new ArrayList<>();
+            init.add(sidecar);
+            if (pod.getSpec().getInitContainers() != null) {
+                init.addAll(pod.getSpec().getInitContainers());
+            }
+            pod.getSpec().setInitContainers(init);
+        } else {
+            pod.getSpec().getContainers().add(sidecar);
+        }
+
+        List<Volume> volumes = pod.getSpec().getVolumes() == null ? new ArrayList<>() : new ArrayList<>(pod.getSpec().getVolumes());
+        volumes.add(new VolumeBuilder().withName(ToolgateNames.POLICY_VOLUME).withNewConfigMap()
+                .withName(ToolgateNames.configMapName(policy.getMetadata().getName())).endConfigMap().build());
+        volumes.add(new VolumeBuilder().withName(ToolgateNames.TMP_VOLUME).withNewEmptyDir().withMedium("Memory")
+                .withSizeLimit(new Quantity("16Mi")).endEmptyDir().build());
+        pod.getSpec().setVolumes(volumes);
+
+        Map<String, String> annotations = pod.getMetadata().getAnnotations() == null ? new LinkedHashMap<>()
+                : new LinkedHashMap<>(pod.getMetadata().getAnnotations());
+        annotations.put(ToolgateNames.POLICY_ANNOTATION, policy.getMetadata().getName());
+        annotations.put(ToolgateNames.POLICY_HASH_ANNOTATION, policyHash(policy));
+        // The MCP server may already be scraped under these keys; never take its metrics away.
+        annotations.putIfAbsent("prometheus.io/scrape", "true");
+        annotations.putIfAbsent("prometheus.io/port", String.valueOf(ToolgateNames.SIDECAR_MANAGEMENT_PORT));
+        annotations.putIfAbsent("prometheus.io/path", "/q/metrics");
+        String mcpContainer = mcpContainerName(pod.getSpec().getContainers(), upstreamPort);
+        if (mcpContainer != null) {
+            annotations.putIfAbsent("kubectl.kubernetes.io/default-container", mcpContainer);
+        }
+        pod.getMetadata().setAnnotations(annotations);
+        return pod;
+    }
+
+    private static String policyHash(McpPolicy policy) {
+        return policy.getStatus() != null && policy.getStatus().getPolicyHash() != null ? policy.getStatus().getPolicyHash() : "pending";
+    }
+
+    /** Renames the MCP container's named port and returns its old name (null when the port is unnamed or undeclared). */
+    private static String takeOverPortName(List<Container> containers, int upstreamPort) {
+        for (Container container : containers) {
+            if (container.getPorts() == null) {
+                continue;
+            }
+            for (ContainerPort port : container.getPorts()) {
+                if (port.getContainerPort() != null && port.getContainerPort() == upstreamPort && port.getName() != null
+                        && !port.getName().isEmpty()) {
+                    String name = port.getName();
+                    port.setName(ToolgateNames.UPSTREAM_PORT_NAME);
+                    return name;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static String mcpContainerName(List<Container> containers, int upstreamPort) {
+        return containers.stream()
+                .filter(c -> c.getPorts() != null && c.getPorts().stream().anyMatch(p -> p.getContainerPort() != null
+                        && p.getContainerPort() == upstreamPort))
+                .map(Container::getName).findFirst().orElse(null);
+    }
+
+    private static Container sidecar(McpPolicy policy, SidecarSettings settings, int upstreamPort, int proxyPort, String portName) {
+        McpPolicySpec spec = policy.getSpec();
+        List<EnvVar> env = new ArrayList<>();
+        env.add(new EnvVar("TOOLGATE_UPSTREAM", "http://127.0.0.1:" + upstreamPort, null));
+        env.add(new EnvVar("TOOLGATE_POLICY_FILE", ToolgateNames.POLICY_MOUNT_PATH + "/" + ToolgateNames.POLICY_FILE_KEY, null));
+        if (spec.getIdentity() != null && spec.getIdentity().getHeader() != null) {
+            env.add(new EnvVar("TOOLGATE_IDENTITY_HEADER", spec.getIdentity().getHeader(), null));
+        }
+        env.add(new EnvVar("QUARKUS_HTTP_PORT", String.valueOf(proxyPort), null));
+        if (spec.getSidecar() != null && spec.getSidecar().getLogLevel() != null) {
+            env.add(new EnvVar("QUARKUS_LOG_LEVEL", spec.getSidecar().getLogLevel(), null));
+        }
+        String image = spec.getSidecar() != null && spec.getSidecar().getImage() != null ? spec.getSidecar().getImage() : settings.image();
+
+        ContainerBuilder sidecar = new ContainerBuilder()
+                .withName(ToolgateNames.SIDECAR_CONTAINER)
+                .withImage(image)
+                .withImagePullPolicy("IfNotPresent")
+                .withEnv(env)
+                .addNewPort().withName(portName == null ? "tg-proxy" : portName).withContainerPort(proxyPort).withProtocol("TCP").endPort()
+                .addNewPort().withName(ToolgateNames.SIDECAR_MANAGEMENT_PORT_NAME).withContainerPort(ToolgateNames.SIDECAR_MANAGEMENT_PORT)
+                .withProtocol("TCP").endPort()
+                .withStartupProbe(probe("/q/health/started", 1, 30))
+                .withLivenessProbe(probe("/q/health/live", 10, 3))
+                .withReadinessProbe(probe("/q/health/ready", 5, 3))
+                .withResources(resources(policy, settings))
+                .withNewSecurityContext()
+                .withRunAsNonRoot(true)
+                .withRunAsUser(settings.runAsUser())
+                .withAllowPrivilegeEscalation(false)
+                .withReadOnlyRootFilesystem(true)
+                .withPrivileged(false)
+                .withNewCapabilities().withDrop("ALL").endCapabilities()
+                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                .endSecurityContext()
+                .addNewVolumeMount().withName(ToolgateNames.POLICY_VOLUME).withMountPath(ToolgateNames.POLICY_MOUNT_PATH)
+                .withReadOnly(true).endVolumeMount()
+                .addNewVolumeMount().withName(ToolgateNames.TMP_VOLUME).withMountPath("/tmp").endVolumeMount();
+        if (settings.nativeSidecar()) {
+            sidecar.withRestartPolicy("Always");
+        }
+        return sidecar.build();
+    }
+
+    private static Probe probe(String path, int periodSeconds, int failureThreshold) {
+        return new ProbeBuilder().withNewHttpGet().withPath(path).withNewPort(ToolgateNames.SIDECAR_MANAGEMENT_PORT_NAME).endHttpGet()
+                .withPeriodSeconds(periodSeconds).withFailureThreshold(failureThreshold).build();
+    }
+
+    private static ResourceRequirements resources(McpPolicy policy, SidecarSettings settings) {
+        if (policy.getSpec().getSidecar() != null && policy.getSpec().getSidecar().getResources() != null) {
+            return new ResourceRequirementsBuilder(policy.getSpec().getSidecar().getResources()).build();
+        }
+        return new ResourceRequirementsBuilder()
+                .addToRequests("cpu", new Quantity(settings.cpuRequest()))
+                .addToRequests("memory", new Quantity(settings.memoryRequest()))
+                .addToLimits("memory", new Quantity(settings.memoryLimit()))
+                .build();
+    }
+}

@@ -1,0 +1,83 @@
+package dev.toolgate.operator.injection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.toolgate.operator.mcppolicy.McpPolicy;
+import dev.toolgate.operator.testing.GoldenFiles;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReviewBuilder;
+import io.fabric8.zjsonpatch.JsonPatch;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+class AdmissionHandlerTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+    @Test
+    void thePatchTurnsTheSubmittedPodIntoTheMutatedOne() throws Exception {
+        InjectionGoldenTest.Input input = GoldenFiles.YAML.readValue(
+                getClass().getResource("/golden/injection/in-two-policies-oldest-wins.yaml"), InjectionGoldenTest.Input.class);
+        AdmissionHandler handler = new AdmissionHandler(ns -> input.policies(), () -> InjectionGoldenTest.NATIVE, meters);
+
+        AdmissionReview answer = handler.handle(review("CREATE", input.pod()));
+
+        assertThat(answer.getResponse().getUid()).isEqualTo("uid-1");
+        assertThat(answer.getResponse().getAllowed()).isTrue();
+        assertThat(answer.getResponse().getPatchType()).isEqualTo("JSONPatch");
+        JsonNode patch = JSON.readTree(Base64.getDecoder().decode(answer.getResponse().getPatch()));
+        JsonNode patched = JsonPatch.apply(patch, JSON.valueToTree(input.pod()));
+        McpPolicy winner = input.policies().stream().filter(p -> p.getMetadata().getName().equals("z-older")).findFirst().orElseThrow();
+        // Through text, so int/long node types do not matter; JsonNode equality ignores field order, as the API server does.
+        JsonNode expected = JSON.readTree(JSON.writeValueAsString(PodMutator.inject(input.pod(), winner, InjectionGoldenTest.NATIVE)));
+        patched = JSON.readTree(patched.toString());
+        assertThat(patched.equals(expected)).as("patched pod %s equals %s", patched, expected).isTrue();
+        assertThat(answer.getResponse().getWarnings()).singleElement().asString().contains("b-newer").contains("injected z-older");
+        assertThat(meters.counter("toolgate.operator.admission.requests", "result", "injected", "reason", "injected").count()).isEqualTo(1);
+    }
+
+    @Test
+    void skipsWithoutPatchAndCountsTheReason() {
+        Pod pod = InjectionDecisionTest.pod(java.util.Map.of("app", "web"), java.util.Map.of());
+        AdmissionHandler handler = new AdmissionHandler(ns -> List.of(), () -> InjectionGoldenTest.NATIVE, meters);
+
+        AdmissionReview answer = handler.handle(review("CREATE", pod));
+
+        assertThat(answer.getResponse().getAllowed()).isTrue();
+        assertThat(answer.getResponse().getPatch()).isNull();
+        assertThat(meters.counter("toolgate.operator.admission.requests", "result", "skipped", "reason", "no_matching_policy").count())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void aFailureIsAnsweredAsAnErrorNotAnUninjectedPod() {
+        Pod pod = InjectionDecisionTest.pod(java.util.Map.of("app", "web"), java.util.Map.of());
+        AdmissionHandler handler = new AdmissionHandler(ns -> {
+            throw new IllegalStateException("cache not synced");
+        }, () -> InjectionGoldenTest.NATIVE, meters);
+
+        AdmissionReview answer = handler.handle(review("CREATE", pod));
+
+        assertThat(answer.getResponse().getAllowed()).isFalse();
+        assertThat(answer.getResponse().getStatus().getMessage()).contains("cache not synced");
+        assertThat(new String(JSON.valueToTree(answer).toString().getBytes(StandardCharsets.UTF_8))).contains("\"uid\":\"uid-1\"");
+    }
+
+    static AdmissionReview review(String operation, Pod pod) {
+        return new AdmissionReviewBuilder().withApiVersion("admission.k8s.io/v1").withKind("AdmissionReview")
+                .withNewRequest().withUid("uid-1").withOperation(operation).withNamespace("ns")
+                .withNewKind("", "Pod", "v1")
+                .withObject(pod).endRequest().build();
+    }
+}
