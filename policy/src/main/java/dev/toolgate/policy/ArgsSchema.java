@@ -2,6 +2,9 @@ package dev.toolgate.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.Error;
+import com.networknt.schema.ExecutionConfig;
+import com.networknt.schema.ExecutionContext;
+import com.networknt.schema.FailFastAssertionException;
 import com.networknt.schema.InputFormat;
 import com.networknt.schema.OutputFormat;
 import com.networknt.schema.Schema;
@@ -43,6 +46,12 @@ final class ArgsSchema {
                     .pathType(PathType.JSON_POINTER)
                     .preloadSchema(true)
                     .build()));
+
+    private static final ExecutionConfig FAIL_FAST = ExecutionConfig.builder()
+            .annotationCollectionEnabled(false)
+            .failFast(true)
+            .build();
+    private static final java.util.regex.Pattern PLAIN_NAME = java.util.regex.Pattern.compile("[^.\\[\\]\"]+");
 
     private final Schema schema;
 
@@ -99,7 +108,14 @@ final class ArgsSchema {
 
     /** True when the arguments satisfy the schema. */
     boolean accepts(JsonNode arguments) {
-        return schema.validate(arguments, OutputFormat.BOOLEAN);
+        // a context per call (contexts are not thread-safe), from one shared config: the library's own BOOLEAN path rebuilds the config every call
+        ExecutionContext context = new ExecutionContext(FAIL_FAST);
+        try {
+            schema.validate(context, arguments);
+        } catch (FailFastAssertionException e) {
+            return false;
+        }
+        return context.getErrors().isEmpty();
     }
 
     /** Why the arguments fail the schema: up to three problems, each naming the argument path. */
@@ -129,7 +145,7 @@ final class ArgsSchema {
                 sb.append('[').append(index).append(']');
             } else {
                 String name = String.valueOf(element);
-                if (name.matches("[A-Za-z_][A-Za-z0-9_\\-]*")) {
+                if (PLAIN_NAME.matcher(name).matches()) {
                     sb.append('.').append(name);
                 } else {
                     sb.append('[').append(PolicyPaths.quote(name)).append(']');

@@ -27,6 +27,8 @@ public final class Policy {
 
     /** Glob lookups are remembered for this many distinct tool names; beyond that, globs are matched on every call. */
     static final int GLOB_CACHE_SIZE = 4096;
+    static final String DEFAULT_DENY = "no policy entry matches this tool and the default is deny";
+    static final String LIMITER_FULL = "rate limited: the limiter is tracking its maximum number of keys and none has been idle for its window; retry later";
     private static final JsonNode EMPTY_ARGUMENTS = JsonNodeFactory.instance.objectNode();
 
     private final PolicyDocument document;
@@ -103,8 +105,7 @@ public final class Policy {
         CompiledEntry entry = entryFor(tool);
         if (entry == null) {
             if (defaultDeny) {
-                return new Decision(Verdict.DENIED, tool, "default",
-                        "tool " + PolicyPaths.quote(tool) + " is not allowed: no policy entry matches it and the default is deny", null, 0);
+                return new Decision(Verdict.DENIED, tool, "default", DEFAULT_DENY, null, 0);
             }
             return limited(call, tool, defaultLimits, nowMillis, null);
         }
@@ -136,10 +137,7 @@ public final class Policy {
             RateLimiter.Rejection rejection = limiter.tryAcquire(limits, call.identity(), call.session(), now);
             if (rejection != null) {
                 RateLimiter.Limit limit = limits[rejection.limitIndex()];
-                String reason = rejection.limiterFull()
-                        ? "rate limited: the limiter is tracking its maximum number of keys and none has been idle for its window; retry later"
-                        : "rate limit exceeded: counter " + PolicyPaths.quote(limit.definition().counter()) + " admits "
-                        + limit.definition().describe();
+                String reason = rejection.limiterFull() ? LIMITER_FULL : limit.exceeded();
                 return new Decision(Verdict.RATE_LIMITED, tool, limit.path(), reason, limit.definition().counter(),
                         rejection.retryAfterSeconds());
             }

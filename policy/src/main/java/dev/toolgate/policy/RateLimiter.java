@@ -58,8 +58,8 @@ public final class RateLimiter {
         return maxTrackedKeys;
     }
 
-    /** A limit of a compiled policy, bound to the state of its counter definition. */
-    record Limit(String path, LimitDefinition definition, CounterFamily family) {
+    /** A limit of a compiled policy, bound to the state of its counter definition; {@code exceeded} is its prebuilt rate_limited reason. */
+    record Limit(String path, LimitDefinition definition, CounterFamily family, String exceeded) {
     }
 
     /** Why a call was refused: which of the limits, and after how many whole seconds a retry can succeed. */
@@ -67,7 +67,8 @@ public final class RateLimiter {
     }
 
     Limit bind(String path, LimitDefinition definition) {
-        return new Limit(path, definition, families.computeIfAbsent(definition, CounterFamily::new));
+        return new Limit(path, definition, families.computeIfAbsent(definition, CounterFamily::new),
+                "rate limit exceeded: counter " + PolicyPaths.quote(definition.counter()) + " admits " + definition.describe());
     }
 
     /**
@@ -80,6 +81,9 @@ public final class RateLimiter {
             return null;
         }
         String who = identity == null ? ANONYMOUS : identity;
+        if (n == 1) {
+            return tryAcquireOne(limits[0], who, session, now);
+        }
         CounterState[] states = new CounterState[n];
         while (true) {
             for (int i = 0; i < n; i++) {
@@ -123,6 +127,30 @@ public final class RateLimiter {
                 for (int i = n - 1; i >= 0; i--) {
                     states[i].unlock();
                 }
+            }
+        }
+    }
+
+    /** The common single-counter case, without the array and sort. */
+    private Rejection tryAcquireOne(Limit limit, String identity, String session, long now) {
+        while (true) {
+            CounterState state = stateFor(limit.family(), identity, session, now);
+            if (state == null) {
+                return new Rejection(0, retrySeconds(nextEvictableAt, now), true);
+            }
+            state.lock();
+            try {
+                if (state.evicted) {
+                    continue;
+                }
+                long blockedUntil = state.blockedUntil(now);
+                if (blockedUntil != CounterState.ADMIT) {
+                    return new Rejection(0, retrySeconds(blockedUntil, now), false);
+                }
+                state.record(now);
+                return null;
+            } finally {
+                state.unlock();
             }
         }
     }
@@ -266,8 +294,8 @@ public final class RateLimiter {
         private long[] times;
         private int head;
         private int size;
-        /** True once an admission was dropped from the ring (there is older history we no longer see). */
-        private boolean truncated;
+        /** Newest admission dropped from the ring (older history we no longer see); MIN_VALUE while nothing was dropped. */
+        private long forgotten = Long.MIN_VALUE;
         private long newest = Long.MIN_VALUE;
         boolean evicted;
         /** Read without the lock by the sweeper, as a hint. */
@@ -299,8 +327,8 @@ public final class RateLimiter {
             }
             // a call stamped earlier than the newest admission (callers raced): exact check of every window around t
             long retryAt = size >= max ? Math.max(at(0) + window, t + 1) : t + 1;
-            if (truncated && at(0) > t - window) {
-                return retryAt; // older admissions we no longer see could fall inside t's window: refuse, fail closed
+            if (forgotten != Long.MIN_VALUE && forgotten > t - window) {
+                return retryAt; // admissions we no longer see could fall inside t's window: refuse, fail closed
             }
             int near = 0;
             for (int i = 0; i < size; i++) {
@@ -315,12 +343,10 @@ public final class RateLimiter {
         void record(long t) {
             if (size == max) {
                 if (t < at(0)) {
-                    truncated = true; // t would be the oldest of max+1: it is the one the ring forgets
+                    forgotten = Math.max(forgotten, t); // t would be the oldest of max+1: it is the one the ring forgets
                     return;
                 }
-                head = (head + 1) % times.length;
-                size--;
-                truncated = true;
+                dropOldest();
             } else if (size == times.length) {
                 long[] grown = new long[Math.min(max, Math.max(8, times.length * 2))];
                 for (int i = 0; i < size; i++) {
@@ -340,6 +366,16 @@ public final class RateLimiter {
                 newest = t;
                 lastAdmission = t;
             }
+            // admissions two windows old matter to no decision (late calls are refused beyond one window): bound memory by traffic, not max
+            while (size > 1 && at(0) <= newest - 2 * window) {
+                dropOldest();
+            }
+        }
+
+        private void dropOldest() {
+            forgotten = Math.max(forgotten, at(0));
+            head = (head + 1) % times.length;
+            size--;
         }
 
         boolean idleAt(long now) {

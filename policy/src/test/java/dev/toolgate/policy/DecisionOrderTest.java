@@ -42,7 +42,7 @@ class DecisionOrderTest {
     void noEntryUnderDefaultDenyIsDeniedNamingTheDefault() {
         Decision d = policy("{'version':'1','default':'deny'}").decide(call("x", "{}", "a"), T0);
         assertThat(d).isEqualTo(new Decision(Verdict.DENIED, "x", "default",
-                "tool \"x\" is not allowed: no policy entry matches it and the default is deny", null, 0));
+                "no policy entry matches this tool and the default is deny", null, 0));
     }
 
     @Test

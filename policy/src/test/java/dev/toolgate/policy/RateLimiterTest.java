@@ -81,14 +81,33 @@ class RateLimiterTest {
     }
 
     @Test
-    void aCallStampedBeforeTheNewestAdmissionIsCheckedAgainstEveryWindowAroundIt() throws Exception {
+    void aCallStampedBeforeTheNewestAdmissionIsCheckedAgainstItsNeighboursOnBothSides() throws Exception {
         Policy p = limited("global", 2, "10", new RateLimiter());
         assertThat(decide(p, "a", null, T0)).isEqualTo(Verdict.ALLOWED);
-        assertThat(decide(p, "a", null, T0 + 40_000)).isEqualTo(Verdict.ALLOWED);
-        assertThat(decide(p, "a", null, T0 + 5_000)).as("late, one neighbour").isEqualTo(Verdict.ALLOWED);
-        assertThat(decide(p, "a", null, T0 + 6_000)).as("late, two neighbours").isEqualTo(Verdict.RATE_LIMITED);
-        assertThat(decide(p, "a", null, T0 + 14_000)).as("late, and the ring no longer holds what came before 5s: refused conservatively").isEqualTo(Verdict.RATE_LIMITED);
-        assertThat(decide(p, "a", null, T0 + 20_000)).isEqualTo(Verdict.ALLOWED);
+        assertThat(decide(p, "a", null, T0 + 15_000)).isEqualTo(Verdict.ALLOWED);
+        assertThat(decide(p, "a", null, T0 + 5_000)).as("late, one admission within 10 s of it").isEqualTo(Verdict.ALLOWED);
+        assertThat(decide(p, "a", null, T0 + 6_000)).as("late, three within 10 s").isEqualTo(Verdict.RATE_LIMITED);
+        // conservative: 5 s and 15 s never share a window with 14 s and each other, but both are within 10 s of it
+        assertThat(decide(p, "a", null, T0 + 14_000)).as("late, two within 10 s").isEqualTo(Verdict.RATE_LIMITED);
+        assertThat(decide(p, "a", null, T0 + 26_000)).isEqualTo(Verdict.ALLOWED);
+    }
+
+    @Test
+    void aSlightlyLateCallAfterAnIdlePeriodIsJudgedExactly() throws Exception {
+        Policy p = limited("global", 2, "10", new RateLimiter());
+        assertThat(decide(p, "a", null, T0)).isEqualTo(Verdict.ALLOWED);
+        assertThat(decide(p, "a", null, T0 + 100_000)).as("T0 is now forgotten").isEqualTo(Verdict.ALLOWED);
+        assertThat(decide(p, "a", null, T0 + 99_999)).as("1 ms late, far from anything forgotten").isEqualTo(Verdict.ALLOWED);
+        assertThat(decide(p, "a", null, T0 + 99_998)).isEqualTo(Verdict.RATE_LIMITED);
+    }
+
+    @Test
+    void aCallStampedWithinAWindowOfForgottenAdmissionsIsRefused() throws Exception {
+        Policy p = limited("global", 5, "10", new RateLimiter());
+        assertThat(decide(p, "a", null, T0)).isEqualTo(Verdict.ALLOWED);
+        assertThat(decide(p, "a", null, T0 + 30_000)).as("T0 is forgotten: more than two windows old").isEqualTo(Verdict.ALLOWED);
+        assertThat(decide(p, "a", null, T0 + 5_000)).as("might share a window with T0").isEqualTo(Verdict.RATE_LIMITED);
+        assertThat(decide(p, "a", null, T0 + 10_000)).as("cannot share a window with T0").isEqualTo(Verdict.ALLOWED);
     }
 
     @Test
