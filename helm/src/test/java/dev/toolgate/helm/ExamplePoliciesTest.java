@@ -65,6 +65,7 @@ class ExamplePoliciesTest {
         assertThat(decide(policy, "agent-a", "get-sum", "{\"a\":\"2\",\"b\":3}")).isEqualTo("invalid_arguments");
         assertThat(decide(policy, "agent-a", "get-env", "{}")).isEqualTo("denied");
         assertThat(decide(policy, "agent-a", "trigger-sampling-request", "{}")).isEqualTo("denied");
+        assertThat(decide(policy, "agent-a", "trigger-long-running-operation", "{}")).isEqualTo("approval_required");
         assertThat(decide(policy, "agent-a", "get-tiny-image", "{}")).as("default deny").isEqualTo("denied");
         assertThat(policy.neverCallable("get-env")).isTrue();
 
