@@ -1,0 +1,148 @@
+package dev.toolgate.operator.injection;
+
+import java.util.concurrent.TimeUnit;
+
+import org.jboss.logging.Logger;
+
+import dev.toolgate.operator.OperatorConfig;
+import dev.toolgate.operator.ToolgateNames;
+import dev.toolgate.operator.tls.WebhookTls;
+import dev.toolgate.operator.tls.WebhookTlsMaterial;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.VersionInfo;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.SSLOptions;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+/**
+ * The HTTPS endpoint the API server calls for Pod admission. It runs its own Vert.x server (not Quarkus's HTTP
+ * server) because its certificate is issued at runtime and swapped on rotation without a restart.
+ */
+@ApplicationScoped
+public class WebhookServer {
+
+    private static final Logger LOG = Logger.getLogger(WebhookServer.class);
+    /** AdmissionReviews carry whole pods; anything larger than this is not a pod we want to parse. */
+    static final int MAX_BODY_BYTES = 3 * 1024 * 1024;
+    /** fabric8's serialization resolves the embedded object (apiVersion/kind) to a typed Pod. */
+    private static final KubernetesSerialization JSON = new KubernetesSerialization();
+
+    private final Vertx vertx;
+    private final OperatorConfig config;
+    private final WebhookTls tls;
+    private final PolicyResolver resolver;
+    private final KubernetesClient client;
+    private final MeterRegistry meters;
+    private HttpServer server;
+    private volatile WebhookTlsMaterial material;
+    private long rotationTimer = -1;
+
+    public WebhookServer(Vertx vertx, OperatorConfig config, WebhookTls tls, PolicyResolver resolver, KubernetesClient client,
+            MeterRegistry meters) {
+        this.vertx = vertx;
+        this.config = config;
+        this.tls = tls;
+        this.resolver = resolver;
+        this.client = client;
+        this.meters = meters;
+    }
+
+    void start(@Observes StartupEvent event) throws Exception {
+        if (!config.webhook().enabled()) {
+            LOG.info("Injection webhook disabled");
+            return;
+        }
+        material = tls.ensure();
+        resolver.start();
+        VersionInfo version = client.getKubernetesVersion();
+        SidecarSettings settings = SidecarSettings.from(config.sidecar(),
+                SidecarSettings.supportsNativeSidecars(version.getMajor(), version.getMinor()));
+        LOG.infof("Kubernetes %s.%s: injecting the sidecar as a %s", version.getMajor(), version.getMinor(),
+                settings.nativeSidecar() ? "native sidecar (init container, restartPolicy Always)" : "regular container");
+        AdmissionHandler handler = new AdmissionHandler(resolver::policiesIn, () -> settings, meters);
+
+        server = vertx.createHttpServer(new HttpServerOptions().setPort(config.webhook().port()).setSsl(true)
+                .setKeyCertOptions(keyCert(material)).setMaxFormAttributeSize(0));
+        server.requestHandler(request -> serve(request, handler));
+        server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        LOG.infof("Injection webhook listening on https://0.0.0.0:%d%s", server.actualPort(), ToolgateNames.WEBHOOK_PATH);
+        rotationTimer = vertx.setPeriodic(config.webhook().checkInterval().toMillis(), id -> rotate());
+    }
+
+    /** The port actually bound (tests configure port 0). */
+    public int port() {
+        return server == null ? -1 : server.actualPort();
+    }
+
+    private void rotate() {
+        vertx.executeBlocking(() -> tls.ensure(), false).onSuccess(renewed -> {
+            if (!renewed.equals(material)) {
+                material = renewed;
+                server.updateSSLOptions(new SSLOptions().setKeyCertOptions(keyCert(renewed)));
+                LOG.info("Webhook serving certificate rotated");
+            }
+        }).onFailure(e -> LOG.errorf(e, "Webhook certificate check failed"));
+    }
+
+    private void serve(HttpServerRequest request, AdmissionHandler handler) {
+        if (!ToolgateNames.WEBHOOK_PATH.equals(request.path())) {
+            request.response().setStatusCode(404).end();
+            return;
+        }
+        if (request.method() != io.vertx.core.http.HttpMethod.POST) {
+            request.response().setStatusCode(405).end();
+            return;
+        }
+        String length = request.getHeader("Content-Length");
+        if (length != null && length.matches("\\d+") && Long.parseLong(length) > MAX_BODY_BYTES) {
+            request.response().setStatusCode(413).end();
+            return;
+        }
+        Buffer body = Buffer.buffer();
+        request.handler(chunk -> {
+            if (body.length() + chunk.length() > MAX_BODY_BYTES) {
+                request.response().setStatusCode(413).end();
+                request.connection().close();
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        request.endHandler(done -> {
+            if (request.response().ended()) {
+                return;
+            }
+            vertx.executeBlocking(() -> JSON.asJson(handler.handle(JSON.unmarshal(body.toString(), AdmissionReview.class))).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    false)
+                    .onSuccess(answer -> request.response().putHeader("Content-Type", "application/json").end(Buffer.buffer(answer)))
+                    .onFailure(e -> {
+                        LOG.warnf("Bad admission request: %s", e.getMessage());
+                        request.response().setStatusCode(400).end("bad AdmissionReview: " + e.getMessage());
+                    });
+        });
+    }
+
+    private static PemKeyCertOptions keyCert(WebhookTlsMaterial material) {
+        return new PemKeyCertOptions().addCertValue(Buffer.buffer(material.servingCertificatePem()))
+                .addKeyValue(Buffer.buffer(material.servingKeyPem()));
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (rotationTimer >= 0) {
+            vertx.cancelTimer(rotationTimer);
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+}
