@@ -69,6 +69,7 @@ public class DecideBenchmark {
     public static class LargePolicy {
         Policy policy;
         ToolCall[] calls;
+        ToolCall schemaConditionsLimits;
         long now = 1_767_225_600_000L;
         int next;
 
@@ -77,6 +78,11 @@ public class DecideBenchmark {
             policy = Policy.load(GeneratedPolicy.document(), new RateLimiter());
             List<ToolCall> pool = GeneratedPolicy.calls(10_000);
             calls = pool.toArray(new ToolCall[0]);
+            // tool_30: args schema, three deny_if items, an identity limit and the top-level global limit
+            schemaConditionsLimits = new ToolCall("tool_30", GeneratedPolicy.payment(), "agent-1", null);
+            if (!policy.decide(schemaConditionsLimits, now).allowed() || policy.decide(calls[3], now).allowed()) {
+                throw new IllegalStateException("the generated policy does not decide as the benchmarks assume");
+            }
         }
 
         ToolCall nextCall() {
@@ -130,6 +136,19 @@ public class DecideBenchmark {
     @Benchmark
     public Decision largePolicyMixedCalls(LargePolicy s) {
         return s.policy.decide(s.nextCall(), s.now);
+    }
+
+    /** (b') One path of the large policy: an exact entry with schema, three deny_if items and two limits, allowed. */
+    @Benchmark
+    public Decision largePolicySchemaConditionsLimitsAllowed(LargePolicy s) {
+        s.now++;
+        return s.policy.decide(s.schemaConditionsLimits, s.now);
+    }
+
+    /** (b'') One path of the large policy: arguments failing the schema, with the reason naming the failing path. */
+    @Benchmark
+    public Decision largePolicyInvalidArguments(LargePolicy s) {
+        return s.policy.decide(s.calls[3], s.now);
     }
 
     @Benchmark

@@ -73,7 +73,7 @@ final class GeneratedPolicy {
 
     /** Calls hitting exact entries (with and without schemas and conditions), globs, the catch-all and denials. */
     static List<ToolCall> calls(int identities) {
-        JsonNode payment = parse("{\"amount\":125.5,\"currency\":\"usd\",\"items\":[{\"sku\":\"abc-1\",\"qty\":2}],\"note\":\"monthly\"}");
+        JsonNode payment = payment();
         JsonNode large = parse("{\"amount\":20000,\"currency\":\"eur\",\"items\":[{\"sku\":\"abc-1\"}]}");
         JsonNode invalid = parse("{\"amount\":\"lots\",\"currency\":\"usd\"}");
         JsonNode file = parse("{\"path\":\"/home/agent/report.txt\"}");
@@ -92,6 +92,11 @@ final class GeneratedPolicy {
             calls.add(call);
         }
         return calls;
+    }
+
+    /** Arguments that pass every schema and condition of the generated policy. */
+    static JsonNode payment() {
+        return parse("{\"amount\":125.5,\"currency\":\"usd\",\"items\":[{\"sku\":\"abc-1\",\"qty\":2}],\"note\":\"monthly\"}");
     }
 
     private static JsonNode parse(String json) {
