@@ -49,6 +49,8 @@ CFG = {
     "sidecar_java_opts": os.environ.get("BENCH_SIDECAR_JAVA_OPTS", "-Xmx64m -Xss512k -XX:+UseSerialGC").split(),
     "nginx_proxy_workers": env_int("BENCH_NGINX_WORKERS", os.cpu_count() or 2),
     "limit_window": os.environ.get("BENCH_LIMIT_WINDOW", "second"),
+    # extra sidecar targets differing only in JVM options: "name=opts;name2=opts"
+    "sidecar_variants": os.environ.get("BENCH_SIDECAR_VARIANTS", ""),
     "skip": set(env_list("BENCH_SKIP", "")),  # any of: everything, startup, aot
 }
 FORTIO = os.environ.get("FORTIO", os.path.join(ROOT, "tools", "bin", "fortio"))
@@ -398,8 +400,17 @@ def scrape_decisions(mgmt_port):
 
 # ---------------------------------------------------------------- scenarios
 
+def sidecar_variants():
+    """("sidecar", opts) plus ("sidecar-<name>", opts) for each BENCH_SIDECAR_VARIANTS entry `name=opts;...`."""
+    out = [("sidecar", CFG["sidecar_java_opts"])] if "sidecar" in CFG["targets"] else []
+    for spec in filter(None, (v.strip() for v in CFG["sidecar_variants"].split(";"))):
+        name, _, opts = spec.partition("=")
+        out.append((f"sidecar-{name.strip()}", opts.split()))
+    return out
+
+
 def load_scenarios(policy, body, results):
-    up_port, nx_port, sc_port, sc_mgmt = free_ports(4)
+    up_port, nx_port = free_ports(2)
     upstream = start_upstream(up_port)
     targets = {}
     if "direct" in CFG["targets"]:
@@ -408,20 +419,23 @@ def load_scenarios(policy, body, results):
         nx = start_nginx_proxy(nx_port, up_port, CFG["nginx_proxy_workers"])
         targets["nginx"] = (nx, f"http://127.0.0.1:{nx_port}/mcp")
         results["idle"]["nginx"] = {"rss_mib": round(rss_mib(nx.tree()), 1)}
-    if "sidecar" in CFG["targets"]:
-        sc = start_sidecar("sidecar", JAVA17, APP_COPY, CFG["sidecar_java_opts"], f"http://127.0.0.1:{up_port}",
-                           policy, sc_port, sc_mgmt)
+    mgmt = {}
+    for name, opts in sidecar_variants():
+        sc_port, sc_mgmt = free_ports(2)
+        sc = start_sidecar(name, JAVA17, APP_COPY, opts, f"http://127.0.0.1:{up_port}", policy, sc_port, sc_mgmt)
         ready = wait_ready(sc_mgmt, sc)
         time.sleep(1.0)
-        results["idle"]["sidecar"] = {"rss_mib": round(rss_mib([sc.pid]), 1), "ready_s": round(ready, 3)}
-        targets["sidecar"] = (sc, f"http://127.0.0.1:{sc_port}/mcp")
+        results["idle"][name] = {"rss_mib": round(rss_mib([sc.pid]), 1), "ready_s": round(ready, 3),
+                                 "java_opts": " ".join(opts)}
+        targets[name] = (sc, f"http://127.0.0.1:{sc_port}/mcp")
+        mgmt[name] = sc_mgmt
     for name, (_, url) in targets.items():
         check_passes(name, url, body)
-    if "sidecar" in targets:
-        # JIT warm-up: C2 needs a few hundred thousand calls before the hot path is compiled
-        log(f"warming the sidecar up for {CFG['warmup_s']}s")
-        fortio("sidecar-warmup", targets["sidecar"][1], body, 0, CFG["max_connections"], CFG["warmup_s"])
-        results["idle"]["sidecar"]["rss_mib_after_warmup"] = round(rss_mib([targets["sidecar"][0].pid]), 1)
+    for name in mgmt:
+        # JIT warm-up at full speed, so C2 has compiled the hot path before anything is measured
+        log(f"warming {name} up for {CFG['warmup_s']}s")
+        fortio(f"{name}-warmup", targets[name][1], body, 0, CFG["max_connections"], CFG["warmup_s"])
+        results["idle"][name]["rss_mib_after_warmup"] = round(rss_mib([targets[name][0].pid]), 1)
     # interleave targets within each phase so slow drift of the machine's load hits them alike
     for rate in CFG["rates"]:
         for name, (proc, url) in targets.items():
@@ -430,11 +444,11 @@ def load_scenarios(policy, body, results):
     for name, (proc, url) in targets.items():
         results["runs"][f"{name}@max"] = measured_run(f"{name}@max", proc, url, body, 0, CFG["max_connections"],
                                                       CFG["duration_s"])
-    if "sidecar" in targets:
-        results["sidecar_decisions"] = scrape_decisions(sc_mgmt)
-        targets["sidecar"][0].stop()
-    if "nginx" in targets:
-        targets["nginx"][0].stop()
+    for name, port in mgmt.items():
+        results.setdefault("sidecar_decisions", {})[name] = scrape_decisions(port)
+    for name, (proc, _) in targets.items():
+        if proc is not upstream:
+            proc.stop()
     return upstream
 
 
@@ -542,20 +556,18 @@ def derive(results):
     head = {}
     for rate in CFG["rates"] + ["max"]:
         d = runs.get(f"direct@{rate}")
-        for name in ("nginx", "sidecar"):
+        for name in [k.split("@")[0] for k in runs if k.endswith(f"@{rate}") and not k.startswith("direct")]:
             r = runs.get(f"{name}@{rate}")
             if d and r and rate != "max":
                 for p in ("p50", "p90", "p99", "p999"):
                     r[f"added_{p}_ms"] = round(r[f"{p}_ms"] - d[f"{p}_ms"], 4)
     nx, sc = runs.get("nginx@max"), runs.get("sidecar@max")
-    if nx and sc:
-        sc["throughput_ratio_vs_nginx"] = round(sc["actual_qps"] / nx["actual_qps"], 3)
-        nx["throughput_ratio_vs_nginx"] = 1.0
-    if runs.get("direct@max"):
-        for name in ("nginx", "sidecar"):
-            if runs.get(f"{name}@max"):
-                runs[f"{name}@max"]["throughput_ratio_vs_direct"] = round(
-                    runs[f"{name}@max"]["actual_qps"] / runs["direct@max"]["actual_qps"], 3)
+    for key, r in runs.items():
+        if key.endswith("@max") and not key.startswith("direct"):
+            if nx:
+                r["throughput_ratio_vs_nginx"] = round(r["actual_qps"] / nx["actual_qps"], 3)
+            if runs.get("direct@max"):
+                r["throughput_ratio_vs_direct"] = round(r["actual_qps"] / runs["direct@max"]["actual_qps"], 3)
     s1k = runs.get("sidecar@1000")
     if s1k and "added_p50_ms" in s1k:
         head["added_p50_ms_at_1000"] = {"value": s1k["added_p50_ms"], "target": 0.1,
@@ -565,7 +577,7 @@ def derive(results):
     if sc and "throughput_ratio_vs_nginx" in sc:
         head["max_throughput_vs_nginx"] = {"value": sc["throughput_ratio_vs_nginx"], "target": 0.8,
                                            "met": sc["throughput_ratio_vs_nginx"] >= 0.8}
-    sc_rss = [r["rss_mib_max"] for k, r in runs.items() if k.startswith("sidecar@") and "rss_mib_max" in r]
+    sc_rss = [r["rss_mib_max"] for k, r in runs.items() if k.startswith("sidecar@") and "rss_mib_max" in r]  # the main config
     if sc_rss:
         head["sidecar_rss_under_load_mib"] = {"value": max(sc_rss), "target": 128, "met": max(sc_rss) <= 128}
     if "jdk25-aot" in results["startup"]:
@@ -633,9 +645,11 @@ def markdown(results):
         out += ["", "Idle RSS (MiB): " + ", ".join(
             f"{k} {v['rss_mib']}" + (f" (after warm-up {v['rss_mib_after_warmup']})" if "rss_mib_after_warmup" in v
                                      else "") for k, v in idle.items())]
-    if results.get("sidecar_decisions"):
-        out += ["", "Sidecar decisions during the load runs: " + ", ".join(
-            f"`{k}` {int(v)}" for k, v in results["sidecar_decisions"].items() if isinstance(v, float))]
+        out += [f"JVM options of `{k}`: `{v['java_opts']}`" for k, v in idle.items() if "java_opts" in v]
+    for name, decisions in results.get("sidecar_decisions", {}).items():
+        counted = {k: int(v) for k, v in decisions.items() if isinstance(v, float) and v > 0}
+        out += ["", f"Decisions counted by {name} (`toolgate_tool_calls_total`, non-zero): " + (", ".join(
+            f"`{k}` {v}" for k, v in counted.items()) or "none")]
     out += ["", "How each figure is computed: `bench/load/README.md`."]
     return "\n".join(out) + "\n"
 
@@ -662,7 +676,7 @@ def main():
     results = {"meta": {}, "idle": {}, "runs": {}, "startup": {}}
     try:
         la0 = loadavg()
-        if "sidecar" in CFG["targets"] or "everything" not in CFG["skip"] or "startup" not in CFG["skip"]:
+        if sidecar_variants() or "everything" not in CFG["skip"] or "startup" not in CFG["skip"]:
             if not os.path.exists(os.path.join(SIDECAR_APP, "quarkus-run.jar")):
                 raise SystemExit(f"loadbench: no sidecar at {SIDECAR_APP}; build it (run.sh does)")
             # a private copy: the sidecar's own target/ may be rebuilt while we measure

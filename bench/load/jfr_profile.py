@@ -2,7 +2,7 @@
 """Profiles the sidecar under the benchmark's load with JDK Flight Recorder and prints where it spends CPU, what it
 allocates and where threads block. Usage (after run.sh has installed the tools once):
 
-    python3 bench/load/profile.py [--qps 2000] [--seconds 30] [--app sidecar/target/quarkus-app]
+    python3 bench/load/jfr_profile.py [--qps 2000] [--seconds 30] [--app sidecar/target/quarkus-app]
 
 Keeps the recording (`.jfr`) and the summary in tools/bench/profile/ (gitignored). Same rules as the benchmark: 127.0.0.1 only, bounded, every process killed on exit.
 """
@@ -23,8 +23,21 @@ import loadbench as lb  # noqa: E402
 JFR_TOOL = os.path.join(os.path.dirname(os.path.realpath(shutil.which("java") or "/usr/bin/java")), "jfr")
 
 
+# first match from the leaf frame upwards wins, so e.g. Jackson called by the audit log counts as audit log
+COST_BUCKETS = [
+    ("regex (RE2J): policy `matches` conditions, schema `pattern`", ["com/google/re2j", "com.google.re2j"]),
+    ("JSON Schema validation (networknt)", ["com/networknt", "com.networknt"]),
+    ("audit line: JSON, canonical args, SHA-256", ["AuditLog", "sidecar/CanonicalJson", "sidecar.CanonicalJson"]),
+    ("metrics (Micrometer)", ["ToolCallMetrics", "io/micrometer", "io.micrometer"]),
+    ("policy engine, rest", ["dev/toolgate/policy", "dev.toolgate.policy"]),
+    ("request JSON-RPC parse", ["JsonRpcParser", "ToolCallExtractor"]),
+    ("header copy", ["HopByHopHeaders"]),
+    ("logging (JBoss LogManager)", ["org/jboss/logmanager", "org/jboss/logging"]),
+]
+
+
 def jfr_events(recording, event):
-    res = subprocess.run([JFR_TOOL, "print", "--json", "--events", event, recording], capture_output=True, text=True,
+    res = subprocess.run([JFR_TOOL, "print", "--json", "--stack-depth", "64", "--events", event, recording], capture_output=True, text=True,
                          timeout=600)
     if res.returncode != 0:
         raise SystemExit(f"profile: jfr print {event} failed: {res.stderr[:500]}")
@@ -65,6 +78,17 @@ def summarize(recording, own_prefixes=("dev.toolgate.",)):
     out.append(top(leaf, len(samples), 25, "CPU samples by leaf method"))
     out.append(top(inclusive, len(samples), 40, "CPU samples by method incl. callees"))
     out.append(top(own, len(samples), 20, "CPU samples attributed to the nearest Toolgate frame"))
+    buckets, loop_samples = collections.Counter(), 0
+    for ev in samples:
+        v = ev["values"]
+        if "eventloop" not in ((v.get("sampledThread") or {}).get("javaName") or ""):
+            continue
+        loop_samples += 1
+        names = [frame_name(f) for f in (v["stackTrace"]["frames"] if v.get("stackTrace") else [])]
+        label = next((label for name in names for label, keys in COST_BUCKETS if any(k in name for k in keys)),
+                     "Netty/Vert.x I/O, routing, proxy glue")
+        buckets[label] += 1
+    out.append(top(buckets, loop_samples, 20, "Event-loop CPU by component (nearest component from the leaf)"))
 
     allocs = jfr_events(recording, "jdk.ObjectAllocationSample")
     by_site, by_class = collections.Counter(), collections.Counter()
@@ -100,6 +124,15 @@ def summarize(recording, own_prefixes=("dev.toolgate.",)):
                         frame_name(frames[0]) if frames else "?")
             blocked[f"{event} on event loop ← {site}"] += 1
     out.append(top(blocked, sum(blocked.values()), 15, "Blocking events (over JFR's thresholds) on event-loop threads"))
+    # where the process's CPU went by thread (JIT compiler and GC threads are not in the execution samples)
+    per_thread = collections.defaultdict(float)
+    for ev in jfr_events(recording, "jdk.ThreadCPULoad"):
+        v = ev["values"]
+        name = (v.get("eventThread") or {}).get("javaName") or (v.get("eventThread") or {}).get("osName") or "?"
+        per_thread[re.sub(r"\d+", "#", name)] += float(v.get("user", 0)) + float(v.get("system", 0))
+    total_load = sum(per_thread.values()) or 1.0
+    out.append("CPU by thread group (share of the process's CPU, from jdk.ThreadCPULoad):\n" + "\n".join(
+        f"  {100 * load / total_load:5.1f}%  {name}" for name, load in sorted(per_thread.items(), key=lambda kv: -kv[1])[:12]))
     gcs = jfr_events(recording, "jdk.GarbageCollection")
     pause = 0.0
     for ev in gcs:
