@@ -11,6 +11,7 @@ public final class ErrorCodes {
     public static final int PARSE_ERROR = -32700;
     public static final int INVALID_REQUEST = -32600;
     public static final int INVALID_PARAMS = -32602;
+    public static final int INTERNAL_ERROR = -32603;
 
     // Toolgate decisions.
     public static final int DENIED = -31001;

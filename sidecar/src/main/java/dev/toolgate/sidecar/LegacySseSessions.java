@@ -1,5 +1,6 @@
 package dev.toolgate.sidecar;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -7,17 +8,23 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.net.URI;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Open event streams of the legacy 2024-11-05 HTTP+SSE transport, keyed by the POST endpoint the server announced on
- * them. A refused POST to that endpoint is answered on the client's stream, where the client waits for it.
+ * them. A refused POST to that endpoint is answered on the client's stream, where the client waits for it; the ids of
+ * tools/list requests posted there are remembered so their answers on the stream can be filtered.
  */
 @ApplicationScoped
 public class LegacySseSessions {
 
     /** A client's open event stream; writes are done on its own context so they never interleave with upstream events. */
-    public record Stream(HttpServerResponse response, Context context) {
+    public record Stream(HttpServerResponse response, Context context, Set<JsonNode> toolsListIds) {
+        public Stream(HttpServerResponse response, Context context) {
+            this(response, context, ConcurrentHashMap.newKeySet());
+        }
+
         public void send(byte[] event) {
             context.runOnContext(v -> {
                 if (!response.ended() && !response.closed()) {

@@ -109,6 +109,16 @@ public class ProxyRoute {
     }
 
     private void onBody(RoutingContext ctx, byte[] bytes) {
+        try {
+            decide(ctx, bytes);
+        } catch (Throwable t) {
+            // Never leave a client hanging, and never forward on an internal fault.
+            Log.error("Request handling failed; answered 500 without forwarding", t);
+            refuse(ctx, 500, ErrorCodes.INTERNAL_ERROR, "Toolgate internal error; the request was not forwarded", null);
+        }
+    }
+
+    private void decide(RoutingContext ctx, byte[] bytes) {
         HttpServerRequest request = ctx.request();
         String uri = UpstreamForwarder.originForm(request);
         LegacySseSessions.Stream legacyStream = request.method() == HttpMethod.POST ? legacy.find(uri) : null;
@@ -139,6 +149,9 @@ public class ProxyRoute {
             }
         }
         if (inspection.forward()) {
+            if (legacyStream != null && parsed != null) {
+                parsed.messages().stream().filter(JsonRpcMessage::isToolsList).forEach(m -> legacyStream.toolsListIds().add(m.id()));
+            }
             forwarder.forward(ctx, bytes, parsed, inspection.allowed(), identity, session);
             return;
         }
@@ -183,19 +196,25 @@ public class ProxyRoute {
         if (response.ended() || response.headWritten()) {
             return;
         }
-        boolean bodyUnread = !ctx.request().isEnded();
-        if (bodyUnread) {
-            // The rest of the body is never read; the connection cannot be reused.
-            response.putHeader(HttpHeaders.CONNECTION, "close");
+        HttpServerRequest request = ctx.request();
+        if (!request.isEnded()) {
+            // Drain (and drop) the rest of the body so the client can read our answer instead of a reset connection;
+            // a client that keeps sending is cut off after a grace period.
+            request.handler(ignored -> {
+            });
+            request.resume();
+            long timer = ctx.vertx().setTimer(DRAIN_GRACE_MILLIS, t -> {
+                if (!request.isEnded()) {
+                    request.connection().close();
+                }
+            });
+            request.endHandler(v -> ctx.vertx().cancelTimer(timer));
         }
         response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                .end(Buffer.buffer(DenialResponses.bytes(DenialResponses.protocolError(id, code, message))))
-                .onComplete(done -> {
-                    if (bodyUnread) {
-                        ctx.request().connection().close();
-                    }
-                });
+                .end(Buffer.buffer(DenialResponses.bytes(DenialResponses.protocolError(id, code, message))));
     }
+
+    private static final long DRAIN_GRACE_MILLIS = 5000;
 
     private static List<String> tokens(List<String> headerValues) {
         return headerValues.stream().flatMap(v -> java.util.Arrays.stream(v.split(",")))

@@ -277,8 +277,9 @@ public class UpstreamForwarder {
                         legacy.register(key, stream);
                         out = event.withData(key); // a relative endpoint keeps the client posting through the sidecar
                     }
-                } else if (event.data() != null && "message".equals(event.event()) && (!exchange.pendingIds.isEmpty() || !exchange.toolsListIds.isEmpty())) {
-                    out = inspectServerMessage(exchange, event, out);
+                } else if (event.data() != null && "message".equals(event.event())
+                        && (!exchange.pendingIds.isEmpty() || !exchange.toolsListIds.isEmpty() || !stream.toolsListIds().isEmpty())) {
+                    out = inspectServerMessage(exchange, event, out, stream.toolsListIds());
                 }
                 response.write(Buffer.buffer(out));
             }
@@ -302,13 +303,18 @@ public class UpstreamForwarder {
         });
     }
 
-    private byte[] inspectServerMessage(Exchange exchange, SseEvent event, byte[] raw) {
+    private byte[] inspectServerMessage(Exchange exchange, SseEvent event, byte[] raw, Set<JsonNode> legacyToolsListIds) {
         try {
             JsonNode message = JsonRpcParser.STRICT.readTree(event.data());
-            if (message.has("id") && (message.has("result") || message.has("error"))) {
+            boolean isResponse = message.has("id") && (message.has("result") || message.has("error"));
+            if (isResponse) {
                 exchange.pendingIds.remove(message.get("id"));
             }
-            if (ToolsListFilter.apply(message, exchange.toolsListIds, policies.policy().orElse(null), metrics.labels())) {
+            Set<JsonNode> listIds = exchange.toolsListIds;
+            if (isResponse && legacyToolsListIds.remove(message.get("id"))) {
+                listIds = Set.of(message.get("id")); // a legacy tools/list answer arriving on the client's event stream
+            }
+            if (ToolsListFilter.apply(message, listIds, policies.policy().orElse(null), metrics.labels())) {
                 return event.withData(message.toString());
             }
         } catch (Exception e) {

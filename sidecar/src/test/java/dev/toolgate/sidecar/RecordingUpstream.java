@@ -25,7 +25,9 @@ public final class RecordingUpstream implements AutoCloseable {
 
     private final Vertx vertx = Vertx.vertx();
     private final HttpClient client;
-    private final HttpServer server;
+    private volatile HttpServer server;
+    private volatile int port;
+    private final java.util.concurrent.atomic.AtomicInteger abandoned = new java.util.concurrent.atomic.AtomicInteger();
     private final int targetPort;
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private volatile Mode mode = Mode.PASS;
@@ -35,16 +37,40 @@ public final class RecordingUpstream implements AutoCloseable {
     public RecordingUpstream(int targetPort) {
         this.targetPort = targetPort;
         this.client = vertx.createHttpClient();
-        this.server = vertx.createHttpServer().requestHandler(this::handle);
+        listen(0);
+        this.port = server.actualPort();
+    }
+
+    private void listen(int onPort) {
+        HttpServer created = vertx.createHttpServer().requestHandler(this::handle);
         try {
-            server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            created.listen(onPort, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        server = created;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** Stops listening, so connections to the port are refused until {@link #startListening()}. */
+    public void stopListening() {
+        try {
+            server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
     }
 
-    public int port() {
-        return server.actualPort();
+    public void startListening() {
+        listen(port);
+    }
+
+    /** Requests whose client (the sidecar) went away before they were answered. */
+    public int abandoned() {
+        return abandoned.get();
     }
 
     public List<Received> received() {
@@ -67,6 +93,11 @@ public final class RecordingUpstream implements AutoCloseable {
     }
 
     private void handle(HttpServerRequest request) {
+        request.response().closeHandler(v -> {
+            if (!request.response().ended()) {
+                abandoned.incrementAndGet();
+            }
+        });
         request.body().onSuccess(body -> {
             received.add(new Received(request.method().name(), request.uri(), io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(request.headers()),
                     body.toString(StandardCharsets.UTF_8)));

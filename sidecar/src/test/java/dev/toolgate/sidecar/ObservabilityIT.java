@@ -1,0 +1,147 @@
+package dev.toolgate.sidecar;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.toolgate.policy.Policy;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Metrics, audit lines and health, asserted against the calls made. */
+@QuarkusTest
+@TestProfile(Profiles.StreamableHttp.class)
+class ObservabilityIT {
+
+    @Inject
+    PolicyHolder holder;
+
+    private final List<String> auditLines = new CopyOnWriteArrayList<>();
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            auditLines.add(record.getMessage());
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    @BeforeEach
+    void setUp() {
+        TestSupport.usePolicyResource(holder, "policies/everything.json");
+        SidecarTestResource.recorder.mode(RecordingUpstream.Mode.PASS);
+        Logger.getLogger(AuditLog.CATEGORY).addHandler(capture);
+    }
+
+    @AfterEach
+    void tearDown() {
+        Logger.getLogger(AuditLog.CATEGORY).removeHandler(capture);
+    }
+
+    private static double calls(String metrics, String tool, String decision) {
+        return TestSupport.sample(metrics, "toolgate_tool_calls_total{decision=\"" + decision + "\",tool=\"" + tool + "\"}");
+    }
+
+    @Test
+    void metricsAndAuditLinesMatchTheCallsMade() throws Exception {
+        String before = TestSupport.metrics();
+        String agent = "observer-" + UUID.randomUUID();
+        String madeUp = "made-up-" + UUID.randomUUID();
+        try (McpSyncClient client = TestSupport.javaClient(agent)) {
+            client.callTool(new CallToolRequest("echo", Map.of("message", "one")));
+            client.callTool(new CallToolRequest("echo", Map.of("message", "two")));
+            assertThatThrownBy(() -> client.callTool(new CallToolRequest("get-env", Map.of())));
+            assertThatThrownBy(() -> client.callTool(new CallToolRequest(madeUp, Map.of("card", "4111-1111"))));
+        }
+        String after = TestSupport.metrics();
+        assertThat(calls(after, "echo", "allowed") - calls(before, "echo", "allowed")).isEqualTo(2.0);
+        assertThat(calls(after, "get-env", "denied") - calls(before, "get-env", "denied")).isEqualTo(1.0);
+        assertThat(calls(after, "other", "denied") - calls(before, "other", "denied")).isEqualTo(1.0);
+        assertThat(after).doesNotContain(madeUp);
+        String count = "toolgate_upstream_duration_seconds_count{tool=\"echo\"}";
+        assertThat(TestSupport.sample(after, count) - TestSupport.sample(before, count)).isEqualTo(2.0);
+        assertThat(after).contains("toolgate_upstream_duration_seconds_bucket{tool=\"echo\",le=");
+        assertThat(TestSupport.sample(after, "toolgate_policy_info{hash=\"" + holder.policy().map(Policy::hash).orElseThrow() + "\"}")).isEqualTo(1.0);
+        assertThat(TestSupport.sample(after, "toolgate_policy_reloads_total{result=\"success\"}")).isPositive();
+        assertThat(after).contains("toolgate_upstream_errors_total{kind=\"connect\"}");
+
+        List<JsonNode> mine = new java.util.ArrayList<>();
+        for (String line : auditLines) {
+            JsonNode json = TestSupport.JSON.readTree(line);
+            if (agent.equals(json.path("identity").asText())) {
+                mine.add(json);
+            }
+        }
+        assertThat(mine).extracting(j -> j.get("tool").asText() + ":" + j.get("decision").asText())
+                .containsExactlyInAnyOrder("echo:allowed", "echo:allowed", "get-env:denied", madeUp + ":denied");
+        JsonNode allowed = mine.stream().filter(j -> j.get("decision").asText().equals("allowed")).findFirst().orElseThrow();
+        assertThat(allowed.get("upstreamStatus").asInt()).isEqualTo(200);
+        assertThat(allowed.get("upstreamLatencyMs").asLong()).isNotNegative();
+        assertThat(allowed.get("session").asText()).isNotEmpty();
+        assertThat(allowed.get("argumentsSha256").asText()).hasSize(64);
+        assertThat(allowed.get("rule").asText()).isEqualTo("tools[\"echo\"]");
+        JsonNode denied = mine.stream().filter(j -> j.get("tool").asText().equals("get-env")).findFirst().orElseThrow();
+        assertThat(denied.get("reason").asText()).isEqualTo("Environment variables may hold credentials.");
+        assertThat(denied.has("upstreamStatus")).isFalse();
+        assertThat(auditLines).noneMatch(l -> l.contains("4111-1111"));
+    }
+
+    @Test
+    void promtoolFindsNothingToFix() throws Exception {
+        TestSupport.javaClient("promtool").close();
+        // promtool lints the classic text format (0.0.4); Prometheus itself negotiates OpenMetrics from the same endpoint.
+        String metrics = TestSupport.HTTP.send(HttpRequest.newBuilder(URI.create(SidecarTestResource.managementUrl() + "/q/metrics"))
+                .header("Accept", "text/plain; version=0.0.4").build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("toolgate_tool_calls_total");
+        Process promtool;
+        try {
+            promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            throw new AssertionError("promtool not found: install it with `apt-get install -y prometheus` (scripts/test.sh does)", e);
+        }
+        promtool.getOutputStream().write(metrics.getBytes(StandardCharsets.UTF_8));
+        promtool.getOutputStream().close();
+        String output = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(promtool.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(output).as("promtool check metrics").isEmpty();
+        assertThat(promtool.exitValue()).isZero();
+    }
+
+    @Test
+    void healthIsOnTheManagementPortOnly() throws Exception {
+        for (String path : List.of("/q/health/ready", "/q/health/live", "/q/health/started")) {
+            HttpResponse<String> health = TestSupport.HTTP.send(HttpRequest.newBuilder(URI.create(SidecarTestResource.managementUrl() + path)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).as(path + ": " + health.body()).isEqualTo(200);
+            assertThat(health.body()).contains("\"UP\"");
+        }
+        HttpResponse<String> proxied = TestSupport.HTTP.send(HttpRequest.newBuilder(URI.create(SidecarTestResource.proxyUrl() + "/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(proxied.body()).doesNotContain("toolgate_tool_calls_total");
+    }
+}
