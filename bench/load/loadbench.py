@@ -532,20 +532,21 @@ def startup_scenario(policy, upstream_port, results):
         variants.append(("jdk25-aot", os.path.join(JDK25, "bin", "java"), AOT_APP,
                          ["-XX:AOTCache=app.aot", *CFG["sidecar_java_opts"]]))
     for label, java, app, opts in variants:
-        runs, rss = [], []
+        runs, rss, cpu = [], [], []
         for i in range(CFG["startup_runs"]):
             port, mgmt = free_ports(2)
             proc = start_sidecar(f"startup-{label}-{i}", java, app, opts, f"http://127.0.0.1:{upstream_port}",
                                  policy, port, mgmt)
             try:
                 runs.append(wait_ready(mgmt, proc, timeout=30, interval=0.002))
+                cpu.append(cpu_seconds([proc.pid]))  # less sensitive than wall time to a busy machine
                 rss.append(rss_mib([proc.pid]))
             finally:
                 proc.stop()
         results["startup"][label] = {
             "java_opts": " ".join(opts), "runs_s": [round(r, 3) for r in runs],
             "median_s": round(statistics.median(runs), 3), "min_s": round(min(runs), 3),
-            "rss_at_ready_mib": round(statistics.median(rss), 1)}
+            "cpu_s_to_ready": round(statistics.median(cpu), 2), "rss_at_ready_mib": round(statistics.median(rss), 1)}
         log(f"startup {label}: median {results['startup'][label]['median_s']}s of {len(runs)}")
 
 
@@ -593,7 +594,7 @@ def markdown(results):
            f"{'/'.join(map(str, m['loadavg_before']))}, after {'/'.join(map(str, m['loadavg_after']))} "
            f"(1/5/15 min) · {m['duration_s']} s per run, {m['connections']} keep-alive connections "
            f"({m['max_connections']} for max throughput) · 1 KiB `tools/call` body · sidecar JVM "
-           f"`{m['sidecar_java_opts']}` on {m['java17']}", ""]
+           f"`{m['sidecar_java_opts']}` on {m['java17']}; sidecar built {m['sidecar_app_built_utc']} UTC", ""]
     if m.get("noisy"):
         out += [f"> **Noisy machine:** the 1-minute load average was {m['loadavg_before'][0]} before the run "
                 f"(2 CPUs, other builds running); latency percentiles above p90 are not trustworthy.", ""]
@@ -637,9 +638,11 @@ def markdown(results):
                        f"{r['non_200']} |")
     if results["startup"]:
         out += ["", "## Startup to ready (spawn → first 200 from `/q/health/ready`)", "",
-                "| JVM | median s | min s | RSS at ready MiB | JVM options |", "|---|---:|---:|---:|---|"]
+                "| JVM | median s | min s | CPU s until ready | RSS at ready MiB | JVM options |",
+                "|---|---:|---:|---:|---:|---|"]
         for label, s in results["startup"].items():
-            out.append(f"| {label} | {s['median_s']} | {s['min_s']} | {s['rss_at_ready_mib']} | `{s['java_opts']}` |")
+            out.append(f"| {label} | {s['median_s']} | {s['min_s']} | {s['cpu_s_to_ready']} | {s['rss_at_ready_mib']} | "
+                       f"`{s['java_opts']}` |")
     idle = results["idle"]
     if idle:
         out += ["", "Idle RSS (MiB): " + ", ".join(
@@ -652,6 +655,14 @@ def markdown(results):
             f"`{k}` {v}" for k, v in counted.items()) or "none")]
     out += ["", "How each figure is computed: `bench/load/README.md`."]
     return "\n".join(out) + "\n"
+
+
+def app_built(app_dir):
+    jar = os.path.join(app_dir, "app", "toolgate-sidecar-0.1.0-SNAPSHOT.jar")
+    path = jar if os.path.exists(jar) else os.path.join(app_dir, "quarkus-run.jar")
+    if not os.path.exists(path):
+        return None
+    return datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
 def git_commit():
@@ -710,7 +721,8 @@ def main():
             "nginx": subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip(),
             "nginx_proxy_workers": CFG["nginx_proxy_workers"], "policy_tool_entries": len(
                 json.load(open(policy))["tools"]), "limit_window": CFG["limit_window"], "quick": QUICK,
-            "aot_app": bool(AOT_APP)}
+            "aot_app": AOT_APP or None, "sidecar_app": SIDECAR_APP,
+            "sidecar_app_built_utc": app_built(SIDECAR_APP)}
         derive(results)
         md = markdown(results)
         out_md = os.environ.get("BENCH_OUT_MD", os.path.join(RESULTS, "latest.md"))

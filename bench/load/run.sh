@@ -54,7 +54,12 @@ if [[ ",${BENCH_SKIP:-}," != *",aot,"* && ",${BENCH_SKIP:-}," != *",startup,"* ]
     say "building the sidecar with a JDK 25 AOT cache into $aot_dir (about a minute)"
     rm -rf "$aot_dir"
     mkdir -p "$aot_dir/src"
-    tar -cf - --exclude=target --exclude=src/test pom.xml mvnw .mvn policy sidecar $(ls -d */pom.xml 2>/dev/null | grep -v -e '^policy/' -e '^sidecar/') \
+    # the reactor reads every module's pom, so copy the others' poms (only) too
+    other_poms=()
+    for m in $(sed -n 's:.*<module>\(.*\)</module>.*:\1:p' pom.xml); do
+      [[ "$m" == policy || "$m" == sidecar || ! -f "$m/pom.xml" ]] || other_poms+=("$m/pom.xml")
+    done
+    tar -cf - --exclude=target --exclude=src/test pom.xml mvnw .mvn policy sidecar "${other_poms[@]}" \
       | tar -xf - -C "$aot_dir/src"
     (cd "$aot_dir/src" && JAVA_HOME="$JDK25" timeout 1200 ./mvnw -B -ntp -q package -pl sidecar -am -DskipTests -Dmaven.test.skip=true \
       -Dquarkus.package.jar.aot.enabled=true -Dquarkus.package.jar.aot.phase=build -Dquarkus.package.jar.aot.type=AOT)
