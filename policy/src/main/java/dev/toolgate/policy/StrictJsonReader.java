@@ -27,7 +27,14 @@ final class StrictJsonReader {
 
     /** The tree, or {@code null} when the text is not JSON at all (the reason is added to {@code errors}). */
     static JsonNode read(String json, List<PolicyError> errors) {
-        try (JsonParser parser = FACTORY.createParser(json)) {
+        JsonParser parser;
+        try {
+            parser = FACTORY.createParser(json);
+        } catch (IOException e) {
+            errors.add(new PolicyError(PolicyPaths.ROOT, "cannot read document: " + e.getMessage()));
+            return null;
+        }
+        try (parser) {
             JsonToken first = parser.nextToken();
             if (first == null) {
                 errors.add(new PolicyError(PolicyPaths.ROOT, "empty document; expected a JSON object"));
@@ -41,7 +48,8 @@ final class StrictJsonReader {
             }
             return root;
         } catch (JsonProcessingException e) {
-            errors.add(new PolicyError(PolicyPaths.ROOT, "invalid JSON at " + where(e.getLocation()) + ": " + e.getOriginalMessage()));
+            JsonLocation location = e.getLocation() != null ? e.getLocation() : parser.currentLocation();
+            errors.add(new PolicyError(PolicyPaths.ROOT, "invalid JSON at " + where(location) + ": " + e.getOriginalMessage()));
             return null;
         } catch (IOException e) {
             errors.add(new PolicyError(PolicyPaths.ROOT, "cannot read document: " + e.getMessage()));

@@ -63,6 +63,11 @@ public final class PolicyCheck {
     }
 
     public static void main(String[] args) {
+        // the schema library logs through SLF4J; the CLI has no logging backend and should not warn about it on stderr
+        if (System.getProperty("slf4j.provider") == null) {
+            System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
+            System.setProperty("slf4j.internal.verbosity", "WARN");
+        }
         int status = new PolicyCheck(System.out, System.err, System::currentTimeMillis).run(args, System.in);
         System.out.flush();
         System.exit(status);
