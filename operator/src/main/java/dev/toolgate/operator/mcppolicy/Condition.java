@@ -8,11 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
-import io.fabric8.generator.annotation.ValidationRule;
 
 /** A test on one argument of the call. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@ValidationRule(value = "self.op in ['exists', 'not_exists'] || has(self.value)", message = "value is required unless op is exists or not_exists")
 public class Condition {
 
     public enum Operator {

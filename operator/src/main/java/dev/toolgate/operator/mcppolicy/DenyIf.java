@@ -14,7 +14,7 @@ import io.fabric8.generator.annotation.Size;
 public class DenyIf {
 
     @Required
-    @Size(max = 64)
+    @Size(max = 32)
     @JsonPropertyDescription("Conditions that must all hold; an empty list always matches.")
     private List<Condition> conditions = new ArrayList<>();
 

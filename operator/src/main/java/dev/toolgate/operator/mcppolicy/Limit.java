@@ -15,8 +15,10 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 @ValidationRule(value = Limit.WINDOW_RULE, message = Limit.WINDOW_MESSAGE)
 public class Limit {
 
-    static final String WINDOW_RULE = "type(self.window) == int ? self.window >= 1 : self.window.matches('^(second|minute|hour|day|[1-9][0-9]{0,8}[smhd]?)$')";
-    static final String WINDOW_MESSAGE = "window must be second, minute, hour, day, a number of seconds ≥ 1, or a duration like 90s, 15m, 2h, 1d";
+    // A regex on an int-or-string cannot be length-bounded, so its CEL cost estimate exceeds the API server's budget;
+    // string windows ("minute", "90s") are checked by the policy engine and reported in status.conditions[Accepted].
+    static final String WINDOW_RULE = "type(self.window) != int || self.window >= 1";
+    static final String WINDOW_MESSAGE = "window in seconds must be at least 1";
 
     public enum Scope {
         @JsonProperty("grant")

@@ -44,11 +44,11 @@ public class McpPolicySpec {
     @JsonPropertyDescription("Remove from tools/list the tools this caller could never call. Hidden tools are still denied when called.")
     private Boolean hideDeniedTools;
 
-    @Size(max = 64)
+    @Size(max = 32)
     @JsonPropertyDescription("Limits applied to every tools/call.")
     private List<Limit> limits;
 
-    @Size(max = 512)
+    @Size(max = 256)
     @JsonPropertyDescription("Rules per tool, keyed by exact tool name or glob ('*' matches any run of characters). An exact name beats any glob; among globs the one with more literal characters wins.")
     private Map<String, ToolRule> tools = new LinkedHashMap<>();
 

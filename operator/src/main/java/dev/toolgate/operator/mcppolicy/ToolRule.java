@@ -9,11 +9,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Size;
-import io.fabric8.generator.annotation.ValidationRule;
 
 /** What happens when a tool matching this entry is called. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@ValidationRule(value = "!has(self.args) || type(self.args) == map", message = "args must be a JSON Schema object")
 public class ToolRule {
 
     public enum Action {
@@ -36,11 +34,11 @@ public class ToolRule {
     @JsonPropertyDescription("JSON Schema the call's arguments object must satisfy; a violation is answered with invalid_arguments.")
     private JsonNode args;
 
-    @Size(max = 64)
+    @Size(max = 32)
     @JsonPropertyDescription("Deny the call when all conditions of any item hold; the first matching item's onDeny is the reason.")
     private List<DenyIf> denyIf;
 
-    @Size(max = 64)
+    @Size(max = 8)
     @JsonPropertyDescription("Limits for calls of this tool, checked together with the top-level limits.")
     private List<Limit> limits;
 

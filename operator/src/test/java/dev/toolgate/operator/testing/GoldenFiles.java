@@ -38,8 +38,22 @@ public final class GoldenFiles {
     }
 
     public static Stream<Case> cases(String resourceDirectory) {
+        return cases(resourceDirectory, null);
+    }
+
+    /** Inputs named {@code <case>.yaml} with the expectation in {@code <case><suffix>}; null suffix: in-/out- pairs. */
+    public static Stream<Case> cases(String resourceDirectory, String expectationSuffix) {
         Path dir = sourceDirectory(resourceDirectory);
         try (Stream<Path> files = Files.list(dir)) {
+            if (expectationSuffix != null) {
+                List<Case> cases = files.filter(p -> p.getFileName().toString().endsWith(".yaml")).sorted()
+                        .map(p -> {
+                            String name = p.getFileName().toString().replaceFirst("\\.yaml$", "");
+                            return new Case(name, p, p.resolveSibling(name + expectationSuffix));
+                        }).toList();
+                assertThat(cases).as("cases in %s", dir).isNotEmpty();
+                return cases.stream();
+            }
             List<Case> cases = files.filter(p -> p.getFileName().toString().matches("in-.*\\.yaml"))
                     .sorted()
                     .map(p -> {

@@ -1,0 +1,73 @@
+package dev.toolgate.operator.it;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+
+/**
+ * One real kube-apiserver + etcd per test JVM, from the binaries scripts/kube-binaries.sh builds (offline: a missing
+ * binary fails the tests with kube-api-test's "Binaries cannot be found" instead of a download attempt).
+ */
+public final class KubeApiServers {
+
+    public static final String OPERATOR_NAMESPACE = "toolgate-system";
+    public static final String OPERATOR_USER = "system:serviceaccount:" + OPERATOR_NAMESPACE + ":toolgate-operator";
+
+    private static KubeAPIServer server;
+    private static Config admin;
+
+    private KubeApiServers() {
+    }
+
+    public static synchronized Config admin() {
+        if (server == null) {
+            String version = System.getProperty("toolgate.kube.version");
+            if (version == null || version.isBlank()) {
+                throw new IllegalStateException("system property toolgate.kube.version is not set (the operator pom passes it to failsafe)");
+            }
+            KubeAPIServer started = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
+                    .withOfflineMode(true)
+                    .withApiServerVersion(version)
+                    .build());
+            started.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(started::stop));
+            server = started;
+            admin = Config.fromKubeconfig(started.getKubeConfigYaml());
+            try (KubernetesClient client = new KubernetesClientBuilder().withConfig(admin).build()) {
+                applyFile(client, Path.of(System.getProperty("toolgate.crd.committed")));
+                client.apiextensions().v1().customResourceDefinitions().withName("mcppolicies.toolgate.dev")
+                        .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions() != null
+                                && crd.getStatus().getConditions().stream()
+                                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
+                                30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        }
+        return admin;
+    }
+
+    /** The operator's identity: its ServiceAccount with the groups a real token of it would carry. */
+    public static Config asOperator() {
+        return new ConfigBuilder(admin())
+                .withImpersonateUsername(OPERATOR_USER)
+                .withImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + OPERATOR_NAMESPACE, "system:authenticated")
+                .build();
+    }
+
+    public static List<HasMetadata> applyFile(KubernetesClient client, Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return client.load(in).createOrReplace();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + file, e);
+        }
+    }
+}
