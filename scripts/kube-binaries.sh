@@ -18,6 +18,7 @@ set -euo pipefail
 
 readonly DEFAULT_KUBE_VERSION=1.37.1
 # Bump when the build recipe changes (flags, sources) so cached binaries from an older recipe are rebuilt.
+# 2: buildDate is a valid RFC 3339 time (fabric8's getKubernetesVersion() fails to parse anything else).
 readonly RECIPE=2
 readonly STAMP_FILE=.toolgate-kube-binaries
 
@@ -53,9 +54,13 @@ readonly target="$api_test_dir/k8s/${kube_version}-linux-${arch}"
 readonly build_dir="${TOOLGATE_KUBE_BUILD_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/toolgate/kube-build/v${kube_version}}"
 readonly parallelism="${TOOLGATE_GO_PARALLELISM:-2}"
 
+# Complete = all three binaries plus a stamp from this recipe or a newer one (so an older checkout of this
+# script, e.g. in another clone, accepts a newer build instead of rebuilding back and forth).
 cache_complete() {
-  [[ -x $target/kube-apiserver && -x $target/kubectl && -x $target/etcd && -f $target/$STAMP_FILE ]] &&
-    grep -qx "recipe=$RECIPE" "$target/$STAMP_FILE"
+  [[ -x $target/kube-apiserver && -x $target/kubectl && -x $target/etcd && -f $target/$STAMP_FILE ]] || return 1
+  local built_recipe
+  built_recipe="$(sed -n 's/^recipe=\([0-9][0-9]*\)$/\1/p' "$target/$STAMP_FILE")"
+  [[ -n $built_recipe ]] && ((built_recipe >= RECIPE))
 }
 
 require_go() {
@@ -244,9 +249,14 @@ smoke_test() {
     sleep 1
   done
   log "smoke: /readyz ok after $((SECONDS - started)) s"
-  local version
-  version="$(admin version -o json | sed -n '/serverVersion/,/}/s/.*"gitVersion": "\([^"]*\)".*/\1/p')"
+  local version_json version build_date
+  version_json="$(admin get --raw /version)"
+  version="$(sed -n 's/.*"gitVersion": "\([^"]*\)".*/\1/p' <<<"$version_json")"
   [[ $version == "v$kube_version" ]] || die "smoke: server reports version '$version', expected v$kube_version"
+  # Clients parse buildDate (fabric8's VersionInfo uses yyyy-MM-dd'T'HH:mm:ssX); a malformed one breaks them.
+  build_date="$(sed -n 's/.*"buildDate": "\([^"]*\)".*/\1/p' <<<"$version_json")"
+  [[ $build_date =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] ||
+    die "smoke: server reports buildDate '$build_date', not an RFC 3339 UTC time"
   local resources
   resources="$(admin api-resources --no-headers | wc -l)"
   ((resources > 30)) || die "smoke: kubectl api-resources listed only $resources resources"
