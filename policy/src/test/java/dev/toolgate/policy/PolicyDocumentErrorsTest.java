@@ -109,6 +109,25 @@ class PolicyDocumentErrorsTest {
     }
 
     @Test
+    void shapesOfNestedItems() {
+        assertThat(messages(withTool("{'deny_if':['always']}")))
+                .containsExactly("tools[\"t\"].deny_if[0]: expected an object with \"conditions\" and \"on_deny\", got string");
+        assertThat(messages(withTool("{'deny_if':[{'conditions':{}}]}")))
+                .containsExactly("tools[\"t\"].deny_if[0].conditions: expected an array of conditions, got object");
+        assertThat(messages(cond("'amount > 5'")))
+                .containsExactly("tools[\"t\"].deny_if[0].conditions[0]: expected an object {\"arg\": ..., \"op\": ..., \"value\": ...}, got string");
+        assertThat(messages(withLimit("30")))
+                .containsExactly("limits[0]: expected a limit object {\"counter\", \"window\", \"max\", \"scope\"}, got number");
+        assertThat(messages(withTool("{'limits':{}}"))).containsExactly("tools[\"t\"].limits: expected an array of limits, got object");
+        assertThat(messages(cond("{'arg':'a','op':'matches','value':7}")))
+                .containsExactly("tools[\"t\"].deny_if[0].conditions[0].value: operator \"matches\" needs a regular expression string, got number");
+        assertThat(messages(cond("{'arg':'a','op':'ends_with','value':null}")))
+                .containsExactly("tools[\"t\"].deny_if[0].conditions[0].value: operator \"ends_with\" needs a string, got null");
+        assertThat(messages(cond("{'arg':'a','op':'lte','value':[1]}")))
+                .containsExactly("tools[\"t\"].deny_if[0].conditions[0].value: operator \"lte\" needs a number, got array");
+    }
+
+    @Test
     void argPathSyntax() {
         String c = "tools[\"t\"].deny_if[0].conditions[0].arg: invalid path ";
         assertThat(messages(argPath(""))).containsExactly(c + "\"\": empty path");
