@@ -46,11 +46,13 @@ CFG = {
     "targets": env_list("BENCH_TARGETS", "direct,nginx,sidecar"),
     "everything_rate": env_int("BENCH_EVERYTHING_RATE", 200),
     "startup_runs": env_int("BENCH_STARTUP_RUNS", 2 if QUICK else 5),
-    "sidecar_java_opts": os.environ.get("BENCH_SIDECAR_JAVA_OPTS", "-Xmx64m -Xss512k -XX:+UseSerialGC").split(),
+    "sidecar_java_opts": os.environ.get("BENCH_SIDECAR_JAVA_OPTS",
+                                        "-Xms16m -Xmx64m -Xss256k -XX:+UseSerialGC").split(),
     "nginx_proxy_workers": env_int("BENCH_NGINX_WORKERS", os.cpu_count() or 2),
     "limit_window": os.environ.get("BENCH_LIMIT_WINDOW", "second"),
     # extra sidecar targets differing only in JVM options: "name=opts;name2=opts"
-    "sidecar_variants": os.environ.get("BENCH_SIDECAR_VARIANTS", ""),
+    "sidecar_variants": os.environ.get("BENCH_SIDECAR_VARIANTS",
+                                       "c1=-Xms16m -Xmx64m -Xss256k -XX:+UseSerialGC -XX:TieredStopAtLevel=1"),
     "skip": set(env_list("BENCH_SKIP", "")),  # any of: everything, startup, aot
 }
 FORTIO = os.environ.get("FORTIO", os.path.join(ROOT, "tools", "bin", "fortio"))
@@ -60,6 +62,7 @@ SIDECAR_APP = os.environ.get("BENCH_SIDECAR_APP", os.path.join(ROOT, "sidecar", 
 AOT_APP = os.environ.get("BENCH_AOT_APP", "")  # a quarkus-app dir with app.aot, built by run.sh
 WORK = None
 APP_COPY = None
+APP_BUILT = None
 UPSTREAM_RESPONSE = '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ok"}],"isError":false}}'
 ACCEPT = "application/json, text/event-stream"
 
@@ -651,7 +654,7 @@ def markdown(results):
         out += [f"JVM options of `{k}`: `{v['java_opts']}`" for k, v in idle.items() if "java_opts" in v]
     for name, decisions in results.get("sidecar_decisions", {}).items():
         counted = {k: int(v) for k, v in decisions.items() if isinstance(v, float) and v > 0}
-        out += ["", f"Decisions counted by {name} (`toolgate_tool_calls_total`, non-zero): " + (", ".join(
+        out += ["", f"Decisions counted by {name} (`toolgate_tool_calls_total`, non-zero, warm-up included): " + (", ".join(
             f"`{k}` {v}" for k, v in counted.items()) or "none")]
     out += ["", "How each figure is computed: `bench/load/README.md`."]
     return "\n".join(out) + "\n"
@@ -679,7 +682,7 @@ def java_version(java):
 
 
 def main():
-    global WORK, APP_COPY
+    global WORK, APP_COPY, APP_BUILT
     WORK = os.environ.get("BENCH_WORK") or tempfile.mkdtemp(prefix="toolgate-loadbench-")
     os.chmod(WORK, 0o755)  # nginx workers run as nobody
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -693,6 +696,7 @@ def main():
             # a private copy: the sidecar's own target/ may be rebuilt while we measure
             APP_COPY = os.path.join(WORK, "sidecar-app")
             shutil.copytree(SIDECAR_APP, APP_COPY)
+            APP_BUILT = app_built(APP_COPY)
         # the policy in a directory of its own: the sidecar watches the policy file's directory, and log writes
         # next to it would trigger a re-read per audit line
         policy_dir = os.path.join(WORK, "policy")
@@ -722,7 +726,7 @@ def main():
             "nginx_proxy_workers": CFG["nginx_proxy_workers"], "policy_tool_entries": len(
                 json.load(open(policy))["tools"]), "limit_window": CFG["limit_window"], "quick": QUICK,
             "aot_app": AOT_APP or None, "sidecar_app": SIDECAR_APP,
-            "sidecar_app_built_utc": app_built(SIDECAR_APP)}
+            "sidecar_app_built_utc": APP_BUILT}
         derive(results)
         md = markdown(results)
         out_md = os.environ.get("BENCH_OUT_MD", os.path.join(RESULTS, "latest.md"))
