@@ -74,7 +74,8 @@ require_go() {
 kubernetes_go_mod() {
   local json
   json="$(go mod download -json "k8s.io/kubernetes@v${kube_version}")" ||
-    die "k8s.io/kubernetes@v${kube_version} does not resolve through GOPROXY=$(go env GOPROXY); pick another TOOLGATE_KUBE_VERSION"
+    die "k8s.io/kubernetes@v${kube_version} does not resolve through GOPROXY=$(go env GOPROXY)" \
+      "($(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")); pick another TOOLGATE_KUBE_VERSION"
   sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"$json"
 }
 
