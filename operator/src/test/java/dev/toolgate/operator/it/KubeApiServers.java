@@ -25,6 +25,7 @@ public final class KubeApiServers {
 
     private static KubeAPIServer server;
     private static Config admin;
+    private static String kubeconfigYaml;
 
     private KubeApiServers() {
     }
@@ -42,7 +43,8 @@ public final class KubeApiServers {
             started.start();
             Runtime.getRuntime().addShutdownHook(new Thread(started::stop));
             server = started;
-            admin = Config.fromKubeconfig(started.getKubeConfigYaml());
+            kubeconfigYaml = started.getKubeConfigYaml();
+            admin = Config.fromKubeconfig(kubeconfigYaml);
             try (KubernetesClient client = new KubernetesClientBuilder().withConfig(admin).build()) {
                 applyFile(client, Path.of(System.getProperty("toolgate.crd.committed")));
                 client.apiextensions().v1().customResourceDefinitions().withName("mcppolicies.toolgate.dev")
@@ -53,6 +55,20 @@ public final class KubeApiServers {
             }
         }
         return admin;
+    }
+
+    /** The admin kubeconfig (client certificate in system:masters). */
+    public static synchronized String kubeconfigYaml() {
+        admin();
+        return kubeconfigYaml;
+    }
+
+    /** The operator's identity: as {@link #asOperator()}, starting from a given admin config. */
+    public static Config asOperator(Config adminConfig) {
+        return new ConfigBuilder(adminConfig)
+                .withImpersonateUsername(OPERATOR_USER)
+                .withImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + OPERATOR_NAMESPACE, "system:authenticated")
+                .build();
     }
 
     /** The operator's identity: its ServiceAccount with the groups a real token of it would carry. */

@@ -1,0 +1,255 @@
+package dev.toolgate.operator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.toolgate.operator.ToolgateNames;
+import dev.toolgate.operator.mcppolicy.Limit;
+import dev.toolgate.operator.mcppolicy.McpPolicy;
+import dev.toolgate.operator.mcppolicy.StatusConditions;
+import dev.toolgate.operator.mcppolicy.ToolRule;
+import dev.toolgate.operator.testing.GoldenFiles;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * The operator (this Quarkus application, running as its ServiceAccount under the shipped RBAC) against a real
+ * kube-apiserver: policy lifecycle, rejection, and the injection webhook called by the API server itself.
+ */
+@QuarkusTest
+@WithTestResource(OperatorUnderTest.class)
+class OperatorIT {
+
+    private static final String NS = OperatorUnderTest.APP_NAMESPACE;
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static KubernetesClient admin;
+
+    @BeforeAll
+    static void connect() {
+        admin = new KubernetesClientBuilder().withConfig(KubeApiServers.admin()).build();
+    }
+
+    @AfterAll
+    static void close() {
+        admin.close();
+    }
+
+    @Test
+    void createUpdateRejectAndDelete() throws Exception {
+        McpPolicy policy = load("/golden/configmap/in-approval-and-denyif.yaml", "lifecycle", "lifecycle-app");
+        McpPolicy created = admin.resource(policy).create();
+
+        McpPolicy accepted = awaitStatus("lifecycle", p -> p.getStatus().getObservedGeneration() == 1 && isTrue(p, "Ready"));
+        ConfigMap configMap = configMap("lifecycle");
+        assertThat(configMap.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "toolgate-operator")
+                .containsEntry("toolgate.dev/policy", "lifecycle");
+        assertThat(configMap.getMetadata().getAnnotations()).containsEntry(ToolgateNames.POLICY_HASH_ANNOTATION,
+                accepted.getStatus().getPolicyHash());
+        assertThat(configMap.getMetadata().getOwnerReferences()).singleElement().satisfies(owner -> {
+            assertThat(owner.getUid()).isEqualTo(created.getMetadata().getUid());
+            assertThat(owner.getController()).isTrue();
+        });
+        assertThat(configMap.getData().get("policy.json")).contains("\"deny_if\"").contains("\"on_deny\"");
+        assertThat(accepted.getStatus().getConfigMapName()).isEqualTo("lifecycle-toolgate-policy");
+        assertThat(accepted.getStatus().getToolCount()).isEqualTo(2);
+        String acceptedTransition = condition(accepted, "Accepted").getLastTransitionTime();
+
+        // Update: a new tool changes the document and its hash.
+        edit("lifecycle", p -> {
+            ToolRule deny = new ToolRule();
+            deny.setAction(ToolRule.Action.DENY);
+            p.getSpec().getTools().put("drop_table", deny);
+            return p;
+        });
+        McpPolicy updated = awaitStatus("lifecycle", p -> p.getStatus().getObservedGeneration() == 2 && isTrue(p, "Ready"));
+        assertThat(updated.getStatus().getPolicyHash()).isNotEqualTo(accepted.getStatus().getPolicyHash());
+        assertThat(configMap("lifecycle").getMetadata().getAnnotations())
+                .containsEntry(ToolgateNames.POLICY_HASH_ANNOTATION, updated.getStatus().getPolicyHash());
+        assertThat(configMap("lifecycle").getData().get("policy.json")).contains("drop_table");
+        assertThat(condition(updated, "Accepted").getLastTransitionTime()).as("unchanged condition keeps its transition time")
+                .isEqualTo(acceptedTransition);
+
+        // Invalid update (two limits disagree on one counter): rejected, the last good ConfigMap stays.
+        edit("lifecycle", p -> {
+            p.getSpec().setLimits(List.of(limit("shared", 10), limit("shared", 20)));
+            return p;
+        });
+        McpPolicy rejected = awaitStatus("lifecycle", p -> p.getStatus().getObservedGeneration() == 3 && isFalse(p, "Accepted"));
+        assertThat(condition(rejected, "Accepted").getMessage()).startsWith("spec.limits[");
+        assertThat(condition(rejected, "Ready").getReason()).isEqualTo("LastAcceptedPolicyInEffect");
+        assertThat(rejected.getStatus().getPolicyHash()).isEqualTo(updated.getStatus().getPolicyHash());
+        assertThat(configMap("lifecycle").getMetadata().getAnnotations())
+                .containsEntry(ToolgateNames.POLICY_HASH_ANNOTATION, updated.getStatus().getPolicyHash());
+        await().atMost(WAIT).until(() -> events("lifecycle").stream().anyMatch(e -> "PolicyRejected".equals(e.getReason())));
+
+        // Delete: the policy goes; its ConfigMap is a controlled dependent the garbage collector removes.
+        admin.resource(created).delete();
+        await().atMost(WAIT).until(() -> admin.resources(McpPolicy.class).inNamespace(NS).withName("lifecycle").get() == null);
+        assertThat(configMap("lifecycle").getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(owner -> assertThat(owner.getBlockOwnerDeletion()).isTrue());
+    }
+
+    @Test
+    void specsTheSchemaCannotJudgeAreRejectedWithTheirSpecPath() throws Exception {
+        try (Stream<Path> fixtures = Files.list(Path.of(getClass().getResource("/crd-fixtures/rejected-by-operator").toURI()))) {
+            for (Path fixture : fixtures.sorted().toList()) {
+                McpPolicy policy = GoldenFiles.YAML.readValue(fixture.toFile(), McpPolicy.class);
+                policy.getMetadata().setNamespace(NS);
+                admin.resource(policy).create();
+                McpPolicy rejected = awaitStatus(policy.getMetadata().getName(), p -> isFalse(p, "Accepted"));
+                assertThat(condition(rejected, "Accepted").getMessage()).as(fixture.getFileName().toString()).startsWith("spec.tools[");
+                assertThat(condition(rejected, "Ready").getReason()).isEqualTo("NoAcceptedPolicy");
+                assertThat(admin.configMaps().inNamespace(NS).withName(ToolgateNames.configMapName(policy.getMetadata().getName())).get())
+                        .isNull();
+                admin.resource(rejected).delete();
+            }
+        }
+    }
+
+    @Test
+    void theApiServerCallsTheWebhookWhichInjectsSelectedPodsOnly() throws Exception {
+        McpPolicy policy = load("/golden/configmap/in-minimal-deny.yaml", "inject", "mcp");
+        policy.getSpec().setPodSelector(new io.fabric8.kubernetes.api.model.LabelSelectorBuilder().addToMatchLabels("app", "mcp").build());
+        admin.resource(policy).create();
+        McpPolicy ready = awaitStatus("inject", p -> isTrue(p, "Ready"));
+
+        Pod injected = admin.resource(pod("mcp-0", "mcp", Map.of())).create();
+        Pod optedOut = admin.resource(pod("mcp-debug", "mcp", Map.of(ToolgateNames.INJECT_ANNOTATION, "false"))).create();
+        Pod other = admin.resource(pod("web-0", "web", Map.of())).create();
+
+        Container sidecar = injected.getSpec().getInitContainers().stream()
+                .filter(c -> c.getName().equals(ToolgateNames.SIDECAR_CONTAINER)).findFirst().orElseThrow();
+        assertThat(sidecar.getRestartPolicy()).as("native sidecar on Kubernetes 1.37").isEqualTo("Always");
+        assertThat(sidecar.getPorts()).extracting(p -> p.getName()).containsExactly("mcp", "tg-mgmt");
+        assertThat(sidecar.getEnv()).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("TOOLGATE_UPSTREAM");
+            assertThat(e.getValue()).isEqualTo("http://127.0.0.1:8080");
+        });
+        assertThat(injected.getSpec().getContainers().get(0).getPorts().get(0).getName()).isEqualTo(ToolgateNames.UPSTREAM_PORT_NAME);
+        assertThat(injected.getMetadata().getAnnotations()).containsEntry(ToolgateNames.POLICY_ANNOTATION, "inject")
+                .containsEntry(ToolgateNames.POLICY_HASH_ANNOTATION, ready.getStatus().getPolicyHash());
+        assertThat(injected.getSpec().getVolumes()).anySatisfy(v -> assertThat(v.getConfigMap().getName()).isEqualTo("inject-toolgate-policy"));
+        for (Pod untouched : List.of(optedOut, other)) {
+            assertThat(untouched.getSpec().getInitContainers()).isNullOrEmpty();
+            assertThat(untouched.getSpec().getContainers()).extracting(Container::getName).containsExactly("server");
+            assertThat(untouched.getMetadata().getAnnotations()).doesNotContainKey(ToolgateNames.POLICY_ANNOTATION);
+        }
+
+        // A Service reaching the MCP port by number bypasses the sidecar: reported in status and an Event.
+        admin.resource(new ServiceBuilder().withNewMetadata().withName("mcp-by-number").withNamespace(NS).endMetadata()
+                .withNewSpec().addToSelector("app", "mcp").addNewPort().withPort(80).withTargetPort(new IntOrString(8080)).endPort()
+                .endSpec().build()).create();
+        McpPolicy reported = awaitStatus("inject", p -> p.getStatus().getBypassingServices() != null);
+        assertThat(reported.getStatus().getBypassingServices()).containsExactly("mcp-by-number:8080");
+        assertThat(reported.getStatus().getPodsWithSidecar()).isEqualTo(1);
+        assertThat(reported.getStatus().getPodsWithoutSidecar()).isEqualTo(1);
+        await().atMost(WAIT).until(() -> events("inject").stream().anyMatch(e -> "SidecarBypassed".equals(e.getReason())));
+
+        // The operator patched its CA bundle into the webhook configuration (the API server could not have called it otherwise).
+        assertThat(admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName(ToolgateNames.WEBHOOK_CONFIGURATION).get()
+                .getWebhooks().get(0).getClientConfig().getCaBundle()).isNotBlank();
+        assertThat(admin.secrets().inNamespace(KubeApiServers.OPERATOR_NAMESPACE).withName(ToolgateNames.WEBHOOK_TLS_SECRET).get()
+                .getData()).containsKeys("tls.crt", "tls.key", "ca.crt");
+
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:9001/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("toolgate_operator_admission_requests_total{reason=\"injected\",result=\"injected\"}")
+                .contains("toolgate_operator_admission_requests_total{reason=\"opted_out\",result=\"skipped\"}")
+                .contains("toolgate_operator_reconciles_total{result=\"accepted\"}");
+    }
+
+    @Test
+    void theOperatorRunsWithTheShippedRbacOnly() {
+        try (KubernetesClient asOperator = new KubernetesClientBuilder().withConfig(KubeApiServers.asOperator()).build()) {
+            assertThat(asOperator.configMaps().inNamespace(NS).list()).isNotNull();
+            KubernetesClientException forbidden = catchThrowableOfType(KubernetesClientException.class,
+                    () -> asOperator.secrets().inNamespace(NS).list());
+            assertThat(forbidden.getCode()).isEqualTo(403);
+        }
+    }
+
+    private static McpPolicy load(String resource, String name, String app) throws Exception {
+        McpPolicy policy = GoldenFiles.YAML.readValue(OperatorIT.class.getResource(resource), McpPolicy.class);
+        policy.getMetadata().setUid(null);
+        policy.getMetadata().setName(name);
+        policy.getMetadata().setNamespace(NS);
+        policy.getSpec().setPodSelector(new io.fabric8.kubernetes.api.model.LabelSelectorBuilder().addToMatchLabels("app", app).build());
+        return policy;
+    }
+
+    private static void edit(String name, UnaryOperator<McpPolicy> change) {
+        admin.resources(McpPolicy.class).inNamespace(NS).withName(name).edit(change);
+    }
+
+    private static Limit limit(String counter, long max) {
+        Limit limit = new Limit();
+        limit.setCounter(counter);
+        limit.setMax(max);
+        limit.setWindow(new IntOrString("minute"));
+        limit.setScope(Limit.Scope.GLOBAL);
+        return limit;
+    }
+
+    private static McpPolicy awaitStatus(String name, java.util.function.Predicate<McpPolicy> condition) {
+        return await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(
+                () -> admin.resources(McpPolicy.class).inNamespace(NS).withName(name).get(),
+                p -> p != null && p.getStatus() != null && p.getStatus().getObservedGeneration() != null && condition.test(p));
+    }
+
+    private static boolean isTrue(McpPolicy policy, String type) {
+        Condition c = condition(policy, type);
+        return c != null && "True".equals(c.getStatus());
+    }
+
+    private static boolean isFalse(McpPolicy policy, String type) {
+        Condition c = condition(policy, type);
+        return c != null && "False".equals(c.getStatus());
+    }
+
+    private static Condition condition(McpPolicy policy, String type) {
+        return StatusConditions.find(policy.getStatus().getConditions(), type);
+    }
+
+    private static ConfigMap configMap(String policy) {
+        return admin.configMaps().inNamespace(NS).withName(ToolgateNames.configMapName(policy)).get();
+    }
+
+    private static List<Event> events(String policy) {
+        return admin.v1().events().inNamespace(NS).list().getItems().stream()
+                .filter(e -> policy.equals(e.getInvolvedObject().getName())).toList();
+    }
+
+    private static Pod pod(String name, String app, Map<String, String> annotations) {
+        return new PodBuilder().withNewMetadata().withName(name).withNamespace(NS).addToLabels("app", app).withAnnotations(annotations)
+                .endMetadata().withNewSpec().addNewContainer().withName("server").withImage("example/mcp:1")
+                .addNewPort().withName("mcp").withContainerPort(8080).endPort().endContainer().endSpec().build();
+    }
+}

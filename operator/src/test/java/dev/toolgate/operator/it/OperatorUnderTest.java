@@ -1,0 +1,72 @@
+package dev.toolgate.operator.it;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Map;
+
+import dev.toolgate.operator.ToolgateNames;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+/**
+ * Prepares the real API server for the operator under test, as the Helm chart would: the operator namespace, the
+ * shipped RBAC, an injection-enabled namespace and the MutatingWebhookConfiguration — pointing by URL at the webhook
+ * of the operator running in this JVM, with no caBundle yet (the operator must patch it in).
+ */
+public class OperatorUnderTest implements QuarkusTestResourceLifecycleManager {
+
+    public static final String APP_NAMESPACE = "mcp-it";
+
+    @Override
+    public Map<String, String> start() {
+        Config admin = KubeApiServers.admin();
+        int webhookPort = freePort();
+        try (KubernetesClient client = new KubernetesClientBuilder().withConfig(admin).build()) {
+            client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(KubeApiServers.OPERATOR_NAMESPACE).endMetadata()
+                    .build()).createOr(op -> op.update());
+            client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(APP_NAMESPACE)
+                    .addToLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endMetadata().build()).createOr(op -> op.update());
+            KubeApiServers.applyFile(client, Path.of(System.getProperty("toolgate.rbac")));
+            client.admissionRegistration().v1().mutatingWebhookConfigurations().resource(new MutatingWebhookConfigurationBuilder()
+                    .withNewMetadata().withName(ToolgateNames.WEBHOOK_CONFIGURATION).endMetadata()
+                    .addNewWebhook()
+                    .withName("pods.toolgate.dev")
+                    .withAdmissionReviewVersions("v1")
+                    .withSideEffects("None")
+                    .withFailurePolicy("Fail")
+                    .withTimeoutSeconds(5)
+                    .withReinvocationPolicy("Never")
+                    .withNewClientConfig().withUrl("https://127.0.0.1:" + webhookPort + ToolgateNames.WEBHOOK_PATH).endClientConfig()
+                    .withNewNamespaceSelector().addToMatchLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endNamespaceSelector()
+                    .addNewRule().withApiGroups("").withApiVersions("v1").withOperations("CREATE").withResources("pods").endRule()
+                    .endWebhook()
+                    .build()).createOr(op -> op.update());
+        }
+        return Map.of(
+                "toolgate.it.kubeconfig", Base64.getEncoder().encodeToString(
+                        KubeApiServers.kubeconfigYaml().getBytes(StandardCharsets.UTF_8)),
+                "toolgate.operator.namespace", KubeApiServers.OPERATOR_NAMESPACE,
+                "toolgate.operator.webhook.port", String.valueOf(webhookPort),
+                "toolgate.operator.webhook.extra-sans", "127.0.0.1");
+    }
+
+    @Override
+    public void stop() {
+        // The API server is shared by every IT in this JVM and stopped by a shutdown hook.
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
