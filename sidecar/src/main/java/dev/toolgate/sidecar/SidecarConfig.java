@@ -35,8 +35,8 @@ public interface SidecarConfig {
     @WithDefault("300s")
     Duration upstreamIdleTimeout();
 
-    /** Upper bound on pooled connections to the MCP server. */
-    @WithDefault("64")
+    /** Upper bound on connections to the MCP server. Every open event stream holds one (HTTP/1.1), so keep it generous. */
+    @WithDefault("512")
     int upstreamMaxConnections();
 
     /** Fallback re-check interval of the policy file in addition to file-system events. */

@@ -33,4 +33,13 @@ public final class Profiles {
             return List.of(new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "streamableHttp", "policy", "")));
         }
     }
+
+    /** The sidecar straight in front of server-everything (no recorder), allow-all: the deployment shape for conformance. */
+    public static class Direct implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(SidecarTestResource.class,
+                    Map.of("mode", "streamableHttp", "recorder", "false", "policy", "policies/allow-all.json")));
+        }
+    }
 }

@@ -28,11 +28,13 @@ public class SidecarTestResource implements QuarkusTestResourceLifecycleManager 
 
     private String mode = "streamableHttp";
     private String initialPolicy = "policies/everything.json";
+    private boolean recorderInPath = true;
 
     @Override
     public void init(Map<String, String> initArgs) {
         mode = initArgs.getOrDefault("mode", mode);
         initialPolicy = initArgs.getOrDefault("policy", initialPolicy);
+        recorderInPath = Boolean.parseBoolean(initArgs.getOrDefault("recorder", "true"));
     }
 
     @Override
@@ -50,7 +52,7 @@ public class SidecarTestResource implements QuarkusTestResourceLifecycleManager 
         proxyPort = McpPeers.freePort();
         managementPort = McpPeers.freePort();
         Map<String, String> config = new HashMap<>();
-        config.put("toolgate.upstream", "http://127.0.0.1:" + recorder.port());
+        config.put("toolgate.upstream", "http://127.0.0.1:" + (recorderInPath ? recorder.port() : server.port()));
         config.put("toolgate.policy-file", policyDir.resolve("policy.json").toString());
         config.put("toolgate.identity.header", "X-Agent-Id");
         // Long poll: reloads in tests must come from the directory watch.

@@ -199,4 +199,26 @@ class StreamableHttpEnforcementIT {
         assertThat(messages.stream().filter(m -> "notifications/progress".equals(m.path("method").asText()))).hasSizeGreaterThanOrEqualTo(2);
         assertThat(messages.get(messages.size() - 1).path("id").asText()).isEqualTo("lr");
     }
+
+    @Test
+    void progressEventsArriveBeforeTheStreamEnds() throws Exception {
+        var session = new TestSupport.RawSession();
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(SidecarTestResource.proxyUrl() + "/mcp"))
+                .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+                .header("Mcp-Session-Id", session.sessionId).header("MCP-Protocol-Version", "2025-06-18")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("""
+                        {"jsonrpc":"2.0","id":"flush","method":"tools/call","params":{"name":"trigger-long-running-operation","arguments":{"duration":3,"steps":3},"_meta":{"progressToken":"p2"}}}"""))
+                .build();
+        var response = TestSupport.HTTP.send(request, java.net.http.HttpResponse.BodyHandlers.ofLines());
+        long[] firstProgress = {0};
+        response.body().forEach(line -> {
+            if (firstProgress[0] == 0 && line.contains("notifications/progress")) {
+                firstProgress[0] = System.nanoTime();
+            }
+        });
+        long end = System.nanoTime();
+        assertThat(firstProgress[0]).as("a progress event was received").isPositive();
+        // Buffering the stream would deliver the first progress event together with the result, ~2 s later.
+        assertThat(java.time.Duration.ofNanos(end - firstProgress[0])).isGreaterThan(java.time.Duration.ofMillis(1000));
+    }
 }
