@@ -48,10 +48,11 @@ final class RealApiServer implements AutoCloseable {
         this.admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
     }
 
-    static RealApiServer start() {
+    static RealApiServer start(String... apiServerFlags) {
         KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
                 .withOfflineMode(true)
                 .withApiServerVersion(KUBE_VERSION)
+                .withApiServerFlags(List.of(apiServerFlags))
                 .build());
         server.start();
         return new RealApiServer(server);
@@ -63,6 +64,10 @@ final class RealApiServer implements AutoCloseable {
 
     String kubeConfigYaml() {
         return kubeConfigYaml;
+    }
+
+    Path kubeConfigFile() {
+        return kubeConfigFile;
     }
 
     /** A client acting as a ServiceAccount, with the groups its token would carry. */
