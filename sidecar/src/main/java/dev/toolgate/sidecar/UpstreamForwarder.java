@@ -171,6 +171,9 @@ public class UpstreamForwarder {
             return;
         }
         exchange.status = upstream.statusCode();
+        if (upstream.statusCode() >= 500) {
+            metrics.upstreamError("status");
+        }
         String contentType = upstream.getHeader(HttpHeaders.CONTENT_TYPE);
         String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
         response.setStatusCode(upstream.statusCode());
