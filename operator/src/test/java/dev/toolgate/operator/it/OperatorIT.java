@@ -81,6 +81,9 @@ class OperatorIT {
         assertThat(accepted.getStatus().getConfigMapName()).isEqualTo("lifecycle-toolgate-policy");
         assertThat(accepted.getStatus().getToolCount()).isEqualTo(2);
         String acceptedTransition = condition(accepted, "Accepted").getLastTransitionTime();
+        assertThat(kubectl("get", "mcpp", "lifecycle", "-n", NS)).as("kubectl get by short name, printer columns")
+                .containsPattern("NAME\\s+AGE\\s+DEFAULT\\s+READY\\s+TOOLS")
+                .containsPattern("lifecycle\\s+\\S+\\s+deny\\s+True\\s+2");
 
         // Update: a new tool changes the document and its hash.
         edit("lifecycle", p -> {
@@ -231,6 +234,24 @@ class OperatorIT {
                     () -> asOperator.secrets().inNamespace(NS).list());
             assertThat(forbidden.getCode()).isEqualTo(403);
         }
+    }
+
+    /** The kubectl built alongside the API server, as a user would run it. */
+    private static String kubectl(String... args) throws Exception {
+        Path kubeconfig = Files.createTempFile("kubeconfig", ".yaml");
+        Files.writeString(kubeconfig, KubeApiServers.kubeconfigYaml());
+        Path binary = Path.of(System.getProperty("user.home"), ".kubeapitest", "k8s",
+                System.getProperty("toolgate.kube.version") + "-linux-amd64", "kubectl");
+        if (System.getenv("KUBE_API_TEST_DIR") != null) {
+            binary = Path.of(System.getenv("KUBE_API_TEST_DIR"), "k8s", System.getProperty("toolgate.kube.version") + "-linux-amd64", "kubectl");
+        }
+        List<String> command = new java.util.ArrayList<>(List.of(binary.toString(), "--kubeconfig", kubeconfig.toString()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as("kubectl %s: %s", String.join(" ", args), output).isZero();
+        Files.delete(kubeconfig);
+        return output;
     }
 
     private static McpPolicy load(String resource, String name, String app) throws Exception {
