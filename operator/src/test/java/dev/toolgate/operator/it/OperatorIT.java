@@ -226,6 +226,23 @@ class OperatorIT {
                 .containsAll(List.of("UnprotectedPods", "RestartedUnprotected")));
     }
 
+    @jakarta.inject.Inject
+    dev.toolgate.operator.tls.WebhookTls webhookTls;
+
+    @Test
+    void aTlsCheckWithNothingToRenewWritesNothing() {
+        var secretBefore = admin.secrets().inNamespace(KubeApiServers.OPERATOR_NAMESPACE).withName(ToolgateNames.WEBHOOK_TLS_SECRET).get();
+        var webhookBefore = admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName(ToolgateNames.WEBHOOK_CONFIGURATION)
+                .get();
+
+        webhookTls.ensure();
+
+        assertThat(admin.secrets().inNamespace(KubeApiServers.OPERATOR_NAMESPACE).withName(ToolgateNames.WEBHOOK_TLS_SECRET).get()
+                .getMetadata().getResourceVersion()).isEqualTo(secretBefore.getMetadata().getResourceVersion());
+        assertThat(admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName(ToolgateNames.WEBHOOK_CONFIGURATION).get()
+                .getMetadata().getResourceVersion()).isEqualTo(webhookBefore.getMetadata().getResourceVersion());
+    }
+
     @Test
     void theOperatorRunsWithTheShippedRbacOnly() {
         try (KubernetesClient asOperator = new KubernetesClientBuilder().withConfig(KubeApiServers.asOperator()).build()) {
