@@ -229,6 +229,23 @@ class StrictInputIT {
         neverForwarded(m);
     }
 
+    @Test
+    void absoluteFormTargetsAreInspectedAndReducedToPathAndQuery() throws IOException {
+        String m = marker();
+        String denied = deniedCall(m);
+        String answer = rawExchange("POST http://evil.invalid/mcp HTTP/1.1\r\nHost: evil.invalid\r\nContent-Type: application/json\r\nContent-Length: "
+                + denied.length() + "\r\n\r\n" + denied);
+        assertThat(answer).startsWith("HTTP/1.1 200").contains("\"code\":" + ErrorCodes.DENIED);
+        neverForwarded(m);
+        String ok = marker();
+        String allowed = TestSupport.callBody(1, "echo", "{\"message\":\"" + ok + "\"}");
+        rawExchange("POST http://evil.invalid/absolute?q=1 HTTP/1.1\r\nHost: evil.invalid\r\nContent-Type: application/json\r\nContent-Length: "
+                + allowed.length() + "\r\n\r\n" + allowed);
+        var received = SidecarTestResource.recorder.received().stream().filter(r -> r.body().contains(ok)).findFirst().orElseThrow();
+        assertThat(received.uri()).isEqualTo("/absolute?q=1");
+        assertThat(received.headers().get("Host")).doesNotContain("evil.invalid");
+    }
+
     /** Sends raw bytes and returns what came back until the server closes or 3 s pass. */
     static String rawExchange(String request) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", SidecarTestResource.proxyPort)) {
