@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -152,6 +153,8 @@ def main():
     parser.add_argument("--java-opts", default=" ".join(lb.CFG["sidecar_java_opts"]))
     parser.add_argument("--out", default=os.path.join(lb.ROOT, "tools", "bench", "profile"))
     args = parser.parse_args()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda n, f: sys.exit(128 + n))  # so `finally` stops what was started
     lb.WORK = tempfile.mkdtemp(prefix="toolgate-profile-")
     os.chmod(lb.WORK, 0o755)
     os.makedirs(args.out, exist_ok=True)
@@ -166,15 +169,19 @@ def main():
         up_port, sc_port, mgmt = lb.free_ports(3)
         lb.start_upstream(up_port)
         recording = os.path.join(lb.WORK, "sidecar.jfr")
-        opts = args.java_opts.split() + ["-XX:StartFlightRecording=settings=profile,filename=" + recording]
+        opts = args.java_opts.split()
         sc = lb.start_sidecar("sidecar-profiled", "java", lb.APP_COPY, opts, f"http://127.0.0.1:{up_port}", policy,
                               sc_port, mgmt)
         lb.wait_ready(mgmt, sc)
         url = f"http://127.0.0.1:{sc_port}/mcp"
         lb.check_passes("sidecar", url, body)
         lb.fortio("profile-warmup", url, body, args.qps, 16, args.warmup)
+        # record only the measured window: a smaller file, and no warm-up in the figures
+        subprocess.run(["jcmd", str(sc.pid), "JFR.start", "name=bench", "settings=profile"], capture_output=True,
+                       timeout=60, check=True)
         run = lb.measured_run("profile", sc, url, body, args.qps, 16, args.seconds)
-        subprocess.run(["jcmd", str(sc.pid), "JFR.dump", f"filename={recording}"], capture_output=True, timeout=60)
+        subprocess.run(["jcmd", str(sc.pid), "JFR.stop", "name=bench", f"filename={recording}"], capture_output=True,
+                       timeout=120, check=True)
         sc.stop()
         stamp = time.strftime("%Y%m%d-%H%M%S")
         kept = os.path.join(args.out, f"sidecar-{stamp}.jfr")
