@@ -39,7 +39,7 @@ def env_list(name, default):
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 CFG = {
     "duration_s": env_int("BENCH_DURATION", 3 if QUICK else 15),
-    "warmup_s": env_int("BENCH_WARMUP", 3 if QUICK else 15),
+    "warmup_s": env_int("BENCH_WARMUP", 3 if QUICK else 30),
     "rates": [int(r) for r in env_list("BENCH_RATES", "1000,5000")],
     "connections": env_int("BENCH_CONNECTIONS", 16),
     "max_connections": env_int("BENCH_MAX_CONNECTIONS", 16),
