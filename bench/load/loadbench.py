@@ -615,7 +615,8 @@ def markdown(results):
            f"{m['finished_utc']} · commit `{m['commit']}` · {m['cpus']} CPUs · load average before "
            f"{'/'.join(map(str, m['loadavg_before']))}, after {'/'.join(map(str, m['loadavg_after']))} "
            f"(1/5/15 min) · {m['duration_s']} s per run, {m['connections']} keep-alive connections "
-           f"({m['max_connections']} for max throughput) · 1 KiB `tools/call` body · sidecar JVM "
+           f"({m['max_connections']} for max throughput) · {m['warmup_s']} s JIT warm-up per sidecar · "
+           f"1 KiB `tools/call` body · sidecar JVM "
            f"`{m['sidecar_java_opts']}` on {m['java17']}; sidecar built {m['sidecar_app_built_utc']} UTC"
            + (f"; every benchmark process at nice {m['nice']}" if m["nice"] else ""), ""]
     if m.get("noisy"):
