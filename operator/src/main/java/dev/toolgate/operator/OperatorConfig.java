@@ -40,6 +40,14 @@ public interface OperatorConfig {
         @WithDefault("256Mi")
         String memoryLimit();
 
+        /** Sidecar log level (QUARKUS_LOG_LEVEL): TRACE, DEBUG, INFO, WARN or ERROR; an McpPolicy's spec.sidecar.logLevel overrides. */
+        @WithDefault("INFO")
+        String logLevel();
+
+        /** imagePullPolicy of the injected container: Always, IfNotPresent or Never. */
+        @WithDefault("IfNotPresent")
+        String imagePullPolicy();
+
         /** Numeric user the sidecar runs as (runAsNonRoot needs a number when the image names its user). */
         @WithDefault("65532")
         long runAsUser();
@@ -72,7 +80,18 @@ public interface OperatorConfig {
         @WithDefault("P30D")
         Duration renewBefore();
 
-        /** How often the certificates' expiry is checked. */
+        /**
+         * selfManaged: the operator issues, stores and rotates the certificates and patches the caBundle.
+         * certManager: cert-manager writes Secret toolgate-webhook-tls and injects the caBundle; the operator only reads it.
+         */
+        @WithDefault("selfManaged")
+        String certificateMode();
+
+        /** certManager mode: how often the Secret is re-read, so a certificate cert-manager renewed is served promptly. */
+        @WithDefault("PT10S")
+        Duration certificateReloadInterval();
+
+        /** selfManaged mode: how often the certificates' expiry is checked. */
         @WithDefault("PT1H")
         Duration checkInterval();
     }

@@ -112,15 +112,15 @@ public final class PodMutator {
             env.add(new EnvVar("TOOLGATE_IDENTITY_HEADER", spec.getIdentity().getHeader(), null));
         }
         env.add(new EnvVar("QUARKUS_HTTP_PORT", String.valueOf(proxyPort), null));
-        if (spec.getSidecar() != null && spec.getSidecar().getLogLevel() != null) {
-            env.add(new EnvVar("QUARKUS_LOG_LEVEL", spec.getSidecar().getLogLevel(), null));
-        }
+        String logLevel = spec.getSidecar() != null && spec.getSidecar().getLogLevel() != null ? spec.getSidecar().getLogLevel()
+                : settings.logLevel();
+        env.add(new EnvVar("QUARKUS_LOG_LEVEL", logLevel, null));
         String image = spec.getSidecar() != null && spec.getSidecar().getImage() != null ? spec.getSidecar().getImage() : settings.image();
 
         ContainerBuilder sidecar = new ContainerBuilder()
                 .withName(ToolgateNames.SIDECAR_CONTAINER)
                 .withImage(image)
-                .withImagePullPolicy("IfNotPresent")
+                .withImagePullPolicy(settings.imagePullPolicy())
                 .withEnv(env)
                 .addNewPort().withName(portName == null ? "tg-proxy" : portName).withContainerPort(proxyPort).withProtocol("TCP").endPort()
                 .addNewPort().withName(ToolgateNames.SIDECAR_MANAGEMENT_PORT_NAME).withContainerPort(ToolgateNames.SIDECAR_MANAGEMENT_PORT)

@@ -47,6 +47,8 @@ public class WebhookServer {
     private HttpServer server;
     private volatile WebhookTlsMaterial material;
     private long rotationTimer = -1;
+    private AdmissionHandler handler;
+    private volatile String unusableCertificate;
 
     public WebhookServer(Vertx vertx, OperatorConfig config, WebhookTls tls, PolicyResolver resolver, KubernetesClient client,
             MeterRegistry meters) {
@@ -63,21 +65,30 @@ public class WebhookServer {
             LOG.info("Injection webhook disabled");
             return;
         }
-        material = tls.ensure();
+        boolean certManager = tls.certManagerMode();
         resolver.start();
         VersionInfo version = client.getKubernetesVersion();
         SidecarSettings settings = SidecarSettings.from(config.sidecar(),
                 SidecarSettings.supportsNativeSidecars(version.getMajor(), version.getMinor()));
         LOG.infof("Kubernetes %s.%s: injecting the sidecar as a %s", version.getMajor(), version.getMinor(),
                 settings.nativeSidecar() ? "native sidecar (init container, restartPolicy Always)" : "regular container");
-        AdmissionHandler handler = new AdmissionHandler(resolver::policiesIn, () -> settings, meters);
-
-        server = vertx.createHttpServer(new HttpServerOptions().setPort(config.webhook().port()).setSsl(true)
-                .setKeyCertOptions(keyCert(material)).setMaxFormAttributeSize(0));
-        server.requestHandler(request -> serve(request, handler));
-        server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        LOG.infof("Injection webhook listening on https://0.0.0.0:%d%s", server.actualPort(), ToolgateNames.WEBHOOK_PATH);
-        rotationTimer = vertx.setPeriodic(config.webhook().checkInterval().toMillis(), id -> rotate());
+        handler = new AdmissionHandler(resolver::policiesIn, () -> settings, meters);
+        if (certManager) {
+            // cert-manager may not have issued yet: start serving once it has, and stay unready (with the reason) until then.
+            LOG.infof("Certificate mode certManager: serving the certificate in Secret %s/%s, re-read every %s", config.namespace(),
+                    ToolgateNames.WEBHOOK_TLS_SECRET, config.webhook().certificateReloadInterval());
+            reload();
+            rotationTimer = vertx.setPeriodic(config.webhook().certificateReloadInterval().toMillis(),
+                    id -> vertx.executeBlocking(() -> {
+                        reload();
+                        return null;
+                    }, false));
+        } else {
+            apply(tls.ensure());
+            rotationTimer = vertx.setPeriodic(config.webhook().checkInterval().toMillis(),
+                    id -> vertx.executeBlocking(() -> tls.ensure(), false).onSuccess(this::apply)
+                            .onFailure(e -> LOG.errorf(e, "Webhook certificate check failed")));
+        }
     }
 
     /** The port actually bound (tests configure port 0). */
@@ -85,14 +96,55 @@ public class WebhookServer {
         return server == null ? -1 : server.actualPort();
     }
 
-    private void rotate() {
-        vertx.executeBlocking(() -> tls.ensure(), false).onSuccess(renewed -> {
-            if (!renewed.equals(material)) {
-                material = renewed;
-                server.updateSSLOptions(new SSLOptions().setKeyCertOptions(keyCert(renewed)));
-                LOG.info("Webhook serving certificate rotated");
+    /** Null while the webhook serves; otherwise why it does not (for the readiness check). */
+    public String notServingReason() {
+        if (!config.webhook().enabled()) {
+            return null;
+        }
+        return server == null ? (unusableCertificate == null ? "the webhook server has not started" : unusableCertificate)
+                : unusableCertificate;
+    }
+
+    /** certManager mode: reads the Secret and serves what it holds; remembers why not when it holds nothing usable. */
+    private synchronized void reload() {
+        try {
+            apply(tls.ensure());
+            if (unusableCertificate != null) {
+                LOG.infof("Webhook certificate from Secret %s/%s is usable again", config.namespace(), ToolgateNames.WEBHOOK_TLS_SECRET);
             }
-        }).onFailure(e -> LOG.errorf(e, "Webhook certificate check failed"));
+            unusableCertificate = null;
+        } catch (WebhookTls.UnusableCertificateException e) {
+            if (!e.getMessage().equals(unusableCertificate)) {
+                LOG.warnf("Webhook not ready: %s", e.getMessage());
+            }
+            unusableCertificate = e.getMessage();
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "Could not read the webhook certificate");
+            unusableCertificate = "could not read Secret " + config.namespace() + "/" + ToolgateNames.WEBHOOK_TLS_SECRET + ": "
+                    + e.getMessage();
+        }
+    }
+
+    /** Starts the server with the material, or swaps its certificate when the material changed. */
+    private synchronized void apply(WebhookTlsMaterial renewed) {
+        if (server == null) {
+            material = renewed;
+            HttpServer created = vertx.createHttpServer(new HttpServerOptions().setPort(config.webhook().port()).setSsl(true)
+                    .setKeyCertOptions(keyCert(renewed)).setMaxFormAttributeSize(0));
+            created.requestHandler(request -> serve(request, handler));
+            try {
+                created.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot listen on port " + config.webhook().port() + ": " + e.getMessage(), e);
+            }
+            server = created;
+            LOG.infof("Injection webhook listening on https://0.0.0.0:%d%s", server.actualPort(), ToolgateNames.WEBHOOK_PATH);
+        } else if (!renewed.equals(material)) {
+            material = renewed;
+            server.updateSSLOptions(new SSLOptions().setKeyCertOptions(keyCert(renewed)))
+                    .onSuccess(updated -> LOG.info("Webhook serving certificate replaced"))
+                    .onFailure(e -> LOG.errorf(e, "Could not replace the webhook serving certificate"));
+        }
     }
 
     private void serve(HttpServerRequest request, AdmissionHandler handler) {

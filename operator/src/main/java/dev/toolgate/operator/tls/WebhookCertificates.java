@@ -125,6 +125,33 @@ public final class WebhookCertificates {
         }
     }
 
+    /** Whether the private key belongs to the public key: a signature made with one verifies with the other. */
+    public static boolean matches(java.security.PublicKey publicKey, PrivateKey privateKey) {
+        String algorithm = switch (publicKey.getAlgorithm()) {
+            case "EC" -> "SHA256withECDSA";
+            case "RSA" -> "SHA256withRSA";
+            case "Ed25519", "EdDSA" -> "Ed25519";
+            default -> null;
+        };
+        if (algorithm == null || !publicKey.getAlgorithm().equals(privateKey.getAlgorithm())) {
+            return false;
+        }
+        try {
+            byte[] challenge = new byte[32];
+            RANDOM.nextBytes(challenge);
+            java.security.Signature signer = java.security.Signature.getInstance(algorithm);
+            signer.initSign(privateKey);
+            signer.update(challenge);
+            byte[] signature = signer.sign();
+            java.security.Signature verifier = java.security.Signature.getInstance(algorithm);
+            verifier.initVerify(publicKey);
+            verifier.update(challenge);
+            return verifier.verify(signature);
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
     static boolean isIpAddress(String name) {
         if (!name.matches("[0-9.]+") && !name.contains(":")) {
             return false;

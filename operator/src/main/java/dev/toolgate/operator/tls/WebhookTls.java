@@ -39,6 +39,20 @@ public class WebhookTls {
         this.config = config;
     }
 
+    /** certManager mode: cert-manager owns the Secret and the caBundle; the operator only reads the serving pair. */
+    public boolean certManagerMode() {
+        return isCertManager(config.webhook().certificateMode());
+    }
+
+    static boolean isCertManager(String mode) {
+        return switch (mode) {
+            case "certManager" -> true;
+            case "selfManaged" -> false;
+            default -> throw new IllegalArgumentException(
+                    "toolgate.operator.webhook.certificate-mode must be selfManaged or certManager, not '" + mode + "'");
+        };
+    }
+
     /** DNS names of the webhook Service plus configured extras. */
     public List<String> names() {
         String service = config.webhook().serviceName();
@@ -49,8 +63,16 @@ public class WebhookTls {
         return names;
     }
 
-    /** Reads the Secret, renews what needs renewing, writes back changes and patches the CA bundle. */
+    /**
+     * selfManaged: reads the Secret, renews what needs renewing, writes back changes and patches the CA bundle.
+     * certManager: reads the serving pair cert-manager stored, writing nothing; {@link UnusableCertificateException} while
+     * there is none that can be served.
+     */
     public WebhookTlsMaterial ensure() {
+        if (certManagerMode()) {
+            Secret issued = client.secrets().inNamespace(config.namespace()).withName(ToolgateNames.WEBHOOK_TLS_SECRET).get();
+            return fromCertManagerSecret(config.namespace(), issued, clock.instant());
+        }
         Secret secret = client.secrets().inNamespace(config.namespace()).withName(ToolgateNames.WEBHOOK_TLS_SECRET).get();
         WebhookTlsMaterial current = secret == null ? null : fromSecret(secret);
         WebhookTlsMaterial renewed = WebhookTlsMaterial.renew(current, names(), clock.instant(), config.webhook().renewBefore(),
@@ -88,6 +110,50 @@ public class WebhookTls {
         } catch (KubernetesClientException e) {
             LOG.errorf("Could not patch the CA bundle of %s: %s", ToolgateNames.WEBHOOK_CONFIGURATION, e.getMessage());
         }
+    }
+
+    /** Thrown while cert-manager's Secret holds no certificate the webhook can serve; the message says what is wrong. */
+    public static final class UnusableCertificateException extends IllegalStateException {
+        UnusableCertificateException(String message) {
+            super(message);
+        }
+    }
+
+    /** The serving pair of a cert-manager Secret, checked: present, parseable, not expired, key matching the certificate. */
+    static WebhookTlsMaterial fromCertManagerSecret(String namespace, Secret secret, java.time.Instant now) {
+        String where = "Secret " + namespace + "/" + ToolgateNames.WEBHOOK_TLS_SECRET;
+        if (secret == null) {
+            throw new UnusableCertificateException(where + " does not exist yet (cert-manager creates it from Certificate toolgate-webhook)");
+        }
+        WebhookTlsMaterial stored = fromSecret(secret);
+        String certificatePem = stored.servingCertificatePem();
+        String keyPem = stored.servingKeyPem();
+        if (certificatePem == null || certificatePem.isBlank() || keyPem == null || keyPem.isBlank()) {
+            throw new UnusableCertificateException(where + " has no tls.crt and tls.key yet (cert-manager has not issued the certificate)");
+        }
+        java.security.cert.X509Certificate certificate;
+        java.security.PrivateKey key;
+        try {
+            List<java.security.cert.X509Certificate> chain = WebhookCertificates.parseCertificates(certificatePem);
+            if (chain.isEmpty()) {
+                throw new IllegalArgumentException("no certificate in PEM");
+            }
+            certificate = chain.get(0);
+        } catch (RuntimeException e) {
+            throw new UnusableCertificateException(where + ": tls.crt is not a PEM certificate: " + e.getMessage());
+        }
+        try {
+            key = WebhookCertificates.parsePrivateKey(keyPem);
+        } catch (RuntimeException e) {
+            throw new UnusableCertificateException(where + ": tls.key is not a PEM private key: " + e.getMessage());
+        }
+        if (!certificate.getNotAfter().toInstant().isAfter(now)) {
+            throw new UnusableCertificateException(where + ": tls.crt expired at " + certificate.getNotAfter().toInstant());
+        }
+        if (!WebhookCertificates.matches(certificate.getPublicKey(), key)) {
+            throw new UnusableCertificateException(where + ": tls.key does not belong to the certificate in tls.crt");
+        }
+        return new WebhookTlsMaterial(null, null, null, certificatePem, keyPem);
     }
 
     static WebhookTlsMaterial fromSecret(Secret secret) {
