@@ -82,8 +82,8 @@ class OperatorIT {
         assertThat(accepted.getStatus().getToolCount()).isEqualTo(2);
         String acceptedTransition = condition(accepted, "Accepted").getLastTransitionTime();
         assertThat(kubectl("get", "mcpp", "lifecycle", "-n", NS)).as("kubectl get by short name, printer columns")
-                .containsPattern("NAME\\s+AGE\\s+DEFAULT\\s+READY\\s+TOOLS")
-                .containsPattern("lifecycle\\s+\\S+\\s+deny\\s+True\\s+2");
+                .containsPattern("NAME\\s+DEFAULT\\s+TOOLS\\s+READY\\s+AGE\\n")
+                .containsPattern("lifecycle\\s+deny\\s+2\\s+True\\s+\\S+\\n");
 
         // Update: a new tool changes the document and its hash.
         edit("lifecycle", p -> {
