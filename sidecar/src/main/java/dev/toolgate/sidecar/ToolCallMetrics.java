@@ -11,6 +11,10 @@ import jakarta.inject.Inject;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /** The sidecar's Prometheus metrics (names in docs/CONTRACTS.md). */
 @ApplicationScoped
@@ -19,13 +23,20 @@ public class ToolCallMetrics {
     private final MeterRegistry registry;
     private final ToolLabels labels;
     private Gauge policyInfo;
+    // Meters resolved once per label: registering through a builder on every call costs an id, tag sorting and a map
+    // lookup (and, for the histogram, its config). Labels are bounded (ToolLabels), so these maps are too.
+    private final Map<Verdict, Map<String, Counter>> callCounters = new EnumMap<>(Verdict.class);
+    private final Map<String, Timer> upstreamTimers = new ConcurrentHashMap<>();
 
     @Inject
     public ToolCallMetrics(MeterRegistry registry, SidecarConfig config) {
         this.registry = registry;
         this.labels = new ToolLabels(config.maxToolLabels());
+        for (Verdict v : Verdict.values()) {
+            callCounters.put(v, new ConcurrentHashMap<>());
+        }
         // Pre-register every series a dashboard expects, so they exist at zero before the first event.
-        Arrays.stream(Verdict.values()).forEach(v -> callCounter(ToolLabels.OTHER, v.label()));
+        Arrays.stream(Verdict.values()).forEach(v -> callCounter(ToolLabels.OTHER, v));
         reloads("success");
         reloads("failure");
         for (String kind : new String[] {"connect", "timeout", "reset", "status"}) {
@@ -38,18 +49,21 @@ public class ToolCallMetrics {
     }
 
     public void decided(String tool, Verdict verdict) {
-        callCounter(labels.label(tool), verdict.label()).increment();
+        callCounter(labels.label(tool), verdict).increment();
     }
 
     public void upstreamDuration(String tool, long nanos) {
-        Timer.builder("toolgate.upstream.duration")
+        upstreamTimers.computeIfAbsent(labels.label(tool), this::upstreamTimer).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private Timer upstreamTimer(String label) {
+        return Timer.builder("toolgate.upstream.duration")
                 .description("Time the MCP server took to answer allowed tools/call requests")
-                .tag("tool", labels.label(tool))
+                .tag("tool", label)
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(120))
-                .register(registry)
-                .record(Duration.ofNanos(nanos));
+                .register(registry);
     }
 
     public void upstreamError(String kind) {
@@ -72,12 +86,12 @@ public class ToolCallMetrics {
         reloads("failure").increment();
     }
 
-    private Counter callCounter(String tool, String decision) {
-        return Counter.builder("toolgate.tool.calls")
+    private Counter callCounter(String tool, Verdict decision) {
+        return callCounters.get(decision).computeIfAbsent(tool, t -> Counter.builder("toolgate.tool.calls")
                 .description("tools/call requests decided, by tool and decision")
-                .tag("tool", tool)
-                .tag("decision", decision)
-                .register(registry);
+                .tag("tool", t)
+                .tag("decision", decision.label())
+                .register(registry));
     }
 
     private Counter reloads(String result) {
