@@ -1,13 +1,17 @@
 package dev.toolgate.sidecar;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
 
@@ -19,6 +23,15 @@ import java.util.HexFormat;
 public class AuditLog {
     public static final String CATEGORY = "toolgate.audit";
     private static final Logger LOG = Logger.getLogger(CATEGORY);
+    private static final HexFormat HEX = HexFormat.of();
+    /** One digest per event-loop thread: MessageDigest.getInstance walks the security providers on every call. */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    });
 
     /** Where a call went: for allowed calls the upstream status (0 if it failed) and latency; for the rest nothing. */
     public record Outcome(int upstreamStatus, long upstreamLatencyMillis) {
@@ -30,32 +43,43 @@ public class AuditLog {
     }
 
     static String line(Instant time, CallDecision call, String identity, String session, Outcome outcome) {
+        // Written field by field with a generator (same bytes as serialising an ObjectNode with these fields in this
+        // order): no intermediate tree, no serializer lookup.
         var d = call.decision();
-        ObjectNode json = JsonNodeFactory.instance.objectNode()
-                .put("time", time.toString())
-                .put("decision", d.verdict().label())
-                .put("tool", call.tool())
-                .put("identity", identity == null ? "anonymous" : identity)
-                .put("session", session)
-                .put("rule", d.rule())
-                .put("reason", d.reason())
-                .put("counter", d.counter())
-                .put("argumentsSha256", argumentsSha256(call.arguments()));
-        json.set("requestId", call.id());
-        if (outcome.upstreamStatus() >= 0) {
-            json.put("upstreamStatus", outcome.upstreamStatus()).put("upstreamLatencyMs", outcome.upstreamLatencyMillis());
+        StringWriter out = new StringWriter(512);
+        try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out)) {
+            json.writeStartObject();
+            json.writeStringField("time", time.toString());
+            json.writeStringField("decision", d.verdict().label());
+            json.writeStringField("tool", call.tool());
+            json.writeStringField("identity", identity == null ? "anonymous" : identity);
+            json.writeStringField("session", session);
+            json.writeStringField("rule", d.rule());
+            json.writeStringField("reason", d.reason());
+            json.writeStringField("counter", d.counter());
+            json.writeStringField("argumentsSha256", argumentsSha256(call.arguments()));
+            json.writeFieldName("requestId");
+            if (call.id() == null) {
+                json.writeNull();
+            } else {
+                json.writeTree(call.id());
+            }
+            if (outcome.upstreamStatus() >= 0) {
+                json.writeNumberField("upstreamStatus", outcome.upstreamStatus());
+                json.writeNumberField("upstreamLatencyMs", outcome.upstreamLatencyMillis());
+            }
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        try {
-            return JsonRpcParser.STRICT.writeValueAsString(json);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return out.toString();
     }
 
     /** SHA-256 of the arguments' JSON with sorted keys, so equal arguments hash equal however the client spelt them. */
     static String argumentsSha256(JsonNode arguments) {
         JsonNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : arguments;
         String canonical = CanonicalJson.write(args);
-        return HexFormat.of().formatHex(PolicyHolder.sha256(canonical.getBytes(StandardCharsets.UTF_8)));
+        MessageDigest digest = SHA256.get();
+        return HEX.formatHex(digest.digest(canonical.getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -1,36 +1,65 @@
 package dev.toolgate.sidecar;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.Iterator;
 
 /** JSON with object keys sorted recursively and no whitespace: a stable input for hashing. */
 final class CanonicalJson {
+    /** Default settings, as {@link JsonNode#toString()} uses (AuditLogTest pins the bytes against it). */
+    private static final ObjectMapper PLAIN = JsonMapper.builder().build();
+
     private CanonicalJson() {
     }
 
     static String write(JsonNode node) {
-        return sorted(node).toString();
+        // Streams the sorted form straight out instead of building a sorted copy of the tree first.
+        StringWriter out = new StringWriter(256);
+        try (JsonGenerator generator = PLAIN.getFactory().createGenerator(out)) {
+            write(node, generator);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
     }
 
-    private static JsonNode sorted(JsonNode node) {
+    private static void write(JsonNode node, JsonGenerator generator) throws IOException {
         if (node.isObject()) {
-            List<String> names = new ArrayList<>();
-            node.fieldNames().forEachRemaining(names::add);
-            Collections.sort(names);
-            ObjectNode out = JsonNodeFactory.instance.objectNode();
-            names.forEach(n -> out.set(n, sorted(node.get(n))));
-            return out;
+            String[] names = new String[node.size()];
+            int i = 0;
+            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+                names[i++] = it.next();
+            }
+            Arrays.sort(names);
+            generator.writeStartObject();
+            for (String name : names) {
+                generator.writeFieldName(name);
+                write(node.get(name), generator);
+            }
+            generator.writeEndObject();
+        } else if (node.isArray()) {
+            generator.writeStartArray();
+            for (JsonNode element : node) {
+                write(element, generator);
+            }
+            generator.writeEndArray();
+        } else if (node.isTextual()) {
+            generator.writeString(node.textValue());
+        } else if (node.isNull()) {
+            generator.writeNull();
+        } else if (node.isBoolean()) {
+            generator.writeBoolean(node.booleanValue());
+        } else if (node.isNumber()) {
+            node.serialize(generator, null); // numeric nodes write themselves; no serializer provider needed
+        } else {
+            PLAIN.writeTree(generator, node);
         }
-        if (node.isArray()) {
-            var out = JsonNodeFactory.instance.arrayNode();
-            node.forEach(e -> out.add(sorted(e)));
-            return out;
-        }
-        return node;
     }
 }
