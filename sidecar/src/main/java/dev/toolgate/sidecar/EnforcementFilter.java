@@ -17,11 +17,16 @@ public final class EnforcementFilter {
     /** Result for a body: one decision per tools/call in body order; {@link #forward()} when every one is allowed. */
     public record Inspection(List<CallDecision> decisions) {
         public boolean forward() {
-            return decisions.stream().allMatch(CallDecision::allowed);
+            for (CallDecision d : decisions) {
+                if (!d.allowed()) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         public List<CallDecision> allowed() {
-            return decisions.stream().filter(CallDecision::allowed).toList();
+            return forward() ? decisions : decisions.stream().filter(CallDecision::allowed).toList();
         }
 
         public long maxRetryAfterSeconds() {
@@ -39,7 +44,12 @@ public final class EnforcementFilter {
      */
     public static Inspection inspect(ParsedBody body, Policy policy, String noPolicyWhy, String identity, String session)
             throws JsonRpcRejection {
-        List<JsonRpcMessage> calls = body.messages().stream().filter(JsonRpcMessage::isToolCall).toList();
+        List<JsonRpcMessage> calls = new ArrayList<>(body.messages().size());
+        for (JsonRpcMessage message : body.messages()) {
+            if (message.isToolCall()) {
+                calls.add(message);
+            }
+        }
         List<ToolCallExtractor.ExtractedCall> extracted = new ArrayList<>(calls.size());
         for (JsonRpcMessage call : calls) {
             extracted.add(ToolCallExtractor.extract(call));

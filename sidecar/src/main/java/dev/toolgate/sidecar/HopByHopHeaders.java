@@ -16,17 +16,21 @@ public final class HopByHopHeaders {
 
     /** Copies {@code from} into {@code to} minus hop-by-hop headers and the extra names given (lower case). */
     public static void copy(MultiMap from, MultiMap to, Set<String> alsoDrop) {
-        Set<String> drop = new HashSet<>(ALWAYS);
-        drop.addAll(alsoDrop);
+        // Names listed in Connection are rare: only then is a per-call set built.
+        Set<String> named = null;
         for (String connection : from.getAll("connection")) {
             for (String token : connection.split(",")) {
-                drop.add(token.trim().toLowerCase(Locale.ROOT));
+                if (named == null) {
+                    named = new HashSet<>();
+                }
+                named.add(token.trim().toLowerCase(Locale.ROOT));
             }
         }
-        from.forEach(entry -> {
-            if (!drop.contains(entry.getKey().toLowerCase(Locale.ROOT))) {
+        for (var entry : from) {
+            String name = entry.getKey().toLowerCase(Locale.ROOT);
+            if (!ALWAYS.contains(name) && !alsoDrop.contains(name) && (named == null || !named.contains(name))) {
                 to.add(entry.getKey(), entry.getValue());
             }
-        });
+        }
     }
 }

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -38,12 +39,14 @@ public final class JsonRpcParser {
     }
 
     public static ParsedBody parse(byte[] body) throws JsonRpcRejection {
-        String text = decodeUtf8(body);
-        JsonNode root;
-        try {
-            root = STRICT.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new JsonRpcRejection(ErrorCodes.PARSE_ERROR, "Parse error: " + e.getOriginalMessage(), null);
+        JsonNode root = plainAscii(body) ? readAscii(body) : null;
+        if (root == null) {
+            String text = decodeUtf8(body);
+            try {
+                root = STRICT.readTree(text);
+            } catch (JsonProcessingException e) {
+                throw new JsonRpcRejection(ErrorCodes.PARSE_ERROR, "Parse error: " + e.getOriginalMessage(), null);
+            }
         }
         if (root == null || root.isMissingNode()) {
             throw new JsonRpcRejection(ErrorCodes.PARSE_ERROR, "Parse error: body is not a JSON value", null);
@@ -59,6 +62,28 @@ public final class JsonRpcParser {
             return new ParsedBody(true, List.copyOf(messages));
         }
         return new ParsedBody(false, List.of(message(root, "")));
+    }
+
+    /** Bytes 0x01..0x7F only: valid UTF-8 without a BOM, and nothing Jackson's encoding detection could take for UTF-16/32. */
+    private static boolean plainAscii(byte[] body) {
+        for (byte b : body) {
+            if (b <= 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The common case, parsed from the bytes without decoding them to a String first; reads the same tree the text path
+     * would. Returns null on any failure so the text path produces the error (its messages are the ones clients see).
+     */
+    private static JsonNode readAscii(byte[] body) {
+        try {
+            return STRICT.readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     static String decodeUtf8(byte[] body) throws JsonRpcRejection {

@@ -75,9 +75,11 @@ public class ProxyRoute {
         }
         int max = config.maxBodyBytes();
         String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        long declaredLength = -1;
         if (declared != null) {
             try {
-                if (Long.parseLong(declared.trim()) > max) {
+                declaredLength = Long.parseLong(declared.trim());
+                if (declaredLength > max) {
                     tooLarge(ctx, max);
                     return;
                 }
@@ -86,7 +88,8 @@ public class ProxyRoute {
                 return;
             }
         }
-        Buffer body = Buffer.buffer();
+        // Sized up front when the length is declared (and bounded above), so the body is not regrown while it arrives.
+        Buffer body = declaredLength > 0 ? Buffer.buffer((int) declaredLength) : Buffer.buffer();
         boolean[] overflow = {false};
         request.handler(chunk -> {
             if (overflow[0]) {
@@ -217,6 +220,9 @@ public class ProxyRoute {
     private static final long DRAIN_GRACE_MILLIS = 5000;
 
     private static List<String> tokens(List<String> headerValues) {
+        if (headerValues.isEmpty()) {
+            return List.of(); // the usual case: no stream pipeline per request
+        }
         return headerValues.stream().flatMap(v -> java.util.Arrays.stream(v.split(",")))
                 .map(t -> t.trim().toLowerCase(Locale.ROOT)).filter(t -> !t.isEmpty()).toList();
     }

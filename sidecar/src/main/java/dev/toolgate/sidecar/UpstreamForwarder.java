@@ -107,8 +107,14 @@ public class UpstreamForwarder {
             this.identity = identity;
             this.session = session;
             if (body != null) {
-                body.messages().stream().filter(JsonRpcMessage::isRequest).forEach(m -> pendingIds.add(m.id()));
-                body.messages().stream().filter(JsonRpcMessage::isToolsList).forEach(m -> toolsListIds.add(m.id()));
+                for (JsonRpcMessage m : body.messages()) {
+                    if (m.isRequest()) {
+                        pendingIds.add(m.id());
+                    }
+                    if (m.isToolsList()) {
+                        toolsListIds.add(m.id());
+                    }
+                }
             }
         }
 
