@@ -57,6 +57,13 @@ public final class KubeApiServers {
         return admin;
     }
 
+    /** A binary scripts/kube-binaries.sh built for the test version, where kube-api-test finds its own. */
+    public static Path binary(String name) {
+        String root = System.getenv("KUBE_API_TEST_DIR") != null ? System.getenv("KUBE_API_TEST_DIR")
+                : Path.of(System.getProperty("user.home"), ".kubeapitest").toString();
+        return Path.of(root, "k8s", System.getProperty("toolgate.kube.version") + "-linux-amd64", name);
+    }
+
     /** The admin kubeconfig (client certificate in system:masters). */
     public static synchronized String kubeconfigYaml() {
         admin();

@@ -51,15 +51,20 @@ class OperatorIT {
     private static final String NS = OperatorUnderTest.APP_NAMESPACE;
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static KubernetesClient admin;
+    private static ControllerManager controllerManager;
 
     @BeforeAll
     static void connect() {
         admin = new KubernetesClientBuilder().withConfig(KubeApiServers.admin()).build();
+        controllerManager = ControllerManager.startGarbageCollector();
     }
 
     @AfterAll
-    static void close() {
+    static void close() throws InterruptedException {
         admin.close();
+        if (controllerManager != null) {
+            controllerManager.close();
+        }
     }
 
     @Test
@@ -116,8 +121,11 @@ class OperatorIT {
         // Delete: the policy goes; its ConfigMap is a controlled dependent the garbage collector removes.
         admin.resource(created).delete();
         await().atMost(WAIT).until(() -> admin.resources(McpPolicy.class).inNamespace(NS).withName("lifecycle").get() == null);
-        assertThat(configMap("lifecycle").getMetadata().getOwnerReferences()).singleElement()
-                .satisfies(owner -> assertThat(owner.getBlockOwnerDeletion()).isTrue());
+        // kube-controller-manager's garbage collector (started for this class) removes the owned ConfigMap.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> assertThat(configMap("lifecycle"))
+                .as(() -> "ConfigMap not garbage-collected; kube-controller-manager (alive: " + controllerManager.isAlive() + ") log:\n"
+                        + controllerManager.logTail(40))
+                .isNull());
     }
 
     @Test
