@@ -11,11 +11,12 @@ import java.io.IOException;
 import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
 import java.nio.file.WatchService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Watches the policy file's directory and reloads on any change there. Kubernetes updates a ConfigMap volume by
+ * Watches the policy file's directory and reloads on changes to the file or the kubelet's {@code ..} entries. Kubernetes updates a ConfigMap volume by
  * swapping the {@code ..data} symlink, which shows up as events on the directory, never on the file itself; a periodic
  * re-check backs the watch up (file systems without inotify, missed events).
  */
@@ -45,6 +46,15 @@ public class PolicyFileWatcher {
         }
     }
 
+    /** The file itself, or the kubelet's {@code ..data} / {@code ..<timestamp>} entries of a ConfigMap volume. */
+    static boolean concernsPolicy(WatchEvent<?> event, String fileName) {
+        if (event.kind() == StandardWatchEventKinds.OVERFLOW || !(event.context() instanceof Path name)) {
+            return true;
+        }
+        String n = name.toString();
+        return n.equals(fileName) || n.startsWith("..");
+    }
+
     private void watch() {
         Path dir = holder.file().toAbsolutePath().getParent();
         long pollMillis = Math.max(50, config.policyPollInterval().toMillis());
@@ -56,18 +66,30 @@ public class PolicyFileWatcher {
         } catch (IOException | RuntimeException e) {
             Log.warnf("Cannot watch %s (%s); re-checking the policy file every %d ms", dir, e, pollMillis);
         }
+        String fileName = holder.file().getFileName().toString();
+        long pollNanos = TimeUnit.MILLISECONDS.toNanos(pollMillis);
+        long lastCheck = System.nanoTime();
         while (running) {
             try {
+                boolean relevant = false;
+                long wait = Math.max(1, TimeUnit.NANOSECONDS.toMillis(pollNanos - (System.nanoTime() - lastCheck)));
                 if (watcher != null) {
-                    var key = watcher.poll(pollMillis, TimeUnit.MILLISECONDS);
+                    var key = watcher.poll(wait, TimeUnit.MILLISECONDS);
                     if (key != null) {
-                        key.pollEvents();
+                        for (WatchEvent<?> event : key.pollEvents()) {
+                            relevant |= concernsPolicy(event, fileName);
+                        }
                         key.reset();
                     }
                 } else {
-                    Thread.sleep(pollMillis);
+                    Thread.sleep(wait);
                 }
-                holder.reloadIfChanged();
+                // Other files in the directory (a log written next to the policy) do not trigger a re-read; the
+                // periodic re-check still runs on time however busy the directory is.
+                if (relevant || System.nanoTime() - lastCheck >= pollNanos) {
+                    lastCheck = System.nanoTime();
+                    holder.reloadIfChanged();
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
