@@ -173,7 +173,9 @@ log "(full injected pod spec: rerun with KEEP_DEMO_WORKDIR=1 and see injected-po
 say "The policy the operator rendered (ConfigMap server-everything-toolgate-policy, key policy.json)"
 mkdir -p "$WORK/policy"
 "$K" -n toolgate-demo get configmap server-everything-toolgate-policy -o jsonpath='{.data.policy\.json}' >"$WORK/policy/policy.json"
-python3 -m json.tool "$WORK/policy/policy.json" | head -n 12 | sed 's/^/   /'
+# (no `| head` on a producer under pipefail: it would die of SIGPIPE and end the demo)
+python3 -m json.tool "$WORK/policy/policy.json" >"$WORK/policy-pretty.json"
+sed -n '1,12s/^/   /p' "$WORK/policy-pretty.json"
 log "... (hash $("$K" -n toolgate-demo get mcppolicy server-everything -o jsonpath='{.status.policyHash}'))"
 
 say "Running server-everything and the sidecar in front of it, with that policy file mounted"
@@ -193,8 +195,9 @@ say "A scripted agent (MCP TypeScript SDK) calls tools through the sidecar"
 node scripts/demo/agent.mjs "http://127.0.0.1:$PROXY_PORT/mcp" scripts/demo/scenario.json demo-agent
 
 say "The sidecar's audit log (one JSON line per decided call; arguments only as a SHA-256)"
-grep -h '"decision"' "$WORK/sidecar.log" | head -n 4 | cut -c1-220 | sed 's/^/   /'
-log "... $(grep -c '"decision"' "$WORK/sidecar.log") lines in all"
+grep -h '"decision"' "$WORK/sidecar.log" >"$WORK/audit.jsonl" || true
+cut -c1-220 "$WORK/audit.jsonl" | sed -n '1,4s/^/   /p'
+log "... $(wc -l <"$WORK/audit.jsonl") lines in all"
 
 say "Prometheus metrics from the management port"
 curl -fsS "http://127.0.0.1:$MGMT_PORT/q/metrics" | grep -E '^toolgate_(tool_calls_total|policy_info)' | grep -v ' 0.0$' | sort | sed 's/^/   /'
