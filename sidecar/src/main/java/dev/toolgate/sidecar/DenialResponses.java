@@ -42,7 +42,7 @@ public final class DenialResponses {
         String what = switch (decision.verdict()) {
             case DENIED -> "denied";
             case RATE_LIMITED -> "rate limited (retry after " + decision.retryAfterSeconds() + "s)";
-            case INVALID_ARGUMENTS -> "refused: invalid arguments";
+            case INVALID_ARGUMENTS -> "refused"; // the engine's reason starts with "invalid arguments: <path>"
             case APPROVAL_REQUIRED -> "requires approval";
             case ALLOWED -> "allowed";
         };

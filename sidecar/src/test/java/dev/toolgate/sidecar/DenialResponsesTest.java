@@ -29,6 +29,18 @@ class DenialResponsesTest {
     }
 
     @Test
+    void messageNamesToolOutcomeAndReasonOnce() {
+        assertThat(DenialResponses.message(new Decision(Verdict.INVALID_ARGUMENTS, "get-sum", "tools[\"get-sum\"].args",
+                "invalid arguments: arguments.a: string found, number expected", null, 0)))
+                .isEqualTo("Toolgate: tool \"get-sum\" refused: invalid arguments: arguments.a: string found, number expected");
+        assertThat(DenialResponses.message(new Decision(Verdict.DENIED, "get-env", "tools[\"get-env\"]", "Holds credentials.", null, 0)))
+                .isEqualTo("Toolgate: tool \"get-env\" denied: Holds credentials.");
+        assertThat(DenialResponses.message(new Decision(Verdict.APPROVAL_REQUIRED, "update_amount", "tools[\"update_amount\"].deny_if[0]",
+                "Requires human approval.", null, 0)))
+                .isEqualTo("Toolgate: tool \"update_amount\" requires approval: Requires human approval.");
+    }
+
+    @Test
     void codesStayOutOfReservedRanges() {
         for (int code : new int[] {ErrorCodes.DENIED, ErrorCodes.RATE_LIMITED, ErrorCodes.INVALID_ARGUMENTS, ErrorCodes.APPROVAL_REQUIRED,
                 ErrorCodes.NOT_FORWARDED, ErrorCodes.UPSTREAM_UNAVAILABLE}) {
