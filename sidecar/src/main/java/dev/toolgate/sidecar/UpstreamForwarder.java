@@ -360,10 +360,8 @@ public class UpstreamForwarder {
     /** The server never answered: the client gets JSON-RPC errors with a 502 (504 on timeout). */
     private void failBeforeResponse(Exchange exchange, Throwable failure) {
         String kind = failureKind(failure);
-        metrics.upstreamError(kind);
-        exchange.finish(0);
-        HttpServerResponse response = exchange.ctx.response();
-        if (response.ended() || response.closed()) {
+        HttpServerResponse response = settleFailure(exchange, kind);
+        if (response == null) {
             return;
         }
         Log.warnf("MCP server request failed (%s): %s", kind, failure.getMessage());
@@ -380,10 +378,8 @@ public class UpstreamForwarder {
             return;
         }
         String kind = failureKind(failure);
-        metrics.upstreamError(kind);
-        exchange.finish(0);
-        HttpServerResponse response = exchange.ctx.response();
-        if (response.ended() || response.closed()) {
+        HttpServerResponse response = settleFailure(exchange, kind);
+        if (response == null) {
             return;
         }
         Log.warnf("MCP server response broke off (%s): %s", kind, failure.getMessage());
@@ -397,6 +393,14 @@ public class UpstreamForwarder {
         } else {
             response.reset();
         }
+    }
+
+    /** Counts the upstream failure and closes the exchange; the client's response, or null when the client is gone. */
+    private HttpServerResponse settleFailure(Exchange exchange, String kind) {
+        metrics.upstreamError(kind);
+        exchange.finish(0);
+        HttpServerResponse response = exchange.ctx.response();
+        return response.ended() || response.closed() ? null : response;
     }
 
     private static JsonNode errorsForPending(Exchange exchange, String kind, String detail) {
