@@ -1,7 +1,7 @@
 package dev.toolgate.operator.it;
 
-import java.io.IOException;
-import java.net.ServerSocket;
+
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,7 +34,7 @@ public class CertManagerOperatorUnderTest implements QuarkusTestResourceLifecycl
 
     @Override
     public Map<String, String> start() {
-        int webhookPort = freePort();
+        int webhookPort = KubeApiServers.freePort();
         try (KubernetesClient client = new KubernetesClientBuilder().withConfig(KubeApiServers.admin()).build()) {
             for (String namespace : List.of(KubeApiServers.OPERATOR_NAMESPACE, APP_NAMESPACE)) {
                 NamespaceBuilder ns = new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata();
@@ -99,13 +99,5 @@ public class CertManagerOperatorUnderTest implements QuarkusTestResourceLifecycl
     @Override
     public void stop() {
         // The API server is shared by every IT in this JVM and stopped by a shutdown hook.
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

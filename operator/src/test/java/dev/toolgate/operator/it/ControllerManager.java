@@ -1,7 +1,7 @@
 package dev.toolgate.operator.it;
 
 import java.io.IOException;
-import java.net.ServerSocket;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,7 +36,7 @@ final class ControllerManager implements AutoCloseable {
                     "--use-service-account-credentials=false",
                     "--leader-elect=false",
                     "--bind-address=127.0.0.1",
-                    "--secure-port=" + freePort(),
+                    "--secure-port=" + KubeApiServers.freePort(),
                     "--cert-dir=" + workDir.resolve("certs"),
                     "--v=1");
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
@@ -66,14 +66,6 @@ final class ControllerManager implements AutoCloseable {
         process.destroy();
         if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.toolgate.operator.it;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -91,6 +92,15 @@ public final class KubeApiServers {
             return client.load(in).createOrReplace();
         } catch (IOException e) {
             throw new IllegalStateException("cannot read " + file, e);
+        }
+    }
+
+    /** A free loopback port for a process the tests start. */
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
         }
     }
 }

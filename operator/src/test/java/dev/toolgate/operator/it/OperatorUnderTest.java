@@ -1,7 +1,7 @@
 package dev.toolgate.operator.it;
 
-import java.io.IOException;
-import java.net.ServerSocket;
+
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -27,7 +27,7 @@ public class OperatorUnderTest implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
         Config admin = KubeApiServers.admin();
-        int webhookPort = freePort();
+        int webhookPort = KubeApiServers.freePort();
         try (KubernetesClient client = new KubernetesClientBuilder().withConfig(admin).build()) {
             client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(KubeApiServers.OPERATOR_NAMESPACE).endMetadata()
                     .build()).createOr(op -> op.update());
@@ -60,13 +60,5 @@ public class OperatorUnderTest implements QuarkusTestResourceLifecycleManager {
     @Override
     public void stop() {
         // The API server is shared by every IT in this JVM and stopped by a shutdown hook.
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
