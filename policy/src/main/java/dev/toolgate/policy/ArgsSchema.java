@@ -35,8 +35,8 @@ final class ArgsSchema {
             SpecificationVersion.DRAFT_4.getDialectId());
 
     private static final RegularExpressionFactory RE2 = regex -> {
-        com.google.re2j.Pattern pattern = com.google.re2j.Pattern.compile(regex);
-        return (RegularExpression) input -> pattern.matcher(input).find();
+        RegexSearch search = RegexSearch.compile(regex);
+        return (RegularExpression) search::find;
     };
 
     private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12, builder -> builder

@@ -1,8 +1,6 @@
 package dev.toolgate.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.google.re2j.Pattern;
-
 import java.math.BigDecimal;
 
 /**
@@ -18,9 +16,9 @@ final class Condition {
     private final long numberAsLong;
     private final boolean numberIsLong;
     private final String text;
-    private final Pattern pattern;
+    private final RegexSearch pattern;
 
-    Condition(ArgPath path, Operator op, JsonNode value, Pattern pattern) {
+    Condition(ArgPath path, Operator op, JsonNode value, RegexSearch pattern) {
         this.path = path;
         this.op = op;
         this.value = value;
@@ -60,7 +58,7 @@ final class Condition {
             case CONTAINS -> containsValue(actual);
             case STARTS_WITH -> !actual.isTextual() || actual.textValue().startsWith(text);
             case ENDS_WITH -> !actual.isTextual() || actual.textValue().endsWith(text);
-            case MATCHES -> !actual.isTextual() || pattern.matcher(actual.textValue()).find();
+            case MATCHES -> !actual.isTextual() || pattern.find(actual.textValue());
         };
     }
 

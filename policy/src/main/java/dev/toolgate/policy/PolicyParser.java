@@ -226,7 +226,7 @@ final class PolicyParser {
 
         JsonNode value = node.get("value");
         String valuePath = PolicyPaths.field(path, "value");
-        com.google.re2j.Pattern pattern = null;
+        RegexSearch pattern = null;
         if (op != null) {
             if (!op.takesValue()) {
                 if (value != null) {
@@ -256,7 +256,7 @@ final class PolicyParser {
                             error(valuePath, "operator \"matches\" needs a regular expression string, got " + JsonValues.typeName(value));
                         } else {
                             try {
-                                pattern = com.google.re2j.Pattern.compile(value.textValue());
+                                pattern = RegexSearch.compile(value.textValue());
                             } catch (PatternSyntaxException e) {
                                 error(valuePath, "invalid regular expression (RE2 syntax): " + e.getMessage());
                             }

@@ -123,6 +123,49 @@ public class DecideBenchmark {
         }
     }
 
+    /**
+     * (d) A {@code deny_if} with a case-insensitive {@code matches} over a 740-character argument that does not match
+     * (the common case: most calls are not attacks). {@code prefiltered} is the pattern as a policy would write it;
+     * {@code re2jOnly} is the same expression wrapped in a group, which the required-literal reader does not look
+     * into, so RE2J scans every character: the baseline, side by side.
+     */
+    @State(Scope.Thread)
+    public static class LongArgument {
+        static final String PATTERN = "(?i)ignore (all|previous) instructions";
+        Policy prefiltered;
+        Policy re2jOnly;
+        ToolCall call;
+
+        @Setup(Level.Trial)
+        public void setUp() throws Exception {
+            prefiltered = Policy.load(policyWith(PATTERN), new RateLimiter());
+            re2jOnly = Policy.load(policyWith("(" + PATTERN + ")"), new RateLimiter());
+            String description = ("Customer asked to move the billing date to the first of the month and to send receipts "
+                    + "to the finance mailbox; earlier notes from the account owner stay in force. ").repeat(5)
+                    .substring(0, 740);
+            call = new ToolCall("update_customer", new ObjectMapper().createObjectNode().put("customer", "cus_1")
+                    .put("description", description), "agent-1", null);
+            if (!prefiltered.decide(call).allowed() || !re2jOnly.decide(call).allowed()) {
+                throw new IllegalStateException("the long argument must not match");
+            }
+        }
+
+        private static String policyWith(String pattern) {
+            return "{\"version\":\"1\",\"default\":\"deny\",\"tools\":{\"update_customer\":{\"deny_if\":[{\"conditions\":"
+                    + "[{\"arg\":\"description\",\"op\":\"matches\",\"value\":\"" + pattern + "\"}],\"on_deny\":\"injection\"}]}}}";
+        }
+    }
+
+    @Benchmark
+    public Decision longArgumentMatches(LongArgument s) {
+        return s.prefiltered.decide(s.call);
+    }
+
+    @Benchmark
+    public Decision longArgumentMatchesRe2jOnly(LongArgument s) {
+        return s.re2jOnly.decide(s.call);
+    }
+
     @Benchmark
     public Decision stripeSeedAllowed(StripeSeed s) {
         return s.policy.decide(s.nextCall(), s.now);
