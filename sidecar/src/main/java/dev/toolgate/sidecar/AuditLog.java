@@ -3,7 +3,7 @@ package dev.toolgate.sidecar;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -19,7 +19,7 @@ import java.util.HexFormat;
  * One JSON line per decided {@code tools/call}, on the {@code toolgate.audit} log category (routed to stdout as the bare
  * line by application.properties). Arguments are recorded as the SHA-256 of their canonical JSON, never raw.
  */
-@ApplicationScoped
+@Singleton // no client proxy: these run on every request
 public class AuditLog {
     public static final String CATEGORY = "toolgate.audit";
     private static final Logger LOG = Logger.getLogger(CATEGORY);
@@ -59,10 +59,13 @@ public class AuditLog {
             json.writeStringField("counter", d.counter());
             json.writeStringField("argumentsSha256", argumentsSha256(call.arguments()));
             json.writeFieldName("requestId");
-            if (call.id() == null) {
+            JsonNode id = call.id();
+            if (id == null) {
                 json.writeNull();
+            } else if (id.isTextual() || id.isNumber() || id.isNull() || id.isBoolean()) {
+                id.serialize(json, null); // strings, numbers, null write themselves: no ObjectMapper round trip
             } else {
-                json.writeTree(call.id());
+                json.writeTree(id);
             }
             if (outcome.upstreamStatus() >= 0) {
                 json.writeNumberField("upstreamStatus", outcome.upstreamStatus());

@@ -10,6 +10,7 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.Map;
 
 /** JSON with object keys sorted recursively and no whitespace: a stable input for hashing. */
 final class CanonicalJson {
@@ -32,16 +33,18 @@ final class CanonicalJson {
 
     private static void write(JsonNode node, JsonGenerator generator) throws IOException {
         if (node.isObject()) {
-            String[] names = new String[node.size()];
+            // sorted entries, not sorted names looked up again: one pass over the map instead of a lookup per key
+            @SuppressWarnings("unchecked")
+            Map.Entry<String, JsonNode>[] entries = new Map.Entry[node.size()];
             int i = 0;
-            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-                names[i++] = it.next();
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                entries[i++] = it.next();
             }
-            Arrays.sort(names);
+            Arrays.sort(entries, Map.Entry.comparingByKey());
             generator.writeStartObject();
-            for (String name : names) {
-                generator.writeFieldName(name);
-                write(node.get(name), generator);
+            for (Map.Entry<String, JsonNode> entry : entries) {
+                generator.writeFieldName(entry.getKey());
+                write(entry.getValue(), generator);
             }
             generator.writeEndObject();
         } else if (node.isArray()) {

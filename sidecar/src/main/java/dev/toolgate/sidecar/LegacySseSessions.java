@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import java.net.URI;
 import java.util.Map;
@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * them. A refused POST to that endpoint is answered on the client's stream, where the client waits for it; the ids of
  * tools/list requests posted there are remembered so their answers on the stream can be filtered.
  */
-@ApplicationScoped
+@Singleton // no client proxy: these run on every request
 public class LegacySseSessions {
 
     /** A client's open event stream; writes are done on its own context so they never interleave with upstream events. */

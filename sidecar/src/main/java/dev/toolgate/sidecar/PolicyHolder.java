@@ -4,7 +4,7 @@ import dev.toolgate.policy.Policy;
 import dev.toolgate.policy.PolicyException;
 import dev.toolgate.policy.RateLimiter;
 import io.quarkus.logging.Log;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.inject.Inject;
 
 import java.io.IOException;
@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * The policy in force. Swapped atomically on reload; an invalid new file leaves the old policy in place. Rate-limit
  * counters live in one {@link RateLimiter} so unchanged counters survive reloads.
  */
-@ApplicationScoped
+@Singleton // no client proxy: these run on every request
 public class PolicyHolder {
 
     /** What is loaded now: the policy (null when none is valid) and why not, if not. */

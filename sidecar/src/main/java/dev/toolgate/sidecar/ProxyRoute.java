@@ -12,7 +12,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
@@ -24,7 +24,7 @@ import java.util.Locale;
  * upstream, refuses what cannot be inspected, decides every tools/call, then either answers itself or hands exactly the
  * evaluated bytes to {@link UpstreamForwarder}.
  */
-@ApplicationScoped
+@Singleton // no client proxy: these run on every request
 public class ProxyRoute {
 
     @Inject

@@ -18,7 +18,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.ext.web.RoutingContext;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
@@ -36,11 +36,11 @@ import java.util.concurrent.TimeoutException;
  * (each written, and so flushed, on its own), JSON as it comes, except tools/list answers which are filtered first.
  * Failures become JSON-RPC errors; a client that goes away cancels the upstream request.
  */
-@ApplicationScoped
+@Singleton // no client proxy: these run on every request
 public class UpstreamForwarder {
     /** Headers never forwarded besides hop-by-hop ones: we set Host and the length; the body must arrive uncompressed. */
-    private static final Set<String> REQUEST_DROP = Set.of("host", "content-length", "accept-encoding", "expect");
-    private static final Set<String> RESPONSE_DROP = Set.of("content-length");
+    private static final Set<String> REQUEST_DROP = HopByHopHeaders.names("host", "content-length", "accept-encoding", "expect");
+    private static final Set<String> RESPONSE_DROP = HopByHopHeaders.names("content-length");
 
     private final SidecarConfig config;
     private final PolicyHolder policies;
