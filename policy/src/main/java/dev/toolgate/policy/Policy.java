@@ -139,6 +139,9 @@ public final class Policy {
             throw new IllegalArgumentException("calls is required");
         }
         int n = calls.size();
+        if (n == 0) {
+            return List.of();
+        }
         if (n == 1) {
             return List.of(decide(requireCall(calls, 0), nowMillis));
         }
