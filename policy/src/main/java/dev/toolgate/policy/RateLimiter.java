@@ -18,7 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Each (counter definition, scope key) pair keeps the timestamps of its most recent admissions, at most {@code max}
  * of them, so enforcement is exact: in no interval of the window's length are more than {@code max} calls admitted.
  * A call that needs several counters locks them in one global order, checks all, and consumes one unit of each only
- * when all admit — a rejected call consumes nothing. The number of tracked pairs is bounded: when the bound is reached,
+ * when all admit — a rejected call consumes nothing. A batch ({@link #tryAcquireAll}) locks the counters of all its calls
+ * in the same order and consumes only when every call fits, one unit per call per counter. The number of tracked pairs is bounded: when the bound is reached,
  * pairs whose window has elapsed since their last admission are evicted, oldest first; a pair still inside its window is
  * never evicted, and while no pair can be evicted, new pairs are refused (the call is rate limited) rather than counts
  * forgotten. See the module README for the full argument.
