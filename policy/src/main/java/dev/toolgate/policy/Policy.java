@@ -101,13 +101,94 @@ public final class Policy {
      * earlier than a counter's newest admission is checked against every window around its stamp.
      */
     public Decision decide(ToolCall call, long nowMillis) {
-        String tool = call.tool() == null ? "" : call.tool();
+        String tool = toolOf(call);
         CompiledEntry entry = entryFor(tool);
-        if (entry == null) {
-            if (defaultDeny) {
-                return new Decision(Verdict.DENIED, tool, "default", DEFAULT_DENY, null, 0);
+        Decision refused = refusedBeforeLimits(call, tool, entry);
+        if (refused != null) {
+            return refused;
+        }
+        RateLimiter.Limit[] limits = limitsOf(entry);
+        if (limits.length > 0) {
+            RateLimiter.Rejection rejection = limiter.tryAcquire(limits, call.identity(), call.session(), nowMillis);
+            if (rejection != null) {
+                return rateLimited(tool, limits, rejection);
             }
-            return limited(call, tool, defaultLimits, nowMillis, null);
+        }
+        return allowed(tool, entry);
+    }
+
+    /** Decides the calls of one batch now (wall clock); see {@link #decideAll(List, long)}. */
+    public List<Decision> decideAll(List<ToolCall> calls) {
+        return decideAll(calls, System.currentTimeMillis());
+    }
+
+    /**
+     * Decides the calls of one batch together, all or nothing: capacity is consumed only when every call is allowed.
+     * Steps 1–5 run first for every call; then the limits of the calls that passed are checked together, in order, each
+     * allowed call counting against the later ones (two calls on one counter and key need two units). If any call is
+     * refused, at any step, no call consumes anything, and each call gets the verdict it would get in this batch: a call
+     * that fits is {@link Verdict#ALLOWED} although nothing was consumed for it — the caller must not forward it (the
+     * batch is refused). A call that does not fit after the earlier allowed ones is {@link Verdict#RATE_LIMITED}, its
+     * retry-after being when its counter could take the units the batch needs up to it. One call decides exactly as
+     * {@link #decide(ToolCall, long)}.
+     *
+     * @return one decision per call, in the same order
+     */
+    public List<Decision> decideAll(List<ToolCall> calls, long nowMillis) {
+        if (calls == null) {
+            throw new IllegalArgumentException("calls is required");
+        }
+        int n = calls.size();
+        if (n == 0) {
+            return List.of();
+        }
+        if (n == 1) {
+            return List.of(decide(requireCall(calls, 0), nowMillis));
+        }
+        Decision[] decisions = new Decision[n];
+        String[] tools = new String[n];
+        CompiledEntry[] entries = new CompiledEntry[n];
+        RateLimiter.Demand[] demands = new RateLimiter.Demand[n];
+        boolean anyRefused = false;
+        for (int i = 0; i < n; i++) {
+            ToolCall call = requireCall(calls, i);
+            tools[i] = toolOf(call);
+            entries[i] = entryFor(tools[i]);
+            decisions[i] = refusedBeforeLimits(call, tools[i], entries[i]);
+            if (decisions[i] != null) {
+                anyRefused = true;
+                demands[i] = RateLimiter.Demand.NONE;
+            } else {
+                demands[i] = new RateLimiter.Demand(limitsOf(entries[i]), call.identity(), call.session());
+            }
+        }
+        // even when a call is already refused, the others' limits are checked (without consuming) for their would-be verdict
+        RateLimiter.Rejection[] rejections = limiter.tryAcquireAll(demands, nowMillis, !anyRefused);
+        for (int i = 0; i < n; i++) {
+            if (decisions[i] == null) {
+                decisions[i] = rejections[i] != null ? rateLimited(tools[i], demands[i].limits(), rejections[i])
+                        : allowed(tools[i], entries[i]);
+            }
+        }
+        return List.of(decisions);
+    }
+
+    private static ToolCall requireCall(List<ToolCall> calls, int index) {
+        ToolCall call = calls.get(index);
+        if (call == null) {
+            throw new IllegalArgumentException("calls[" + index + "] is null");
+        }
+        return call;
+    }
+
+    private static String toolOf(ToolCall call) {
+        return call.tool() == null ? "" : call.tool();
+    }
+
+    /** Steps 1–5: the decision when the call is refused before its limits, else {@code null}. */
+    private Decision refusedBeforeLimits(ToolCall call, String tool, CompiledEntry entry) {
+        if (entry == null) {
+            return defaultDeny ? new Decision(Verdict.DENIED, tool, "default", DEFAULT_DENY, null, 0) : null;
         }
         ToolEntry spec = entry.spec;
         if (spec.action() == Action.DENY) {
@@ -128,20 +209,23 @@ public final class Policy {
         if (spec.action() == Action.REQUIRE_APPROVAL && denyIf.isEmpty()) {
             return entry.approvalRequired(tool);
         }
-        return limited(call, tool, entry.limits, nowMillis, entry);
+        return null;
     }
 
-    /** Step 6 and 7: the limits, then allowed; {@code entry} is null for calls allowed by the default. */
-    private Decision limited(ToolCall call, String tool, RateLimiter.Limit[] limits, long now, CompiledEntry entry) {
-        if (limits.length > 0) {
-            RateLimiter.Rejection rejection = limiter.tryAcquire(limits, call.identity(), call.session(), now);
-            if (rejection != null) {
-                RateLimiter.Limit limit = limits[rejection.limitIndex()];
-                String reason = rejection.limiterFull() ? LIMITER_FULL : limit.exceeded();
-                return new Decision(Verdict.RATE_LIMITED, tool, limit.path(), reason, limit.definition().counter(),
-                        rejection.retryAfterSeconds());
-            }
-        }
+    /** Step 6's limits: the entry's, or the top-level ones for a call allowed by the default ({@code entry} null). */
+    private RateLimiter.Limit[] limitsOf(CompiledEntry entry) {
+        return entry == null ? defaultLimits : entry.limits;
+    }
+
+    private static Decision rateLimited(String tool, RateLimiter.Limit[] limits, RateLimiter.Rejection rejection) {
+        RateLimiter.Limit limit = limits[rejection.limitIndex()];
+        String reason = rejection.limiterFull() ? LIMITER_FULL : limit.exceeded();
+        return new Decision(Verdict.RATE_LIMITED, tool, limit.path(), reason, limit.definition().counter(),
+                rejection.retryAfterSeconds());
+    }
+
+    /** Step 7. */
+    private static Decision allowed(String tool, CompiledEntry entry) {
         if (entry != null) {
             return entry.allowed(tool);
         }

@@ -2,7 +2,9 @@ package dev.toolgate.policy;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,7 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Each (counter definition, scope key) pair keeps the timestamps of its most recent admissions, at most {@code max}
  * of them, so enforcement is exact: in no interval of the window's length are more than {@code max} calls admitted.
  * A call that needs several counters locks them in one global order, checks all, and consumes one unit of each only
- * when all admit — a rejected call consumes nothing. The number of tracked pairs is bounded: when the bound is reached,
+ * when all admit — a rejected call consumes nothing. A batch ({@link #tryAcquireAll}) locks the counters of all its calls
+ * in the same order and consumes only when every call fits, one unit per call per counter. The number of tracked pairs is bounded: when the bound is reached,
  * pairs whose window has elapsed since their last admission are evicted, oldest first; a pair still inside its window is
  * never evicted, and while no pair can be evicted, new pairs are refused (the call is rate limited) rather than counts
  * forgotten. See the module README for the full argument.
@@ -129,6 +132,102 @@ public final class RateLimiter {
                 }
             }
         }
+    }
+
+    /** One call's share of a batch: the limits it needs and the keys it counts under. */
+    record Demand(Limit[] limits, String identity, String session) {
+        static final Demand NONE = new Demand(new Limit[0], null, null);
+    }
+
+    /**
+     * Decides the limits of several calls together. Every counter any of them needs is locked at once, in the global
+     * state-id order. The calls are then checked in order against what the earlier fitting calls would take: a call
+     * that fits takes one unit of each of its counters (two calls on one counter and key take two units), a call that
+     * does not fit is rejected and takes nothing. Capacity is consumed only when {@code consume} is true and every call
+     * fits; otherwise nothing is consumed. Returns one entry per demand: {@code null} when it fits, else its rejection.
+     */
+    Rejection[] tryAcquireAll(Demand[] demands, long now, boolean consume) {
+        int n = demands.length;
+        Rejection[] result = new Rejection[n];
+        CounterState[][] statesOf = new CounterState[n][];
+        while (true) {
+            java.util.Arrays.fill(result, null);
+            Map<CounterState, int[]> units = new IdentityHashMap<>();
+            for (int i = 0; i < n; i++) {
+                statesOf[i] = statesFor(demands[i], now, i, result);
+                if (statesOf[i] != null) {
+                    for (CounterState s : statesOf[i]) {
+                        units.putIfAbsent(s, new int[1]);
+                    }
+                }
+            }
+            CounterState[] locked = units.keySet().toArray(new CounterState[0]);
+            java.util.Arrays.sort(locked, Comparator.comparingLong(s -> s.id)); // the same global order as tryAcquire
+            for (CounterState s : locked) {
+                s.lock();
+            }
+            try {
+                boolean stale = false;
+                for (CounterState s : locked) {
+                    stale |= s.evicted;
+                }
+                if (stale) {
+                    continue; // a sweep evicted one of them between lookup and lock: look up again
+                }
+                boolean allFit = true;
+                for (int i = 0; i < n; i++) {
+                    CounterState[] states = statesOf[i];
+                    if (states == null) {
+                        allFit = false; // the limiter is full: rejected by statesFor
+                        continue;
+                    }
+                    long worstRetryAt = Long.MIN_VALUE;
+                    int worst = -1;
+                    for (int j = 0; j < states.length; j++) {
+                        long blockedUntil = states[j].blockedUntil(now, units.get(states[j])[0] + 1);
+                        if (blockedUntil != CounterState.ADMIT && blockedUntil > worstRetryAt) {
+                            worstRetryAt = blockedUntil;
+                            worst = j;
+                        }
+                    }
+                    if (worst >= 0) {
+                        result[i] = new Rejection(worst, retrySeconds(worstRetryAt, now), false);
+                        allFit = false;
+                    } else {
+                        for (CounterState s : states) {
+                            units.get(s)[0]++;
+                        }
+                    }
+                }
+                if (allFit && consume) {
+                    for (CounterState s : locked) {
+                        for (int k = units.get(s)[0]; k > 0; k--) {
+                            s.record(now);
+                        }
+                    }
+                }
+                return result;
+            } finally {
+                for (int i = locked.length - 1; i >= 0; i--) {
+                    locked[i].unlock();
+                }
+            }
+        }
+    }
+
+    /** The states of one demand, or {@code null} (and its rejection in {@code result}) when the limiter is full. */
+    private CounterState[] statesFor(Demand demand, long now, int index, Rejection[] result) {
+        Limit[] limits = demand.limits();
+        String who = demand.identity() == null ? ANONYMOUS : demand.identity();
+        CounterState[] states = new CounterState[limits.length];
+        for (int j = 0; j < limits.length; j++) {
+            states[j] = stateFor(limits[j].family(), who, demand.session(), now);
+            if (states[j] == null) {
+                result[index] = new Rejection(j, retrySeconds(nextEvictableAt, now), true);
+                return null;
+            }
+        }
+        return states;
     }
 
     /** The common single-counter case, without the array and sort. */
@@ -315,18 +414,30 @@ public final class RateLimiter {
 
         /** {@link #ADMIT}, or the earliest time a call could be admitted. */
         long blockedUntil(long t) {
+            return blockedUntil(t, 1);
+        }
+
+        /**
+         * {@link #ADMIT} when {@code units} admissions at {@code t} keep every window within {@code max}, or the earliest
+         * time they could be admitted together (a hint only when {@code units > max}: they never can be).
+         */
+        long blockedUntil(long t, int units) {
             if (floor != Long.MIN_VALUE && t - window < floor) {
                 return floor + window;
             }
+            if (units > max) {
+                return t + window;
+            }
             if (t >= newest) {
-                if (size < max) {
+                if (size + units <= max) {
                     return ADMIT;
                 }
-                long oldest = at(0);
-                return oldest <= t - window ? ADMIT : oldest + window;
+                // the newest max - units admissions may stay in the window; the one before them must have left it
+                long pivot = at(size + units - max - 1);
+                return pivot <= t - window ? ADMIT : pivot + window;
             }
             // a call stamped earlier than the newest admission (callers raced): exact check of every window around t
-            long retryAt = size >= max ? Math.max(at(0) + window, t + 1) : t + 1;
+            long retryAt = size + units > max ? Math.max(at(size + units - max - 1) + window, t + 1) : t + 1;
             if (forgotten != Long.MIN_VALUE && forgotten > t - window) {
                 return retryAt; // admissions we no longer see could fall inside t's window: refuse, fail closed
             }
@@ -337,7 +448,7 @@ public final class RateLimiter {
                     near++;
                 }
             }
-            return near < max ? ADMIT : retryAt;
+            return near + units <= max ? ADMIT : retryAt;
         }
 
         void record(long t) {

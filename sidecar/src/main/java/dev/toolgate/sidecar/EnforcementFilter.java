@@ -10,7 +10,8 @@ import java.util.List;
 
 /**
  * Decides every {@code tools/call} of a parsed body. All calls are checked for shape first, so a malformed element
- * refuses the body before any rate-limit counter is consumed. Knows nothing of HTTP.
+ * refuses the body before any rate-limit counter is consumed; then they are decided together ({@link Policy#decideAll}),
+ * so a body with a refused call consumes no capacity either. Knows nothing of HTTP.
  */
 public final class EnforcementFilter {
 
@@ -54,25 +55,31 @@ public final class EnforcementFilter {
         for (JsonRpcMessage call : calls) {
             extracted.add(ToolCallExtractor.extract(call));
         }
+        List<ToolCall> toolCalls = new ArrayList<>(calls.size());
+        for (ToolCallExtractor.ExtractedCall call : extracted) {
+            toolCalls.add(new ToolCall(call.tool(), call.arguments(), identity, session));
+        }
+        List<Decision> decided = decideAll(policy, noPolicyWhy, toolCalls);
         List<CallDecision> decisions = new ArrayList<>(calls.size());
         for (int i = 0; i < calls.size(); i++) {
             var call = extracted.get(i);
-            Decision decision = decide(policy, noPolicyWhy, new ToolCall(call.tool(), call.arguments(), identity, session));
-            decisions.add(new CallDecision(calls.get(i).id(), call.tool(), call.arguments(), decision));
+            decisions.add(new CallDecision(calls.get(i).id(), call.tool(), call.arguments(), decided.get(i)));
         }
         return new Inspection(List.copyOf(decisions));
     }
 
-    private static Decision decide(Policy policy, String noPolicyWhy, ToolCall call) {
+    /** The body's calls decided together: a body with a refused call consumes no rate-limit capacity (it is not forwarded). */
+    private static List<Decision> decideAll(Policy policy, String noPolicyWhy, List<ToolCall> calls) {
         if (policy == null) {
-            return new Decision(Verdict.DENIED, call.tool(), "no_policy",
-                    "no valid policy is loaded (" + noPolicyWhy + "), so every tool call is denied", null, 0);
+            return calls.stream().map(call -> new Decision(Verdict.DENIED, call.tool(), "no_policy",
+                    "no valid policy is loaded (" + noPolicyWhy + "), so every tool call is denied", null, 0)).toList();
         }
         try {
-            return policy.decide(call);
+            return policy.decideAll(calls);
         } catch (RuntimeException e) {
-            // Fail closed: an engine fault must never let a call through.
-            return new Decision(Verdict.DENIED, call.tool(), "error", "the policy could not be evaluated: " + e, null, 0);
+            // Fail closed: an engine fault must never let a call through (the whole body is refused, as for any refusal).
+            return calls.stream().map(call -> new Decision(Verdict.DENIED, call.tool(), "error",
+                    "the policy could not be evaluated: " + e, null, 0)).toList();
         }
     }
 }

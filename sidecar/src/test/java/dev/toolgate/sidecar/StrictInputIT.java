@@ -139,6 +139,42 @@ class StrictInputIT {
     }
 
     @Test
+    void aRefusedBatchSentAgainAndAgainLeavesTheLimitOfItsAllowedToolUntouched() {
+        // get-annotated-message: 2 per minute per identity; get-env: denied
+        Map<String, String> agent = Map.of("X-Agent-Id", "batcher-" + UUID.randomUUID());
+        var session = new TestSupport.RawSession();
+        String limited = "{\"messageType\":\"success\"}";
+        String withDenied = "[" + TestSupport.callBody("a", "get-annotated-message", limited) + ","
+                + TestSupport.callBody("b", "get-env", "{}") + "]";
+        for (int i = 0; i < 5; i++) {
+            Map<String, Integer> codes = codesById(session.post("/mcp", withDenied, agent));
+            assertThat(codes).containsEntry("a", ErrorCodes.NOT_FORWARDED).containsEntry("b", ErrorCodes.DENIED);
+        }
+        // three calls need three units of a counter that has two: the third is rate limited, and the batch takes nothing
+        String tooMany = "[" + TestSupport.callBody("x", "get-annotated-message", limited) + ","
+                + TestSupport.callBody("y", "get-annotated-message", limited) + ","
+                + TestSupport.callBody("z", "get-annotated-message", limited) + "]";
+        var refused = session.post("/mcp", tooMany, agent);
+        assertThat(refused.headers().firstValue("retry-after")).isPresent();
+        assertThat(codesById(refused)).containsEntry("x", ErrorCodes.NOT_FORWARDED).containsEntry("y", ErrorCodes.NOT_FORWARDED)
+                .containsEntry("z", ErrorCodes.RATE_LIMITED);
+        String single = TestSupport.callBody(7, "get-annotated-message", limited);
+        for (int i = 0; i < 2; i++) {
+            JsonNode answer = TestSupport.messages(session.post("/mcp", single, agent)).get(0);
+            assertThat(answer.has("result")).as("single call %d after the refused batches: %s", i + 1, answer).isTrue();
+        }
+        JsonNode third = TestSupport.messages(session.post("/mcp", single, agent)).get(0);
+        assertThat(third.get("error").get("code").asInt()).isEqualTo(ErrorCodes.RATE_LIMITED);
+    }
+
+    private static Map<String, Integer> codesById(HttpResponse<String> response) {
+        assertThat(response.statusCode()).isEqualTo(200);
+        Map<String, Integer> codes = new java.util.HashMap<>();
+        TestSupport.messages(response).forEach(a -> codes.put(a.get("id").asText(), a.get("error").get("code").asInt()));
+        return codes;
+    }
+
+    @Test
     void malformedToolCallsAreRefused() {
         String m = marker();
         record Case(String body, int code) {

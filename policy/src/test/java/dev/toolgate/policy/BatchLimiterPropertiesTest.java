@@ -1,0 +1,178 @@
+package dev.toolgate.policy;
+
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static dev.toolgate.policy.PolicyTestSupport.T0;
+import static dev.toolgate.policy.PolicyTestSupport.q;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Properties of {@link Policy#decideAll} racing single-call decisions on shared counters: exact windows, and a refused
+ * batch consumes nothing. Tries are modest: CI has two cores.
+ */
+class BatchLimiterPropertiesTest {
+
+    private static final int THREADS = 4;
+    /** A global counter every call shares, and a per-identity one for 't'; 'u' counts only globally; 'bad' is denied. */
+    private static final String TOOLS = "{'version':'1','default':'deny','limits':[{'counter':'all','window':1,'max':%d,'scope':'global'}],"
+            + "'tools':{'t':{'limits':[{'counter':'mine','window':1,'max':%d,'scope':'identity'}]},'u':{},'bad':{'action':'deny'}}}";
+
+    /** One request: its calls' tools, one identity, a time in ms after T0. A batch of one is decided with {@code decide}. */
+    record Batch(List<String> tools, int identity, long offset) {
+        List<ToolCall> calls() {
+            return tools.stream().map(tool -> new ToolCall(tool, null, "id" + identity, null)).toList();
+        }
+
+        boolean admittedBy(Policy policy) {
+            long now = T0 + offset;
+            if (tools.size() == 1) {
+                return policy.decide(calls().get(0), now).allowed();
+            }
+            return policy.decideAll(calls(), now).stream().allMatch(Decision::allowed);
+        }
+    }
+
+    @Provide
+    Arbitrary<List<Batch>> batches() {
+        Arbitrary<String> tool = Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(6, Arbitraries.just("t")),
+                net.jqwik.api.Tuple.of(3, Arbitraries.just("u")),
+                net.jqwik.api.Tuple.of(1, Arbitraries.just("bad")));
+        Arbitrary<Batch> batch = Combinators.combine(tool.list().ofMinSize(1).ofMaxSize(4), Arbitraries.integers().between(0, 2),
+                Arbitraries.longs().between(0, 4_000)).as(Batch::new);
+        return batch.list().ofMinSize(1).ofMaxSize(150);
+    }
+
+    @Property(tries = 40)
+    void inTimestampOrderABatchIsAdmittedExactlyWhenAllItsUnitsFitAndARefusedOneConsumesNothing(
+            @ForAll("batches") List<Batch> batches, @ForAll @IntRange(min = 1, max = 6) int global,
+            @ForAll @IntRange(min = 1, max = 3) int perIdentity) throws Exception {
+        Policy p = Policy.load(q(String.format(TOOLS, global, perIdentity)), new RateLimiter());
+        List<Batch> sorted = new ArrayList<>(batches);
+        sorted.sort((a, b) -> Long.compare(a.offset(), b.offset()));
+        // the model: only admitted batches consume, one unit per call of each counter it needs
+        List<Long> all = new ArrayList<>();
+        Map<Integer, List<Long>> mine = new HashMap<>();
+        for (Batch b : sorted) {
+            long now = T0 + b.offset();
+            long tCalls = b.tools().stream().filter("t"::equals).count();
+            List<Long> own = mine.computeIfAbsent(b.identity(), k -> new ArrayList<>());
+            boolean expected = !b.tools().contains("bad")
+                    && count(all, now) + b.tools().size() <= global
+                    && count(own, now) + tCalls <= perIdentity;
+            if (expected) {
+                for (String tool : b.tools()) {
+                    all.add(now);
+                    if (tool.equals("t")) {
+                        own.add(now);
+                    }
+                }
+            }
+            assertThat(b.admittedBy(p)).as("%s with %s global and %s own in the window", b, count(all, now), count(own, now))
+                    .isEqualTo(expected);
+        }
+    }
+
+    @Property(tries = 40)
+    void racingBatchesAndSingleCallsNeverAdmitMoreThanMaxUnitsInAnyWindow(
+            @ForAll("batches") List<Batch> batches, @ForAll @IntRange(min = 1, max = 6) int global,
+            @ForAll @IntRange(min = 1, max = 3) int perIdentity) throws Exception {
+        Policy p = Policy.load(q(String.format(TOOLS, global, perIdentity)), new RateLimiter());
+        // offsets spread over 4 s with a 1 s window, four threads: batches and single calls arrive out of timestamp order
+        List<Batch> admitted = runConcurrently(batches, b -> b.admittedBy(p));
+        List<Long> all = new ArrayList<>();
+        Map<Integer, List<Long>> mine = new HashMap<>();
+        for (Batch b : admitted) {
+            assertThat(b.tools()).as("a batch with a denied call is never admitted").doesNotContain("bad");
+            for (String tool : b.tools()) {
+                all.add(b.offset());
+                if (tool.equals("t")) {
+                    mine.computeIfAbsent(b.identity(), k -> new ArrayList<>()).add(b.offset());
+                }
+            }
+        }
+        assertAtMostMaxPerWindow(all, global, 1000);
+        for (List<Long> times : mine.values()) {
+            assertAtMostMaxPerWindow(times, perIdentity, 1000);
+        }
+    }
+
+    @Property(tries = 20)
+    void refusedBatchesRacingEachOtherLeaveEveryUnitFree(@ForAll("batches") List<Batch> batches,
+                                                         @ForAll @IntRange(min = 1, max = 6) int global) throws Exception {
+        Policy p = Policy.load(q(String.format(TOOLS, global, 1_000)), new RateLimiter());
+        List<Batch> refused = new ArrayList<>();
+        for (Batch b : batches) {
+            List<String> tools = new ArrayList<>(b.tools());
+            tools.add(tools.size() / 2, "bad"); // every batch carries a denied call
+            refused.add(new Batch(tools, b.identity(), 0));
+        }
+        assertThat(runConcurrently(refused, b -> b.admittedBy(p))).isEmpty();
+        // all of them at one instant on one counter, yet the whole budget is still there
+        for (int i = 0; i < global; i++) {
+            assertThat(p.decide(new ToolCall("u", null, "x", null), T0).allowed()).as("unit %d of %d", i + 1, global).isTrue();
+        }
+        assertThat(p.decide(new ToolCall("u", null, "x", null), T0).allowed()).isFalse();
+    }
+
+    private static long count(List<Long> times, long now) {
+        return times.stream().filter(s -> s > now - 1000).count();
+    }
+
+    /** Sorted, any max+1 consecutive admissions must span at least a window: no half-open interval of window length holds more than max. */
+    private static void assertAtMostMaxPerWindow(List<Long> times, int max, long window) {
+        List<Long> sorted = new ArrayList<>(times);
+        Collections.sort(sorted);
+        for (int i = 0; i + max < sorted.size(); i++) {
+            assertThat(sorted.get(i + max) - sorted.get(i))
+                    .as("admissions %s: %d within %d ms", sorted.subList(i, i + max + 1), max + 1, window)
+                    .isGreaterThanOrEqualTo(window);
+        }
+    }
+
+    /** Runs the batches on {@link #THREADS} threads pulling from one queue; returns the admitted ones. Fails on a hang (deadlock). */
+    private static List<Batch> runConcurrently(List<Batch> batches, java.util.function.Predicate<Batch> admit) throws InterruptedException {
+        ConcurrentLinkedQueue<Batch> queue = new ConcurrentLinkedQueue<>(batches);
+        ConcurrentLinkedQueue<Batch> admitted = new ConcurrentLinkedQueue<>();
+        CountDownLatch start = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(THREADS);
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+        for (int i = 0; i < THREADS; i++) {
+            Thread thread = new Thread(() -> {
+                try {
+                    start.await();
+                    for (Batch b = queue.poll(); b != null; b = queue.poll()) {
+                        if (admit.test(b)) {
+                            admitted.add(b);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                } finally {
+                    done.countDown();
+                }
+            });
+            thread.setDaemon(true);
+            thread.start();
+        }
+        start.countDown();
+        assertThat(done.await(30, TimeUnit.SECONDS)).as("all deciding threads finished (no deadlock)").isTrue();
+        assertThat(failures).isEmpty();
+        return new ArrayList<>(admitted);
+    }
+}
