@@ -35,7 +35,7 @@ public interface SidecarConfig {
     @WithDefault("300s")
     Duration upstreamIdleTimeout();
 
-    /** Upper bound on connections to the MCP server. Every open event stream holds one (HTTP/1.1), so keep it generous. */
+    /** Upper bound on connections to the MCP server, split evenly across the event loops' pools. Every open event stream holds one (HTTP/1.1), so keep it generous. */
     @WithDefault("512")
     int upstreamMaxConnections();
 
