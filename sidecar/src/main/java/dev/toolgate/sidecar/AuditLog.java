@@ -4,25 +4,30 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import jakarta.inject.Singleton;
-import org.jboss.logging.Logger;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
 
 /**
- * One JSON line per decided {@code tools/call}, on the {@code toolgate.audit} log category (routed to stdout as the bare
- * line by application.properties). Arguments are recorded as the SHA-256 of their canonical JSON, never raw.
+ * One JSON line per decided {@code tools/call}, on stdout (or the file {@code toolgate.audit-log} names), written in
+ * batches by {@link AuditWriter}. Arguments are recorded as the SHA-256 of their canonical JSON, never raw.
  */
 @Singleton // no client proxy: these run on every request
 public class AuditLog {
-    public static final String CATEGORY = "toolgate.audit";
-    private static final Logger LOG = Logger.getLogger(CATEGORY);
     private static final HexFormat HEX = HexFormat.of();
     /** One digest per event-loop thread: MessageDigest.getInstance walks the security providers on every call. */
     private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
@@ -38,8 +43,23 @@ public class AuditLog {
         public static final Outcome NOT_FORWARDED = new Outcome(-1, -1);
     }
 
+    private final AuditWriter writer;
+
+    @Inject
+    public AuditLog(SidecarConfig config) throws IOException {
+        String target = config.auditLog();
+        OutputStream out = target.equals("stdout") ? new FileOutputStream(FileDescriptor.out)
+                : Files.newOutputStream(Path.of(target), StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        this.writer = new AuditWriter(out);
+    }
+
+    @PreDestroy
+    void close() {
+        writer.close();
+    }
+
     public void record(CallDecision call, String identity, String session, Outcome outcome) {
-        LOG.info(line(Instant.now(), call, identity, session, outcome));
+        writer.write(line(Instant.now(), call, identity, session, outcome));
     }
 
     static String line(Instant time, CallDecision call, String identity, String session, Outcome outcome) {

@@ -43,6 +43,10 @@ public interface SidecarConfig {
     @WithDefault("2s")
     Duration policyPollInterval();
 
+    /** Where audit lines go: {@code stdout}, or a file path (appended to, created if missing). */
+    @WithDefault("stdout")
+    String auditLog();
+
     /** Bound on rate-limit keys tracked (counter × identity/session). */
     @WithDefault("100000")
     int maxTrackedKeys();

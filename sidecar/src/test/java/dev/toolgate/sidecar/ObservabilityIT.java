@@ -7,7 +7,6 @@ import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -15,14 +14,11 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -35,32 +31,29 @@ class ObservabilityIT {
     @Inject
     PolicyHolder holder;
 
-    private final List<String> auditLines = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            auditLines.add(record.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
-
     @BeforeEach
     void setUp() {
         TestSupport.usePolicyResource(holder, "policies/everything.json");
         SidecarTestResource.recorder.mode(RecordingUpstream.Mode.PASS);
-        Logger.getLogger(AuditLog.CATEGORY).addHandler(capture);
     }
 
-    @AfterEach
-    void tearDown() {
-        Logger.getLogger(AuditLog.CATEGORY).removeHandler(capture);
+    /** This agent's audit lines once {@code expected} of them were written (the writer batches in the background). */
+    private static List<JsonNode> auditLinesOf(String agent, int expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            List<JsonNode> mine = new java.util.ArrayList<>();
+            String text = Files.readString(SidecarTestResource.auditLog);
+            for (String line : text.substring(0, text.lastIndexOf('\n') + 1).lines().toList()) { // whole lines only
+                JsonNode json = TestSupport.JSON.readTree(line);
+                if (agent.equals(json.path("identity").asText())) {
+                    mine.add(json);
+                }
+            }
+            if (mine.size() >= expected || System.nanoTime() > deadline) {
+                return mine;
+            }
+            Thread.sleep(20);
+        }
     }
 
     private static double calls(String metrics, String tool, String decision) {
@@ -90,13 +83,7 @@ class ObservabilityIT {
         assertThat(TestSupport.sample(after, "toolgate_policy_reloads_total{result=\"success\"}")).isPositive();
         assertThat(after).contains("toolgate_upstream_errors_total{kind=\"connect\"}");
 
-        List<JsonNode> mine = new java.util.ArrayList<>();
-        for (String line : auditLines) {
-            JsonNode json = TestSupport.JSON.readTree(line);
-            if (agent.equals(json.path("identity").asText())) {
-                mine.add(json);
-            }
-        }
+        List<JsonNode> mine = auditLinesOf(agent, 4);
         assertThat(mine).extracting(j -> j.get("tool").asText() + ":" + j.get("decision").asText())
                 .containsExactlyInAnyOrder("echo:allowed", "echo:allowed", "get-env:denied", madeUp + ":denied");
         JsonNode allowed = mine.stream().filter(j -> j.get("decision").asText().equals("allowed")).findFirst().orElseThrow();
@@ -108,7 +95,7 @@ class ObservabilityIT {
         JsonNode denied = mine.stream().filter(j -> j.get("tool").asText().equals("get-env")).findFirst().orElseThrow();
         assertThat(denied.get("reason").asText()).isEqualTo("Environment variables may hold credentials.");
         assertThat(denied.has("upstreamStatus")).isFalse();
-        assertThat(auditLines).noneMatch(l -> l.contains("4111-1111"));
+        assertThat(Files.readString(SidecarTestResource.auditLog)).doesNotContain("4111-1111");
     }
 
     @Test

@@ -22,6 +22,8 @@ public class SidecarTestResource implements QuarkusTestResourceLifecycleManager 
     static volatile McpPeers.ServerEverything server;
     static volatile RecordingUpstream recorder;
     static volatile Path policyDir;
+    /** The sidecar's audit log (toolgate.audit-log), outside the watched policy directory. */
+    static volatile Path auditLog;
     static volatile int proxyPort;
     static volatile int managementPort;
     private static final AtomicInteger VERSION = new AtomicInteger();
@@ -43,6 +45,7 @@ public class SidecarTestResource implements QuarkusTestResourceLifecycleManager 
         recorder = new RecordingUpstream(server.port());
         try {
             policyDir = Files.createTempDirectory("toolgate-policy-");
+            auditLog = Files.createTempFile("toolgate-audit-", ".log");
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -55,6 +58,7 @@ public class SidecarTestResource implements QuarkusTestResourceLifecycleManager 
         config.put("toolgate.upstream", "http://127.0.0.1:" + (recorderInPath ? recorder.port() : server.port()));
         config.put("toolgate.policy-file", policyDir.resolve("policy.json").toString());
         config.put("toolgate.identity.header", "X-Agent-Id");
+        config.put("toolgate.audit-log", auditLog.toString());
         // Long poll: reloads in tests must come from the directory watch.
         config.put("toolgate.policy-poll-interval", "30s");
         config.put("toolgate.upstream-idle-timeout", "4s");
