@@ -195,6 +195,7 @@ say "A scripted agent (MCP TypeScript SDK) calls tools through the sidecar"
 node scripts/demo/agent.mjs "http://127.0.0.1:$PROXY_PORT/mcp" scripts/demo/scenario.json demo-agent
 
 say "The sidecar's audit log (one JSON line per decided call; arguments only as a SHA-256)"
+sleep 0.2 # the sidecar's audit writer flushes queued lines every 5 ms
 grep -h '"decision"' "$WORK/sidecar.log" >"$WORK/audit.jsonl" || true
 cut -c1-220 "$WORK/audit.jsonl" | sed -n '1,4s/^/   /p'
 log "... $(wc -l <"$WORK/audit.jsonl") lines in all"
