@@ -95,21 +95,10 @@ public final class RateLimiter {
                     return new Rejection(i, retrySeconds(nextEvictableAt, now), true);
                 }
             }
-            if (n > 1) {
-                // one global lock order (state id) makes multi-counter acquisition deadlock-free
-                java.util.Arrays.sort(states, Comparator.comparingLong(s -> s.id));
-            }
-            for (CounterState s : states) {
-                s.lock();
+            if (!lockInOrder(states)) {
+                continue; // a sweep evicted one of them between lookup and lock: look up again
             }
             try {
-                boolean stale = false;
-                for (CounterState s : states) {
-                    stale |= s.evicted;
-                }
-                if (stale) {
-                    continue; // a sweep evicted one of them between lookup and lock: look up again
-                }
                 long worstRetryAt = Long.MIN_VALUE;
                 CounterState worst = null;
                 for (CounterState s : states) {
@@ -127,10 +116,32 @@ public final class RateLimiter {
                 }
                 return null;
             } finally {
-                for (int i = n - 1; i >= 0; i--) {
-                    states[i].unlock();
-                }
+                unlockAll(states);
             }
+        }
+    }
+
+    /**
+     * Locks every state in the one global order (state id), which keeps multi-counter acquisition deadlock-free.
+     * Returns false, with nothing left locked, when a sweep evicted one of them between lookup and lock.
+     */
+    private static boolean lockInOrder(CounterState[] states) {
+        java.util.Arrays.sort(states, Comparator.comparingLong(s -> s.id));
+        for (CounterState s : states) {
+            s.lock();
+        }
+        for (CounterState s : states) {
+            if (s.evicted) {
+                unlockAll(states);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void unlockAll(CounterState[] states) {
+        for (int i = states.length - 1; i >= 0; i--) {
+            states[i].unlock();
         }
     }
 
@@ -162,18 +173,10 @@ public final class RateLimiter {
                 }
             }
             CounterState[] locked = units.keySet().toArray(new CounterState[0]);
-            java.util.Arrays.sort(locked, Comparator.comparingLong(s -> s.id)); // the same global order as tryAcquire
-            for (CounterState s : locked) {
-                s.lock();
+            if (!lockInOrder(locked)) {
+                continue; // a sweep evicted one of them between lookup and lock: look up again
             }
             try {
-                boolean stale = false;
-                for (CounterState s : locked) {
-                    stale |= s.evicted;
-                }
-                if (stale) {
-                    continue; // a sweep evicted one of them between lookup and lock: look up again
-                }
                 boolean allFit = true;
                 for (int i = 0; i < n; i++) {
                     CounterState[] states = statesOf[i];
@@ -208,9 +211,7 @@ public final class RateLimiter {
                 }
                 return result;
             } finally {
-                for (int i = locked.length - 1; i >= 0; i--) {
-                    locked[i].unlock();
-                }
+                unlockAll(locked);
             }
         }
     }

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 import static dev.toolgate.policy.PolicyTestSupport.T0;
 import static dev.toolgate.policy.PolicyTestSupport.q;
+import static dev.toolgate.policy.PolicyTestSupport.assertAtMostMaxPerWindow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -132,17 +133,6 @@ class BatchLimiterPropertiesTest {
 
     private static long count(List<Long> times, long now) {
         return times.stream().filter(s -> s > now - 1000).count();
-    }
-
-    /** Sorted, any max+1 consecutive admissions must span at least a window: no half-open interval of window length holds more than max. */
-    private static void assertAtMostMaxPerWindow(List<Long> times, int max, long window) {
-        List<Long> sorted = new ArrayList<>(times);
-        Collections.sort(sorted);
-        for (int i = 0; i + max < sorted.size(); i++) {
-            assertThat(sorted.get(i + max) - sorted.get(i))
-                    .as("admissions %s: %d within %d ms", sorted.subList(i, i + max + 1), max + 1, window)
-                    .isGreaterThanOrEqualTo(window);
-        }
     }
 
     /** Runs the batches on {@link #THREADS} threads pulling from one queue; returns the admitted ones. Fails on a hang (deadlock). */

@@ -10,8 +10,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Small helpers shared by the policy tests. */
@@ -74,5 +77,16 @@ final class PolicyTestSupport {
 
     static void assertRejected(String documentWithSingleQuotes) {
         assertThatThrownBy(() -> PolicyDocument.parse(q(documentWithSingleQuotes))).isInstanceOf(PolicyException.class);
+    }
+
+    /** Sorted, any max+1 consecutive admissions must span at least a window: no half-open interval of window length holds more than max. */
+    static void assertAtMostMaxPerWindow(List<Long> times, int max, long window) {
+        List<Long> sorted = new ArrayList<>(times);
+        Collections.sort(sorted);
+        for (int i = 0; i + max < sorted.size(); i++) {
+            assertThat(sorted.get(i + max) - sorted.get(i))
+                    .as("admissions %s: %d within %d ms", sorted.subList(i, i + max + 1), max + 1, window)
+                    .isGreaterThanOrEqualTo(window);
+        }
     }
 }
