@@ -3,7 +3,6 @@ package dev.toolgate.operator.it;
 
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -13,10 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 import dev.toolgate.operator.ToolgateNames;
 import dev.toolgate.operator.tls.WebhookCertificates;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -36,14 +33,7 @@ public class CertManagerOperatorUnderTest implements QuarkusTestResourceLifecycl
     public Map<String, String> start() {
         int webhookPort = KubeApiServers.freePort();
         try (KubernetesClient client = new KubernetesClientBuilder().withConfig(KubeApiServers.admin()).build()) {
-            for (String namespace : List.of(KubeApiServers.OPERATOR_NAMESPACE, APP_NAMESPACE)) {
-                NamespaceBuilder ns = new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata();
-                if (namespace.equals(APP_NAMESPACE)) {
-                    ns.editMetadata().addToLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endMetadata();
-                }
-                client.namespaces().resource(ns.build()).createOr(op -> op.update());
-            }
-            KubeApiServers.applyFile(client, Path.of(System.getProperty("toolgate.rbac")));
+            KubeApiServers.prepareForOperator(client, APP_NAMESPACE);
             // Another IT in this JVM may have left a Secret issued by the self-managed operator: start from cert-manager's.
             client.secrets().inNamespace(KubeApiServers.OPERATOR_NAMESPACE).withName(ToolgateNames.WEBHOOK_TLS_SECRET).withGracePeriod(0)
                     .delete();
@@ -53,21 +43,8 @@ public class CertManagerOperatorUnderTest implements QuarkusTestResourceLifecycl
             client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(ToolgateNames.WEBHOOK_CONFIGURATION).delete();
             client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(ToolgateNames.WEBHOOK_CONFIGURATION)
                     .waitUntilCondition(w -> w == null, 30, TimeUnit.SECONDS);
-            client.admissionRegistration().v1().mutatingWebhookConfigurations().resource(new MutatingWebhookConfigurationBuilder()
-                    .withNewMetadata().withName(ToolgateNames.WEBHOOK_CONFIGURATION).endMetadata()
-                    .addNewWebhook()
-                    .withName("pods.toolgate.dev")
-                    .withAdmissionReviewVersions("v1")
-                    .withSideEffects("None")
-                    .withFailurePolicy("Fail")
-                    .withTimeoutSeconds(5)
-                    .withReinvocationPolicy("Never")
-                    .withNewClientConfig().withUrl("https://127.0.0.1:" + webhookPort + ToolgateNames.WEBHOOK_PATH)
-                    .withCaBundle(base64(CA.certificatePem())).endClientConfig()
-                    .withNewNamespaceSelector().addToMatchLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endNamespaceSelector()
-                    .addNewRule().withApiGroups("").withApiVersions("v1").withOperations("CREATE").withResources("pods").endRule()
-                    .endWebhook()
-                    .build()).create();
+            client.admissionRegistration().v1().mutatingWebhookConfigurations()
+                    .resource(KubeApiServers.webhookConfiguration(webhookPort, base64(CA.certificatePem()))).create();
         }
         return Map.of(
                 "toolgate.it.kubeconfig", base64(KubeApiServers.kubeconfigYaml()),

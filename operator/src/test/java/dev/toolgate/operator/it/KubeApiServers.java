@@ -9,7 +9,11 @@ import java.util.List;
 
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import dev.toolgate.operator.ToolgateNames;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -93,6 +97,40 @@ public final class KubeApiServers {
         } catch (IOException e) {
             throw new IllegalStateException("cannot read " + file, e);
         }
+    }
+
+    /**
+     * As the chart leaves the API server before the operator starts: the operator namespace, the shipped RBAC
+     * ({@code toolgate.rbac}) and an injection-enabled namespace {@code appNamespace}, created or updated.
+     */
+    static void prepareForOperator(KubernetesClient client, String appNamespace) {
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata()
+                .build()).createOr(op -> op.update());
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(appNamespace)
+                .addToLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endMetadata().build()).createOr(op -> op.update());
+        applyFile(client, Path.of(System.getProperty("toolgate.rbac")));
+    }
+
+    /**
+     * The chart's MutatingWebhookConfiguration, but calling the operator in this JVM by URL on {@code webhookPort};
+     * {@code caBundleBase64} null leaves the caBundle for the operator to fill in.
+     */
+    static MutatingWebhookConfiguration webhookConfiguration(int webhookPort, String caBundleBase64) {
+        return new MutatingWebhookConfigurationBuilder()
+                .withNewMetadata().withName(ToolgateNames.WEBHOOK_CONFIGURATION).endMetadata()
+                .addNewWebhook()
+                .withName("pods.toolgate.dev")
+                .withAdmissionReviewVersions("v1")
+                .withSideEffects("None")
+                .withFailurePolicy("Fail")
+                .withTimeoutSeconds(5)
+                .withReinvocationPolicy("Never")
+                .withNewClientConfig().withUrl("https://127.0.0.1:" + webhookPort + ToolgateNames.WEBHOOK_PATH)
+                .withCaBundle(caBundleBase64).endClientConfig()
+                .withNewNamespaceSelector().addToMatchLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endNamespaceSelector()
+                .addNewRule().withApiGroups("").withApiVersions("v1").withOperations("CREATE").withResources("pods").endRule()
+                .endWebhook()
+                .build();
     }
 
     /** A free loopback port for a process the tests start. */

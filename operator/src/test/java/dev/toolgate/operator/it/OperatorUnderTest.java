@@ -3,13 +3,9 @@ package dev.toolgate.operator.it;
 
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Base64;
 import java.util.Map;
 
-import dev.toolgate.operator.ToolgateNames;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -29,25 +25,9 @@ public class OperatorUnderTest implements QuarkusTestResourceLifecycleManager {
         Config admin = KubeApiServers.admin();
         int webhookPort = KubeApiServers.freePort();
         try (KubernetesClient client = new KubernetesClientBuilder().withConfig(admin).build()) {
-            client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(KubeApiServers.OPERATOR_NAMESPACE).endMetadata()
-                    .build()).createOr(op -> op.update());
-            client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(APP_NAMESPACE)
-                    .addToLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endMetadata().build()).createOr(op -> op.update());
-            KubeApiServers.applyFile(client, Path.of(System.getProperty("toolgate.rbac")));
-            client.admissionRegistration().v1().mutatingWebhookConfigurations().resource(new MutatingWebhookConfigurationBuilder()
-                    .withNewMetadata().withName(ToolgateNames.WEBHOOK_CONFIGURATION).endMetadata()
-                    .addNewWebhook()
-                    .withName("pods.toolgate.dev")
-                    .withAdmissionReviewVersions("v1")
-                    .withSideEffects("None")
-                    .withFailurePolicy("Fail")
-                    .withTimeoutSeconds(5)
-                    .withReinvocationPolicy("Never")
-                    .withNewClientConfig().withUrl("https://127.0.0.1:" + webhookPort + ToolgateNames.WEBHOOK_PATH).endClientConfig()
-                    .withNewNamespaceSelector().addToMatchLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endNamespaceSelector()
-                    .addNewRule().withApiGroups("").withApiVersions("v1").withOperations("CREATE").withResources("pods").endRule()
-                    .endWebhook()
-                    .build()).createOr(op -> op.update());
+            KubeApiServers.prepareForOperator(client, APP_NAMESPACE);
+            client.admissionRegistration().v1().mutatingWebhookConfigurations()
+                    .resource(KubeApiServers.webhookConfiguration(webhookPort, null)).createOr(op -> op.update());
         }
         return Map.of(
                 "toolgate.it.kubeconfig", Base64.getEncoder().encodeToString(
