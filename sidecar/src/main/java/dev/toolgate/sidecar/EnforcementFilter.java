@@ -1,5 +1,6 @@
 package dev.toolgate.sidecar;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.toolgate.policy.Decision;
 import dev.toolgate.policy.Policy;
 import dev.toolgate.policy.ToolCall;
@@ -45,25 +46,21 @@ public final class EnforcementFilter {
      */
     public static Inspection inspect(ParsedBody body, Policy policy, String noPolicyWhy, String identity, String session)
             throws JsonRpcRejection {
-        List<JsonRpcMessage> calls = new ArrayList<>(body.messages().size());
+        // every call's shape is checked (extract throws) before any is decided, so a malformed one consumes nothing
+        List<JsonNode> ids = new ArrayList<>();
+        List<ToolCall> calls = new ArrayList<>();
         for (JsonRpcMessage message : body.messages()) {
             if (message.isToolCall()) {
-                calls.add(message);
+                ToolCallExtractor.ExtractedCall call = ToolCallExtractor.extract(message);
+                ids.add(message.id());
+                calls.add(new ToolCall(call.tool(), call.arguments(), identity, session));
             }
         }
-        List<ToolCallExtractor.ExtractedCall> extracted = new ArrayList<>(calls.size());
-        for (JsonRpcMessage call : calls) {
-            extracted.add(ToolCallExtractor.extract(call));
-        }
-        List<ToolCall> toolCalls = new ArrayList<>(calls.size());
-        for (ToolCallExtractor.ExtractedCall call : extracted) {
-            toolCalls.add(new ToolCall(call.tool(), call.arguments(), identity, session));
-        }
-        List<Decision> decided = decideAll(policy, noPolicyWhy, toolCalls);
+        List<Decision> decided = decideAll(policy, noPolicyWhy, calls);
         List<CallDecision> decisions = new ArrayList<>(calls.size());
         for (int i = 0; i < calls.size(); i++) {
-            var call = extracted.get(i);
-            decisions.add(new CallDecision(calls.get(i).id(), call.tool(), call.arguments(), decided.get(i)));
+            ToolCall call = calls.get(i);
+            decisions.add(new CallDecision(ids.get(i), call.tool(), call.arguments(), decided.get(i)));
         }
         return new Inspection(List.copyOf(decisions));
     }
