@@ -1,6 +1,8 @@
 package dev.toolgate.sidecar;
 
+import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import jakarta.inject.Singleton;
@@ -59,50 +61,77 @@ public class AuditLog {
     }
 
     public void record(CallDecision call, String identity, String session, Outcome outcome) {
-        writer.write(line(Instant.now(), call, identity, session, outcome));
+        writer.write(lineBytes(Instant.now(), call, identity, session, outcome));
+    }
+
+    /**
+     * The line as UTF-8 with its newline, written by a UTF-8 generator straight into bytes (no String, no second
+     * encoding pass). Jackson's UTF-8 generator would write an unpaired surrogate as invalid UTF-8, so a line with
+     * any surrogate in its strings (rare) takes the String route, whose encoding writes '?' as it always did.
+     */
+    static byte[] lineBytes(Instant time, CallDecision call, String identity, String session, Outcome outcome) {
+        var d = call.decision();
+        JsonNode id = call.id();
+        if (CanonicalJson.hasSurrogate(call.tool()) || CanonicalJson.hasSurrogate(identity) || CanonicalJson.hasSurrogate(session)
+                || CanonicalJson.hasSurrogate(d.rule()) || CanonicalJson.hasSurrogate(d.reason())
+                || CanonicalJson.hasSurrogate(d.counter()) || (id != null && !id.isValueNode())
+                || (id != null && CanonicalJson.hasSurrogate(id.textValue()))) {
+            return (line(time, call, identity, session, outcome) + "\n").getBytes(StandardCharsets.UTF_8);
+        }
+        ByteArrayBuilder out = new ByteArrayBuilder(512);
+        try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
+            write(json, time, call, identity, session, outcome);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        out.write('\n');
+        return out.toByteArray();
     }
 
     static String line(Instant time, CallDecision call, String identity, String session, Outcome outcome) {
-        // Written field by field with a generator (same bytes as serialising an ObjectNode with these fields in this
-        // order): no intermediate tree, no serializer lookup.
-        var d = call.decision();
         StringWriter out = new StringWriter(512);
         try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out)) {
-            json.writeStartObject();
-            json.writeStringField("time", time.toString());
-            json.writeStringField("decision", d.verdict().label());
-            json.writeStringField("tool", call.tool());
-            json.writeStringField("identity", identity == null ? "anonymous" : identity);
-            json.writeStringField("session", session);
-            json.writeStringField("rule", d.rule());
-            json.writeStringField("reason", d.reason());
-            json.writeStringField("counter", d.counter());
-            json.writeStringField("argumentsSha256", argumentsSha256(call.arguments()));
-            json.writeFieldName("requestId");
-            JsonNode id = call.id();
-            if (id == null) {
-                json.writeNull();
-            } else if (id.isTextual() || id.isNumber() || id.isNull() || id.isBoolean()) {
-                id.serialize(json, null); // strings, numbers, null write themselves: no ObjectMapper round trip
-            } else {
-                json.writeTree(id);
-            }
-            if (outcome.upstreamStatus() >= 0) {
-                json.writeNumberField("upstreamStatus", outcome.upstreamStatus());
-                json.writeNumberField("upstreamLatencyMs", outcome.upstreamLatencyMillis());
-            }
-            json.writeEndObject();
+            write(json, time, call, identity, session, outcome);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return out.toString();
     }
 
+    private static void write(JsonGenerator json, Instant time, CallDecision call, String identity, String session, Outcome outcome)
+            throws IOException {
+        // Written field by field with a generator (same bytes as serialising an ObjectNode with these fields in this
+        // order): no intermediate tree, no serializer lookup.
+        var d = call.decision();
+        json.writeStartObject();
+        json.writeStringField("time", time.toString());
+        json.writeStringField("decision", d.verdict().label());
+        json.writeStringField("tool", call.tool());
+        json.writeStringField("identity", identity == null ? "anonymous" : identity);
+        json.writeStringField("session", session);
+        json.writeStringField("rule", d.rule());
+        json.writeStringField("reason", d.reason());
+        json.writeStringField("counter", d.counter());
+        json.writeStringField("argumentsSha256", argumentsSha256(call.arguments()));
+        json.writeFieldName("requestId");
+        JsonNode id = call.id();
+        if (id == null) {
+            json.writeNull();
+        } else if (id.isTextual() || id.isNumber() || id.isNull() || id.isBoolean()) {
+            id.serialize(json, null); // strings, numbers, null write themselves: no ObjectMapper round trip
+        } else {
+            json.writeTree(id);
+        }
+        if (outcome.upstreamStatus() >= 0) {
+            json.writeNumberField("upstreamStatus", outcome.upstreamStatus());
+            json.writeNumberField("upstreamLatencyMs", outcome.upstreamLatencyMillis());
+        }
+        json.writeEndObject();
+    }
+
     /** SHA-256 of the arguments' JSON with sorted keys, so equal arguments hash equal however the client spelt them. */
     static String argumentsSha256(JsonNode arguments) {
         JsonNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : arguments;
-        String canonical = CanonicalJson.write(args);
-        MessageDigest digest = SHA256.get();
-        return HEX.formatHex(digest.digest(canonical.getBytes(StandardCharsets.UTF_8)));
+        return HEX.formatHex(CanonicalJson.sha256(args, SHA256.get()));
     }
 }

@@ -28,7 +28,7 @@ final class AuditWriter implements AutoCloseable {
     /** How long the writer sleeps when nothing is queued: how late a line may reach the output. */
     private static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
-    private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(QUEUE);
+    private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(QUEUE);
     private final OutputStream out;
     private final Thread thread;
     private volatile boolean closing;
@@ -42,6 +42,11 @@ final class AuditWriter implements AutoCloseable {
 
     /** Queues one line (without its newline). */
     void write(String line) {
+        write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Queues one line: UTF-8, ending in its newline. */
+    void write(byte[] line) {
         if (closing) {
             writeNow(List.of(line)); // late calls during shutdown: written in place, not lost
             return;
@@ -61,7 +66,7 @@ final class AuditWriter implements AutoCloseable {
     }
 
     private void writeQueued() {
-        List<String> rest = new ArrayList<>();
+        List<byte[]> rest = new ArrayList<>();
         queue.drainTo(rest);
         if (!rest.isEmpty()) {
             writeNow(rest);
@@ -69,7 +74,7 @@ final class AuditWriter implements AutoCloseable {
     }
 
     private void run() {
-        List<String> batch = new ArrayList<>(1024);
+        List<byte[]> batch = new ArrayList<>(1024);
         while (!closing || !queue.isEmpty()) {
             queue.drainTo(batch, 1024);
             if (batch.isEmpty()) {
@@ -85,10 +90,9 @@ final class AuditWriter implements AutoCloseable {
 
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(2 * CHUNK);
 
-    private synchronized void writeNow(List<String> lines) {
+    private synchronized void writeNow(List<byte[]> lines) {
         try {
-            for (String line : lines) {
-                byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
+            for (byte[] bytes : lines) {
                 if (buffer.size() > 0 && buffer.size() + bytes.length > CHUNK) {
                     flush();
                 }

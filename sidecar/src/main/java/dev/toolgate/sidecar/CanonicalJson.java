@@ -1,13 +1,17 @@
 package dev.toolgate.sidecar;
 
+import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Map;
@@ -29,6 +33,78 @@ final class CanonicalJson {
             throw new UncheckedIOException(e);
         }
         return out.toString();
+    }
+
+    /**
+     * The SHA-256 of {@link #write}'s UTF-8 bytes, with the JSON streamed straight into the digest (no String, no byte
+     * array). Jackson's UTF-8 generator writes an unpaired surrogate as invalid UTF-8 where the String route's encoding
+     * writes '?', so input with any surrogate (rare: astral characters, or broken ones) takes the String route and the
+     * hash stays what it always was.
+     */
+    static byte[] sha256(JsonNode node, MessageDigest digest) {
+        if (hasSurrogate(node)) {
+            digest.reset();
+            return digest.digest(write(node).getBytes(StandardCharsets.UTF_8));
+        }
+        digest.reset();
+        try (JsonGenerator generator = PLAIN.getFactory().createGenerator(new DigestSink(digest), JsonEncoding.UTF8)) {
+            write(node, generator);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return digest.digest();
+    }
+
+    private static boolean hasSurrogate(JsonNode node) {
+        if (node.isTextual()) {
+            return hasSurrogate(node.textValue());
+        }
+        if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> entry = it.next();
+                if (hasSurrogate(entry.getKey()) || hasSurrogate(entry.getValue())) {
+                    return true;
+                }
+            }
+        } else if (node.isArray()) {
+            for (JsonNode element : node) {
+                if (hasSurrogate(element)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    static boolean hasSurrogate(String text) {
+        if (text == null) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            if (Character.isSurrogate(text.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Feeds whatever the generator flushes to the digest. */
+    private static final class DigestSink extends OutputStream {
+        private final MessageDigest digest;
+
+        DigestSink(MessageDigest digest) {
+            this.digest = digest;
+        }
+
+        @Override
+        public void write(int b) {
+            digest.update((byte) b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            digest.update(b, off, len);
+        }
     }
 
     private static void write(JsonNode node, JsonGenerator generator) throws IOException {

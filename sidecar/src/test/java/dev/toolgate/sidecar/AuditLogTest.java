@@ -62,6 +62,12 @@ class AuditLogTest {
                             .isEqualTo(treeLine(time, call, null, null, outcome));
                     assertThat(AuditLog.line(time, call, "al\u00efce", "s\"1", outcome))
                             .isEqualTo(treeLine(time, call, "al\u00efce", "s\"1", outcome));
+                    // the byte form the sidecar queues, also with an unpaired surrogate (its String-route fallback)
+                    for (String identity : new String[] {null, "al\u00efce", "lone \ud800 surrogate"}) {
+                        assertThat(new String(AuditLog.lineBytes(time, call, identity, "s\"1", outcome), StandardCharsets.UTF_8))
+                                .isEqualTo(new String((treeLine(time, call, identity, "s\"1", outcome) + "\n")
+                                        .getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
+                    }
                 }
             }
         }
