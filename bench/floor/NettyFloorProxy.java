@@ -58,9 +58,9 @@ public final class NettyFloorProxy {
             HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, "http2-settings");
 
     /** Idle upstream connections of the current event loop: touched only by that loop's thread, so no locking. */
-    private static final FastThreadLocal<ArrayDeque<Channel>> IDLE = new FastThreadLocal<>() {
+    private static final FastThreadLocal<ArrayDeque<UpstreamConnection>> IDLE = new FastThreadLocal<>() {
         @Override
-        protected ArrayDeque<Channel> initialValue() {
+        protected ArrayDeque<UpstreamConnection> initialValue() {
             return new ArrayDeque<>();
         }
     };
@@ -112,7 +112,7 @@ public final class NettyFloorProxy {
         private boolean busy;
         private boolean http10KeepAlive;
         /** The upstream connection serving the current request, once it has one. */
-        private Channel upstream;
+        private UpstreamConnection upstream;
 
         ClientConnection(Bootstrap upstreamTemplate, String authority) {
             this.upstreamTemplate = upstreamTemplate;
@@ -168,9 +168,9 @@ public final class NettyFloorProxy {
             request.setProtocolVersion(HttpVersion.HTTP_1_1);
             request.setUri(originForm(request.uri()));
 
-            ArrayDeque<Channel> idle = IDLE.get();
-            Channel pooled;
-            while ((pooled = idle.pollLast()) != null && !pooled.isActive()) {
+            ArrayDeque<UpstreamConnection> idle = IDLE.get();
+            UpstreamConnection pooled;
+            while ((pooled = idle.pollLast()) != null && !pooled.channel.isActive()) {
                 // closed while idle; its inactive handler removes it too, this only skips a race
             }
             if (pooled != null) {
@@ -185,15 +185,15 @@ public final class NettyFloorProxy {
                     request.release();
                     connected.channel().close();
                 } else {
-                    send(connected.channel(), request);
+                    send(connected.channel().pipeline().get(UpstreamConnection.class), request);
                 }
             });
         }
 
-        private void send(Channel channel, FullHttpRequest request) {
-            upstream = channel;
-            channel.pipeline().get(UpstreamConnection.class).client = this;
-            channel.writeAndFlush(request).addListener((ChannelFutureListener) written -> {
+        private void send(UpstreamConnection connection, FullHttpRequest request) {
+            upstream = connection;
+            connection.client = this;
+            connection.channel.writeAndFlush(request).addListener((ChannelFutureListener) written -> {
                 if (!written.isSuccess()) {
                     written.channel().close(); // its inactive handler answers the client with a 502
                 }
@@ -245,12 +245,12 @@ public final class NettyFloorProxy {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             releaseWaiting();
-            Channel inFlight = upstream;
+            UpstreamConnection inFlight = upstream;
             upstream = null;
             if (inFlight != null) {
                 // its answer has no one to go to, and a connection with a response pending cannot be reused
-                inFlight.pipeline().get(UpstreamConnection.class).client = null;
-                inFlight.close();
+                inFlight.client = null;
+                inFlight.channel.close();
             }
             ctx.fireChannelInactive();
         }
@@ -270,7 +270,13 @@ public final class NettyFloorProxy {
 
     /** One pooled upstream connection; {@code client} is the exchange it is serving, null while idle. */
     static final class UpstreamConnection extends ChannelInboundHandlerAdapter {
+        Channel channel;
         ClientConnection client;
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            channel = ctx.channel();
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -287,9 +293,9 @@ public final class NettyFloorProxy {
                 waiting.upstreamFailed();
                 return;
             }
-            ArrayDeque<Channel> idle = IDLE.get();
+            ArrayDeque<UpstreamConnection> idle = IDLE.get();
             if (HttpUtil.isKeepAlive(response) && idle.size() < MAX_IDLE_PER_LOOP) {
-                idle.addLast(ctx.channel());
+                idle.addLast(this);
             } else {
                 ctx.close();
             }
@@ -298,7 +304,7 @@ public final class NettyFloorProxy {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            IDLE.get().remove(ctx.channel());
+            IDLE.get().remove(this);
             ClientConnection waiting = client;
             client = null;
             if (waiting != null) {

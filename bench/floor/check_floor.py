@@ -92,6 +92,22 @@ def request(conn, method, path, body=None, headers=None):
     return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
 
 
+def exchange_raw(port, data, timeout=3.0):
+    """Sends raw bytes, then reads until the proxy closes or `timeout` passes without data; returns what came."""
+    with socket.create_connection(("127.0.0.1", port), timeout) as sock:
+        sock.sendall(data)
+        got = b""
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except socket.timeout:
+            pass
+        return got
+
+
 FAILURES = []
 
 
@@ -141,6 +157,17 @@ def check_proxy(name, main_class, upstream_port, down_port, workdir):
         check("Connection: close answered with close", status == 200 and got == CANNED
               and headers.get("connection", "").lower() == "close", str(headers))
         conn.close()
+
+        one = b"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+        last = one.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n")
+        raw = exchange_raw(port, one + one + last)  # pipelined: three requests in one write
+        check("3 pipelined requests answered in order", raw.count(b"HTTP/1.1 200") == 3 and raw.count(CANNED) == 3,
+              repr(raw[:300]))
+        raw = exchange_raw(port, b"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n" + b"x" * 1000)
+        check("body over 4 MiB declared: 413", raw.startswith(b"HTTP/1.1 413"), repr(raw[:200]))
+        raw = exchange_raw(port, b"POST /mcp HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}")
+        check("HTTP/1.0 without keep-alive: answered, then closed", raw.startswith(b"HTTP/1.") and raw.endswith(CANNED),
+              repr(raw[:300]))
 
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         started = time.monotonic()
