@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Toolgate load benchmark: the same constant-rate load against the upstream directly, nginx as a plain reverse proxy,
-the sidecar, and two JVM "floor" proxies that only forward (bench/floor); a realism run against server-everything; startup to ready on JDK 17 and JDK 25 (+AOT cache).
+the sidecar, and two JVM "floor" proxies that only forward (bench/floor); a realism run against server-everything;
+startup to ready on JDK 17 and JDK 25 (+AOT cache).
 
 Started by run.sh, which installs the tools first. Every process it starts runs in its own session on 127.0.0.1 and is
 killed on exit; every loop is bounded in count and time. Results: bench/results/latest.{md,json}.
@@ -470,7 +471,8 @@ def load_scenarios(policy, body, results):
         port = free_ports(1)[0]
         floor = start_floor(name, port, up_port)
         time.sleep(1.0)
-        results["idle"][name] = {"rss_mib": round(rss_mib([floor.pid]), 1), "java_opts": " ".join(CFG["sidecar_java_opts"])}
+        results["idle"][name] = {"rss_mib": round(rss_mib([floor.pid]), 1),
+                                 "java_opts": " ".join(CFG["sidecar_java_opts"])}
         targets[name] = (floor, f"http://127.0.0.1:{port}/mcp")
         jvms.append(name)
     for name, (_, url) in targets.items():
