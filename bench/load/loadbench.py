@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Toolgate load benchmark: the same constant-rate load against the upstream directly, nginx as a plain reverse proxy,
-and the sidecar; a realism run against server-everything; startup to ready on JDK 17 and JDK 25 (+AOT cache).
+the sidecar, and two JVM "floor" proxies that only forward (bench/floor); a realism run against server-everything;
+startup to ready on JDK 17 and JDK 25 (+AOT cache).
 
 Started by run.sh, which installs the tools first. Every process it starts runs in its own session on 127.0.0.1 and is
 killed on exit; every loop is bounded in count and time. Results: bench/results/latest.{md,json}.
@@ -43,7 +44,7 @@ CFG = {
     "rates": [int(r) for r in env_list("BENCH_RATES", "1000,5000")],
     "connections": env_int("BENCH_CONNECTIONS", 16),
     "max_connections": env_int("BENCH_MAX_CONNECTIONS", 16),
-    "targets": env_list("BENCH_TARGETS", "direct,nginx,sidecar"),
+    "targets": env_list("BENCH_TARGETS", "direct,nginx,sidecar,floor-vertx,floor-netty"),
     "everything_rate": env_int("BENCH_EVERYTHING_RATE", 200),
     "startup_runs": env_int("BENCH_STARTUP_RUNS", 2 if QUICK else 5),
     # the options the sidecar image runs with (helm/README.md): small heap, serial GC, a 32 MiB code cache (12.7 MiB
@@ -73,6 +74,9 @@ JAVA17 = os.environ.get("BENCH_JAVA17", "java")
 JDK25 = os.environ.get("BENCH_JDK25", "/usr/lib/jvm/temurin-25-jdk-amd64")
 SIDECAR_APP = os.environ.get("BENCH_SIDECAR_APP", os.path.join(ROOT, "sidecar", "target", "quarkus-app"))
 AOT_APP = os.environ.get("BENCH_AOT_APP", "")  # a quarkus-app dir with app.aot, built by run.sh
+# the floor proxies (bench/floor), compiled by run.sh against the sidecar's lib/main; target name -> main class
+FLOOR_CLASSES = os.environ.get("BENCH_FLOOR_CLASSES", os.path.join(ROOT, "tools", "bench", "floor-classes"))
+FLOORS = {"floor-vertx": "VertxFloorProxy", "floor-netty": "NettyFloorProxy"}
 WORK = None
 APP_COPY = None
 APP_BUILT = None
@@ -382,6 +386,18 @@ def start_sidecar(name, java, app_dir, java_opts, upstream_url, policy, port, mg
     return Proc(name, sidecar_argv(java, app_dir, java_opts), os.path.join(WORK, f"{name}.log"), env=env, cwd=app_dir)
 
 
+def start_floor(name, port, upstream_port):
+    """A floor proxy (bench/floor) on the sidecar's JVM options and its copy's libraries (same Vert.x, same Netty)."""
+    main_class = FLOORS[name]
+    if not os.path.exists(os.path.join(FLOOR_CLASSES, f"{main_class}.class")):
+        raise SystemExit(f"loadbench: {main_class}.class not in {FLOOR_CLASSES}; run.sh compiles bench/floor")
+    classpath = f"{FLOOR_CLASSES}:{os.path.join(APP_COPY, 'lib', 'main', '*')}"
+    proc = Proc(name, [JAVA17, *CFG["sidecar_java_opts"], "-cp", classpath, main_class, str(port), str(upstream_port)],
+                os.path.join(WORK, f"{name}.log"))
+    wait_tcp(port, proc)
+    return proc
+
+
 def post(url, body, headers=None, timeout=5):
     req = urllib.request.Request(url, data=body.encode() if isinstance(body, str) else body, method="POST",
                                  headers={"Content-Type": "application/json", "Accept": ACCEPT, **(headers or {})})
@@ -425,6 +441,10 @@ def sidecar_variants():
     return out
 
 
+def floor_targets():
+    return [name for name in FLOORS if name in CFG["targets"]]
+
+
 def load_scenarios(policy, body, results):
     up_port, nx_port = free_ports(2)
     upstream = start_upstream(up_port)
@@ -436,6 +456,7 @@ def load_scenarios(policy, body, results):
         targets["nginx"] = (nx, f"http://127.0.0.1:{nx_port}/mcp")
         results["idle"]["nginx"] = {"rss_mib": round(rss_mib(nx.tree()), 1)}
     mgmt = {}
+    jvms = []  # every JVM target, warmed up alike
     for name, opts in sidecar_variants():
         sc_port, sc_mgmt = free_ports(2)
         sc = start_sidecar(name, JAVA17, APP_COPY, opts, f"http://127.0.0.1:{up_port}", policy, sc_port, sc_mgmt)
@@ -445,9 +466,18 @@ def load_scenarios(policy, body, results):
                                  "java_opts": " ".join(opts)}
         targets[name] = (sc, f"http://127.0.0.1:{sc_port}/mcp")
         mgmt[name] = sc_mgmt
+        jvms.append(name)
+    for name in floor_targets():
+        port = free_ports(1)[0]
+        floor = start_floor(name, port, up_port)
+        time.sleep(1.0)
+        results["idle"][name] = {"rss_mib": round(rss_mib([floor.pid]), 1),
+                                 "java_opts": " ".join(CFG["sidecar_java_opts"])}
+        targets[name] = (floor, f"http://127.0.0.1:{port}/mcp")
+        jvms.append(name)
     for name, (_, url) in targets.items():
         check_passes(name, url, body)
-    for name in mgmt:
+    for name in jvms:
         # JIT warm-up at full speed, so C2 has compiled the hot path before anything is measured
         log(f"warming {name} up for {CFG['warmup_s']}s")
         fortio(f"{name}-warmup", targets[name][1], body, 0, CFG["max_connections"], CFG["warmup_s"])
@@ -614,6 +644,34 @@ def derive(results):
             v = results["startup"][label]["median_s"]
             head["startup_ready_s_" + label.removeprefix("jdk25-").replace("-", "_")] = {"value": v, "target": 0.6, "met": v <= 0.6}
     results["headline"] = head
+    floor = floor_figures(runs)
+    if floor:
+        results["floor"] = floor
+
+
+def floor_figures(runs):
+    """Per floor proxy: where it stands against nginx, and where the sidecar stands against it (no targets: a floor
+    is a measurement of the stack, not a goal)."""
+    sc1k, scmax = runs.get("sidecar@1000"), runs.get("sidecar@max")
+    out = {}
+    for name in FLOORS:
+        f1k, fmax, f = runs.get(f"{name}@1000"), runs.get(f"{name}@max"), {}
+        if fmax:
+            if "throughput_ratio_vs_nginx" in fmax:
+                f["max_throughput_vs_nginx"] = fmax["throughput_ratio_vs_nginx"]
+            if scmax and fmax["actual_qps"]:
+                f["sidecar_max_throughput_vs_floor"] = round(scmax["actual_qps"] / fmax["actual_qps"], 3)
+            f["cpu_ms_per_req_at_max"] = fmax.get("cpu_s_per_1k_req")  # s per 1k requests = ms per request
+            if scmax and scmax.get("cpu_s_per_1k_req") is not None and fmax.get("cpu_s_per_1k_req") is not None:
+                f["sidecar_cpu_ms_per_req_above_floor_at_max"] = round(scmax["cpu_s_per_1k_req"] - fmax["cpu_s_per_1k_req"], 4)
+        if f1k and "added_p50_ms" in f1k:
+            f["added_p50_ms_at_1000"] = round(f1k["added_p50_ms"], 3)
+            f["added_p99_ms_at_1000"] = round(f1k["added_p99_ms"], 3)
+            if sc1k and "added_p50_ms" in sc1k:
+                f["sidecar_added_p50_ms_above_floor_at_1000"] = round(sc1k["added_p50_ms"] - f1k["added_p50_ms"], 3)
+        if f:
+            out[name] = f
+    return out
 
 
 def markdown(results):
@@ -622,7 +680,7 @@ def markdown(results):
            f"{m['finished_utc']} · commit `{m['commit']}` · {m['cpus']} CPUs · load average before "
            f"{'/'.join(map(str, m['loadavg_before']))}, after {'/'.join(map(str, m['loadavg_after']))} "
            f"(1/5/15 min) · {m['duration_s']} s per run, {m['connections']} keep-alive connections "
-           f"({m['max_connections']} for max throughput) · {m['warmup_s']} s JIT warm-up per sidecar · "
+           f"({m['max_connections']} for max throughput) · {m['warmup_s']} s JIT warm-up per JVM · "
            f"1 KiB `tools/call` body · sidecar JVM "
            f"`{m['sidecar_java_opts']}` on {m['java17']}; sidecar built {m['sidecar_app_built_utc']} UTC"
            + (f"; every benchmark process at nice {m['nice']}" if m["nice"] else ""), ""]
@@ -643,6 +701,23 @@ def markdown(results):
         label = names[base] + (f" — `{variant}`" if variant else "")
         out.append(f"| {label} | {v['value']} | {'≥' if base == 'max_throughput_vs_nginx' else '≤'} {v['target']} "
                    f"| {'noise' if v['met'] is None else 'yes' if v['met'] else '**no**'} |")
+    floor = results.get("floor")
+    if floor:
+        rows = [("max_throughput_vs_nginx", "Max throughput, floor / nginx", 2),
+                ("sidecar_max_throughput_vs_floor", "Max throughput, sidecar / floor", 2),
+                ("cpu_ms_per_req_at_max", "CPU ms per request at max throughput", 4),
+                ("sidecar_cpu_ms_per_req_above_floor_at_max", "Sidecar's CPU ms per request above the floor's, at max", 4),
+                ("added_p50_ms_at_1000", "Added p50 latency at 1,000 rps (ms)", 3),
+                ("added_p99_ms_at_1000", "Added p99 latency at 1,000 rps (ms)", 3),
+                ("sidecar_added_p50_ms_above_floor_at_1000", "Sidecar's added p50 above the floor's, at 1,000 rps (ms)", 3)]
+        floor_names = list(floor)
+        out += ["", "## JVM floor: proxies that only forward, on the sidecar's stack and JVM options (`bench/floor`)", "",
+                "| figure | " + " | ".join(f"`{n}`" for n in floor_names) + " |", "|---|" + "---:|" * len(floor_names)]
+        for key, label, digits in rows:
+            if any(key in floor[n] for n in floor_names):
+                out.append(f"| {label} | " + " | ".join(fmt(floor[n].get(key), digits) for n in floor_names) + " |")
+        out += ["", "Floor / nginx is what the JVM HTTP stack itself costs; sidecar / floor is what Toolgate's "
+                "per-request work costs on top of it."]
     out += ["", "## Latency at a constant rate (ms)", "",
             "| target | rate | achieved rps | p50 | p90 | p99 | p99.9 | added p50 | added p99 | non-200 | "
             "CPU s / 1k req | RSS max MiB |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -686,7 +761,11 @@ def markdown(results):
         out += ["", "Idle RSS (MiB): " + ", ".join(
             f"{k} {v['rss_mib']}" + (f" (after warm-up {v['rss_mib_after_warmup']})" if "rss_mib_after_warmup" in v
                                      else "") for k, v in idle.items())]
-        out += [f"JVM options of `{k}`: `{v['java_opts']}`" for k, v in idle.items() if "java_opts" in v]
+        by_opts = {}  # the floors run on the sidecar's options: one line for all who share them
+        for k, v in idle.items():
+            if "java_opts" in v:
+                by_opts.setdefault(v["java_opts"], []).append(f"`{k}`")
+        out += [f"JVM options of {', '.join(ks)}: `{opts}`" for opts, ks in by_opts.items()]
     for name, decisions in results.get("sidecar_decisions", {}).items():
         counted = {k: int(v) for k, v in decisions.items() if isinstance(v, float) and v > 0}
         out += ["", f"Decisions counted by {name} (`toolgate_tool_calls_total`, non-zero, warm-up included): " + (", ".join(
@@ -725,7 +804,7 @@ def main():
     results = {"meta": {}, "idle": {}, "runs": {}, "startup": {}}
     try:
         la0 = loadavg()
-        if sidecar_variants() or "everything" not in CFG["skip"] or "startup" not in CFG["skip"]:
+        if sidecar_variants() or floor_targets() or "everything" not in CFG["skip"] or "startup" not in CFG["skip"]:
             if not os.path.exists(os.path.join(SIDECAR_APP, "quarkus-run.jar")):
                 raise SystemExit(f"loadbench: no sidecar at {SIDECAR_APP}; build it (run.sh does)")
             # a private copy: the sidecar's own target/ may be rebuilt while we measure
@@ -761,6 +840,7 @@ def main():
             "nginx_proxy_workers": CFG["nginx_proxy_workers"], "policy_tool_entries": len(
                 json.load(open(policy))["tools"]), "limit_window": CFG["limit_window"], "quick": QUICK,
             "nice": NICE, "aot_app": AOT_APP or None, "sidecar_app": SIDECAR_APP,
+            "floor_classes": FLOOR_CLASSES if floor_targets() else None,
             "sidecar_app_built_utc": APP_BUILT}
         derive(results)
         md = markdown(results)

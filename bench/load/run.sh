@@ -39,6 +39,15 @@ if [[ ! -f "$app/quarkus-run.jar" || "${BENCH_REBUILD:-0}" == 1 ]]; then
   timeout 1200 ./mvnw -B -ntp -q package -pl sidecar -am -DskipTests
 fi
 
+# --- the JVM floor proxies (bench/floor): benchmark fixtures, not shipped, so no Maven module; compiled every run
+# against the sidecar's runtime classpath, so they use exactly its Vert.x and Netty
+floor_classes="$root/tools/bench/floor-classes"
+command -v javac >/dev/null || { echo "run.sh: javac (JDK 17) not found; it compiles bench/floor" >&2; exit 1; }
+rm -rf "$floor_classes" && mkdir -p "$floor_classes"
+if ! javac --release 17 -proc:none -Xlint:all -cp "$app/lib/main/*" -d "$floor_classes" bench/floor/*.java; then
+  echo "run.sh: compiling bench/floor/*.java failed (see above)" >&2; exit 1
+fi
+
 # --- the sidecar with a JDK 25 AOT cache: Quarkus's aot-jar packaging, cache recorded at build time
 # (quarkus.package.jar.aot.phase=build). Built in a private copy of the sources so the sidecar's own target/ and
 # ~/.m2 are untouched; cached under tools/bench/aot/<hash of the sources>.
@@ -83,5 +92,5 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-BENCH_WORK="$work" BENCH_AOT_APP="$aot_app" FORTIO="$tools_bin/fortio" BENCH_JDK25="$JDK25" \
+BENCH_WORK="$work" BENCH_AOT_APP="$aot_app" FORTIO="$tools_bin/fortio" BENCH_JDK25="$JDK25" BENCH_FLOOR_CLASSES="$floor_classes" \
   python3 "$root/bench/load/loadbench.py"
