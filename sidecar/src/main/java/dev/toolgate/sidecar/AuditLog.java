@@ -19,8 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
 
@@ -31,15 +29,6 @@ import java.util.HexFormat;
 @Singleton // no client proxy: these run on every request
 public class AuditLog {
     private static final HexFormat HEX = HexFormat.of();
-    /** One digest per event-loop thread: MessageDigest.getInstance walks the security providers on every call. */
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    });
-
     /** Where a call went: for allowed calls the upstream status (0 if it failed) and latency; for the rest nothing. */
     public record Outcome(int upstreamStatus, long upstreamLatencyMillis) {
         public static final Outcome NOT_FORWARDED = new Outcome(-1, -1);
@@ -78,14 +67,35 @@ public class AuditLog {
                 || (id != null && CanonicalJson.hasSurrogate(id.textValue()))) {
             return (line(time, call, identity, session, outcome) + "\n").getBytes(StandardCharsets.UTF_8);
         }
-        ByteArrayBuilder out = new ByteArrayBuilder(512);
-        try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
-            write(json, time, call, identity, session, outcome);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        LineWriter lines = LINES.get();
+        try {
+            write(lines.generator, time, call, identity, session, outcome);
+            lines.generator.flush();
+            lines.out.write('\n');
+            return lines.out.toByteArray();
+        } catch (IOException | RuntimeException e) {
+            LINES.remove(); // a half-written line leaves the generator unusable
+            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        } finally {
+            lines.out.reset();
         }
-        out.write('\n');
-        return out.toByteArray();
+    }
+
+    private static final ThreadLocal<LineWriter> LINES = ThreadLocal.withInitial(LineWriter::new);
+
+    /** A UTF-8 generator into a byte buffer, reused line after line (creating one per call costs as much as the line). */
+    private static final class LineWriter {
+        final ByteArrayBuilder out = new ByteArrayBuilder(512);
+        final JsonGenerator generator;
+
+        LineWriter() {
+            try {
+                generator = JsonRpcParser.STRICT.getFactory().createGenerator(out, JsonEncoding.UTF8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            generator.setRootValueSeparator(null);
+        }
     }
 
     static String line(Instant time, CallDecision call, String identity, String session, Outcome outcome) {
@@ -132,6 +142,6 @@ public class AuditLog {
     /** SHA-256 of the arguments' JSON with sorted keys, so equal arguments hash equal however the client spelt them. */
     static String argumentsSha256(JsonNode arguments) {
         JsonNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : arguments;
-        return HEX.formatHex(CanonicalJson.sha256(args, SHA256.get()));
+        return HEX.formatHex(CanonicalJson.sha256(args));
     }
 }
