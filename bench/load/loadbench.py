@@ -41,6 +41,8 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 CFG = {
     "duration_s": env_int("BENCH_DURATION", 3 if QUICK else 15),
     "warmup_s": env_int("BENCH_WARMUP", 3 if QUICK else 30),
+    # then at the first measured rate: going from full speed to 1,000 rps makes C2 recompile (~0.5 s of compiler CPU)
+    "rate_warmup_s": env_int("BENCH_RATE_WARMUP", 2 if QUICK else 15),
     "rates": [int(r) for r in env_list("BENCH_RATES", "1000,5000")],
     "connections": env_int("BENCH_CONNECTIONS", 16),
     "max_connections": env_int("BENCH_MAX_CONNECTIONS", 16),
@@ -482,6 +484,14 @@ def load_scenarios(policy, body, results):
         log(f"warming {name} up for {CFG['warmup_s']}s")
         fortio(f"{name}-warmup", targets[name][1], body, 0, CFG["max_connections"], CFG["warmup_s"])
         results["idle"][name]["rss_mib_after_warmup"] = round(rss_mib([targets[name][0].pid]), 1)
+    for name in jvms:
+        # The load's shape changes what C2 compiles: the first seconds at a low rate after the full-speed warm-up show
+        # a recompilation burst (p99 ~1 ms). Warm up at the measured rate too, and report that phase on its own.
+        rate = CFG["rates"][0]
+        log(f"warming {name} up at {rate} rps for {CFG['rate_warmup_s']}s")
+        r = fortio(f"{name}-warmup-{rate}", targets[name][1], body, rate, CFG["connections"], CFG["rate_warmup_s"])
+        results.setdefault("rate_warmup", {})[name] = {"rate": rate, "duration_s": CFG["rate_warmup_s"],
+                                                       "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"]}
     # interleave targets within each phase so slow drift of the machine's load hits them alike
     for rate in CFG["rates"]:
         for name, (proc, url) in targets.items():
@@ -680,7 +690,8 @@ def markdown(results):
            f"{m['finished_utc']} · commit `{m['commit']}` · {m['cpus']} CPUs · load average before "
            f"{'/'.join(map(str, m['loadavg_before']))}, after {'/'.join(map(str, m['loadavg_after']))} "
            f"(1/5/15 min) · {m['duration_s']} s per run, {m['connections']} keep-alive connections "
-           f"({m['max_connections']} for max throughput) · {m['warmup_s']} s JIT warm-up per JVM · "
+           f"({m['max_connections']} for max throughput) · {m['warmup_s']} s JIT warm-up per JVM at full speed, then "
+           f"{m.get('rate_warmup_s', 0)} s at the first rate · "
            f"1 KiB `tools/call` body · sidecar JVM "
            f"`{m['sidecar_java_opts']}` on {m['java17']}; sidecar built {m['sidecar_app_built_utc']} UTC"
            + (f"; every benchmark process at nice {m['nice']}" if m["nice"] else ""), ""]
@@ -756,6 +767,11 @@ def markdown(results):
         for label, s in results["startup"].items():
             out.append(f"| {label} | {s.get('policy', '')} | {s['median_s']} | {s['min_s']} | {s['cpu_s_to_ready']} | "
                        f"{s['rss_at_ready_mib']} | `{s['java_opts']}` |")
+    if results.get("rate_warmup"):
+        w = next(iter(results["rate_warmup"].values()))
+        out += ["", f"Warm-up at {w['rate']} rps after the full-speed warm-up ({w['duration_s']} s, not in the tables above; "
+                    "C2 recompiles for the new load shape): " + ", ".join(
+                        f"{k} p50 {fmt(v['p50_ms'])} / p99 {fmt(v['p99_ms'])} ms" for k, v in results["rate_warmup"].items())]
     idle = results["idle"]
     if idle:
         out += ["", "Idle RSS (MiB): " + ", ".join(
@@ -832,6 +848,7 @@ def main():
             "finished_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "commit": git_commit(), "cpus": os.cpu_count(), "loadavg_before": la0, "loadavg_after": loadavg(),
             "noisy": la0[0] > 1.0, "duration_s": CFG["duration_s"], "warmup_s": CFG["warmup_s"],
+            "rate_warmup_s": CFG["rate_warmup_s"],
             "connections": CFG["connections"], "max_connections": CFG["max_connections"],
             "sidecar_java_opts": " ".join(CFG["sidecar_java_opts"]), "java17": java_version(JAVA17),
             "jdk25": java_version(os.path.join(JDK25, "bin", "java")),
