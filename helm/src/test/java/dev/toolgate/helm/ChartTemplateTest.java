@@ -161,12 +161,15 @@ class ChartTemplateTest {
         RenderedChart chart = render("""
                 sidecar:
                   logLevel: DEBUG
+                  jvmProfile: small
                   resources:
                     requests: {cpu: 10m, memory: 32Mi}
                     limits: {memory: 64Mi}
                 """);
 
         assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_LOG_LEVEL")).isEqualTo("DEBUG");
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_JVM_PROFILE")).isEqualTo("small");
+        assertThat(render("").operatorEnv("TOOLGATE_OPERATOR_SIDECAR_JVM_PROFILE")).isEqualTo("throughput");
         assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_CPU_REQUEST")).isEqualTo("10m");
         assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_MEMORY_REQUEST")).isEqualTo("32Mi");
         assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_MEMORY_LIMIT")).isEqualTo("64Mi");

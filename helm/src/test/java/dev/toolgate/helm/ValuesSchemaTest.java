@@ -23,6 +23,7 @@ class ValuesSchemaTest {
             sidecar: {image: {tag: 'has space'}}                       | /sidecar/image/tag | pattern
             sidecar: {resources: {limits: {memory: lots}}}             | /sidecar/resources/limits/memory |
             sidecar: {logLevel: verbose}                               | /sidecar/logLevel | 'DEBUG'
+            sidecar: {jvmProfile: tiny}                                | /sidecar/jvmProfile | 'small'
             metrics: {podMonitor: {enabled: yes please}}               | /metrics/podMonitor/enabled | boolean
             grafana: {dashboard: {enabled: true, namespace: Monitoring}} | /grafana/dashboard/namespace | pattern
             extra: true                                                | extra |

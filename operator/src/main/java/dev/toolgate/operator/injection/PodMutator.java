@@ -115,6 +115,12 @@ public final class PodMutator {
         String logLevel = spec.getSidecar() != null && spec.getSidecar().getLogLevel() != null ? spec.getSidecar().getLogLevel()
                 : settings.logLevel();
         env.add(new EnvVar("QUARKUS_LOG_LEVEL", logLevel, null));
+        String jvmProfile = spec.getSidecar() != null && spec.getSidecar().getJvmProfile() != null ? spec.getSidecar().getJvmProfile()
+                : settings.jvmProfile();
+        String jvmOptions = SidecarSettings.jvmOptions(jvmProfile);
+        if (jvmOptions != null && !jvmOptions.isEmpty()) {
+            env.add(new EnvVar("JDK_JAVA_OPTIONS", jvmOptions, null)); // read by the java launcher, after the image's own options
+        }
         String image = spec.getSidecar() != null && spec.getSidecar().getImage() != null ? spec.getSidecar().getImage() : settings.image();
 
         ContainerBuilder sidecar = new ContainerBuilder()

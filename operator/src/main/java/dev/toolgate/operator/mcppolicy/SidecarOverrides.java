@@ -17,6 +17,10 @@ public class SidecarOverrides {
     @JsonPropertyDescription("Sidecar log level: TRACE, DEBUG, INFO, WARN or ERROR.")
     private String logLevel;
 
+    @Pattern("^(throughput|small)$")
+    @JsonPropertyDescription("Sidecar JVM profile: throughput (C1 and C2 compilers, the default) or small (C1 only: faster start and less memory, more CPU per call; for servers that see few calls).")
+    private String jvmProfile;
+
     @JsonPropertyDescription("Sidecar CPU and memory requests and limits; replaces the operator's defaults.")
     private ResourceRequirements resources;
 
@@ -34,6 +38,14 @@ public class SidecarOverrides {
 
     public void setLogLevel(String logLevel) {
         this.logLevel = logLevel;
+    }
+
+    public String getJvmProfile() {
+        return jvmProfile;
+    }
+
+    public void setJvmProfile(String jvmProfile) {
+        this.jvmProfile = jvmProfile;
     }
 
     public ResourceRequirements getResources() {

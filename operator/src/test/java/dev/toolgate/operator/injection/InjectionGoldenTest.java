@@ -21,7 +21,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 class InjectionGoldenTest {
 
     static final SidecarSettings NATIVE = new SidecarSettings("ghcr.io/toolgate-dev/sidecar:test", 8090, true, "50m", "64Mi", "256Mi",
-            65532, "WARN", "Always");
+            65532, "WARN", "Always", "throughput");
 
     record Input(@JsonProperty("nativeSidecar") Boolean nativeSidecar, @JsonProperty("policies") List<McpPolicy> policies,
             @JsonProperty("pod") Pod pod) {
@@ -37,7 +37,8 @@ class InjectionGoldenTest {
         Input input = GoldenFiles.YAML.readValue(golden.input().toFile(), Input.class);
         SidecarSettings settings = Boolean.FALSE.equals(input.nativeSidecar())
                 ? new SidecarSettings(NATIVE.image(), NATIVE.proxyPort(), false, NATIVE.cpuRequest(), NATIVE.memoryRequest(),
-                        NATIVE.memoryLimit(), NATIVE.runAsUser(), NATIVE.logLevel(), NATIVE.imagePullPolicy())
+                        NATIVE.memoryLimit(), NATIVE.runAsUser(), NATIVE.logLevel(), NATIVE.imagePullPolicy(),
+                        NATIVE.jvmProfile())
                 : NATIVE;
         InjectionDecision decision = InjectionDecision.decide(input.pod(), input.policies() == null ? List.of() : input.policies());
         Pod admitted = decision.inject() ? PodMutator.inject(input.pod(), decision.policy(), settings) : input.pod();
