@@ -1,6 +1,5 @@
 package dev.toolgate.sidecar;
 
-import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -67,36 +66,16 @@ public class AuditLog {
                 || (id != null && CanonicalJson.hasSurrogate(id.textValue()))) {
             return (line(time, call, identity, session, outcome) + "\n").getBytes(StandardCharsets.UTF_8);
         }
-        LineWriter lines = LINES.get();
-        try {
-            write(lines.generator, time, call, identity, session, outcome);
-            lines.generator.flush();
-            lines.out.write('\n');
-            return lines.out.toByteArray();
-        } catch (IOException | RuntimeException e) {
-            LINES.remove(); // a half-written line leaves the generator unusable
-            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
-        } finally {
-            lines.out.reset();
-        }
+        return LINES.write(json -> write(json, time, call, identity, session, outcome), out -> {
+            out.write('\n');
+            byte[] line = out.toByteArray();
+            out.reset();
+            return line;
+        });
     }
 
-    private static final ThreadLocal<LineWriter> LINES = ThreadLocal.withInitial(LineWriter::new);
-
-    /** A UTF-8 generator into a byte buffer, reused line after line (creating one per call costs as much as the line). */
-    private static final class LineWriter {
-        final ByteArrayBuilder out = new ByteArrayBuilder(512);
-        final JsonGenerator generator;
-
-        LineWriter() {
-            try {
-                generator = JsonRpcParser.STRICT.getFactory().createGenerator(out, JsonEncoding.UTF8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            generator.setRootValueSeparator(null);
-        }
-    }
+    private static final PerThreadJsonWriter<ByteArrayBuilder> LINES =
+            new PerThreadJsonWriter<>(JsonRpcParser.STRICT.getFactory(), () -> new ByteArrayBuilder(512));
 
     static String line(Instant time, CallDecision call, String identity, String session, Outcome outcome) {
         StringWriter out = new StringWriter(512);

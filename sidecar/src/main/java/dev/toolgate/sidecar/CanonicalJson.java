@@ -1,6 +1,5 @@
 package dev.toolgate.sidecar;
 
-import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -47,33 +46,12 @@ final class CanonicalJson {
         if (hasSurrogate(node)) {
             return newDigest().digest(write(node).getBytes(StandardCharsets.UTF_8));
         }
-        Hasher hasher = HASHER.get();
-        try {
-            write(node, hasher.generator);
-            hasher.generator.flush();
-            return hasher.digest.digest(); // also resets the digest for the next value
-        } catch (IOException | RuntimeException e) {
-            HASHER.remove(); // a half-written value leaves generator and digest unusable
-            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
-        }
+        // digest() also resets the digest for the next value
+        return HASHER.write(generator -> write(node, generator), sink -> sink.digest.digest());
     }
 
-    private static final ThreadLocal<Hasher> HASHER = ThreadLocal.withInitial(Hasher::new);
-
-    /** A generator writing into a digest, reused value after value: no separator between root values. */
-    private static final class Hasher {
-        final MessageDigest digest = newDigest();
-        final JsonGenerator generator;
-
-        Hasher() {
-            try {
-                generator = PLAIN.getFactory().createGenerator(new DigestSink(digest), JsonEncoding.UTF8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            generator.setRootValueSeparator(null);
-        }
-    }
+    private static final PerThreadJsonWriter<DigestSink> HASHER =
+            new PerThreadJsonWriter<>(PLAIN.getFactory(), () -> new DigestSink(newDigest()));
 
     static MessageDigest newDigest() {
         try {
