@@ -18,7 +18,7 @@ bash scripts/kube-binaries.sh >/dev/null
 # The load benchmark's floor proxies (bench/floor) are compiled by bench/load/run.sh against the sidecar's libraries;
 # compile them here too, so a Vert.x or Netty upgrade that breaks them shows up in CI rather than in the next benchmark.
 floor_classes="$(mktemp -d)"
-javac --release 17 -d "$floor_classes" -cp "sidecar/target/quarkus-app/lib/main/*" bench/floor/*.java
+bash bench/floor/compile.sh "$floor_classes" sidecar/target/quarkus-app
 rm -rf "$floor_classes"
 
 python3 scripts/test-summary.py

@@ -42,11 +42,7 @@ fi
 # --- the JVM floor proxies (bench/floor): benchmark fixtures, not shipped, so no Maven module; compiled every run
 # against the sidecar's runtime classpath, so they use exactly its Vert.x and Netty
 floor_classes="$root/tools/bench/floor-classes"
-command -v javac >/dev/null || { echo "run.sh: javac (JDK 17) not found; it compiles bench/floor" >&2; exit 1; }
-rm -rf "$floor_classes" && mkdir -p "$floor_classes"
-if ! javac --release 17 -proc:none -Xlint:all -cp "$app/lib/main/*" -d "$floor_classes" bench/floor/*.java; then
-  echo "run.sh: compiling bench/floor/*.java failed (see above)" >&2; exit 1
-fi
+bash bench/floor/compile.sh "$floor_classes" "$app"
 
 # --- the sidecar with a JDK 25 AOT cache: Quarkus's aot-jar packaging, cache recorded at build time
 # (quarkus.package.jar.aot.phase=build). Built in a private copy of the sources so the sidecar's own target/ and
