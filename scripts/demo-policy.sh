@@ -13,7 +13,7 @@ version=$(sed -n 's:.*<version>\(.*\)</version>.*:\1:p' policy/pom.xml | head -1
 jar="policy/target/toolgate-policy-${version}-cli.jar"
 if [[ ! -f "$jar" ]]; then
   echo "building $jar ..." >&2
-  ./mvnw -B -ntp -q package -pl policy -DskipTests
+  ./mvnw -B -ntp -q package -pl policy -am -DskipTests
 fi
 
 run() {

@@ -44,7 +44,7 @@ jars_stale() {
 }
 if jars_stale sidecar/target/quarkus-app/quarkus-run.jar sidecar || jars_stale operator/target/quarkus-app/quarkus-run.jar operator; then
   log "building policy, sidecar and operator (skipping tests)"
-  ./mvnw -B -ntp -q install -DskipTests -pl policy,sidecar,operator
+  ./mvnw -B -ntp -q package -DskipTests -pl sidecar,operator -am
 fi
 bash scripts/mcp-deps.sh >"$WORK/mcp-deps.log" 2>&1 || { cat "$WORK/mcp-deps.log"; die "installing the npm peers failed"; }
 KUBE_VERSION=$(bash scripts/kube-binaries.sh 2>"$WORK/kube-binaries.log" | tail -n1) || { cat "$WORK/kube-binaries.log"; die "building the Kubernetes binaries failed"; }

@@ -10,8 +10,9 @@ bash scripts/mcp-deps.sh
 bash scripts/kube-binaries.sh >/dev/null
 
 # Native readiness of the sidecar: generate the native-image sources (no GraalVM here) so it cannot rot.
-./mvnw -B -ntp -q install -pl policy -DskipTests
-./mvnw -B -ntp package -pl sidecar -DskipTests -Dquarkus.native.enabled=true -Dquarkus.native.sources-only=true
+# Every Maven step builds the modules it needs in its own reactor (-am) and installs nothing, so no step depends on
+# what an earlier build left in ~/.m2 (a policy jar installed without its parent pom broke this on new machines).
+./mvnw -B -ntp package -pl sidecar -am -DskipTests -Dquarkus.native.enabled=true -Dquarkus.native.sources-only=true
 
 ./mvnw -B -ntp verify
 

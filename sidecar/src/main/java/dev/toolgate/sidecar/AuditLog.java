@@ -53,6 +53,33 @@ public class AuditLog {
     }
 
     /**
+     * One line for a request or server message refused before any policy decision (see {@link RefusalReason}):
+     * {@code {"time","decision":"refused","reason","detail","identity","session","method","path"}}.
+     */
+    public void refused(RefusalReason reason, String detail, String identity, String session, String method, String path) {
+        writer.write((refusedLine(Instant.now(), reason, detail, identity, session, method, path) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String refusedLine(Instant time, RefusalReason reason, String detail, String identity, String session, String method, String path) {
+        StringWriter out = new StringWriter(256);
+        try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out)) {
+            json.writeStartObject();
+            json.writeStringField("time", time.toString());
+            json.writeStringField("decision", "refused");
+            json.writeStringField("reason", reason.label());
+            json.writeStringField("detail", detail);
+            json.writeStringField("identity", identity == null ? "anonymous" : identity);
+            json.writeStringField("session", session);
+            json.writeStringField("method", method);
+            json.writeStringField("path", path);
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    /**
      * The line as UTF-8 with its newline, written by a UTF-8 generator straight into bytes (no String, no second
      * encoding pass). Jackson's UTF-8 generator would write an unpaired surrogate as invalid UTF-8, so a line with
      * any surrogate in its strings (rare) takes the String route, whose encoding writes '?' as it always did.

@@ -27,6 +27,7 @@ public class ToolCallMetrics {
     // lookup (and, for the histogram, its config). Labels are bounded (ToolLabels), so these maps are too.
     private final Map<Verdict, Map<String, Counter>> callCounters = new EnumMap<>(Verdict.class);
     private final Map<String, Timer> upstreamTimers = new ConcurrentHashMap<>();
+    private final Map<RefusalReason, Counter> refusals = new EnumMap<>(RefusalReason.class);
 
     @Inject
     public ToolCallMetrics(MeterRegistry registry, SidecarConfig config) {
@@ -42,6 +43,17 @@ public class ToolCallMetrics {
         for (String kind : new String[] {"connect", "timeout", "reset", "status"}) {
             upstreamErrors(kind);
         }
+        for (RefusalReason reason : RefusalReason.values()) {
+            refusals.put(reason, Counter.builder("toolgate.refused")
+                    .description("Requests and server messages refused before any policy decision, by reason")
+                    .tag("reason", reason.label())
+                    .register(registry));
+        }
+    }
+
+    /** A request (or a server-to-client message) the sidecar refused to pass because it could not be inspected safely. */
+    public void refused(RefusalReason reason) {
+        refusals.get(reason).increment();
     }
 
     public ToolLabels labels() {
