@@ -1,12 +1,7 @@
 package dev.toolgate.policy;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
+import dev.toolgate.policy.PropertyCheck.Draw;
+import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import static dev.toolgate.policy.PolicyTestSupport.T0;
 import static dev.toolgate.policy.PolicyTestSupport.q;
 import static dev.toolgate.policy.PolicyTestSupport.assertAtMostMaxPerWindow;
+import static dev.toolgate.policy.PropertyCheck.forAll;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -48,21 +44,30 @@ class BatchLimiterPropertiesTest {
         }
     }
 
-    @Provide
-    Arbitrary<List<Batch>> batches() {
-        Arbitrary<String> tool = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(6, Arbitraries.just("t")),
-                net.jqwik.api.Tuple.of(3, Arbitraries.just("u")),
-                net.jqwik.api.Tuple.of(1, Arbitraries.just("bad")));
-        Arbitrary<Batch> batch = Combinators.combine(tool.list().ofMinSize(1).ofMaxSize(4), Arbitraries.integers().between(0, 2),
-                Arbitraries.longs().between(0, 4_000)).as(Batch::new);
-        return batch.list().ofMinSize(1).ofMaxSize(150);
+    private static final int[] TOOL_WEIGHTS = {6, 3, 1};
+    private static final List<String> TOOL_NAMES = List.of("t", "u", "bad");
+
+    static List<Batch> batches(Draw d) {
+        return d.listOf(1, 150, b -> new Batch(b.listOf(1, 4, t -> t.weighted(TOOL_WEIGHTS, TOOL_NAMES)), b.intBetween(0, 2),
+                b.longBetween(0, 4_000)));
     }
 
-    @Property(tries = 40)
-    void inTimestampOrderABatchIsAdmittedExactlyWhenAllItsUnitsFitAndARefusedOneConsumesNothing(
-            @ForAll("batches") List<Batch> batches, @ForAll @IntRange(min = 1, max = 6) int global,
-            @ForAll @IntRange(min = 1, max = 3) int perIdentity) throws Exception {
+    record Input(List<Batch> batches, int global, int perIdentity) {
+    }
+
+    static Input input(Draw d) {
+        return new Input(batches(d), d.intBetween(1, 6), d.intBetween(1, 3));
+    }
+
+    @Test
+    void inTimestampOrderABatchIsAdmittedExactlyWhenAllItsUnitsFitAndARefusedOneConsumesNothing() {
+        forAll(40, BatchLimiterPropertiesTest::input,
+                in -> inTimestampOrderABatchIsAdmittedExactlyWhenAllItsUnitsFitAndARefusedOneConsumesNothing(in.batches(), in.global(),
+                        in.perIdentity()));
+    }
+
+    private static void inTimestampOrderABatchIsAdmittedExactlyWhenAllItsUnitsFitAndARefusedOneConsumesNothing(
+            List<Batch> batches, int global, int perIdentity) throws Exception {
         Policy p = Policy.load(q(String.format(TOOLS, global, perIdentity)), new RateLimiter());
         List<Batch> sorted = new ArrayList<>(batches);
         sorted.sort((a, b) -> Long.compare(a.offset(), b.offset()));
@@ -89,10 +94,14 @@ class BatchLimiterPropertiesTest {
         }
     }
 
-    @Property(tries = 40)
-    void racingBatchesAndSingleCallsNeverAdmitMoreThanMaxUnitsInAnyWindow(
-            @ForAll("batches") List<Batch> batches, @ForAll @IntRange(min = 1, max = 6) int global,
-            @ForAll @IntRange(min = 1, max = 3) int perIdentity) throws Exception {
+    @Test
+    void racingBatchesAndSingleCallsNeverAdmitMoreThanMaxUnitsInAnyWindow() {
+        forAll(40, BatchLimiterPropertiesTest::input,
+                in -> racingBatchesAndSingleCallsNeverAdmitMoreThanMaxUnitsInAnyWindow(in.batches(), in.global(), in.perIdentity()));
+    }
+
+    private static void racingBatchesAndSingleCallsNeverAdmitMoreThanMaxUnitsInAnyWindow(List<Batch> batches, int global,
+            int perIdentity) throws Exception {
         Policy p = Policy.load(q(String.format(TOOLS, global, perIdentity)), new RateLimiter());
         // offsets spread over 4 s with a 1 s window, four threads: batches and single calls arrive out of timestamp order
         List<Batch> admitted = runConcurrently(batches, b -> b.admittedBy(p));
@@ -113,9 +122,13 @@ class BatchLimiterPropertiesTest {
         }
     }
 
-    @Property(tries = 20)
-    void refusedBatchesRacingEachOtherLeaveEveryUnitFree(@ForAll("batches") List<Batch> batches,
-                                                         @ForAll @IntRange(min = 1, max = 6) int global) throws Exception {
+    @Test
+    void refusedBatchesRacingEachOtherLeaveEveryUnitFree() {
+        forAll(20, d -> new Input(batches(d), d.intBetween(1, 6), 0),
+                in -> refusedBatchesRacingEachOtherLeaveEveryUnitFree(in.batches(), in.global()));
+    }
+
+    private static void refusedBatchesRacingEachOtherLeaveEveryUnitFree(List<Batch> batches, int global) throws Exception {
         Policy p = Policy.load(q(String.format(TOOLS, global, 1_000)), new RateLimiter());
         List<Batch> refused = new ArrayList<>();
         for (Batch b : batches) {

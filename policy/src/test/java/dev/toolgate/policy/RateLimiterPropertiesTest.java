@@ -1,12 +1,7 @@
 package dev.toolgate.policy;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
+import dev.toolgate.policy.PropertyCheck.Draw;
+import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static dev.toolgate.policy.PolicyTestSupport.T0;
 import static dev.toolgate.policy.PolicyTestSupport.q;
 import static dev.toolgate.policy.PolicyTestSupport.assertAtMostMaxPerWindow;
+import static dev.toolgate.policy.PropertyCheck.forAll;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -33,17 +29,21 @@ class RateLimiterPropertiesTest {
     record Call(int identity, long offset) {
     }
 
-    @Provide
-    Arbitrary<List<Call>> calls() {
-        Arbitrary<Call> call = net.jqwik.api.Combinators.combine(Arbitraries.integers().between(0, 3), Arbitraries.longs().between(0, 5_000))
-                .as(Call::new);
-        return call.list().ofMinSize(1).ofMaxSize(300);
+    static List<Call> calls(Draw d) {
+        return d.listOf(1, 300, e -> new Call(e.intBetween(0, 3), e.longBetween(0, 5_000)));
     }
 
-    @Property(tries = 40)
-    void noIntervalOfWindowLengthEverAdmitsMoreThanMaxUnderConcurrency(@ForAll("calls") List<Call> calls,
-                                                                         @ForAll @IntRange(min = 1, max = 6) int max,
-                                                                         @ForAll @IntRange(min = 1, max = 3) int windowSeconds) throws Exception {
+    record Concurrent(List<Call> calls, int max, int windowSeconds) {
+    }
+
+    @Test
+    void noIntervalOfWindowLengthEverAdmitsMoreThanMaxUnderConcurrency() {
+        forAll(40, d -> new Concurrent(calls(d), d.intBetween(1, 6), d.intBetween(1, 3)),
+                in -> noIntervalOfWindowLengthEverAdmitsMoreThanMaxUnderConcurrency(in.calls(), in.max(), in.windowSeconds()));
+    }
+
+    private static void noIntervalOfWindowLengthEverAdmitsMoreThanMaxUnderConcurrency(List<Call> calls, int max, int windowSeconds)
+            throws Exception {
         Policy p = Policy.load(q("{'version':'1','default':'deny','tools':{'t':{'limits':[{'counter':'c','window':" + windowSeconds
                 + ",'max':" + max + ",'scope':'identity'}]}}}"), new RateLimiter());
         // offsets are spread over 5 s while windows are 1-3 s, and threads race: calls arrive out of timestamp order
@@ -58,9 +58,16 @@ class RateLimiterPropertiesTest {
         }
     }
 
-    @Property(tries = 40)
-    void inTimestampOrderTheLimiterAdmitsExactlyWhatASlidingWindowAllows(@ForAll @Size(min = 1, max = 200) List<@IntRange(min = 0, max = 400) Integer> gaps,
-                                                                           @ForAll @IntRange(min = 1, max = 5) int max) throws Exception {
+    record Gaps(List<Integer> gaps, int max) {
+    }
+
+    @Test
+    void inTimestampOrderTheLimiterAdmitsExactlyWhatASlidingWindowAllows() {
+        forAll(40, d -> new Gaps(d.listOf(1, 200, e -> e.intBetween(0, 400)), d.intBetween(1, 5)),
+                in -> inTimestampOrderTheLimiterAdmitsExactlyWhatASlidingWindowAllows(in.gaps(), in.max()));
+    }
+
+    private static void inTimestampOrderTheLimiterAdmitsExactlyWhatASlidingWindowAllows(List<Integer> gaps, int max) throws Exception {
         Policy p = Policy.load(q("{'version':'1','default':'deny','tools':{'t':{'limits':[{'counter':'c','window':1,'max':" + max
                 + ",'scope':'global'}]}}}"), new RateLimiter());
         List<Long> reference = new ArrayList<>();
@@ -76,10 +83,16 @@ class RateLimiterPropertiesTest {
         }
     }
 
-    @Property(tries = 30)
-    void aRejectedCallConsumesNothingAcrossTwoLimits(@ForAll("calls") List<Call> calls,
-                                                     @ForAll @IntRange(min = 1, max = 4) int perIdentity,
-                                                     @ForAll @IntRange(min = 2, max = 8) int global) throws Exception {
+    record TwoLimits(List<Call> calls, int perIdentity, int global) {
+    }
+
+    @Test
+    void aRejectedCallConsumesNothingAcrossTwoLimits() {
+        forAll(30, d -> new TwoLimits(calls(d), d.intBetween(1, 4), d.intBetween(2, 8)),
+                in -> aRejectedCallConsumesNothingAcrossTwoLimits(in.calls(), in.perIdentity(), in.global()));
+    }
+
+    private static void aRejectedCallConsumesNothingAcrossTwoLimits(List<Call> calls, int perIdentity, int global) throws Exception {
         String doc = "{'version':'1','default':'deny','limits':[{'counter':'all','window':1,'max':" + global + ",'scope':'global'}],"
                 + "'tools':{'t':{'limits':[{'counter':'mine','window':1,'max':" + perIdentity + ",'scope':'identity'}]}}}";
         // sequential, in timestamp order: compare against a model where only fully admitted calls consume
@@ -114,10 +127,16 @@ class RateLimiterPropertiesTest {
         }
     }
 
-    @Property(tries = 30)
-    void evictionNeverLetsAKeyExceedMaxPerWindow(@ForAll @Size(min = 1, max = 300) List<@IntRange(min = 0, max = 11) Integer> identities,
-                                                 @ForAll @IntRange(min = 1, max = 4) int bound,
-                                                 @ForAll @IntRange(min = 1, max = 3) int max) throws Exception {
+    record Eviction(List<Integer> identities, int bound, int max) {
+    }
+
+    @Test
+    void evictionNeverLetsAKeyExceedMaxPerWindow() {
+        forAll(30, d -> new Eviction(d.listOf(1, 300, e -> e.intBetween(0, 11)), d.intBetween(1, 4), d.intBetween(1, 3)),
+                in -> evictionNeverLetsAKeyExceedMaxPerWindow(in.identities(), in.bound(), in.max()));
+    }
+
+    private static void evictionNeverLetsAKeyExceedMaxPerWindow(List<Integer> identities, int bound, int max) throws Exception {
         RateLimiter limiter = new RateLimiter(bound);
         Policy p = Policy.load(q("{'version':'1','default':'deny','tools':{'t':{'limits':[{'counter':'c','window':1,'max':" + max
                 + ",'scope':'identity'}]}}}"), limiter);
