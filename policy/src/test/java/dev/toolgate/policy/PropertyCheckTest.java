@@ -10,7 +10,6 @@ import java.util.regex.Pattern;
 
 import static dev.toolgate.policy.PropertyCheck.forAll;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** The property harness itself: it finds failures, shrinks them small, and reruns the same inputs from a printed seed. */
