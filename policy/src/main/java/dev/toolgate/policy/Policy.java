@@ -25,10 +25,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * only the counters a call consumes). Decision order is POLICY.md's: 1. entry selection, 2. action deny, 3. args schema,
  * 4. deny_if, 5. require_approval, 6. limits, 7. allowed.
  *
- * <p>Steps 1–5 are pure and need nothing but the call; step 6 asks the {@link CounterStore}. {@link #evaluate} runs the
- * first part and states what the calls need from the store, so the store may answer asynchronously (a round trip to a
- * shared store); {@link #decide} and {@link #decideAll} do all three steps on the calling thread, for a store that
- * answers at once.
+ * <p>Steps 1–5 are pure and need nothing but the call; step 6 asks the {@link CounterStore}. {@link #evaluate} runs
+ * steps 1–5 and states what the calls need from the store, so that the store may answer asynchronously (a round trip
+ * to a shared store) before {@link Evaluation#complete} finishes the decisions. {@link #decide} and {@link #decideAll}
+ * do the same on the calling thread, for a store that answers at once.
  */
 public final class Policy {
 
@@ -93,7 +93,7 @@ public final class Policy {
             LimitDefinition definition = spec.definition();
             counters[i] = store.bind(definition);
             if (counters[i] == null) {
-                throw new IllegalStateException("the counter store bound counter " + PolicyPaths.quote(definition.counter()) + " to nothing");
+                throw new IllegalStateException("the counter store returned no handle for counter " + PolicyPaths.quote(definition.counter()));
             }
             limits[i++] = new Limit(spec.path(), definition,
                     "rate limit exceeded: counter " + PolicyPaths.quote(definition.counter()) + " admits " + definition.describe());
