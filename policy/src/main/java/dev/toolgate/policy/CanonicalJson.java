@@ -1,12 +1,7 @@
 package dev.toolgate.policy;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -19,24 +14,28 @@ import java.util.List;
 /**
  * Canonical JSON: object keys sorted (by UTF-16 code units), no insignificant whitespace, and every number in one
  * spelling per value ({@code 1e3}, {@code 1000} and {@code 1000.0} all become {@code 1000}), so equal content hashes equal.
+ *
+ * <p>Strings are escaped as Jackson writes them by default (quote, backslash, the short escapes of backspace, tab,
+ * newline, form feed and carriage return, other control characters as <code>&#92;u00XX</code> in upper-case hex;
+ * everything else literal), with one addition: a surrogate that is not half of a pair is written as its escape, e.g.
+ * <code>&#92;uD800</code>. A Java string can hold one (JSON text can spell it) but UTF-8 cannot: encoding would turn every
+ * lone surrogate into {@code ?}, and {@code "?"} would hash like it. With the escape the canonical text is valid UTF-16,
+ * its UTF-8 bytes are lossless, and distinct strings stay distinct.
  */
 final class CanonicalJson {
 
-    private static final JsonFactory FACTORY = JsonFactory.builder().build();
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     private CanonicalJson() {
     }
 
     static String write(JsonNode node) {
-        StringWriter out = new StringWriter();
-        try (JsonGenerator generator = FACTORY.createGenerator(out)) {
-            write(node, generator);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        StringBuilder out = new StringBuilder(256);
+        write(node, out);
         return out.toString();
     }
 
+    /** Lower-case hex SHA-256 of the text's UTF-8 bytes. */
     static String sha256Hex(String text) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
@@ -46,32 +45,71 @@ final class CanonicalJson {
         }
     }
 
-    private static void write(JsonNode node, JsonGenerator out) throws IOException {
+    private static void write(JsonNode node, StringBuilder out) {
         switch (node.getNodeType()) {
             case OBJECT -> {
-                out.writeStartObject();
-                List<String> names = new ArrayList<>();
+                out.append('{');
+                List<String> names = new ArrayList<>(node.size());
                 node.fieldNames().forEachRemaining(names::add);
                 Collections.sort(names);
-                for (String name : names) {
-                    out.writeFieldName(name);
-                    write(node.get(name), out);
+                for (int i = 0; i < names.size(); i++) {
+                    if (i > 0) {
+                        out.append(',');
+                    }
+                    writeString(names.get(i), out);
+                    out.append(':');
+                    write(node.get(names.get(i)), out);
                 }
-                out.writeEndObject();
+                out.append('}');
             }
             case ARRAY -> {
-                out.writeStartArray();
-                for (JsonNode element : node) {
-                    write(element, out);
+                out.append('[');
+                for (int i = 0; i < node.size(); i++) {
+                    if (i > 0) {
+                        out.append(',');
+                    }
+                    write(node.get(i), out);
                 }
-                out.writeEndArray();
+                out.append(']');
             }
-            case NUMBER -> out.writeNumber(canonicalNumber(node));
-            case STRING -> out.writeString(node.textValue());
-            case BOOLEAN -> out.writeBoolean(node.booleanValue());
-            case NULL -> out.writeNull();
+            case NUMBER -> out.append(canonicalNumber(node));
+            case STRING -> writeString(node.textValue(), out);
+            case BOOLEAN -> out.append(node.booleanValue());
+            case NULL -> out.append("null");
             default -> throw new IllegalArgumentException("not a JSON value: " + node.getNodeType());
         }
+    }
+
+    private static void writeString(String s, StringBuilder out) {
+        out.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\b' -> out.append("\\b");
+                case '\t' -> out.append("\\t");
+                case '\n' -> out.append("\\n");
+                case '\f' -> out.append("\\f");
+                case '\r' -> out.append("\\r");
+                default -> {
+                    if (c < 0x20) {
+                        escape(c, out);
+                    } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                        out.append(c).append(s.charAt(++i));
+                    } else if (Character.isSurrogate(c)) {
+                        escape(c, out);
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        out.append('"');
+    }
+
+    private static void escape(char c, StringBuilder out) {
+        out.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 0xF]).append(HEX[(c >> 4) & 0xF]).append(HEX[c & 0xF]);
     }
 
     private static String canonicalNumber(JsonNode node) {

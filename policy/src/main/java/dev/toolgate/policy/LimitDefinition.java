@@ -9,7 +9,13 @@ package dev.toolgate.policy;
  * @param max          calls admitted in any interval of the window's length
  * @param scope        who shares a count
  */
-record LimitDefinition(String counter, long windowMillis, int max, Scope scope) {
+public record LimitDefinition(String counter, long windowMillis, int max, Scope scope) {
+
+    public LimitDefinition {
+        if (counter == null || scope == null || windowMillis < 1 || max < 1) {
+            throw new IllegalArgumentException("a counter needs a name, a scope, a window of at least 1 ms and a max of at least 1");
+        }
+    }
 
     /** "30 calls per minute per identity". */
     String describe() {

@@ -16,12 +16,19 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A compiled policy: immutable, thread-safe, decides calls without taking locks on the hot path (the rate limiter locks
- * only the counters a call consumes). Decision order is POLICY.md's: entry selection, action deny, args schema,
- * deny_if, require_approval, limits, allowed.
+ * A compiled policy: immutable, thread-safe, decides calls without taking locks on the hot path (the counter store locks
+ * only the counters a call consumes). Decision order is POLICY.md's: 1. entry selection, 2. action deny, 3. args schema,
+ * 4. deny_if, 5. require_approval, 6. limits, 7. allowed.
+ *
+ * <p>Steps 1–5 are pure and need nothing but the call; step 6 asks the {@link CounterStore}. {@link #evaluate} runs
+ * steps 1–5 and states what the calls need from the store, so that the store may answer asynchronously (a round trip
+ * to a shared store) before {@link Evaluation#complete} finishes the decisions. {@link #decide} and {@link #decideAll}
+ * do the same on the calling thread, for a store that answers at once.
  */
 public final class Policy {
 
@@ -29,6 +36,7 @@ public final class Policy {
     static final int GLOB_CACHE_SIZE = 4096;
     static final String DEFAULT_DENY = "no policy entry matches this tool and the default is deny";
     static final String LIMITER_FULL = "rate limited: the limiter is tracking its maximum number of keys and none has been idle for its window; retry later";
+    static final String STORE_UNAVAILABLE = "rate limited: the rate-limit counters cannot be reached, so no call is admitted; retry later";
     private static final JsonNode EMPTY_ARGUMENTS = JsonNodeFactory.instance.objectNode();
 
     private final PolicyDocument document;
@@ -38,22 +46,25 @@ public final class Policy {
     /** Sorted by literal-character count, most first; ties cannot match a common name (validated). */
     private final CompiledEntry[] globs;
     private final ConcurrentHashMap<String, CompiledEntry> globCache = new ConcurrentHashMap<>();
-    private final RateLimiter limiter;
-    private final RateLimiter.Limit[] defaultLimits;
+    private final CounterStore store;
+    /** The same store when it is the in-memory one, which {@link #decide} asks directly; otherwise null. */
+    private final InMemoryCounterStore inMemory;
+    private final Limits defaultLimits;
     private final Set<String> exactToolNames;
 
-    private Policy(PolicyDocument document, RateLimiter limiter) {
+    private Policy(PolicyDocument document, CounterStore store) {
         PolicyModel model = document.model();
         this.document = document;
-        this.limiter = limiter;
+        this.store = store;
+        this.inMemory = store instanceof InMemoryCounterStore local ? local : null;
         this.defaultDeny = model.defaultDeny();
         this.hideDeniedTools = model.hideDeniedTools();
-        this.defaultLimits = bind(limiter, model.limits(), List.of());
+        this.defaultLimits = bind(store, model.limits(), List.of());
         Map<String, CompiledEntry> exactEntries = new HashMap<>();
         List<CompiledEntry> globEntries = new ArrayList<>();
         Set<String> names = new LinkedHashSet<>();
         for (ToolEntry entry : model.tools()) {
-            CompiledEntry compiled = new CompiledEntry(entry, bind(limiter, model.limits(), entry.limits()));
+            CompiledEntry compiled = new CompiledEntry(entry, bind(store, model.limits(), entry.limits()));
             if (entry.isGlob()) {
                 globEntries.add(compiled);
             } else {
@@ -68,27 +79,39 @@ public final class Policy {
     }
 
     /** Top-level and entry limits, one per distinct counter: a call consumes each counter once even if named twice. */
-    private static RateLimiter.Limit[] bind(RateLimiter limiter, List<LimitSpec> top, List<LimitSpec> own) {
-        Map<String, RateLimiter.Limit> byCounter = new LinkedHashMap<>();
+    private static Limits bind(CounterStore store, List<LimitSpec> top, List<LimitSpec> own) {
+        Map<String, LimitSpec> byCounter = new LinkedHashMap<>();
         for (List<LimitSpec> specs : List.of(top, own)) {
             for (LimitSpec spec : specs) {
-                byCounter.putIfAbsent(spec.definition().counter(), limiter.bind(spec.path(), spec.definition()));
+                byCounter.putIfAbsent(spec.definition().counter(), spec);
             }
         }
-        return byCounter.values().toArray(new RateLimiter.Limit[0]);
+        Limit[] limits = new Limit[byCounter.size()];
+        CounterRef[] counters = new CounterRef[limits.length];
+        int i = 0;
+        for (LimitSpec spec : byCounter.values()) {
+            LimitDefinition definition = spec.definition();
+            counters[i] = store.bind(definition);
+            if (counters[i] == null) {
+                throw new IllegalStateException("the counter store returned no handle for counter " + PolicyPaths.quote(definition.counter()));
+            }
+            limits[i++] = new Limit(spec.path(), definition,
+                    "rate limit exceeded: counter " + PolicyPaths.quote(definition.counter()) + " admits " + definition.describe());
+        }
+        return new Limits(limits, List.of(counters));
     }
 
-    /** Compiles a validated document; its limits count in {@code limiter}. */
-    public static Policy compile(PolicyDocument document, RateLimiter limiter) {
-        if (document == null || limiter == null) {
-            throw new IllegalArgumentException("document and limiter are required");
+    /** Compiles a validated document; its limits count in {@code store}. */
+    public static Policy compile(PolicyDocument document, CounterStore store) {
+        if (document == null || store == null) {
+            throw new IllegalArgumentException("document and counter store are required");
         }
-        return new Policy(document, limiter);
+        return new Policy(document, store);
     }
 
     /** Convenience: parse, then compile. */
-    public static Policy load(String json, RateLimiter limiter) throws PolicyException {
-        return compile(PolicyDocument.parse(json), limiter);
+    public static Policy load(String json, CounterStore store) throws PolicyException {
+        return compile(PolicyDocument.parse(json), store);
     }
 
     /** Decides a call now (wall clock). */
@@ -97,8 +120,12 @@ public final class Policy {
     }
 
     /**
-     * Decides a call at the given time (epoch milliseconds). Limits stay exact for any order of timestamps; a call stamped
-     * earlier than a counter's newest admission is checked against every window around its stamp.
+     * Decides a call at the given time (epoch milliseconds), asking the store on this thread. Limits stay exact for any
+     * order of timestamps; a call stamped earlier than a counter's newest admission is checked against every window
+     * around its stamp.
+     *
+     * @throws IllegalStateException when the store's answer is not complete once {@link CounterStore#acquire} returns
+     *                               (use {@link #evaluate} with such a store)
      */
     public Decision decide(ToolCall call, long nowMillis) {
         String tool = toolOf(call);
@@ -107,14 +134,16 @@ public final class Policy {
         if (refused != null) {
             return refused;
         }
-        RateLimiter.Limit[] limits = limitsOf(entry);
-        if (limits.length > 0) {
-            RateLimiter.Rejection rejection = limiter.tryAcquire(limits, call.identity(), call.session(), nowMillis);
-            if (rejection != null) {
-                return rateLimited(tool, limits, rejection);
-            }
+        Limits limits = limitsOf(entry);
+        if (limits.isEmpty()) {
+            return allowed(tool, entry);
         }
-        return allowed(tool, entry);
+        String subject = call.caller().subject();
+        // the in-memory store is asked directly: the hot path then allocates nothing
+        Admission admission = inMemory != null
+                ? inMemory.acquireOne(limits.counters(), subject, call.session(), nowMillis)
+                : answered(store.acquire(List.of(new Demand(limits.counters(), subject, call.session())), nowMillis, true), 1).get(0);
+        return admission.isAdmitted() ? allowed(tool, entry) : rateLimited(tool, limits, admission);
     }
 
     /** Decides the calls of one batch now (wall clock); see {@link #decideAll(List, long)}. */
@@ -130,9 +159,11 @@ public final class Policy {
      * that fits is {@link Verdict#ALLOWED} although nothing was consumed for it — the caller must not forward it (the
      * batch is refused). A call that does not fit after the earlier allowed ones is {@link Verdict#RATE_LIMITED}, its
      * retry-after being when its counter could take the units the batch needs up to it. One call decides exactly as
-     * {@link #decide(ToolCall, long)}.
+     * {@link #decide(ToolCall, long)}. The same as {@link #evaluate}, {@link CounterStore#acquire} and
+     * {@link Evaluation#complete}, on this thread.
      *
      * @return one decision per call, in the same order
+     * @throws IllegalStateException when the store's answer is not complete once {@link CounterStore#acquire} returns
      */
     public List<Decision> decideAll(List<ToolCall> calls, long nowMillis) {
         if (calls == null) {
@@ -145,32 +176,64 @@ public final class Policy {
         if (n == 1) {
             return List.of(decide(requireCall(calls, 0), nowMillis));
         }
-        Decision[] decisions = new Decision[n];
+        Evaluation evaluation = evaluate(calls);
+        return evaluation.complete(answered(store.acquire(evaluation.demands(), nowMillis, evaluation.mayConsume()), n));
+    }
+
+    /**
+     * Steps 1–5 for every call of one request (a single call or a JSON-RPC batch), without the store: pure and
+     * synchronous. The result holds each call's decision when it is already final, and otherwise the counters the call
+     * needs. To decide:
+     * <pre>{@code
+     * Evaluation e = policy.evaluate(calls);
+     * store.acquire(e.demands(), nowMillis, e.mayConsume()).thenApply(e::complete)   // List<Decision>, in call order
+     * }</pre>
+     * which decides exactly as {@link #decideAll(List, long)} (and, for one call, {@link #decide(ToolCall, long)}).
+     *
+     * @throws IllegalArgumentException when {@code calls} or one of them is null
+     */
+    public Evaluation evaluate(List<ToolCall> calls) {
+        if (calls == null) {
+            throw new IllegalArgumentException("calls is required");
+        }
+        int n = calls.size();
         String[] tools = new String[n];
         CompiledEntry[] entries = new CompiledEntry[n];
-        RateLimiter.Demand[] demands = new RateLimiter.Demand[n];
+        Limits[] limits = new Limits[n];
+        Decision[] decided = new Decision[n];
+        Demand[] demands = new Demand[n];
         boolean anyRefused = false;
         for (int i = 0; i < n; i++) {
             ToolCall call = requireCall(calls, i);
             tools[i] = toolOf(call);
             entries[i] = entryFor(tools[i]);
-            decisions[i] = refusedBeforeLimits(call, tools[i], entries[i]);
-            if (decisions[i] != null) {
+            decided[i] = refusedBeforeLimits(call, tools[i], entries[i]);
+            if (decided[i] != null) {
                 anyRefused = true;
-                demands[i] = RateLimiter.Demand.NONE;
+                limits[i] = Limits.NONE;
+                demands[i] = Demand.NONE;
             } else {
-                demands[i] = new RateLimiter.Demand(limitsOf(entries[i]), call.identity(), call.session());
+                limits[i] = limitsOf(entries[i]);
+                demands[i] = new Demand(limits[i].counters(), call.caller().subject(), call.session());
             }
         }
-        // even when a call is already refused, the others' limits are checked (without consuming) for their would-be verdict
-        RateLimiter.Rejection[] rejections = limiter.tryAcquireAll(demands, nowMillis, !anyRefused);
-        for (int i = 0; i < n; i++) {
-            if (decisions[i] == null) {
-                decisions[i] = rejections[i] != null ? rateLimited(tools[i], demands[i].limits(), rejections[i])
-                        : allowed(tools[i], entries[i]);
-            }
+        // with a call refused, the others' limits are still checked, without consuming, for their would-be verdict
+        return new Evaluation(tools, entries, limits, decided, List.of(demands), !anyRefused);
+    }
+
+    /** The store's answer, which {@link #decide} and {@link #decideAll} need at once. */
+    private List<Admission> answered(CompletionStage<List<Admission>> stage, int expected) {
+        CompletableFuture<List<Admission>> future = stage.toCompletableFuture();
+        if (!future.isDone()) {
+            throw new IllegalStateException("decide and decideAll need a counter store that answers at once, and "
+                    + store.getClass().getName() + " did not: use evaluate, CounterStore.acquire and Evaluation.complete");
         }
-        return List.of(decisions);
+        List<Admission> admissions = future.join();
+        if (admissions == null || admissions.size() != expected) {
+            throw new IllegalStateException("the counter store answered " + (admissions == null ? "null" : admissions.size() + " admissions")
+                    + " for " + expected + " demands");
+        }
+        return admissions;
     }
 
     private static ToolCall requireCall(List<ToolCall> calls, int index) {
@@ -213,19 +276,29 @@ public final class Policy {
     }
 
     /** Step 6's limits: the entry's, or the top-level ones for a call allowed by the default ({@code entry} null). */
-    private RateLimiter.Limit[] limitsOf(CompiledEntry entry) {
+    private Limits limitsOf(CompiledEntry entry) {
         return entry == null ? defaultLimits : entry.limits;
     }
 
-    private static Decision rateLimited(String tool, RateLimiter.Limit[] limits, RateLimiter.Rejection rejection) {
-        RateLimiter.Limit limit = limits[rejection.limitIndex()];
-        String reason = rejection.limiterFull() ? LIMITER_FULL : limit.exceeded();
-        return new Decision(Verdict.RATE_LIMITED, tool, limit.path(), reason, limit.definition().counter(),
-                rejection.retryAfterSeconds());
+    /** Step 6 refused the call: the admission names which of its limits, and why. */
+    static Decision rateLimited(String tool, Limits limits, Admission admission) {
+        int index = admission.counterIndex();
+        if (index >= limits.limits().length) {
+            throw new IllegalStateException("the counter store refused counter " + index + " of a call that needs "
+                    + limits.limits().length);
+        }
+        Limit limit = limits.limits()[index];
+        String reason = switch (admission.kind()) {
+            case EXHAUSTED -> limit.exceeded();
+            case STORE_FULL -> LIMITER_FULL;
+            case STORE_UNAVAILABLE -> STORE_UNAVAILABLE;
+            case ADMITTED -> throw new IllegalArgumentException("an admitted call is not rate limited");
+        };
+        return new Decision(Verdict.RATE_LIMITED, tool, limit.path(), reason, limit.definition().counter(), admission.retryAfterSeconds());
     }
 
     /** Step 7. */
-    private static Decision allowed(String tool, CompiledEntry entry) {
+    static Decision allowed(String tool, CompiledEntry entry) {
         if (entry != null) {
             return entry.allowed(tool);
         }
@@ -269,11 +342,17 @@ public final class Policy {
         return hideDeniedTools;
     }
 
-    /**
-     * True when this caller could never call {@code tool} (entry action deny, an always-matching deny_if, or no entry
-     * under default deny). An entry with {@code require_approval} is not "never callable": approval may be given.
-     */
+    /** {@link #neverCallable(String, Caller)} for any caller. */
     public boolean neverCallable(String tool) {
+        return neverCallable(tool, Caller.anonymous());
+    }
+
+    /**
+     * True when {@code caller} could never call {@code tool} (entry action deny, an always-matching deny_if, or no entry
+     * under default deny). An entry with {@code require_approval} is not "never callable": approval may be given. The
+     * policy language has no per-caller rules yet, so today the answer is the same for every caller.
+     */
+    public boolean neverCallable(String tool, Caller caller) {
         CompiledEntry entry = entryFor(tool == null ? "" : tool);
         if (entry == null) {
             return defaultDeny;
@@ -307,9 +386,9 @@ public final class Policy {
         return document;
     }
 
-    /** The limiter this policy counts in. */
-    public RateLimiter limiter() {
-        return limiter;
+    /** The counter store this policy counts in. */
+    public CounterStore limiter() {
+        return store;
     }
 
     /** Same as {@code document().hash()}. */
@@ -317,13 +396,26 @@ public final class Policy {
         return document().hash();
     }
 
+    /** A limit of a compiled policy: where it is written, what it counts, and its prebuilt rate_limited reason. */
+    record Limit(String path, LimitDefinition definition, String exceeded) {
+    }
+
+    /** The limits one call meets, one per distinct counter, and their counters in the store, in the same order. */
+    record Limits(Limit[] limits, List<CounterRef> counters) {
+        static final Limits NONE = new Limits(new Limit[0], List.of());
+
+        boolean isEmpty() {
+            return limits.length == 0;
+        }
+    }
+
     /** One entry, compiled: reasons precomputed, limits bound, and for exact names the fixed decisions prebuilt. */
-    private static final class CompiledEntry {
+    static final class CompiledEntry {
         static final CompiledEntry NONE = new CompiledEntry();
 
         final ToolEntry spec;
         final ToolGlob glob;
-        final RateLimiter.Limit[] limits;
+        final Limits limits;
         final String argsPath;
         private final Decision denied;
         private final Decision approvalRequired;
@@ -334,13 +426,13 @@ public final class Policy {
         private CompiledEntry() {
             spec = null;
             glob = null;
-            limits = new RateLimiter.Limit[0];
+            limits = Limits.NONE;
             argsPath = null;
             denied = approvalRequired = allowed = null;
             denyIfMatched = new Decision[0];
         }
 
-        CompiledEntry(ToolEntry spec, RateLimiter.Limit[] limits) {
+        CompiledEntry(ToolEntry spec, Limits limits) {
             this.spec = spec;
             this.glob = spec.isGlob() ? new ToolGlob(spec.name()) : null;
             this.limits = limits;

@@ -1,14 +1,18 @@
 package dev.toolgate.policy;
 
 /** Who shares one count of a limit. */
-enum Scope {
-    /** Per caller identity (a grant is what hosted gateways call one agent's authorization; here it is the identity). */
+public enum Scope {
+    /**
+     * Per grant: one agent's authorization. Counted per caller subject, as {@link #IDENTITY} is; a grant is only as
+     * trustworthy as the subject, so grant budgets mean what they say once callers come with verified identity
+     * ({@link Caller.Source#JWT}, {@link Caller.Source#SERVICE_ACCOUNT}).
+     */
     GRANT("grant"),
-    /** Per caller identity. */
+    /** Per caller subject. */
     IDENTITY("identity"),
-    /** Per MCP session; per identity for calls without a session. */
+    /** Per MCP session; per caller subject for calls without a session (never sharing a count with a session). */
     SESSION("session"),
-    /** One count for the whole sidecar. */
+    /** One count shared by every caller. */
     GLOBAL("global");
 
     private final String spelling;
@@ -17,7 +21,8 @@ enum Scope {
         this.spelling = spelling;
     }
 
-    String spelling() {
+    /** The policy document's spelling: {@code grant}, {@code identity}, {@code session}, {@code global}. */
+    public String spelling() {
         return spelling;
     }
 

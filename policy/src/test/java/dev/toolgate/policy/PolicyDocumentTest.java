@@ -58,8 +58,10 @@ class PolicyDocumentTest {
 
     @Test
     void policyExposesItsDocument() throws Exception {
-        Policy p = Policy.load(q(DOC), new RateLimiter());
+        RateLimiter limiter = new RateLimiter();
+        Policy p = Policy.load(q(DOC), limiter);
         assertThat(p.hash()).isEqualTo(p.document().hash());
-        assertThat(p.limiter().maxTrackedKeys()).isEqualTo(100_000);
+        assertThat(p.limiter()).isSameAs(limiter);
+        assertThat(limiter.maxTrackedKeys()).isEqualTo(100_000);
     }
 }

@@ -68,7 +68,9 @@ final class PropertyCheck {
     /**
      * Greedy shrinking over the choice sequence: delete spans of choices (whole list elements, then runs of 8, 4, 2, 1
      * choices) while the input still fails; then lower each choice to the smallest value that still fails (binary
-     * search). Rounds repeat until neither makes progress or the run budget is spent.
+     * search); when neither helps, move value from a choice to a later one (a failure that needs a sum, such as
+     * {@code a + b >= 5000}, shrinks to {@code [10, 4990]} instead of stopping wherever lowering either alone would pass).
+     * Rounds repeat until none makes progress or the run budget is spent.
      */
     private static <T> Shrunk<T> shrink(long[] failing, Function<Draw, T> generator, Property<T> property, T input, Throwable failure) {
         Shrinker<T> s = new Shrinker<>(generator, property, failing, input, failure);
@@ -102,8 +104,38 @@ final class PropertyCheck {
                     }
                 }
             }
+            if (!progress) {
+                progress = transfer(s);
+            }
         }
         return new Shrunk<>(s.bestInput, s.bestFailure, s.runs);
+    }
+
+    /**
+     * For each choice and each later one, moves value from the first to the second: half of what the first holds, then
+     * less while the input passes, again from the new sequence after each move that still fails. Each move makes the
+     * sequence simpler, since its first changed choice falls. True when anything moved.
+     */
+    private static <T> boolean transfer(Shrinker<T> s) {
+        boolean progress = false;
+        for (int i = 0; i < s.best.length && s.runs < MAX_SHRINK_RUNS; i++) {
+            for (int j = i + 1; j < s.best.length && s.best[i] > 0 && s.runs < MAX_SHRINK_RUNS; j++) {
+                long hi = s.best[i]; // the largest amount that may still fail
+                while (hi > 0 && i < s.best.length && j < s.best.length && s.runs < MAX_SHRINK_RUNS) {
+                    long amount = (hi + 1) / 2;
+                    long[] candidate = s.best.clone();
+                    candidate[i] -= amount;
+                    candidate[j] += amount;
+                    if (s.tryCandidate(candidate)) {
+                        progress = true;
+                        hi = i < s.best.length ? s.best[i] : 0;
+                    } else {
+                        hi = amount - 1;
+                    }
+                }
+            }
+        }
+        return progress;
     }
 
     /** The smallest failing choice sequence found so far, and how many replays it took. */

@@ -7,10 +7,10 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.toolgate.policy.Decision;
+import dev.toolgate.policy.InMemoryCounterStore;
 import dev.toolgate.policy.Policy;
 import dev.toolgate.policy.PolicyError;
 import dev.toolgate.policy.PolicyException;
-import dev.toolgate.policy.RateLimiter;
 import dev.toolgate.policy.ToolCall;
 import dev.toolgate.policy.Verdict;
 
@@ -96,7 +96,7 @@ public final class PolicyCheck {
         }
         Policy policy;
         try {
-            policy = Policy.load(Files.readString(Path.of(files.get(0)), StandardCharsets.UTF_8), new RateLimiter());
+            policy = Policy.load(Files.readString(Path.of(files.get(0)), StandardCharsets.UTF_8), new InMemoryCounterStore());
         } catch (PolicyException e) {
             err.println("invalid policy " + files.get(0) + ": " + e.errors().size() + (e.errors().size() == 1 ? " error" : " errors"));
             for (PolicyError error : e.errors()) {
@@ -217,8 +217,8 @@ public final class PolicyCheck {
     }
 
     private static String textLine(int lineNumber, ToolCall call, Decision d) {
-        String who = call.identity() == null ? "anonymous" : call.identity();
-        StringBuilder sb = new StringBuilder(String.format("%4d  %-17s  %-28s %-12s", lineNumber, d.verdict().label(), d.tool(), who));
+        StringBuilder sb = new StringBuilder(String.format("%4d  %-17s  %-28s %-12s", lineNumber, d.verdict().label(), d.tool(),
+                call.identity()));
         if (d.verdict() == Verdict.ALLOWED) {
             sb.append("  by ").append(d.rule());
         } else {
