@@ -103,35 +103,47 @@ final class ForwardedBody {
 
     private static void string(String s, Sink out) {
         out.put('"');
+        // Invariant: room for one byte per character still to come, so plain ASCII needs no capacity check.
+        out.ensure(s.length());
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c < 0x80) {
-                if (c == '"' || c == '\\') {
-                    out.put('\\');
-                    out.put(c);
-                } else if (c < 0x20) {
-                    escape(c, out);
-                } else {
-                    out.put(c);
-                }
-            } else if (c < 0x800) {
-                out.put(0xC0 | c >> 6);
-                out.put(0x80 | c & 0x3F);
-            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                int code = Character.toCodePoint(c, s.charAt(++i));
-                out.put(0xF0 | code >> 18);
-                out.put(0x80 | code >> 12 & 0x3F);
-                out.put(0x80 | code >> 6 & 0x3F);
-                out.put(0x80 | code & 0x3F);
-            } else if (Character.isSurrogate(c)) {
-                escape(c, out); // a lone half: not encodable as UTF-8, and only possible because the client escaped it
+            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                out.putUnchecked(c);
             } else {
-                out.put(0xE0 | c >> 12);
-                out.put(0x80 | c >> 6 & 0x3F);
-                out.put(0x80 | c & 0x3F);
+                i = special(s, i, out);
+                out.ensure(s.length() - i - 1);
             }
         }
         out.put('"');
+    }
+
+    /** Writes the character at {@code i} that is not plain ASCII; returns the index of the last character it consumed. */
+    private static int special(String s, int i, Sink out) {
+        char c = s.charAt(i);
+        if (c == '"' || c == '\\') {
+            out.put('\\');
+            out.put(c);
+        } else if (c < 0x20) {
+            escape(c, out);
+        } else if (c < 0x80) {
+            out.put(c);
+        } else if (c < 0x800) {
+            out.put(0xC0 | c >> 6);
+            out.put(0x80 | c & 0x3F);
+        } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+            int code = Character.toCodePoint(c, s.charAt(++i));
+            out.put(0xF0 | code >> 18);
+            out.put(0x80 | code >> 12 & 0x3F);
+            out.put(0x80 | code >> 6 & 0x3F);
+            out.put(0x80 | code & 0x3F);
+        } else if (Character.isSurrogate(c)) {
+            escape(c, out); // a lone half: not encodable as UTF-8, and only possible because the client escaped it
+        } else {
+            out.put(0xE0 | c >> 12);
+            out.put(0x80 | c >> 6 & 0x3F);
+            out.put(0x80 | c & 0x3F);
+        }
+        return i;
     }
 
     private static void escape(char c, Sink out) {
@@ -159,9 +171,21 @@ final class ForwardedBody {
             bytes[length++] = (byte) b;
         }
 
+        /** Makes room for {@code more} bytes, so that many {@link #putUnchecked} calls are safe. */
+        void ensure(int more) {
+            if (bytes.length - length < more) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more));
+            }
+        }
+
+        void putUnchecked(int b) {
+            bytes[length++] = (byte) b;
+        }
+
         void ascii(String s) {
+            ensure(s.length());
             for (int i = 0; i < s.length(); i++) {
-                put(s.charAt(i));
+                putUnchecked(s.charAt(i));
             }
         }
 

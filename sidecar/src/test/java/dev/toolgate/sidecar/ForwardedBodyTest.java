@@ -41,6 +41,28 @@ class ForwardedBodyTest {
     }
 
     @Test
+    void anyStringReadsBackAsTheSameCharacters() throws Exception {
+        var escaping = new com.fasterxml.jackson.databind.ObjectMapper()
+                .enable(com.fasterxml.jackson.core.json.JsonWriteFeature.ESCAPE_NON_ASCII.mappedFeature());
+        java.util.Random random = new java.util.Random(42);
+        char[] alphabet = {'a', 'Z', ' ', '"', '\\', '/', '\n', '\u0000', '\u001f', '\u007f', '\u00e9', '\u07ff', '\u0800', '\u20ac', '\uffff',
+                '\ud83d', '\ude00', '\udbff', '\udfff'};
+        for (int round = 0; round < 2000; round++) {
+            StringBuilder text = new StringBuilder();
+            for (int i = random.nextInt(40); i > 0; i--) {
+                text.append(random.nextInt(3) == 0 ? "x".repeat(random.nextInt(20)) : String.valueOf(alphabet[random.nextInt(alphabet.length)]));
+            }
+            String body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{" + escaping.writeValueAsString(text.toString()) + ":"
+                    + escaping.writeValueAsString(text.toString()) + "}}";
+            byte[] out = ForwardedBody.bytes(JsonRpcParser.parse(body.getBytes(StandardCharsets.UTF_8)), 8);
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(out));
+            JsonNode params = TestJson.read(new String(out, StandardCharsets.UTF_8)).get("params");
+            assertThat(params.get(text.toString())).as(body).isNotNull();
+            assertThat(params.get(text.toString()).textValue()).as(body).isEqualTo(text.toString());
+        }
+    }
+
+    @Test
     void numbersKeepTheirValueAndTheirKind() throws JsonRpcRejection {
         record Case(String in, String out) {
         }
