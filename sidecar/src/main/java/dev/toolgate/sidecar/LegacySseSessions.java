@@ -74,6 +74,7 @@ public class LegacySseSessions {
     private final Map<String, Boolean> endpointPaths = bounded();
     /** Other names servers gave their session parameter (normalised; bounded). */
     private final Map<String, Boolean> sessionNames = bounded();
+    private volatile boolean anyEndpointAnnounced;
 
     public void register(String endpoint, Stream stream) {
         Registration registration = registration(endpoint, stream);
@@ -82,6 +83,7 @@ public class LegacySseSessions {
         synchronized (endpointPaths) {
             endpointPaths.merge(registration.path(), registration.sessionInPath(), Boolean::logicalOr);
         }
+        anyEndpointAnnounced = true;
     }
 
     public void unregister(String endpoint, Stream stream) {
@@ -118,6 +120,9 @@ public class LegacySseSessions {
                 sessionParameters++;
                 sessionValue = p.value();
             }
+        }
+        if (sessionParameters == 0 && !anyEndpointAnnounced) {
+            return NotLegacy.INSTANCE; // Streamable HTTP only, so far: no path to compare with
         }
         String normalisedPath = normalisePath(path);
         Boolean sessionInPath;
