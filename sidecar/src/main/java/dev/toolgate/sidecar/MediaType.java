@@ -70,6 +70,9 @@ public record MediaType(String type, String subtype, List<Parameter> parameters)
         if (headerValues.size() > 1) {
             return "Content-Type sent " + headerValues.size() + " times: send it once";
         }
+        if (headerValues.get(0).equals("application/json")) {
+            return null; // what MCP clients send: nothing to parse
+        }
         MediaType media;
         try {
             media = parse(headerValues.get(0));
