@@ -64,7 +64,7 @@ public class LegacySseSessions {
     private record Registration(String endpoint, String session, Stream stream, String path, boolean sessionInPath) {
     }
 
-    /** Names (normalised, see {@link #normaliseName}) a query parameter carrying a legacy session id can have. */
+    /** A query parameter whose normalised name ({@link #normaliseName}) contains this carries a legacy session id. */
     private static final String SESSION_NAME = "sessionid"; // sessionId (TypeScript SDK), session_id (Python SDK), ...
     private static final int MAX_REMEMBERED = 1024;
 
