@@ -22,6 +22,8 @@ public final class ErrorCodes {
     public static final int NOT_FORWARDED = -31005;
     /** The MCP server could not be reached, timed out or broke the connection. */
     public static final int UPSTREAM_UNAVAILABLE = -31010;
+    /** The sidecar's bound on buffered request bytes is spent; retry after {@code Retry-After}. */
+    public static final int OVERLOADED = -31011;
 
     private ErrorCodes() {
     }

@@ -16,13 +16,15 @@ import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The only route on the proxy port: every method and path. Reads the whole body (bounded) before anything goes
- * upstream, refuses what cannot be inspected, decides every tools/call, then either answers itself or hands exactly the
- * evaluated bytes to {@link UpstreamForwarder}.
+ * The only route on the proxy port: every method and path. Reads the whole body (bounded per request and across all
+ * requests) before anything goes upstream, refuses what cannot be inspected, decides every tools/call, then either
+ * answers itself or hands the evaluated messages, written afresh from the parsed tree ({@link ForwardedBody}), to
+ * {@link UpstreamForwarder}. Every refusal is audited and counted by {@link RefusalReason}.
  */
 @Singleton // no client proxy: these run on every request
 public class ProxyRoute {
@@ -39,6 +41,8 @@ public class ProxyRoute {
     LegacySseSessions legacy;
     @Inject
     UpstreamForwarder forwarder;
+    @Inject
+    BufferBudget budget;
 
     void install(@Observes Router router) {
         router.route().handler(this::handle);
@@ -46,92 +50,148 @@ public class ProxyRoute {
 
     void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
+        String headerSession = request.getHeader(McpMethods.SESSION_ID_HEADER);
         if (request.method() == HttpMethod.CONNECT) {
-            refuse(ctx, 405, ErrorCodes.INVALID_REQUEST, "CONNECT is not supported by this proxy");
+            refuse(ctx, RefusalReason.PROTOCOL, 405, ErrorCodes.INVALID_REQUEST, "CONNECT is not supported by this proxy", null, headerSession);
             return;
         }
         if (request.headers().contains(HttpHeaders.UPGRADE) || request.headers().contains("HTTP2-Settings")) {
-            refuse(ctx, 400, ErrorCodes.INVALID_REQUEST,
-                    "protocol upgrade refused (" + request.getHeader(HttpHeaders.UPGRADE) + "): only HTTP/1.1 is proxied, so every body can be inspected");
+            refuse(ctx, RefusalReason.PROTOCOL, 400, ErrorCodes.INVALID_REQUEST,
+                    "protocol upgrade refused (" + request.getHeader(HttpHeaders.UPGRADE) + "): only HTTP/1.1 is proxied, so every body can be inspected",
+                    null, headerSession);
             return;
         }
         for (String encoding : tokens(request.headers().getAll(HttpHeaders.CONTENT_ENCODING))) {
             if (!encoding.equals("identity")) {
-                refuse(ctx, 415, ErrorCodes.INVALID_REQUEST,
-                        "Content-Encoding \"" + encoding + "\" not accepted: send the body uncompressed so it can be inspected");
+                refuse(ctx, RefusalReason.MEDIA_TYPE, 415, ErrorCodes.INVALID_REQUEST,
+                        "Content-Encoding \"" + encoding + "\" not accepted: send the body uncompressed so it can be inspected", null, headerSession);
                 return;
             }
         }
         for (String coding : tokens(request.headers().getAll(HttpHeaders.TRANSFER_ENCODING))) {
             if (!coding.equals("chunked")) {
-                refuse(ctx, 501, ErrorCodes.INVALID_REQUEST, "Transfer-Encoding \"" + coding + "\" not supported");
+                refuse(ctx, RefusalReason.PROTOCOL, 501, ErrorCodes.INVALID_REQUEST, "Transfer-Encoding \"" + coding + "\" not supported", null, headerSession);
                 return;
             }
         }
-        String charset = charsetOf(request.getHeader(HttpHeaders.CONTENT_TYPE));
-        if (charset != null && !charset.equals("utf-8") && !charset.equals("utf8")) {
-            refuse(ctx, 415, ErrorCodes.INVALID_REQUEST, "charset \"" + charset + "\" not accepted: JSON-RPC bodies must be UTF-8");
+        String mediaTypeProblem = MediaType.problem(request.headers().getAll(HttpHeaders.CONTENT_TYPE));
+        if (mediaTypeProblem != null) {
+            refuse(ctx, RefusalReason.MEDIA_TYPE, 415, ErrorCodes.INVALID_REQUEST, mediaTypeProblem, null, headerSession);
             return;
         }
         int max = config.maxBodyBytes();
         String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-        long declaredLength = -1;
         if (declared != null) {
             try {
-                declaredLength = Long.parseLong(declared.trim());
-                if (declaredLength > max) {
-                    tooLarge(ctx, max);
+                if (Long.parseLong(declared.trim()) > max) {
+                    tooLarge(ctx, max, headerSession);
                     return;
                 }
             } catch (NumberFormatException e) {
-                refuse(ctx, 400, ErrorCodes.INVALID_REQUEST, "invalid Content-Length");
+                refuse(ctx, RefusalReason.MALFORMED, 400, ErrorCodes.INVALID_REQUEST, "invalid Content-Length", null, headerSession);
                 return;
             }
         }
-        // Sized up front when the length is declared (and bounded above), so the body is not regrown while it arrives.
-        Buffer body = declaredLength > 0 ? Buffer.buffer((int) declaredLength) : Buffer.buffer();
-        boolean[] overflow = {false};
+        LegacySseSessions.Route route = legacy.route(request.method(), path(request), request.query());
+        if (route instanceof LegacySseSessions.Refused refused) {
+            refuse(ctx, RefusalReason.SESSION, refused.status(), ErrorCodes.INVALID_REQUEST, "Toolgate: " + refused.why(), null, headerSession);
+            return;
+        }
+        readBody(ctx, route, headerSession);
+    }
+
+    /**
+     * Collects the body as it arrives, never sized from Content-Length (a declared length costs the client nothing),
+     * each chunk reserved from the shared {@link BufferBudget} first. The reservation is given back when the sidecar is
+     * done with the body: after answering it, or when the forwarded exchange ends ({@link UpstreamForwarder}).
+     */
+    private void readBody(RoutingContext ctx, LegacySseSessions.Route route, String headerSession) {
+        HttpServerRequest request = ctx.request();
+        int max = config.maxBodyBytes();
+        BufferBudget.Reservation held = budget.reservation();
+        List<Buffer> chunks = new ArrayList<>(1);
+        int[] size = {0};
+        boolean[] stopped = {false};
+        Runnable drop = () -> {
+            stopped[0] = true;
+            chunks.clear();
+            held.release();
+        };
+        // The client may go away mid-body; once forwarded, UpstreamForwarder takes this handler over.
+        ctx.response().closeHandler(v -> drop.run());
         request.handler(chunk -> {
-            if (overflow[0]) {
+            if (stopped[0]) {
                 return;
             }
-            if (body.length() + chunk.length() > max) {
-                overflow[0] = true;
-                tooLarge(ctx, max);
+            if (size[0] + chunk.length() > max) {
+                drop.run();
+                tooLarge(ctx, max, headerSession);
                 return;
             }
-            body.appendBuffer(chunk);
+            if (!held.grow(chunk.length())) {
+                drop.run();
+                overloaded(ctx, headerSession);
+                return;
+            }
+            chunks.add(chunk);
+            size[0] += chunk.length();
         });
-        request.exceptionHandler(e -> Log.debugf("client request failed while reading its body: %s", e));
+        request.exceptionHandler(e -> {
+            drop.run();
+            Log.debugf("client request failed while reading its body: %s", e);
+        });
         request.endHandler(v -> {
-            if (!overflow[0]) {
-                onBody(ctx, body.getBytes());
+            if (!stopped[0]) {
+                byte[] bytes = concat(chunks, size[0]);
+                chunks.clear();
+                onBody(ctx, bytes, route, held);
             }
         });
         request.resume();
     }
 
-    private void onBody(RoutingContext ctx, byte[] bytes) {
+    private static byte[] concat(List<Buffer> chunks, int size) {
+        if (chunks.size() == 1) {
+            return chunks.get(0).getBytes();
+        }
+        byte[] bytes = new byte[size];
+        int at = 0;
+        for (Buffer chunk : chunks) {
+            chunk.getBytes(bytes, at);
+            at += chunk.length();
+        }
+        return bytes;
+    }
+
+    private void onBody(RoutingContext ctx, byte[] bytes, LegacySseSessions.Route route, BufferBudget.Reservation held) {
+        boolean forwarded = false;
         try {
-            decide(ctx, bytes);
+            forwarded = decide(ctx, bytes, route, held);
         } catch (Throwable t) {
             // Never leave a client hanging, and never forward on an internal fault.
             Log.error("Request handling failed; answered 500 without forwarding", t);
-            refuse(ctx, 500, ErrorCodes.INTERNAL_ERROR, "Toolgate internal error; the request was not forwarded", null);
+            refuse(ctx, RefusalReason.INTERNAL_ERROR, 500, ErrorCodes.INTERNAL_ERROR, "Toolgate internal error; the request was not forwarded", null,
+                    ctx.request().getHeader(McpMethods.SESSION_ID_HEADER));
+        } finally {
+            if (!forwarded) {
+                held.release();
+            }
         }
     }
 
-    private void decide(RoutingContext ctx, byte[] bytes) {
+    /** Decides the body and answers or forwards it; true when it was handed to the forwarder (which then releases {@code held}). */
+    private boolean decide(RoutingContext ctx, byte[] bytes, LegacySseSessions.Route route, BufferBudget.Reservation held) {
         HttpServerRequest request = ctx.request();
-        String uri = UpstreamForwarder.originForm(request);
-        LegacySseSessions.Stream legacyStream = request.method() == HttpMethod.POST ? legacy.find(uri) : null;
+        LegacySseSessions.Stream legacyStream = null;
+        String session = request.getHeader(McpMethods.SESSION_ID_HEADER);
+        if (route instanceof LegacySseSessions.Legacy message) {
+            // The legacy server knows its session only from the endpoint; a Mcp-Session-Id header means nothing to it.
+            session = message.session();
+            legacyStream = request.method() == HttpMethod.POST ? message.stream() : null;
+        }
         ParsedBody parsed = null;
         EnforcementFilter.Inspection inspection = new EnforcementFilter.Inspection(List.of());
-        String identity = config.identity().header().map(request::getHeader).orElse(null);
-        String session = request.getHeader(McpMethods.SESSION_ID_HEADER);
-        if (session == null && legacyStream != null) {
-            session = uri; // the legacy transport's session lives in the endpoint's query
-        }
+        String identity = identity(request);
         try {
             if (bytes.length > 0) {
                 parsed = JsonRpcParser.parse(bytes);
@@ -142,8 +202,8 @@ public class ProxyRoute {
                 inspection = EnforcementFilter.inspect(parsed, state.policy(), state.problem(), identity, session);
             }
         } catch (JsonRpcRejection rejection) {
-            refuse(ctx, 400, rejection.code(), rejection.getMessage(), rejection.id());
-            return;
+            refuse(ctx, RefusalReason.MALFORMED, 400, rejection.code(), rejection.getMessage(), rejection.id(), session);
+            return false;
         }
         for (CallDecision call : inspection.decisions()) {
             metrics.decided(call.tool(), call.decision().verdict());
@@ -153,15 +213,18 @@ public class ProxyRoute {
         }
         if (inspection.forward()) {
             if (legacyStream != null && parsed != null) {
-                parsed.messages().stream().filter(JsonRpcMessage::isToolsList).forEach(m -> legacyStream.toolsListIds().add(m.id()));
+                LegacySseSessions.Stream stream = legacyStream;
+                parsed.messages().stream().filter(JsonRpcMessage::isToolsList).forEach(m -> stream.toolsListIds().add(m.id()));
             }
-            forwarder.forward(ctx, bytes, parsed, inspection.allowed(), identity, session);
-            return;
+            // What the policy evaluated, written afresh: the server never parses the client's own spelling of it.
+            byte[] forwarded = parsed == null ? bytes : ForwardedBody.bytes(parsed, bytes.length);
+            forwarder.forward(ctx, forwarded, parsed, inspection.allowed(), identity, session, held::release);
+            return true;
         }
         // Batches are all-or-nothing: nothing of a body with a refused call reaches the server.
         List<ObjectNode> answers = DenialResponses.forRefusedBody(parsed, inspection.decisions());
-        for (CallDecision held : inspection.allowed()) {
-            audit.record(held, identity, session, AuditLog.Outcome.NOT_FORWARDED);
+        for (CallDecision call : inspection.allowed()) {
+            audit.record(call, identity, session, AuditLog.Outcome.NOT_FORWARDED);
         }
         HttpServerResponse response = ctx.response();
         long retryAfter = inspection.maxRetryAfterSeconds();
@@ -170,9 +233,10 @@ public class ProxyRoute {
         }
         if (legacyStream != null) {
             // Legacy HTTP+SSE clients wait for answers on their event stream, not on the POST.
-            answers.forEach(answer -> legacyStream.send(SseEventParser.messageEvent(answer.toString())));
+            LegacySseSessions.Stream stream = legacyStream;
+            answers.forEach(answer -> stream.send(SseEventParser.messageEvent(answer.toString())));
             response.setStatusCode(202).end("Accepted");
-            return;
+            return false;
         }
         JsonNode payload;
         if (parsed.batch()) {
@@ -184,20 +248,46 @@ public class ProxyRoute {
         }
         response.setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .end(Buffer.buffer(DenialResponses.bytes(payload)));
+        return false;
     }
 
-    private void tooLarge(RoutingContext ctx, int max) {
-        refuse(ctx, 413, ErrorCodes.INVALID_REQUEST, "request body larger than " + max + " bytes");
+    private String identity(HttpServerRequest request) {
+        return config.identity().header().map(request::getHeader).orElse(null);
     }
 
-    private static void refuse(RoutingContext ctx, int status, int code, String message) {
-        refuse(ctx, status, code, message, null);
+    /** The raw path, as forwarded ({@link UpstreamForwarder#originForm}). */
+    private static String path(HttpServerRequest request) {
+        return request.path() == null || request.path().isEmpty() ? "/" : request.path();
     }
 
-    static void refuse(RoutingContext ctx, int status, int code, String message, JsonNode id) {
+    private void tooLarge(RoutingContext ctx, int max, String session) {
+        refuse(ctx, RefusalReason.TOO_LARGE, 413, ErrorCodes.INVALID_REQUEST, "request body larger than " + max + " bytes", null, session);
+    }
+
+    private void overloaded(RoutingContext ctx, String session) {
+        if (!ctx.response().headWritten()) {
+            ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(OVERLOADED_RETRY_AFTER_SECONDS));
+        }
+        refuse(ctx, RefusalReason.OVERLOADED, 503, ErrorCodes.OVERLOADED, "Toolgate: too many request bytes in flight (toolgate.max-buffered-bytes = "
+                + budget.capacity() + "); retry after " + OVERLOADED_RETRY_AFTER_SECONDS + " s", null, session);
+    }
+
+    private static final long OVERLOADED_RETRY_AFTER_SECONDS = 1;
+
+    /** Answers a request the sidecar will not forward, with its audit line and {@code toolgate_refused_total{reason}}. */
+    private void refuse(RoutingContext ctx, RefusalReason reason, int status, int code, String message, JsonNode id, String session) {
+        if (answer(ctx, status, code, message, id)) {
+            HttpServerRequest request = ctx.request();
+            metrics.refused(reason);
+            audit.refused(reason, message, identity(request), session, request.method().name(), path(request));
+        }
+    }
+
+    /** Writes a JSON-RPC error response (unless one was already written); false when nothing could be written. */
+    static boolean answer(RoutingContext ctx, int status, int code, String message, JsonNode id) {
         HttpServerResponse response = ctx.response();
         if (response.ended() || response.headWritten()) {
-            return;
+            return false;
         }
         HttpServerRequest request = ctx.request();
         if (!request.isEnded()) {
@@ -215,6 +305,7 @@ public class ProxyRoute {
         }
         response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .end(Buffer.buffer(DenialResponses.bytes(DenialResponses.protocolError(id, code, message))));
+        return true;
     }
 
     private static final long DRAIN_GRACE_MILLIS = 5000;
@@ -225,18 +316,5 @@ public class ProxyRoute {
         }
         return headerValues.stream().flatMap(v -> java.util.Arrays.stream(v.split(",")))
                 .map(t -> t.trim().toLowerCase(Locale.ROOT)).filter(t -> !t.isEmpty()).toList();
-    }
-
-    static String charsetOf(String contentType) {
-        if (contentType == null) {
-            return null;
-        }
-        for (String param : contentType.split(";")) {
-            String p = param.trim();
-            if (p.regionMatches(true, 0, "charset=", 0, 8)) {
-                return p.substring(8).trim().replace("\"", "").toLowerCase(Locale.ROOT);
-            }
-        }
-        return null;
     }
 }

@@ -20,7 +20,9 @@ public enum RefusalReason {
     /** A protocol upgrade, CONNECT, or a transfer coding that would let bytes past inspection. */
     PROTOCOL,
     /** A server-to-client message that could not be inspected (and so was not relayed). */
-    UPSTREAM_MESSAGE;
+    UPSTREAM_MESSAGE,
+    /** The sidecar failed while deciding; nothing was forwarded (fail closed). */
+    INTERNAL_ERROR;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

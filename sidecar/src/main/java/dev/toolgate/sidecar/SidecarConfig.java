@@ -23,6 +23,13 @@ public interface SidecarConfig {
     @WithDefault("4194304")
     int maxBodyBytes();
 
+    /**
+     * Bound on request body bytes held across all in-flight requests (bodies are read in full before a decision); a
+     * request whose next chunk does not fit is answered 503. Default: a quarter of the maximum heap, at least
+     * {@link #maxBodyBytes()}.
+     */
+    Optional<Long> maxBufferedBytes();
+
     /** Largest JSON response buffered to filter a tools/list result. */
     @WithDefault("16777216")
     int maxFilteredResponseBytes();

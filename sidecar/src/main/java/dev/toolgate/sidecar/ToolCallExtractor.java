@@ -32,6 +32,7 @@ public final class ToolCallExtractor {
         if (arguments != null && !arguments.isObject()) {
             throw new JsonRpcRejection(ErrorCodes.INVALID_PARAMS, "Invalid params: tools/call \"params.arguments\" must be an object", message.id());
         }
+        DoubleExactNumbers.check(params, "params", message.id());
         return new ExtractedCall(name.textValue(), arguments);
     }
 }

@@ -42,8 +42,13 @@ import java.util.concurrent.TimeoutException;
  */
 @Singleton // no client proxy: these run on every request
 public class UpstreamForwarder {
-    /** Headers never forwarded besides hop-by-hop ones: we set Host and the length; the body must arrive uncompressed. */
-    private static final Set<String> REQUEST_DROP = HopByHopHeaders.names("host", "content-length", "accept-encoding", "expect");
+    /**
+     * Headers never forwarded besides hop-by-hop ones: we set Host, the length and the type (the body is the sidecar's own
+     * UTF-8 JSON, so no charset or other parameter of the client's may reach a server that would read the body by it),
+     * the body is never encoded, digests of the client's bytes would not match, and responses must arrive uncompressed.
+     */
+    private static final Set<String> REQUEST_DROP = HopByHopHeaders.names("host", "content-length", "content-type", "content-encoding",
+            "content-md5", "digest", "content-digest", "repr-digest", "accept-encoding", "expect");
     private static final Set<String> RESPONSE_DROP = HopByHopHeaders.names("content-length");
 
     private final SidecarConfig config;
@@ -123,11 +128,13 @@ public class UpstreamForwarder {
         final Set<JsonNode> pendingIds = new LinkedHashSet<>();
         final Set<JsonNode> toolsListIds = new HashSet<>();
         final long start = System.nanoTime();
+        final Runnable onFinish;
         int status;
         boolean finished;
 
-        Exchange(RoutingContext ctx, ParsedBody body, List<CallDecision> allowed, String identity, String session) {
+        Exchange(RoutingContext ctx, ParsedBody body, List<CallDecision> allowed, String identity, String session, Runnable onFinish) {
             this.ctx = ctx;
+            this.onFinish = onFinish;
             this.body = body;
             this.allowed = allowed;
             this.identity = identity;
@@ -150,6 +157,7 @@ public class UpstreamForwarder {
                 return;
             }
             finished = true;
+            onFinish.run();
             long nanos = System.nanoTime() - start;
             for (CallDecision call : allowed) {
                 if (upstreamStatus > 0) {
@@ -160,8 +168,10 @@ public class UpstreamForwarder {
         }
     }
 
-    public void forward(RoutingContext ctx, byte[] bytes, ParsedBody body, List<CallDecision> allowed, String identity, String session) {
-        Exchange exchange = new Exchange(ctx, body, allowed, identity, session);
+    /** @param onFinish run once when the exchange ends, however it ends (ProxyRoute gives back the body's buffer budget) */
+    public void forward(RoutingContext ctx, byte[] bytes, ParsedBody body, List<CallDecision> allowed, String identity, String session,
+            Runnable onFinish) {
+        Exchange exchange = new Exchange(ctx, body, allowed, identity, session, onFinish);
         HttpServerRequest request = ctx.request();
         RequestOptions options = new RequestOptions()
                 .setMethod(request.method())
@@ -179,6 +189,9 @@ public class UpstreamForwarder {
             HttpClientRequest upstream = created.result();
             HopByHopHeaders.copy(request.headers(), upstream.headers(), REQUEST_DROP);
             upstream.putHeader(HttpHeaders.HOST, authority);
+            if (bytes.length > 0 || request.headers().contains(HttpHeaders.CONTENT_TYPE)) {
+                upstream.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+            }
             ctx.response().closeHandler(v -> {
                 // The client went away: stop the server's work on its behalf.
                 upstream.reset();
@@ -305,7 +318,7 @@ public class UpstreamForwarder {
             for (SseEvent event : events) {
                 byte[] out = event.raw();
                 if (eventStreamRequest && "endpoint".equals(event.event()) && event.data() != null) {
-                    String key = LegacySseSessions.endpointKey(URI.create(originForm(request)).resolve(event.data().trim()).toString());
+                    String key = LegacySseSessions.endpointKey(originForm(request), event.data());
                     if (key != null) {
                         unregister.run();
                         registered[0] = key;

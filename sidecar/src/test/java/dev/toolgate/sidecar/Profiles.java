@@ -26,6 +26,21 @@ public final class Profiles {
         }
     }
 
+    /** Streamable HTTP with a small bound on buffered request bytes (8 MiB), to spend it in tests. */
+    public static class SmallBufferBudget implements QuarkusTestProfile {
+        public static final long BUDGET = 8L << 20;
+
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("toolgate.max-buffered-bytes", Long.toString(BUDGET));
+        }
+
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "streamableHttp")));
+        }
+    }
+
     /** No policy file at startup. */
     public static class NoPolicy implements QuarkusTestProfile {
         @Override

@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class ProxyRouteTest {
     @Test
-    void charsetParameterIsFound() {
-        assertThat(ProxyRoute.charsetOf("application/json")).isNull();
-        assertThat(ProxyRoute.charsetOf("application/json; charset=UTF-8")).isEqualTo("utf-8");
-        assertThat(ProxyRoute.charsetOf("application/json;Charset=\"utf-16\"")).isEqualTo("utf-16");
+    void charsetParameterIsFound() throws MediaType.Malformed {
+        assertThat(MediaType.parse("application/json").parameters()).isEmpty();
+        assertThat(MediaType.parse("application/json; charset=UTF-8").parameters()).containsExactly(new MediaType.Parameter("charset", "UTF-8"));
+        assertThat(MediaType.parse("application/json;Charset=\"utf-16\"").parameters()).containsExactly(new MediaType.Parameter("charset", "utf-16"));
     }
 
     @Test
