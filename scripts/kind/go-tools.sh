@@ -5,19 +5,25 @@
 #   scripts/kind/go-tools.sh [containerd|runc|crictl|cni|coredns|local-path-provisioner|kind|all]...
 # Prints nothing on stdout; progress on stderr.
 LOG_TAG=go-tools
-source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/versions.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/versions.sh"
 
 # build_once <cache dir> <function>: runs the function with $out = a temp dir, then moves it in place.
 build_once() {
   local dir="$1" fn="$2"
   [[ -f $dir/.done ]] && return 0
+  # one build per tool at a time (parallel callers wait, then find it done)
+  mkdir -p "$(dirname "$dir")"
+  exec 8>"$dir.lock"
+  flock 8
+  if [[ -f $dir/.done ]]; then flock -u 8; return 0; fi
   log "building $(basename "$dir")"
   local started=$SECONDS
   rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
   out="$dir.tmp" "$fn"
   date -u +%FT%TZ >"$dir.tmp/.done"
   rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  flock -u 8
   log "built $(basename "$dir") in $((SECONDS - started)) s"
 }
 

@@ -17,7 +17,8 @@ log() { printf '[%s] %s\n' "${LOG_TAG:-kind}" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # Short content hash of files and strings (cache keys).
-key_of() { { for a in "$@"; do if [[ -f $a ]]; then sha256sum "$a"; else printf '%s\n' "$a"; fi; done; } | sha256sum | cut -c1-16; }
+# A file counts by its name and contents (not its directory, so every clone computes the same key).
+key_of() { { for a in "$@"; do if [[ -f $a ]]; then printf '%s %s\n' "$(basename "$a")" "$(sha256sum <"$a" | cut -c1-64)"; else printf '%s\n' "$a"; fi; done; } | sha256sum | cut -c1-16; }
 
 # nice'd go, so builds yield the CPU to the Maven tests other people run on this machine.
 gobuild() { nice -n 10 go build -p "$GO_P" -trimpath "$@"; }
