@@ -30,6 +30,8 @@ running() { "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER" && docker ins
 up() {
   docker info >/dev/null 2>&1 || "$here/docker-engine.sh"
   [[ -x $KIND ]] || "$here/go-tools.sh" kind
+  # kind bind-mounts /lib/modules; this VM's kernel has none (docker would create it anyway)
+  mkdir -p /lib/modules
   local node_image
   node_image="$("$here/node-image.sh" | tail -n1)"
   if running; then

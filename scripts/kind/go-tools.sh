@@ -59,7 +59,8 @@ b_coredns() {
 }
 b_local_path_provisioner() {
   local src; src="$(mod_dir "github.com/rancher/local-path-provisioner@$LOCAL_PATH_PROVISIONER_VERSION")"
-  (cd "$src" && CGO_ENABLED=0 gobuild -ldflags "-s -w -X main.VERSION=$LOCAL_PATH_PROVISIONER_VERSION" -o "$out/local-path-provisioner" .)
+  # its module zip keeps vendor/modules.txt but not the vendored code: resolve modules instead
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS="$GOFLAGS -mod=mod" gobuild -ldflags "-s -w -X main.VERSION=$LOCAL_PATH_PROVISIONER_VERSION" -o "$out/local-path-provisioner" .)
 }
 b_kind() {
   GOBIN="$out" CGO_ENABLED=0 nice -n 10 go install -p "$GO_P" -trimpath -ldflags "-s -w" "sigs.k8s.io/kind@$KIND_VERSION"

@@ -161,15 +161,28 @@ done
 docker save -o "$rel/kube-proxy-all.tar" "registry.k8s.io/kube-proxy:v$KUBE_VERSION" "$PAUSE_IMAGE" "$ETCD_IMAGE" \
   "$COREDNS_IMAGE" "$KINDNETD_IMAGE" "$LPP_IMAGE" "$LPH_IMAGE"
 python3 - "$rel/kube-proxy-all.tar" "$rel/kubernetes/server/bin/kube-proxy.tar" <<'PY'
-import sys, tarfile
+import io, json, sys, tarfile
 src, dst = sys.argv[1], sys.argv[2]
+
+def qualified(repo):
+    # docker save shortens docker.io/kindest/x to kindest/x; kind compares against the full name
+    first = repo.split("/")[0]
+    return repo if "/" in repo and ("." in first or ":" in first or first == "localhost") else "docker.io/" + repo
+
 with tarfile.open(src) as t:
     members = t.getmembers()
-    assert any(m.name == "repositories" for m in members), "docker save wrote no repositories file"
-    order = sorted(members, key=lambda m: 0 if m.name == "repositories" else 1)
+    repos = [m for m in members if m.name == "repositories"]
+    assert repos, "docker save wrote no repositories file"
+    data = json.load(t.extractfile(repos[0]))
+    data = {qualified(k): v for k, v in data.items()}
+    blob = json.dumps(data).encode()
+    info = tarfile.TarInfo("repositories"); info.size = len(blob); info.mode = 0o644
     with tarfile.open(dst, "w", format=tarfile.PAX_FORMAT) as out:
-        for m in order:
-            out.addfile(m, t.extractfile(m) if m.isfile() else None)
+        out.addfile(info, io.BytesIO(blob))
+        for m in members:
+            if m.name != "repositories":
+                out.addfile(m, t.extractfile(m) if m.isfile() else None)
+    print("kube-proxy.tar carries:", ", ".join(f"{r}:{tag}" for r, tags in data.items() for tag in tags), file=sys.stderr)
 PY
 rm -f "$rel/kube-proxy-all.tar"
 tarball="$WORK/kubernetes-server-linux-amd64.tar.gz"
