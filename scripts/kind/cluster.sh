@@ -142,7 +142,116 @@ YAML
   k -n "$ns" logs mcp-client >&2 || true
   k -n "$ns" get pods -o wide >&2
   [[ $phase == Succeeded ]] || die "smoke: the client pod ended $phase"
-  log "smoke: passed (MCP initialize answered across pods through the Service)"
+  log "smoke: server-everything passed (MCP initialize answered across pods through the Service)"
+  smoke_sidecar "$ns"
+}
+
+# The sidecar image in the pod shape the operator's webhook injects (PodMutator): uid 10001, read-only root
+# filesystem, all capabilities dropped, the policy ConfigMap at /etc/toolgate, /tmp an emptyDir, upstream on
+# 127.0.0.1. A client pod then calls tools through it: echo is allowed, echo with "rm -rf /" and any other tool denied.
+smoke_sidecar() {
+  local ns="$1"
+  k -n "$ns" delete pod guarded mcp-agent --ignore-not-found >&2
+  k -n "$ns" apply -f - >&2 <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: guarded-policy
+data:
+  policy.json: |
+    {"version": "1", "default": "deny",
+     "tools": {"echo": {"args": {"type": "object", "required": ["message"], "properties": {"message": {"type": "string", "maxLength": 8192}}},
+                        "deny_if": [{"conditions": [{"arg": "message", "op": "contains", "value": "rm -rf /"}], "on_deny": "No."}]}}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: guarded
+  labels: { app: guarded }
+spec:
+  securityContext: { runAsNonRoot: true, seccompProfile: { type: RuntimeDefault } }
+  containers:
+    - name: server
+      image: toolgate/server-everything:2026.8.31
+      imagePullPolicy: Never
+      securityContext: { runAsUser: 1000, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: [ALL] } }
+      volumeMounts: [{ name: server-tmp, mountPath: /tmp }]
+    - name: toolgate-sidecar
+      image: ghcr.io/toolgate-dev/sidecar:$APP_VERSION
+      imagePullPolicy: Never
+      env:
+        - { name: TOOLGATE_UPSTREAM, value: "http://127.0.0.1:3001" }
+        - { name: TOOLGATE_POLICY_FILE, value: /etc/toolgate/policy.json }
+        - { name: QUARKUS_HTTP_PORT, value: "8090" }
+      ports: [{ name: tg-proxy, containerPort: 8090 }, { name: tg-mgmt, containerPort: 9000 }]
+      startupProbe: { httpGet: { path: /q/health/started, port: 9000 }, periodSeconds: 1, failureThreshold: 30 }
+      readinessProbe: { httpGet: { path: /q/health/ready, port: 9000 }, periodSeconds: 5 }
+      resources: { requests: { cpu: 50m, memory: 64Mi }, limits: { memory: 256Mi } }
+      securityContext: { runAsUser: 10001, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: [ALL] } }
+      volumeMounts: [{ name: policy, mountPath: /etc/toolgate, readOnly: true }, { name: toolgate-tmp, mountPath: /tmp }]
+  volumes:
+    - { name: policy, configMap: { name: guarded-policy } }
+    - { name: toolgate-tmp, emptyDir: {} }
+    - { name: server-tmp, emptyDir: {} }
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: guarded
+spec:
+  selector: { app: guarded }
+  ports: [{ name: mcp, port: 8090, targetPort: tg-proxy }]
+YAML
+  k -n "$ns" wait --for=condition=Ready pod/guarded --timeout=180s >&2
+  k -n "$ns" apply -f - >&2 <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: mcp-agent
+spec:
+  restartPolicy: Never
+  securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: RuntimeDefault } }
+  containers:
+    - name: agent
+      image: toolgate/server-everything:2026.8.31
+      imagePullPolicy: Never
+      securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: [ALL] } }
+      command: ["node", "-e"]
+      args:
+        - |
+          const url = "http://guarded.toolgate-kind-smoke.svc.cluster.local:8090/mcp";
+          let session;
+          async function rpc(method, params, id) {
+            const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+            if (session) headers["mcp-session-id"] = session;
+            const r = await fetch(url, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", method, params, ...(id ? { id } : {}) }) });
+            session = session || r.headers.get("mcp-session-id");
+            const t = await r.text();
+            console.log(method + (params && params.name ? " " + params.name + " " + JSON.stringify(params.arguments) : "") + " -> HTTP " + r.status + " " + t.replace(/\s+/g, " ").slice(0, 300));
+            return t;
+          }
+          (async () => {
+            const init = await rpc("initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "kind-smoke", version: "1" } }, 1);
+            await rpc("notifications/initialized", {});
+            const ok = await rpc("tools/call", { name: "echo", arguments: { message: "hello from kind" } }, 2);
+            const bad = await rpc("tools/call", { name: "echo", arguments: { message: "please rm -rf / now" } }, 3);
+            const other = await rpc("tools/call", { name: "get-env", arguments: {} }, 4);
+            const pass = init.includes("serverInfo") && ok.includes("hello from kind") && !bad.includes("please rm") && !other.includes("PATH");
+            console.log(pass ? "PASS" : "FAIL");
+            process.exit(pass ? 0 : 1);
+          })().catch(e => { console.error(e); process.exit(1); });
+YAML
+  local phase=""
+  for _ in $(seq 90); do
+    phase="$(k -n "$ns" get pod mcp-agent -o jsonpath='{.status.phase}')"
+    [[ $phase == Succeeded || $phase == Failed ]] && break
+    sleep 2
+  done
+  k -n "$ns" logs mcp-agent >&2 || true
+  k -n "$ns" logs guarded -c toolgate-sidecar --tail 8 >&2 || true
+  k -n "$ns" get pods -o wide >&2
+  [[ $phase == Succeeded ]] || die "smoke: the agent pod ended $phase"
+  log "smoke: sidecar passed (allowed echo reached server-everything; the deny_if call and an unlisted tool were refused)"
 }
 
 case "${1:-}" in
