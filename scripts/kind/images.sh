@@ -42,8 +42,11 @@ docker_build() {
   if [[ $(image_key "$image") == "$key" ]]; then log "up to date: $image"; return 0; fi
   log "building $image"
   local started=$SECONDS
-  docker build -q --label "dev.toolgate.build-key=$key" -t "$image" "$@" "$ctx" >/dev/null ||
-    die "docker build of $image failed (rerun: docker build $* $ctx)"
+  local err; err="$(mktemp)"
+  # stderr is kept for failures only: the legacy builder prints a deprecation notice on every build
+  docker build -q --force-rm --label "dev.toolgate.build-key=$key" -t "$image" "$@" "$ctx" >/dev/null 2>"$err" ||
+    { cat "$err" >&2; rm -f "$err"; die "docker build of $image failed (rerun: docker build $* $ctx)"; }
+  rm -f "$err"
   log "built $image in $((SECONDS - started)) s ($(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 

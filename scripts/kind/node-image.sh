@@ -72,7 +72,7 @@ export DOCKER_BUILDKIT=0 # legacy builder: no buildx here; it uses local base im
 
 build_image() { # <tag> <context> [docker build args...]
   local tag="$1" ctx="$2"; shift 2
-  docker build -q -t "$tag" "$@" "$ctx" >/dev/null 2>"$WORK/build.err" || { cat "$WORK/build.err" >&2; die "docker build $tag failed"; }
+  docker build -q --force-rm -t "$tag" "$@" "$ctx" >/dev/null 2>"$WORK/build.err" || { cat "$WORK/build.err" >&2; die "docker build $tag failed"; }
 }
 
 # --- 2a. the node's Debian rootfs: the packages kind's base installs (minus nfs/iscsi/fuse-overlayfs: unused here)
