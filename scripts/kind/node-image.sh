@@ -61,7 +61,8 @@ readonly KEY="$(key_of "recipe=$RECIPE" "kube=$KUBE_VERSION" "kind=$KIND_VERSION
 readonly NODE_IMAGE="toolgate/kind-node:v$KUBE_VERSION-$KEY"
 readonly BASE_IMAGE="toolgate/kind-base:$KEY"
 readonly WORK="$KIND_CACHE/node/$KEY"
-if [[ -f $WORK/.done ]] && docker_image_exists "$NODE_IMAGE"; then
+# the image name carries the key, so an image of that name is this recipe's build
+if docker_image_exists "$NODE_IMAGE"; then
   log "cached: $NODE_IMAGE"
   docker tag "$NODE_IMAGE" "toolgate/kind-node:v$KUBE_VERSION"
   echo "$NODE_IMAGE"
