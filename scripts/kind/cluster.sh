@@ -36,6 +36,11 @@ up() {
   node_image="$("$here/node-image.sh" | tail -n1)"
   if running; then
     log "cluster $CLUSTER already running"
+    local current; current="$(docker inspect -f '{{.Config.Image}}' "$CLUSTER-control-plane")"
+    [[ $current == "$node_image" ]] ||
+      log "note: it runs node image $current, not the current build $node_image (cluster.sh down && cluster.sh up to switch)"
+    # the kubeconfig may be missing (cluster made with another TOOLGATE_CACHE) or stale
+    "$KIND" export kubeconfig --name "$CLUSTER" --kubeconfig "$KUBECONFIG" >&2
   else
     "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER" && "$KIND" delete cluster --name "$CLUSTER" >&2
     local cfg="$KIND_CACHE/kind-config-$CLUSTER.yaml"
