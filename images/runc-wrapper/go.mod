@@ -1,0 +1,3 @@
+module toolgate.dev/runc-wrapper
+
+go 1.24
