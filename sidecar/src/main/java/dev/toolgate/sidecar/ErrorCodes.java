@@ -22,6 +22,8 @@ public final class ErrorCodes {
     public static final int NOT_FORWARDED = -31005;
     /** The MCP server could not be reached, timed out or broke the connection. */
     public static final int UPSTREAM_UNAVAILABLE = -31010;
+    /** The MCP server's answer could not be inspected (encoding, charset, malformed, too large), so it was not relayed. */
+    public static final int UPSTREAM_MESSAGE_REFUSED = -31011;
 
     private ErrorCodes() {
     }
