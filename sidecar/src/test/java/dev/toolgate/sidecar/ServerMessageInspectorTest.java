@@ -46,6 +46,13 @@ class ServerMessageInspectorTest {
     }
 
     @Test
+    void escapedKeysAreTheSameKeys() {
+        var result = inspect("{\"jsonrpc\":\"2.0\",\"id\":2,\"r\\u0065sult\":{\"t\\u006fols\":[{\"name\":\"echo\"},{\"n\\u0061me\":\"get-\\u0065nv\"}]}}");
+        assertThat(result.outcome()).isEqualTo(ServerMessageInspector.Outcome.REWRITTEN);
+        assertThat(toolNames(result.message())).containsExactly("echo");
+    }
+
+    @Test
     void everyElementOfABatchIsFiltered() {
         var result = inspect("[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[]}},{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":" + TOOLS
                 + "},[{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":" + TOOLS + "}]]");
