@@ -228,6 +228,9 @@ public class UpstreamForwarder {
         String problem = hasBody ? ResponseHeaders.problem(upstream.headers()) : null;
         if (problem != null) {
             refuseAnswer(exchange, problem);
+            upstream.exceptionHandler(ignored -> {
+                // the reset below is ours: nothing left to answer
+            });
             upstream.request().reset();
             return;
         }
