@@ -1,7 +1,10 @@
 package dev.toolgate.sidecar;
 
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
@@ -24,6 +27,28 @@ public final class StrictUtf8 {
                     .toString();
         } catch (CharacterCodingException e) {
             return null;
+        }
+    }
+
+    /** Whether the bytes are valid UTF-8, checked without building the text (a large body is not copied). */
+    public static boolean isValid(byte[] bytes, int start, int end) {
+        if (isAscii(bytes, start, end)) {
+            return true;
+        }
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes, start, end - start);
+        CharBuffer out = CharBuffer.allocate(Math.min(8192, Math.max(16, end - start)));
+        while (true) {
+            CoderResult result = decoder.decode(in, out, true);
+            if (result.isError()) {
+                return false;
+            }
+            if (result.isUnderflow()) {
+                return !decoder.flush(out.clear()).isError();
+            }
+            out.clear(); // overflow: the text itself is not needed
         }
     }
 

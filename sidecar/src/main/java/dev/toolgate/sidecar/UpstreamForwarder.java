@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.vertx.core.Vertx;
 import io.vertx.core.impl.ContextInternal;
@@ -344,11 +345,16 @@ public class UpstreamForwarder {
     }
 
     private void relayInspected(Exchange exchange, Buffer collected) {
-        byte[] bytes = collected.getBytes();
+        // Read in place when the buffer is a heap array (it is for what Vert.x reads): a large answer is not copied.
+        ByteBuf view = collected.getByteBuf();
+        byte[] bytes = view.hasArray() ? view.array() : collected.getBytes();
+        int offset = view.hasArray() ? view.arrayOffset() + view.readerIndex() : 0;
+        int end = offset + collected.length();
         // One leading byte order mark is dropped, as clients' UTF-8 decoders drop it; the client gets the body without.
-        int start = bytes.length >= 3 && (bytes[0] & 0xff) == 0xEF && (bytes[1] & 0xff) == 0xBB && (bytes[2] & 0xff) == 0xBF ? 3 : 0;
-        ServerMessageInspector.Result result = ServerMessageInspector.inspect(bytes, start, bytes.length, policies.policy().orElse(null),
-                metrics.labels());
+        boolean bom = collected.length() >= 3 && (bytes[offset] & 0xff) == 0xEF && (bytes[offset + 1] & 0xff) == 0xBB
+                && (bytes[offset + 2] & 0xff) == 0xBF;
+        ServerMessageInspector.Result result = ServerMessageInspector.inspect(bytes, bom ? offset + 3 : offset, end,
+                policies.policy().orElse(null), metrics.labels());
         Buffer out;
         switch (result.outcome()) {
             case REFUSED -> {
@@ -356,7 +362,7 @@ public class UpstreamForwarder {
                 return;
             }
             case REWRITTEN -> out = Buffer.buffer(DenialResponses.bytes(result.message()));
-            default -> out = start == 0 ? collected : collected.slice(start, collected.length());
+            default -> out = bom ? collected.slice(3, collected.length()) : collected;
         }
         exchange.answered(result.answeredIds());
         exchange.ctx.response().putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(out.length())).end(out);

@@ -75,6 +75,34 @@ class ServerMessageInspectorTest {
     }
 
     @Test
+    void answersWithoutAToolsListResultAreCheckedWholeButNotCopiedIntoATree() {
+        String deep = "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"x\",\"tools\":[{\"name\":\"get-env\"}]}],"
+                + "\"structuredContent\":{\"tools\":{\"a\":1},\"rows\":[1.5,2e3,\"\\u00e9\"]}}}";
+        var pass = inspect(deep);
+        assertThat(pass.outcome()).as("a tools array deeper than result.tools is no tools/list result").isEqualTo(ServerMessageInspector.Outcome.PASS);
+        assertThat(pass.message()).isNull();
+        assertThat(pass.answeredIds()).extracting(JsonNode::asInt).containsExactly(5);
+        for (String bad : List.of(
+                "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"content\":[{\"type\":\"text\",\"type\":\"image\"}]}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"content\":[{\"text\":\"bad \\x escape\"}]}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"n\":01}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":5,\"error\":{\"code\":1,\"code\":2}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{}}]")) {
+            assertThat(inspect(bad).outcome()).as(bad).isEqualTo(ServerMessageInspector.Outcome.REFUSED);
+            assertThat(inspectBytes(bad.getBytes(StandardCharsets.UTF_8)).outcome()).as(bad).isEqualTo(ServerMessageInspector.Outcome.REFUSED);
+        }
+        assertThat(inspect("{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1},\"result\":{}}").answeredIds()).as("not an id").isEmpty();
+    }
+
+    @Test
+    void bytesWithNulOrASecondByteOrderMarkAreRefused() {
+        byte[] nul = "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{}}\u0000".getBytes(StandardCharsets.UTF_8);
+        assertThat(inspectBytes(nul).outcome()).isEqualTo(ServerMessageInspector.Outcome.REFUSED);
+        byte[] bom = ("\uFEFF{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":" + TOOLS + "}").getBytes(StandardCharsets.UTF_8);
+        assertThat(inspectBytes(bom).outcome()).isEqualTo(ServerMessageInspector.Outcome.REFUSED);
+    }
+
+    @Test
     void entriesWithoutANameAreHiddenWhenHiding() {
         var result = inspect("{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"tools\":[{\"name\":\"echo\"},{\"name\":[\"get-env\"]},{\"title\":\"x\"},7]}}");
         assertThat(result.message().get("result").get("tools")).hasSize(1);
