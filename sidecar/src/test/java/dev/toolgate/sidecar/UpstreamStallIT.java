@@ -131,7 +131,7 @@ class UpstreamStallIT {
 
     @Test
     void slowDripWithinTheIdleTimeoutIsNotCut() {
-        long gap = IDLE.toMillis() / 2;
+        long gap = IDLE.toMillis() / 4; // far inside the timeout, even on a loaded machine
         String progress = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":1,\"progress\":%d}}\n\n";
         SidecarTestResource.recorder.script((request, body, vertx) -> {
             HttpServerResponse response = request.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
@@ -148,11 +148,11 @@ class UpstreamStallIT {
 
     @Test
     void slowJsonBodyWithinTheIdleTimeoutIsNotCut() {
-        long gap = IDLE.toMillis() / 2;
+        long gap = IDLE.toMillis() / 4; // far inside the timeout, even on a loaded machine
         String answer = "{\"jsonrpc\":\"2.0\",\"id\":65,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"slow but steady\"}]}}";
         SidecarTestResource.recorder.script((request, body, vertx) -> {
             HttpServerResponse response = request.response().setChunked(true).putHeader("Content-Type", "application/json");
-            int pieces = 5;
+            int pieces = 7;
             int size = (answer.length() + pieces - 1) / pieces;
             drip(vertx, response, gap, pieces, i -> answer.substring(i * size, Math.min(answer.length(), (i + 1) * size)), "");
         });
