@@ -68,6 +68,12 @@ public final class DenialResponses {
         return error(id, ErrorCodes.UPSTREAM_UNAVAILABLE, "Toolgate: MCP server unavailable (" + kind + "): " + detail, data);
     }
 
+    /** Error for a request whose answer from the MCP server was not relayed because it could not be inspected. */
+    public static ObjectNode upstreamRefused(JsonNode id, String detail) {
+        ObjectNode data = JSON.objectNode().put("kind", RefusalReason.UPSTREAM_MESSAGE.label());
+        return error(id, ErrorCodes.UPSTREAM_MESSAGE_REFUSED, "Toolgate: the MCP server's answer was not relayed: " + detail, data);
+    }
+
     private static ObjectNode error(JsonNode id, int code, String message, ObjectNode data) {
         ObjectNode error = JSON.objectNode().put("code", code).put("message", message);
         if (data != null) {

@@ -24,6 +24,8 @@ public final class ErrorCodes {
     public static final int UPSTREAM_UNAVAILABLE = -31010;
     /** The sidecar's bound on buffered request bytes is spent; retry after {@code Retry-After}. */
     public static final int OVERLOADED = -31011;
+    /** The MCP server's answer could not be inspected (encoding, charset, malformed, too large), so it was not relayed. */
+    public static final int UPSTREAM_MESSAGE_REFUSED = -31012;
 
     private ErrorCodes() {
     }

@@ -5,40 +5,45 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.toolgate.policy.Policy;
 
-import java.util.Set;
-
 /**
- * Looks at responses to {@code tools/list}: learns the announced tool names (for metric labels) and, when the policy
- * says {@code hide_denied_tools}, removes the tools this caller could never call. Pure apart from the label set.
+ * Looks at tools/list results: learns the announced tool names (for metric labels) and, when the policy says
+ * {@code hide_denied_tools}, removes the tools this caller could never call. A result is recognised by its shape (a
+ * response whose {@code result} holds a {@code tools} array), not by the id of the request it answers: a client may
+ * take any answer for its tools/list (a resumed stream's replay, an id spelt differently, a batch answer). Pure apart
+ * from the label set.
  */
 public final class ToolsListFilter {
 
     private ToolsListFilter() {
     }
 
+    /** Whether {@code message} is shaped like a tools/list result. */
+    public static boolean isToolsListResult(JsonNode message) {
+        return message instanceof ObjectNode object && object.get("result") instanceof ObjectNode result
+                && result.get("tools") instanceof ArrayNode;
+    }
+
     /**
-     * @param message     one JSON-RPC message from the server
-     * @param toolsListIds ids of the tools/list requests this response may answer
+     * @param message one JSON-RPC message from the server
+     * @param policy  the policy in force, or null when none is loaded (then every tool is hidden)
      * @return true when {@code message} was changed in place
      */
-    public static boolean apply(JsonNode message, Set<JsonNode> toolsListIds, Policy policy, ToolLabels labels) {
-        if (!(message instanceof ObjectNode object) || !toolsListIds.contains(object.get("id"))) {
+    public static boolean apply(JsonNode message, Policy policy, ToolLabels labels) {
+        if (!isToolsListResult(message)) {
             return false;
         }
-        JsonNode result = object.get("result");
-        if (result == null || !(result.get("tools") instanceof ArrayNode tools)) {
-            return false;
-        }
+        ArrayNode tools = (ArrayNode) message.get("result").get("tools");
         boolean hide = policy == null || policy.hideDeniedTools();
         boolean changed = false;
         for (int i = tools.size() - 1; i >= 0; i--) {
             JsonNode name = tools.get(i).get("name");
-            if (name == null || !name.isTextual()) {
-                continue;
+            boolean named = name != null && name.isTextual();
+            if (named) {
+                labels.announced(name.textValue());
             }
-            labels.announced(name.textValue());
-            // With no valid policy every call is denied, so every tool is hidden too.
-            if (hide && (policy == null || policy.neverCallable(name.textValue()))) {
+            // With no valid policy every call is denied, so every tool is hidden too. An entry without a name cannot be
+            // judged, so it is not shown either.
+            if (hide && (!named || policy == null || policy.neverCallable(name.textValue()))) {
                 tools.remove(i);
                 changed = true;
             }

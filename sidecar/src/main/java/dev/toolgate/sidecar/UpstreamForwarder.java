@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.vertx.core.Vertx;
 import io.vertx.core.impl.ContextInternal;
@@ -26,8 +27,7 @@ import jakarta.inject.Inject;
 
 import java.net.ConnectException;
 import java.net.URI;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,9 +36,10 @@ import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Sends an inspected request to the MCP server and streams the answer back: server-sent events one event at a time
- * (each written, and so flushed, on its own), JSON as it comes, except tools/list answers which are filtered first.
- * Failures become JSON-RPC errors; a client that goes away cancels the upstream request.
+ * Sends an inspected request to the MCP server and relays the answer: server-sent events one event at a time (each
+ * written, and so flushed, on its own), JSON bodies whole once read. Every server message on every stream (POST answers,
+ * GET and resumed streams) goes through {@link ServerMessageInspector} first; what cannot be inspected is not relayed.
+ * Failures and stalls become JSON-RPC errors; a client that goes away cancels the upstream request.
  */
 @Singleton // no client proxy: these run on every request
 public class UpstreamForwarder {
@@ -118,19 +119,25 @@ public class UpstreamForwarder {
         return request.query() == null ? path : path + "?" + request.query();
     }
 
-    /** Per-request state for the relay. */
+    /** Per-request state for the relay. Used on the exchange's event loop only. */
     private final class Exchange {
         final RoutingContext ctx;
         final ParsedBody body;
         final List<CallDecision> allowed;
         final String identity;
         final String session;
-        final Set<JsonNode> pendingIds = new LinkedHashSet<>();
-        final Set<JsonNode> toolsListIds = new HashSet<>();
+        /** Requests of the body not answered yet, keyed by id value ({@link JsonRpcIds}), with the id as the client spelt it. */
+        final Map<Object, JsonNode> pending = new LinkedHashMap<>();
         final long start = System.nanoTime();
         final Runnable onFinish;
+        /** Silence limit while the response is read; null on GET event streams, which are long-lived by design. */
+        IdleTimer idle;
         int status;
         boolean finished;
+        /** A failure or refusal has been answered; whatever the server does after that changes nothing. */
+        boolean settled;
+        /** A server message of unknown id was refused: it may have been an answer, so what is left unanswered gets errors. */
+        boolean lostUnknownMessage;
 
         Exchange(RoutingContext ctx, ParsedBody body, List<CallDecision> allowed, String identity, String session, Runnable onFinish) {
             this.ctx = ctx;
@@ -142,17 +149,29 @@ public class UpstreamForwarder {
             if (body != null) {
                 for (JsonRpcMessage m : body.messages()) {
                     if (m.isRequest()) {
-                        pendingIds.add(m.id());
-                    }
-                    if (m.isToolsList()) {
-                        toolsListIds.add(m.id());
+                        pending.put(JsonRpcIds.key(m.id()), m.id());
                     }
                 }
             }
         }
 
+        void answered(List<JsonNode> ids) {
+            for (JsonNode id : ids) {
+                pending.remove(JsonRpcIds.key(id));
+            }
+        }
+
+        void activity() {
+            if (idle != null) {
+                idle.activity();
+            }
+        }
+
         /** Records allowed calls once, when the exchange ends however it ends. */
         void finish(int upstreamStatus) {
+            if (idle != null) {
+                idle.stop();
+            }
             if (finished) {
                 return;
             }
@@ -219,31 +238,49 @@ public class UpstreamForwarder {
         if (upstream.statusCode() >= 500) {
             metrics.upstreamError("status");
         }
-        String contentType = upstream.getHeader(HttpHeaders.CONTENT_TYPE);
-        String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
+        boolean hasBody = hasBody(exchange, upstream);
+        String problem = hasBody ? ResponseHeaders.problem(upstream.headers()) : null;
+        if (problem != null) {
+            refuseAnswer(exchange, problem);
+            upstream.exceptionHandler(ignored -> {
+                // the reset below is ours: nothing left to answer
+            });
+            upstream.request().reset();
+            return;
+        }
+        if (exchange.ctx.request().method() != HttpMethod.GET && !config.upstreamIdleTimeout().isZero()) {
+            exchange.idle = new IdleTimer(vertx, config.upstreamIdleTimeout(), () -> stalled(exchange, upstream));
+            exchange.idle.start();
+        }
+        ResponseHeaders.Kind kind = ResponseHeaders.kind(upstream.getHeader(HttpHeaders.CONTENT_TYPE));
         response.setStatusCode(upstream.statusCode());
         if (upstream.statusMessage() != null) {
             response.setStatusMessage(upstream.statusMessage());
         }
         HopByHopHeaders.copy(upstream.headers(), response.headers(), RESPONSE_DROP);
-        if (type.startsWith("text/event-stream")) {
+        if (kind == ResponseHeaders.Kind.EVENT_STREAM) {
             streamEvents(exchange, upstream);
-        } else if (!exchange.toolsListIds.isEmpty() && type.contains("json")) {
-            filterJson(exchange, upstream);
+        } else if (hasBody) {
+            relayBody(exchange, upstream, kind == ResponseHeaders.Kind.JSON);
         } else {
             passThrough(exchange, upstream);
         }
     }
 
+    /** The server went silent mid-answer for the idle timeout. */
+    private void stalled(Exchange exchange, HttpClientResponse upstream) {
+        failAfterResponse(exchange, new TimeoutException("the MCP server sent nothing for " + config.upstreamIdleTimeout().toMillis() + " ms"));
+        upstream.request().reset();
+    }
+
+    /** A response without a body (HEAD, 204, 304, 1xx): the headers are all there is. */
     private void passThrough(Exchange exchange, HttpClientResponse upstream) {
         HttpServerResponse response = exchange.ctx.response();
         String length = upstream.getHeader(HttpHeaders.CONTENT_LENGTH);
         if (length != null) {
             response.putHeader(HttpHeaders.CONTENT_LENGTH, length);
-        } else if (hasBody(exchange, upstream)) {
-            response.setChunked(true);
         }
-        upstream.handler(chunk -> write(response, upstream, chunk));
+        upstream.handler(chunk -> exchange.activity());
         upstream.exceptionHandler(e -> failAfterResponse(exchange, e));
         upstream.endHandler(v -> {
             response.end();
@@ -251,40 +288,97 @@ public class UpstreamForwarder {
         });
     }
 
-    private void filterJson(Exchange exchange, HttpClientResponse upstream) {
-        Buffer collected = Buffer.buffer();
+    /**
+     * A body other than an event stream. A JSON one is collected (bounded), inspected and relayed whole: it can carry
+     * a tools/list result whatever was asked (a batch answer, an id spelt differently). So is any other body whose first
+     * significant byte could start JSON, since a careless client may parse a body whatever its type; a body that cannot
+     * be JSON (HTML, plain text, binary starting with an ASCII byte) streams through as it comes.
+     */
+    private void relayBody(Exchange exchange, HttpClientResponse upstream, boolean json) {
+        HttpServerResponse response = exchange.ctx.response();
         int max = config.maxFilteredResponseBytes();
+        Buffer collected = Buffer.buffer();
+        boolean[] undecided = {!json};
+        boolean[] streaming = {false};
         upstream.handler(chunk -> {
+            exchange.activity();
+            if (exchange.settled) {
+                return;
+            }
+            if (streaming[0]) {
+                write(exchange, response, upstream, chunk);
+                return;
+            }
             if (collected.length() + chunk.length() > max) {
+                refuseAnswer(exchange, "answer larger than " + max + " bytes (toolgate.max-filtered-response-bytes)");
                 upstream.request().reset();
-                failAfterResponse(exchange, new IllegalStateException("tools/list response larger than " + max + " bytes"));
                 return;
             }
             collected.appendBuffer(chunk);
+            if (undecided[0]) {
+                int first = firstSignificantByte(collected);
+                if (first >= 0) {
+                    undecided[0] = false;
+                    if (first < 0x80 && first != '{' && first != '[') {
+                        streaming[0] = true;
+                        String length = upstream.getHeader(HttpHeaders.CONTENT_LENGTH);
+                        if (length != null) {
+                            response.putHeader(HttpHeaders.CONTENT_LENGTH, length);
+                        } else {
+                            response.setChunked(true);
+                        }
+                        write(exchange, response, upstream, collected);
+                    }
+                }
+            }
         });
         upstream.exceptionHandler(e -> failAfterResponse(exchange, e));
         upstream.endHandler(v -> {
-            Buffer out = collected;
-            try {
-                JsonNode json = JsonRpcParser.STRICT.readTree(collected.getBytes());
-                boolean changed = false;
-                if (json instanceof ArrayNode array) {
-                    for (JsonNode element : array) {
-                        changed |= ToolsListFilter.apply(element, exchange.toolsListIds, policies.policy().orElse(null), metrics.labels());
-                    }
-                } else {
-                    changed = ToolsListFilter.apply(json, exchange.toolsListIds, policies.policy().orElse(null), metrics.labels());
-                }
-                if (changed) {
-                    out = Buffer.buffer(DenialResponses.bytes(json));
-                }
-            } catch (Exception e) {
-                Log.debugf("tools/list response not JSON-RPC, passed on unchanged: %s", e);
+            if (exchange.settled) {
+                return;
             }
-            HttpServerResponse response = exchange.ctx.response();
-            response.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(out.length())).end(out);
+            if (streaming[0]) {
+                response.end();
+            } else {
+                relayInspected(exchange, collected);
+            }
             exchange.finish(upstream.statusCode());
         });
+    }
+
+    /** The first byte that is not ASCII whitespace or a control character, or -1 when there is none yet. */
+    private static int firstSignificantByte(Buffer buffer) {
+        for (int i = 0; i < buffer.length(); i++) {
+            int b = buffer.getByte(i) & 0xff;
+            if (b > 0x20) {
+                return b;
+            }
+        }
+        return -1;
+    }
+
+    private void relayInspected(Exchange exchange, Buffer collected) {
+        // Read in place when the buffer is a heap array (it is for what Vert.x reads): a large answer is not copied.
+        ByteBuf view = collected.getByteBuf();
+        byte[] bytes = view.hasArray() ? view.array() : collected.getBytes();
+        int offset = view.hasArray() ? view.arrayOffset() + view.readerIndex() : 0;
+        int end = offset + collected.length();
+        // One leading byte order mark is dropped, as clients' UTF-8 decoders drop it; the client gets the body without.
+        boolean bom = collected.length() >= 3 && (bytes[offset] & 0xff) == 0xEF && (bytes[offset + 1] & 0xff) == 0xBB
+                && (bytes[offset + 2] & 0xff) == 0xBF;
+        ServerMessageInspector.Result result = ServerMessageInspector.inspect(bytes, bom ? offset + 3 : offset, end,
+                policies.policy().orElse(null), metrics.labels());
+        Buffer out;
+        switch (result.outcome()) {
+            case REFUSED -> {
+                refuseAnswer(exchange, result.problem());
+                return;
+            }
+            case REWRITTEN -> out = Buffer.buffer(DenialResponses.bytes(result.message()));
+            default -> out = bom ? collected.slice(3, collected.length()) : collected;
+        }
+        exchange.answered(result.answeredIds());
+        exchange.ctx.response().putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(out.length())).end(out);
     }
 
     private void streamEvents(Exchange exchange, HttpClientResponse upstream) {
@@ -306,13 +400,20 @@ public class UpstreamForwarder {
             exchange.finish(0);
         });
         response.putHeader("X-Accel-Buffering", "no");
+        // The stream has started: the client learns it now, not with the first event (which may be long in coming).
+        response.writeHead();
         upstream.handler(chunk -> {
+            exchange.activity();
+            if (exchange.settled) {
+                return;
+            }
             List<SseEvent> events;
             try {
                 events = parser.feed(chunk.getBytes());
             } catch (IllegalStateException tooBig) {
+                unregister.run();
+                refuseAnswer(exchange, tooBig.getMessage() + " (toolgate.max-filtered-response-bytes)");
                 upstream.request().reset();
-                failAfterResponse(exchange, tooBig);
                 return;
             }
             for (SseEvent event : events) {
@@ -325,15 +426,15 @@ public class UpstreamForwarder {
                         legacy.register(key, stream);
                         out = event.withData(key); // a relative endpoint keeps the client posting through the sidecar
                     }
-                } else if (event.data() != null && "message".equals(event.event())
-                        && (!exchange.pendingIds.isEmpty() || !exchange.toolsListIds.isEmpty() || !stream.toolsListIds().isEmpty())) {
-                    out = inspectServerMessage(exchange, event, out, stream.toolsListIds());
+                } else {
+                    out = relayEvent(exchange, event, stream.toolsListIds());
                 }
-                response.write(Buffer.buffer(out));
+                if (out != null) {
+                    response.write(Buffer.buffer(out));
+                }
             }
             if (response.writeQueueFull()) {
-                upstream.pause();
-                response.drainHandler(v -> upstream.resume());
+                holdBack(exchange, response, upstream);
             }
         });
         upstream.exceptionHandler(e -> {
@@ -342,41 +443,130 @@ public class UpstreamForwarder {
         });
         upstream.endHandler(v -> {
             unregister.run();
-            byte[] rest = parser.remainder();
-            if (rest.length > 0) {
-                response.write(Buffer.buffer(rest));
+            if (exchange.settled) {
+                return;
+            }
+            for (SseEvent event : parser.finish()) {
+                byte[] out = relayEvent(exchange, event, stream.toolsListIds());
+                if (out != null) {
+                    response.write(Buffer.buffer(out));
+                }
+            }
+            if (parser.remainderEvent().carriesData()) {
+                // Clients do not dispatch an event the stream ended in the middle of; a lenient one might.
+                recordRefusal(exchange, "server-sent event cut off by the end of the stream");
+                exchange.lostUnknownMessage = true;
+            }
+            if (exchange.lostUnknownMessage) {
+                for (JsonNode id : exchange.pending.values()) {
+                    response.write(Buffer.buffer(SseEventParser.messageEvent(
+                            DenialResponses.upstreamRefused(id, "a message of the stream could not be inspected").toString())));
+                }
+                exchange.pending.clear();
             }
             response.end();
             exchange.finish(upstream.statusCode());
         });
     }
 
-    private byte[] inspectServerMessage(Exchange exchange, SseEvent event, byte[] raw, Set<JsonNode> legacyToolsListIds) {
-        try {
-            JsonNode message = JsonRpcParser.STRICT.readTree(event.data());
-            boolean isResponse = message.has("id") && (message.has("result") || message.has("error"));
-            if (isResponse) {
-                exchange.pendingIds.remove(message.get("id"));
-            }
-            Set<JsonNode> listIds = exchange.toolsListIds;
-            if (isResponse && legacyToolsListIds.remove(message.get("id"))) {
-                listIds = Set.of(message.get("id")); // a legacy tools/list answer arriving on the client's event stream
-            }
-            if (ToolsListFilter.apply(message, listIds, policies.policy().orElse(null), metrics.labels())) {
-                return event.withData(message.toString());
-            }
-        } catch (Exception e) {
-            Log.debugf("server event not JSON, passed on unchanged: %s", e);
+    /**
+     * What the client gets of one server-sent event: the event as the sidecar read it, with hidden tools removed from
+     * any tools/list result in it; null when it was refused (then any request it visibly answered gets an error event).
+     */
+    private byte[] relayEvent(Exchange exchange, SseEvent event, Set<JsonNode> legacyToolsListIds) {
+        if (!event.wellFormed()) {
+            refuseEvent(exchange, "server-sent event is not valid UTF-8",
+                    event.data() == null ? List.of() : ServerMessageInspector.idsOf(event.data()));
+            return null;
         }
-        return raw;
+        if (!event.carriesData()) {
+            return event.canonical(); // comments, priming events (id, retry): nothing a client reads as a message
+        }
+        ServerMessageInspector.Result result = ServerMessageInspector.inspect(event.data(), policies.policy().orElse(null), metrics.labels());
+        if (result.outcome() == ServerMessageInspector.Outcome.REFUSED) {
+            refuseEvent(exchange, result.problem(), result.answeredIds());
+            return null;
+        }
+        exchange.answered(result.answeredIds());
+        if (!legacyToolsListIds.isEmpty()) {
+            for (JsonNode id : result.answeredIds()) {
+                Object key = JsonRpcIds.key(id);
+                legacyToolsListIds.removeIf(known -> java.util.Objects.equals(JsonRpcIds.key(known), key));
+            }
+        }
+        return result.outcome() == ServerMessageInspector.Outcome.REWRITTEN ? event.withData(result.message().toString()) : event.canonical();
     }
 
-    private static void write(HttpServerResponse response, HttpClientResponse upstream, Buffer chunk) {
+    /** Drops an event; the pending requests it was seen to answer get an error event instead. */
+    private void refuseEvent(Exchange exchange, String detail, List<JsonNode> answeredIds) {
+        recordRefusal(exchange, detail);
+        if (answeredIds.isEmpty()) {
+            exchange.lostUnknownMessage = true;
+        }
+        for (JsonNode answered : answeredIds) {
+            JsonNode id = exchange.pending.remove(JsonRpcIds.key(answered));
+            if (id != null) {
+                exchange.ctx.response().write(Buffer.buffer(SseEventParser.messageEvent(DenialResponses.upstreamRefused(id, detail).toString())));
+            }
+        }
+    }
+
+    /** Audit line and metric for a server message that was not relayed. */
+    private void recordRefusal(Exchange exchange, String detail) {
+        metrics.refused(RefusalReason.UPSTREAM_MESSAGE);
+        HttpServerRequest request = exchange.ctx.request();
+        audit.refused(RefusalReason.UPSTREAM_MESSAGE, detail, exchange.identity, exchange.session, request.method().name(), request.path());
+        Log.debugf("MCP server message not relayed: %s", detail);
+    }
+
+    /**
+     * The whole answer cannot be relayed: before the headers went out the client gets a 502 with an error per pending
+     * request; on an event stream an error event per pending request, then the end; otherwise a reset connection.
+     */
+    private void refuseAnswer(Exchange exchange, String detail) {
+        if (exchange.settled) {
+            return;
+        }
+        recordRefusal(exchange, detail);
+        HttpServerResponse response = settle(exchange);
+        if (response == null) {
+            return;
+        }
+        if (!response.headWritten()) {
+            response.headers().clear();
+            JsonNode payload = errorsForPending(exchange, id -> DenialResponses.upstreamRefused(id, detail));
+            response.setStatusCode(502)
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .end(Buffer.buffer(DenialResponses.bytes(payload)));
+        } else if (isEventStream(response)) {
+            for (JsonNode id : exchange.pending.values()) {
+                response.write(Buffer.buffer(SseEventParser.messageEvent(DenialResponses.upstreamRefused(id, detail).toString())));
+            }
+            response.end();
+        } else {
+            response.reset();
+        }
+    }
+
+    private void write(Exchange exchange, HttpServerResponse response, HttpClientResponse upstream, Buffer chunk) {
         response.write(chunk);
         if (response.writeQueueFull()) {
-            upstream.pause();
-            response.drainHandler(v -> upstream.resume());
+            holdBack(exchange, response, upstream);
         }
+    }
+
+    /** Stops reading from the server until the client has taken what is queued (its silence meanwhile is ours). */
+    private static void holdBack(Exchange exchange, HttpServerResponse response, HttpClientResponse upstream) {
+        upstream.pause();
+        if (exchange.idle != null) {
+            exchange.idle.pause();
+        }
+        response.drainHandler(v -> {
+            if (exchange.idle != null) {
+                exchange.idle.resume();
+            }
+            upstream.resume();
+        });
     }
 
     private static boolean hasBody(Exchange exchange, HttpClientResponse upstream) {
@@ -404,7 +594,8 @@ public class UpstreamForwarder {
             return;
         }
         Log.warnf("MCP server request failed (%s): %s", kind, failure.getMessage());
-        JsonNode payload = errorsForPending(exchange, kind, String.valueOf(failure.getMessage()));
+        JsonNode payload = errorsForPending(exchange, id -> DenialResponses.upstreamError(id, kind, String.valueOf(failure.getMessage())));
+        response.headers().clear(); // the server's headers may have been copied for a body that never completed
         response.setStatusCode(kind.equals("timeout") ? 504 : 502)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .end(Buffer.buffer(DenialResponses.bytes(payload)));
@@ -422,9 +613,8 @@ public class UpstreamForwarder {
             return;
         }
         Log.warnf("MCP server response broke off (%s): %s", kind, failure.getMessage());
-        String type = String.valueOf(response.headers().get(HttpHeaders.CONTENT_TYPE)).toLowerCase(Locale.ROOT);
-        if (type.startsWith("text/event-stream")) {
-            for (JsonNode id : exchange.pendingIds) {
+        if (isEventStream(response)) {
+            for (JsonNode id : exchange.pending.values()) {
                 response.write(Buffer.buffer(SseEventParser.messageEvent(
                         DenialResponses.upstreamError(id, kind, String.valueOf(failure.getMessage())).toString())));
             }
@@ -434,22 +624,37 @@ public class UpstreamForwarder {
         }
     }
 
-    /** Counts the upstream failure and closes the exchange; the client's response, or null when the client is gone. */
-    private HttpServerResponse settleFailure(Exchange exchange, String kind) {
-        metrics.upstreamError(kind);
-        exchange.finish(0);
-        HttpServerResponse response = exchange.ctx.response();
-        return response.ended() || response.closed() ? null : response;
+    private static boolean isEventStream(HttpServerResponse response) {
+        return String.valueOf(response.headers().get(HttpHeaders.CONTENT_TYPE)).toLowerCase(Locale.ROOT).startsWith("text/event-stream");
     }
 
-    private static JsonNode errorsForPending(Exchange exchange, String kind, String detail) {
-        if (exchange.body != null && exchange.body.batch() && !exchange.pendingIds.isEmpty()) {
+    /** Counts the upstream failure (once per exchange) and closes it; the client's response, or null when there is nothing left to answer. */
+    private HttpServerResponse settleFailure(Exchange exchange, String kind) {
+        if (exchange.settled) {
+            return null;
+        }
+        metrics.upstreamError(kind);
+        return settle(exchange);
+    }
+
+    /** Marks the exchange answered-for and closes it; the client's response, or null when the client is gone or answered. */
+    private static HttpServerResponse settle(Exchange exchange) {
+        boolean first = !exchange.settled;
+        exchange.settled = true;
+        exchange.finish(0);
+        HttpServerResponse response = exchange.ctx.response();
+        return !first || response.ended() || response.closed() ? null : response;
+    }
+
+    /** One error per pending request (a batch gets an array), or one with a null id when nothing is pending. */
+    private static JsonNode errorsForPending(Exchange exchange, java.util.function.Function<JsonNode, JsonNode> error) {
+        if (exchange.body != null && exchange.body.batch() && !exchange.pending.isEmpty()) {
             ArrayNode array = JsonNodeFactory.instance.arrayNode();
-            exchange.pendingIds.forEach(id -> array.add(DenialResponses.upstreamError(id, kind, detail)));
+            exchange.pending.values().forEach(id -> array.add(error.apply(id)));
             return array;
         }
-        JsonNode id = exchange.pendingIds.isEmpty() ? null : exchange.pendingIds.iterator().next();
-        return DenialResponses.upstreamError(id, kind, detail);
+        JsonNode id = exchange.pending.isEmpty() ? null : exchange.pending.values().iterator().next();
+        return error.apply(id);
     }
 
 }

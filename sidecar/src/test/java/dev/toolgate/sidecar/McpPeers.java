@@ -57,7 +57,7 @@ public final class McpPeers {
         }
     }
 
-    /** A running server-everything in the given transport mode ({@code streamableHttp} or {@code sse}). */
+    /** A running node MCP server: server-everything in a transport mode ({@code streamableHttp} or {@code sse}), or another peer. */
     public record ServerEverything(Process process, int port, Path log) implements AutoCloseable {
         public String baseUrl() {
             return "http://127.0.0.1:" + port;
@@ -80,10 +80,28 @@ public final class McpPeers {
 
     public static ServerEverything startServerEverything(String mode) {
         Path script = require("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+        return startNode("server-everything-" + mode, port -> java.util.List.of(script.toString(), mode));
+    }
+
+    /**
+     * The stock TypeScript SDK server of {@code sidecar/src/test/node/resumable-server.mjs}: Streamable HTTP with an
+     * in-memory event store, so streams resume with {@code Last-Event-ID} and replay what was sent before.
+     */
+    public static ServerEverything startResumableSdkServer() {
+        Path script = repoRoot().resolve("sidecar/src/test/node/resumable-server.mjs");
+        Path sdk = require("node_modules/@modelcontextprotocol/sdk");
+        return startNode("resumable-sdk-server", port -> java.util.List.of(script.toString(), sdk.toString(), Integer.toString(port)));
+    }
+
+    /** Starts a node peer on a free port (also passed as {@code PORT}) and waits until it listens. */
+    private static ServerEverything startNode(String name, java.util.function.IntFunction<java.util.List<String>> arguments) {
         int port = freePort();
         try {
-            Path log = Files.createTempFile("server-everything-" + mode + "-", ".log");
-            ProcessBuilder builder = new ProcessBuilder(node(), script.toString(), mode)
+            Path log = Files.createTempFile(name + "-", ".log");
+            java.util.List<String> command = new java.util.ArrayList<>();
+            command.add(node());
+            command.addAll(arguments.apply(port));
+            ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile());
             builder.environment().put("PORT", Integer.toString(port));
@@ -91,7 +109,7 @@ public final class McpPeers {
             awaitListening(process, port, log, Duration.ofSeconds(30));
             return new ServerEverything(process, port, log);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot start server-everything: " + e, e);
+            throw new IllegalStateException("cannot start " + name + ": " + e, e);
         }
     }
 

@@ -57,4 +57,18 @@ public final class Profiles {
                     Map.of("mode", "streamableHttp", "recorder", "false", "policy", "policies/allow-all.json")));
         }
     }
+
+    /**
+     * The stock TypeScript SDK server with an event store (resumable streams) behind the recorder, whose scripted mode
+     * plays misbehaving servers; a short idle timeout so stalls are cut quickly.
+     */
+    public static class Scripted implements QuarkusTestProfile {
+        public static final java.time.Duration IDLE_TIMEOUT = java.time.Duration.ofSeconds(2);
+
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(SidecarTestResource.class,
+                    Map.of("mode", "resumable", "idle-timeout", IDLE_TIMEOUT.toSeconds() + "s")));
+        }
+    }
 }

@@ -14,14 +14,20 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Sits between the sidecar and the real MCP server in tests: records every request that reached "the server" and
- * passes it on, or misbehaves on demand (refuse, hang, break mid-stream, canned answer).
+ * passes it on, or misbehaves on demand (refuse, hang, break mid-stream, canned or scripted answer).
  */
 public final class RecordingUpstream implements AutoCloseable {
 
     public record Received(String method, String uri, io.vertx.core.MultiMap headers, String body) {
     }
 
-    public enum Mode { PASS, HANG, RESET_BEFORE_HEADERS, RESET_MID_SSE, CANNED }
+    public enum Mode { PASS, HANG, RESET_BEFORE_HEADERS, RESET_MID_SSE, CANNED, SCRIPTED }
+
+    /** A hand-written answer: full control of status, headers, bytes and timing (timers on {@code vertx}). */
+    @FunctionalInterface
+    public interface Script {
+        void answer(HttpServerRequest request, Buffer body, Vertx vertx);
+    }
 
     private final Vertx vertx = Vertx.vertx();
     private final HttpClient client;
@@ -33,6 +39,7 @@ public final class RecordingUpstream implements AutoCloseable {
     private volatile Mode mode = Mode.PASS;
     private volatile String cannedContentType;
     private volatile String cannedBody;
+    private volatile Script script;
 
     public RecordingUpstream(int targetPort) {
         this.targetPort = targetPort;
@@ -92,6 +99,12 @@ public final class RecordingUpstream implements AutoCloseable {
         this.mode = Mode.CANNED;
     }
 
+    /** Answers every request with {@code script} until the mode changes. */
+    public void script(Script script) {
+        this.script = script;
+        this.mode = Mode.SCRIPTED;
+    }
+
     private void handle(HttpServerRequest request) {
         request.response().closeHandler(v -> {
             if (!request.response().ended()) {
@@ -112,6 +125,7 @@ public final class RecordingUpstream implements AutoCloseable {
                     vertx.setTimer(100, t -> request.connection().close());
                 }
                 case CANNED -> request.response().putHeader("Content-Type", cannedContentType).end(cannedBody);
+                case SCRIPTED -> script.answer(request, body, vertx);
                 case PASS -> pass(request, body);
             }
         });

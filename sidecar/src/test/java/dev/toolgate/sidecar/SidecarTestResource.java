@@ -13,7 +13,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Starts the real server-everything (mode from init arg {@code mode}), a {@link RecordingUpstream} in front of it, and a
+ * Starts the real server-everything (mode from init arg {@code mode}; {@code resumable} starts the TypeScript SDK server
+ * with an event store instead), a {@link RecordingUpstream} in front of it, and a
  * policy directory laid out like a Kubernetes ConfigMap volume ({@code policy.json -> ..data/policy.json}, {@code ..data ->
  * ..<version>}), so every policy change in tests is the same atomic symlink swap the kubelet does.
  */
@@ -31,17 +32,19 @@ public class SidecarTestResource implements QuarkusTestResourceLifecycleManager 
     private String mode = "streamableHttp";
     private String initialPolicy = "policies/everything.json";
     private boolean recorderInPath = true;
+    private String idleTimeout = "4s";
 
     @Override
     public void init(Map<String, String> initArgs) {
         mode = initArgs.getOrDefault("mode", mode);
         initialPolicy = initArgs.getOrDefault("policy", initialPolicy);
         recorderInPath = Boolean.parseBoolean(initArgs.getOrDefault("recorder", "true"));
+        idleTimeout = initArgs.getOrDefault("idle-timeout", idleTimeout);
     }
 
     @Override
     public Map<String, String> start() {
-        server = McpPeers.startServerEverything(mode);
+        server = mode.equals("resumable") ? McpPeers.startResumableSdkServer() : McpPeers.startServerEverything(mode);
         recorder = new RecordingUpstream(server.port());
         try {
             policyDir = Files.createTempDirectory("toolgate-policy-");
@@ -61,7 +64,7 @@ public class SidecarTestResource implements QuarkusTestResourceLifecycleManager 
         config.put("toolgate.audit-log", auditLog.toString());
         // Long poll: reloads in tests must come from the directory watch.
         config.put("toolgate.policy-poll-interval", "30s");
-        config.put("toolgate.upstream-idle-timeout", "4s");
+        config.put("toolgate.upstream-idle-timeout", idleTimeout);
         config.put("quarkus.http.test-port", Integer.toString(proxyPort));
         config.put("quarkus.management.test-port", Integer.toString(managementPort));
         return config;

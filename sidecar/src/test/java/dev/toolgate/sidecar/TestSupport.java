@@ -121,17 +121,21 @@ final class TestSupport {
 
     /** JSON-RPC messages of a response, whether it came as JSON or as server-sent events. */
     static List<JsonNode> messages(HttpResponse<String> response) {
+        return messages(response.headers().firstValue("content-type").orElse(""), response.body());
+    }
+
+    /** JSON-RPC messages of a response body of the given content type. */
+    static List<JsonNode> messages(String type, String body) {
         List<JsonNode> out = new ArrayList<>();
-        String type = response.headers().firstValue("content-type").orElse("");
         try {
             if (type.startsWith("text/event-stream")) {
-                for (SseEvent event : new SseEventParser(1 << 24).feed(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+                for (SseEvent event : new SseEventParser(1 << 24).feed(body.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
                     if (event.data() != null && !event.data().isEmpty()) {
                         out.add(JSON.readTree(event.data()));
                     }
                 }
-            } else if (!response.body().isEmpty()) {
-                JsonNode node = JSON.readTree(response.body());
+            } else if (!body.isEmpty()) {
+                JsonNode node = JSON.readTree(body);
                 if (node.isArray()) {
                     node.forEach(out::add);
                 } else {
@@ -139,7 +143,7 @@ final class TestSupport {
                 }
             }
         } catch (IOException e) {
-            throw new AssertionError("response not JSON-RPC: " + response.body(), e);
+            throw new AssertionError("response not JSON-RPC: " + body, e);
         }
         return out;
     }
