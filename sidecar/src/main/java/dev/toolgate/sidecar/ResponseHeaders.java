@@ -62,7 +62,14 @@ final class ResponseHeaders {
         if (lower.contains("event-stream") && !mediaType(lower).equals("text/event-stream")) {
             return "Content-Type \"" + types.get(0) + "\" (a client may read it as an event stream)";
         }
-        String charset = ProxyRoute.charsetOf(types.get(0));
+        String charset;
+        try {
+            charset = charsetOf(MediaType.parse(types.get(0)));
+        } catch (MediaType.Malformed e) {
+            return e.getMessage();
+        } catch (IllegalArgumentException twoCharsets) {
+            return twoCharsets.getMessage();
+        }
         if (charset == null || charset.equals("utf-8") || charset.equals("utf8") || charset.equals("us-ascii")) {
             return null;
         }
@@ -70,6 +77,20 @@ final class ResponseHeaders {
             return null; // a page in Latin-1, say: JSON in it would still start with '{' and be inspected
         }
         return "charset \"" + charset + "\" (MCP messages are UTF-8)";
+    }
+
+    /** The lower-cased charset parameter, or null; a second charset (or an RFC 2231 {@code charset*}) is ambiguous. */
+    private static String charsetOf(MediaType media) {
+        String charset = null;
+        for (MediaType.Parameter p : media.parameters()) {
+            if (p.name().startsWith("charset*") || p.name().equals("charset") && charset != null) {
+                throw new IllegalArgumentException("Content-Type \"" + media.essence() + "\" names its charset more than once");
+            }
+            if (p.name().equals("charset")) {
+                charset = p.value().toLowerCase(Locale.ROOT);
+            }
+        }
+        return charset;
     }
 
     private static boolean asciiCompatible(String charset) {
