@@ -270,6 +270,214 @@ class ToolgateKT {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
+    // 4. No route around the sidecar
+
+    @Test
+    @Order(4)
+    void noPortOfTheInjectedPodExecutesADeniedCall() throws Exception {
+        List<String> targets = new ArrayList<>();
+        Map<String, String> mcpTargets = new java.util.LinkedHashMap<>();
+        for (Pod pod : pods(SERVER)) {
+            assertThat(pod.getSpec().getInitContainers()).extracting(Container::getName).as("init containers of %s",
+                    pod.getMetadata().getName()).contains("toolgate-init");
+            String ip = pod.getStatus().getPodIP();
+            List<Integer> ports = listeningPorts(pod);
+            Kind.log("pod %s (%s) listens on %s", pod.getMetadata().getName(), ip, ports);
+            assertThat(ports).as("the MCP server listens on all addresses").contains(3001);
+            for (int port : ports) {
+                targets.add("http://" + ip + ":" + port + "/mcp");
+            }
+            mcpTargets.put("http://" + ip + ":3001/mcp", pod.getMetadata().getName());
+        }
+        String agent = "direct-" + System.currentTimeMillis();
+        List<JsonNode> results = ClientPod.run(client, targets, List.of(new Mcp.Call("get-env", Map.of(), agent)));
+        assertThat(results).extracting(r -> r.path("target").asText()).containsAll(targets);
+        for (JsonNode r : results) {
+            Mcp.Answer answer = Mcp.answer(r);
+            assertThat(answer.isResult()).as("a denied tools/call executed through %s: %s", r.path("target").asText(), r).isFalse();
+            assertThat(answer.text()).doesNotContain("PATH=").doesNotContain("\"PATH\"");
+        }
+        for (String mcp : mcpTargets.keySet()) {
+            JsonNode r = results.stream().filter(x -> x.path("target").asText().equals(mcp)).findFirst().orElseThrow();
+            assertThat(Mcp.answer(r).errorCode()).as("the pod IP's MCP port answers with the sidecar's denial (redirected): %s", r)
+                    .isEqualTo(-31001);
+        }
+    }
+
+    /** TCP ports listening on a non-loopback address in the pod's network namespace (/proc/net/tcp{,6}). */
+    static List<Integer> listeningPorts(Pod pod) throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (var exec = client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).inContainer(SIDECAR)
+                .writingOutput(out).exec("cat", "/proc/net/tcp", "/proc/net/tcp6")) {
+            exec.exitCode().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        java.util.TreeSet<Integer> ports = new java.util.TreeSet<>();
+        for (String line : out.toString(StandardCharsets.US_ASCII).lines().toList()) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length < 4 || !f[3].equals("0A")) { // 0A = LISTEN
+                continue;
+            }
+            String[] local = f[1].split(":");
+            String addr = local[0];
+            boolean loopback = addr.equals("0100007F") || addr.equals("00000000000000000000000001000000");
+            if (!loopback) {
+                ports.add(Integer.parseInt(local[1], 16));
+            }
+        }
+        return List.copyOf(ports);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // 5. Probes on the named port
+
+    @Test
+    @Order(5)
+    void probesOnTheTakenOverPortNameStillWork() throws Exception {
+        long t0 = System.nanoTime();
+        apply("kt/30-probe-test.yaml");
+        Pod pod = awaitReadyPods("probe-test", 1, Duration.ofSeconds(180)).get(0);
+        Kind.log("probe-test Ready in %d ms", (System.nanoTime() - t0) / 1_000_000);
+        Container server = pod.getSpec().getContainers().stream().filter(c -> c.getName().equals("server")).findFirst().orElseThrow();
+        assertThat(server.getReadinessProbe().getHttpGet().getPort().getIntVal()).as("readiness httpGet port: http -> 8080").isEqualTo(8080);
+        assertThat(server.getLivenessProbe().getTcpSocket().getPort().getIntVal()).as("liveness tcpSocket port: http -> 8080").isEqualTo(8080);
+        assertThat(server.getStartupProbe().getHttpGet().getPort().getIntVal()).isEqualTo(8080);
+        // a few liveness periods: never restarted, still Ready
+        Kind.sleep(8000);
+        Pod now = client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).get();
+        assertThat(Kind.allContainersReady(now)).as("still Ready:%n%s", Kind.describePod(client, now)).isTrue();
+        assertThat(now.getStatus().getContainerStatuses()).allSatisfy(cs -> assertThat(cs.getRestartCount()).isZero());
+        String log = client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).inContainer("server").getLog();
+        // the kubelet's GETs reached the server from the sidecar (127.0.0.1), i.e. through the redirect and the proxy
+        assertThat(log).as("server log").contains("probe GET /healthz from 127.0.0.1");
+        assertThat(Kind.events(client, NS)).doesNotContain("port \"http\" not found");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // 6. Hot policy change
+
+    @Test
+    @Order(6)
+    void aChangedPolicyIsEnforcedWithoutARestartAndNoAllowedCallFails() throws Exception {
+        List<Pod> pods = pods(SERVER);
+        List<LocalPortForward> forwards = new ArrayList<>();
+        List<Mcp> sessions = new ArrayList<>();
+        try {
+            for (Pod pod : pods) {
+                LocalPortForward f = client.pods().inNamespace(NS).withName(pod.getMetadata().getName())
+                        .portForward(8090, InetAddress.getLoopbackAddress(), 0);
+                forwards.add(f);
+                sessions.add(new Mcp(URI.create("http://127.0.0.1:" + f.getLocalPort() + "/mcp")).initialize());
+            }
+            String run = "hot-" + System.currentTimeMillis();
+            int n = 0;
+            for (Mcp mcp : sessions) {
+                assertThat(mcp.call("get-sum", Map.of("a", 500, "b", 1), run + "-" + n++).isResult()).as("a=500 allowed before").isTrue();
+            }
+            Object hashBefore = policyStatus().get("policyHash");
+            long t0 = System.nanoTime();
+            apply("kt/21-mcppolicy-changed.yaml"); // kubectl apply of the changed policy: get-sum's deny_if now above 100
+            boolean[] switched = new boolean[sessions.size()];
+            long[] switchedAt = new long[sessions.size()];
+            List<String> allowedFailures = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
+            int calls = 0;
+            while (System.nanoTime() < deadline && !(allTrue(switched))) {
+                for (int i = 0; i < sessions.size(); i++) {
+                    Mcp.Answer allowed = sessions.get(i).call("get-sum", Map.of("a", 1, "b", 2), run + "-" + n++);
+                    calls++;
+                    if (!allowed.isResult()) {
+                        allowedFailures.add(allowed.toString());
+                    }
+                    if (!switched[i]) {
+                        Mcp.Answer probe = sessions.get(i).call("get-sum", Map.of("a", 500, "b", 1), run + "-" + n++);
+                        if (probe.errorCode() == -31001 && probe.response().path("error").path("message").asText().contains("above 100")) {
+                            switched[i] = true;
+                            switchedAt[i] = System.nanoTime() - t0;
+                        } else if (!probe.isResult()) {
+                            allowedFailures.add("a=500 before the switch: " + probe);
+                        }
+                    }
+                }
+                Kind.sleep(250);
+            }
+            assertThat(switched).as("every pod enforces the new rule within 150 s; status %s; %s", policyStatus(),
+                    Kind.describePods(client, NS)).containsOnly(true);
+            assertThat(allowedFailures).as("allowed calls that failed during the swap (%d calls)", calls).isEmpty();
+            assertThat(policyStatus().get("policyHash")).isNotEqualTo(hashBefore);
+            Kind.log("hot policy change: enforced by the pods after %s ms (kubelet ConfigMap sync + file watch), %d allowed calls, none failed",
+                    java.util.Arrays.stream(switchedAt).mapToObj(t -> String.valueOf(t / 1_000_000)).toList(), calls);
+        } finally {
+            for (LocalPortForward f : forwards) {
+                f.close();
+            }
+        }
+    }
+
+    private static boolean allTrue(boolean[] values) {
+        for (boolean v : values) {
+            if (!v) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // 7. Operator down
+
+    @Test
+    @Order(7)
+    void withTheOperatorDownNewPodsAreRefusedAndRunningPodsKeepEnforcing() throws Exception {
+        var operator = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator");
+        operator.scale(0);
+        Kind.waitFor("the operator's pods to go", Duration.ofSeconds(90),
+                () -> client.pods().inNamespace(SYSTEM).withLabel("app.kubernetes.io/name", "toolgate-operator").list().getItems().isEmpty()
+                        && client.pods().inNamespace(SYSTEM).list().getItems().isEmpty(),
+                () -> Kind.describePods(client, SYSTEM));
+        Pod extra = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("server-everything-extra").withNamespace(NS)
+                .addToLabels(SELECTOR_KEY, SERVER).endMetadata()
+                .withSpec(client.apps().deployments().inNamespace(NS).withName(SERVER).get().getSpec().getTemplate().getSpec())
+                .build();
+        String refusal = null;
+        try {
+            client.pods().inNamespace(NS).resource(extra).create();
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            refusal = e.getMessage();
+        }
+        Kind.log("pod creation with the operator down: %s", refusal);
+        assertThat(refusal).as("a new MCP pod is refused while the webhook is down").isNotNull()
+                .contains("injector.toolgate.dev").contains("toolgate-operator");
+        assertThat(client.pods().inNamespace(NS).withName("server-everything-extra").get()).isNull();
+
+        // the running pods keep enforcing the last policy they loaded
+        try (LocalPortForward forward = portForwardToService(SERVER, "mcp")) {
+            Mcp mcp = new Mcp(URI.create("http://127.0.0.1:" + forward.getLocalPort() + "/mcp")).initialize();
+            String agent = "down-" + System.currentTimeMillis();
+            assertThat(mcp.call("get-env", Map.of(), agent).errorCode()).isEqualTo(-31001);
+            assertThat(mcp.call("get-sum", Map.of("a", 1, "b", 2), agent).isResult()).isTrue();
+        }
+
+        operator.scale(1);
+        Kind.waitFor("the operator to be Ready again", Duration.ofSeconds(180), () -> {
+            Deployment d = operator.get();
+            return d.getStatus() != null && Integer.valueOf(1).equals(d.getStatus().getReadyReplicas());
+        }, () -> Kind.describePods(client, SYSTEM));
+        String[] lastError = {null};
+        Kind.waitFor("the new MCP pod to be admitted once the operator is back", Duration.ofSeconds(60), () -> {
+            try {
+                client.pods().inNamespace(NS).resource(extra).create();
+                return true;
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                lastError[0] = e.getMessage();
+                return false;
+            }
+        }, () -> "last refusal: " + lastError[0] + "\n" + Kind.describePods(client, SYSTEM));
+        Pod admitted = client.pods().inNamespace(NS).withName("server-everything-extra").get();
+        assertThat(appContainers(admitted)).extracting(Container::getName).contains(SIDECAR);
+        client.pods().inNamespace(NS).withName("server-everything-extra").withGracePeriod(0).delete();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
     // 8. Uninstall
 
     @Test
