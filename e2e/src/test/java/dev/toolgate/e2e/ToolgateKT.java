@@ -289,8 +289,26 @@ class ToolgateKT {
             }
             mcpTargets.put("http://" + ip + ":3001/mcp", pod.getMetadata().getName());
         }
+        // Control: the same server opted out of injection - the same direct call DOES execute there, so the check
+        // below can see a bypass (this is what every injected pod answered before the inbound redirect).
+        Pod control = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("unguarded-control").withNamespace(NS)
+                .addToLabels(SELECTOR_KEY, "unguarded-control").addToLabels("toolgate.dev/inject", "false").endMetadata()
+                .withSpec(client.apps().deployments().inNamespace(NS).withName(SERVER).get().getSpec().getTemplate().getSpec())
+                .build();
+        client.pods().inNamespace(NS).resource(control).create();
+        Pod controlPod = awaitReadyPods("unguarded-control", 1, Duration.ofSeconds(120)).get(0);
+        assertThat(appContainers(controlPod)).extracting(Container::getName).containsExactly("server");
+        String controlTarget = "http://" + controlPod.getStatus().getPodIP() + ":3001/mcp";
+
         String agent = "direct-" + System.currentTimeMillis();
-        List<JsonNode> results = ClientPod.run(client, targets, List.of(new Mcp.Call("get-env", Map.of(), agent)));
+        List<String> all = new ArrayList<>(targets);
+        all.add(controlTarget);
+        List<JsonNode> everything = ClientPod.run(client, all, List.of(new Mcp.Call("get-env", Map.of(), agent)));
+        client.pods().inNamespace(NS).withName("unguarded-control").withGracePeriod(0).delete();
+        JsonNode controlResult = everything.stream().filter(r -> r.path("target").asText().equals(controlTarget)).findFirst().orElseThrow();
+        assertThat(Mcp.answer(controlResult).isResult()).as("control: get-env executes on the pod without the sidecar: %s", controlResult)
+                .isTrue();
+        List<JsonNode> results = everything.stream().filter(r -> !r.path("target").asText().equals(controlTarget)).toList();
         assertThat(results).extracting(r -> r.path("target").asText()).containsAll(targets);
         for (JsonNode r : results) {
             Mcp.Answer answer = Mcp.answer(r);
