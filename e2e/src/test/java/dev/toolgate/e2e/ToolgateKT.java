@@ -397,7 +397,7 @@ class ToolgateKT {
             boolean[] switched = new boolean[sessions.size()];
             long[] switchedAt = new long[sessions.size()];
             List<String> allowedFailures = new ArrayList<>();
-            long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
+            long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
             int calls = 0;
             while (System.nanoTime() < deadline && !(allTrue(switched))) {
                 for (int i = 0; i < sessions.size(); i++) {
@@ -418,7 +418,7 @@ class ToolgateKT {
                 }
                 Kind.sleep(250);
             }
-            assertThat(switched).as("every pod enforces the new rule within 150 s; status %s; %s", policyStatus(),
+            assertThat(switched).as("every pod enforces the new rule within 180 s; status %s; %s", policyStatus(),
                     Kind.describePods(client, NS)).containsOnly(true);
             assertThat(allowedFailures).as("allowed calls that failed during the swap (%d calls)", calls).isEmpty();
             assertThat(policyStatus().get("policyHash")).isNotEqualTo(hashBefore);
