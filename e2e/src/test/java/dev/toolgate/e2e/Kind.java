@@ -73,7 +73,7 @@ final class Kind {
     private static List<String> missingImages(KubernetesClient client) {
         List<String> present = client.nodes().list().getItems().stream()
                 .flatMap(n -> n.getStatus().getImages() == null ? Stream.empty() : n.getStatus().getImages().stream())
-                .flatMap(i -> i.getNames().stream()).toList();
+                .flatMap(i -> i.getNames() == null ? Stream.empty() : i.getNames().stream()).toList(); // untagged images have none
         return IMAGES.stream().filter(img -> present.stream().noneMatch(p -> p.equals(img) || p.equals("docker.io/" + img))).toList();
     }
 
