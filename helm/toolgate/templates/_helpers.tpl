@@ -39,6 +39,10 @@ app.kubernetes.io/component: operator
 {{- printf "%s:%s" .Values.sidecar.image.repository (default .Chart.AppVersion .Values.sidecar.image.tag) -}}
 {{- end -}}
 
+{{- define "toolgate.initImage" -}}
+{{- printf "%s:%s" .Values.sidecar.initImage.repository (default .Chart.AppVersion .Values.sidecar.initImage.tag) -}}
+{{- end -}}
+
 {{- define "toolgate.webhookServiceHost" -}}
 {{- printf "%s.%s.svc" (include "toolgate.operatorName" .) .Release.Namespace -}}
 {{- end -}}

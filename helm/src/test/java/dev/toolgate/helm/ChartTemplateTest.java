@@ -173,6 +173,12 @@ class ChartTemplateTest {
         assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_CPU_REQUEST")).isEqualTo("10m");
         assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_MEMORY_REQUEST")).isEqualTo("32Mi");
         assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_MEMORY_LIMIT")).isEqualTo("64Mi");
+        assertThat(render("").operatorEnv("TOOLGATE_OPERATOR_SIDECAR_REDIRECT_INBOUND")).isEqualTo("true");
+        assertThat(render("").operatorEnv("TOOLGATE_OPERATOR_SIDECAR_INIT_IMAGE")).isEqualTo("ghcr.io/toolgate-dev/init:" + APP_VERSION);
+        assertThat(render("sidecar: {redirectInbound: false, initImage: {repository: r.example/tg/init, tag: '9'}}")
+                .operatorEnv("TOOLGATE_OPERATOR_SIDECAR_REDIRECT_INBOUND")).isEqualTo("false");
+        assertThat(render("sidecar: {initImage: {repository: r.example/tg/init, tag: '9'}}")
+                .operatorEnv("TOOLGATE_OPERATOR_SIDECAR_INIT_IMAGE")).isEqualTo("r.example/tg/init:9");
     }
 
     @Test

@@ -58,6 +58,17 @@ public interface OperatorConfig {
         /** Numeric user the sidecar runs as (runAsNonRoot needs a number when the image names its user). */
         @WithDefault("65532")
         long runAsUser();
+
+        /**
+         * Adds the {@code toolgate-init} init container: inbound TCP to the MCP port is redirected to the sidecar (nat
+         * PREROUTING), so nothing reaches the MCP server on the pod IP without passing the policy. Needs NET_ADMIN and
+         * NET_RAW (and uid 0) for that one init container.
+         */
+        @WithDefault("true")
+        boolean redirectInbound();
+
+        /** Image of the init container (iptables); empty: the sidecar image's repository with {@code init} as its name. */
+        java.util.Optional<String> initImage();
     }
 
     interface Webhook {

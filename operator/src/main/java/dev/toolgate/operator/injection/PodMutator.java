@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
@@ -25,9 +26,16 @@ import io.fabric8.kubernetes.api.model.VolumeBuilder;
 /**
  * Adds the sidecar to a pod: the container (native sidecar or regular), the policy volume, annotations, and the
  * port takeover — the sidecar gets the MCP container's port name so Services targeting that name reach the sidecar,
- * and the MCP container's port is renamed. Pure: returns a new pod, the handler diffs it into a JSON patch.
+ * and the MCP container's port is renamed; probes and lifecycle hooks of the MCP container that named that port are
+ * rewritten to its number (the name is gone from the container). With {@code redirectInbound}, an init container
+ * {@value #INIT_CONTAINER} redirects inbound TCP to the MCP port to the sidecar (nat PREROUTING), so the pod IP offers no
+ * way around the policy; the kubelet's probes of that port then pass through the sidecar, which forwards every
+ * non-POST request upstream. Pure: returns a new pod, the handler diffs it into a JSON patch.
  */
 public final class PodMutator {
+
+    /** The init container that installs the inbound redirect. */
+    public static final String INIT_CONTAINER = "toolgate-init";
 
     private PodMutator() {
     }
@@ -39,16 +47,24 @@ public final class PodMutator {
         int proxyPort = settings.proxyPort() == upstreamPort ? settings.proxyPort() + 1 : settings.proxyPort();
 
         String takenOverName = takeOverPortName(pod.getSpec().getContainers(), upstreamPort);
+        if (takenOverName != null) {
+            numberNamedPortReferences(pod.getSpec().getContainers(), upstreamPort, takenOverName);
+        }
         Container sidecar = sidecar(policy, settings, upstreamPort, proxyPort, takenOverName);
+        List<Container> init = new ArrayList<>();
+        if (settings.redirectInbound()) {
+            init.add(redirectInit(settings, upstreamPort, proxyPort));
+        }
         if (settings.nativeSidecar()) {
-            List<Container> init = new ArrayList<>();
             init.add(sidecar);
+        } else {
+            pod.getSpec().getContainers().add(sidecar);
+        }
+        if (!init.isEmpty()) {
             if (pod.getSpec().getInitContainers() != null) {
                 init.addAll(pod.getSpec().getInitContainers());
             }
             pod.getSpec().setInitContainers(init);
-        } else {
-            pod.getSpec().getContainers().add(sidecar);
         }
 
         List<Volume> volumes = pod.getSpec().getVolumes() == null ? new ArrayList<>() : new ArrayList<>(pod.getSpec().getVolumes());
@@ -94,6 +110,76 @@ public final class PodMutator {
             }
         }
         return null;
+    }
+
+    /**
+     * The container that declared the MCP port under {@code name} no longer has that name: its probes and lifecycle
+     * hooks naming it would fail ({@code port "mcp" not found}), so they get the number.
+     */
+    private static void numberNamedPortReferences(List<Container> containers, int upstreamPort, String name) {
+        for (Container container : containers) {
+            boolean declaresIt = container.getPorts() != null && container.getPorts().stream()
+                    .anyMatch(p -> p.getContainerPort() != null && p.getContainerPort() == upstreamPort);
+            if (!declaresIt) {
+                continue;
+            }
+            for (Probe probe : java.util.Arrays.asList(container.getLivenessProbe(), container.getReadinessProbe(),
+                    container.getStartupProbe())) {
+                if (probe != null) {
+                    if (probe.getHttpGet() != null) {
+                        probe.getHttpGet().setPort(number(probe.getHttpGet().getPort(), name, upstreamPort));
+                    }
+                    if (probe.getTcpSocket() != null) {
+                        probe.getTcpSocket().setPort(number(probe.getTcpSocket().getPort(), name, upstreamPort));
+                    }
+                }
+            }
+            if (container.getLifecycle() != null) {
+                for (io.fabric8.kubernetes.api.model.LifecycleHandler hook : java.util.Arrays.asList(
+                        container.getLifecycle().getPostStart(), container.getLifecycle().getPreStop())) {
+                    if (hook != null && hook.getHttpGet() != null) {
+                        hook.getHttpGet().setPort(number(hook.getHttpGet().getPort(), name, upstreamPort));
+                    }
+                    if (hook != null && hook.getTcpSocket() != null) {
+                        hook.getTcpSocket().setPort(number(hook.getTcpSocket().getPort(), name, upstreamPort));
+                    }
+                }
+            }
+        }
+    }
+
+    private static IntOrString number(IntOrString port, String name, int number) {
+        return port != null && name.equals(port.getStrVal()) ? new IntOrString(number) : port;
+    }
+
+    /**
+     * Redirects inbound TCP to the MCP port to the sidecar's proxy port (nat PREROUTING REDIRECT), then exits. The
+     * sidecar's own connection to the upstream (127.0.0.1, OUTPUT on lo) is never redirected. The only container that
+     * runs as root, with NET_ADMIN and NET_RAW and nothing else.
+     */
+    private static Container redirectInit(SidecarSettings settings, int upstreamPort, int proxyPort) {
+        return new ContainerBuilder()
+                .withName(INIT_CONTAINER)
+                .withImage(settings.initImage())
+                .withImagePullPolicy(settings.imagePullPolicy())
+                .addNewEnv().withName("TOOLGATE_REDIRECT_PORTS").withValue(String.valueOf(upstreamPort)).endEnv()
+                .addNewEnv().withName("TOOLGATE_PROXY_PORT").withValue(String.valueOf(proxyPort)).endEnv()
+                .withResources(new ResourceRequirementsBuilder()
+                        .addToRequests("cpu", new Quantity("10m"))
+                        .addToRequests("memory", new Quantity("16Mi"))
+                        .addToLimits("memory", new Quantity("64Mi"))
+                        .build())
+                .withNewSecurityContext()
+                .withRunAsUser(0L)
+                .withRunAsNonRoot(false)
+                .withAllowPrivilegeEscalation(false)
+                .withReadOnlyRootFilesystem(true)
+                .withPrivileged(false)
+                .withNewCapabilities().withDrop("ALL").withAdd("NET_ADMIN", "NET_RAW").endCapabilities()
+                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                .endSecurityContext()
+                .addNewVolumeMount().withName(ToolgateNames.TMP_VOLUME).withMountPath("/tmp").endVolumeMount()
+                .build();
     }
 
     private static String mcpContainerName(List<Container> containers, int upstreamPort) {

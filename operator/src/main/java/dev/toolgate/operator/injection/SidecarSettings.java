@@ -4,7 +4,8 @@ import dev.toolgate.operator.OperatorConfig;
 
 /** What the mutator needs to know besides the pod and policy: operator defaults and the cluster's capabilities. */
 public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar, String cpuRequest, String memoryRequest,
-        String memoryLimit, long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile) {
+        String memoryLimit, long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
+        String initImage) {
 
     static final java.util.Set<String> LOG_LEVELS = java.util.Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
     static final java.util.Set<String> PULL_POLICIES = java.util.Set.of("Always", "IfNotPresent", "Never");
@@ -15,7 +16,17 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
      */
     static final java.util.Map<String, String> JVM_PROFILES = java.util.Map.of("throughput", "", "small", "-XX:TieredStopAtLevel=1");
 
+    /** Without the inbound redirect (no init container). */
+    public SidecarSettings(String image, int proxyPort, boolean nativeSidecar, String cpuRequest, String memoryRequest,
+            String memoryLimit, long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile) {
+        this(image, proxyPort, nativeSidecar, cpuRequest, memoryRequest, memoryLimit, runAsUser, logLevel, imagePullPolicy, jvmProfile,
+                false, null);
+    }
+
     public SidecarSettings {
+        if (redirectInbound && (initImage == null || initImage.isBlank())) {
+            throw new IllegalArgumentException("toolgate.operator.sidecar.init-image must be set when redirect-inbound is on");
+        }
         if (!LOG_LEVELS.contains(logLevel)) {
             throw new IllegalArgumentException("toolgate.operator.sidecar.log-level must be one of TRACE, DEBUG, INFO, WARN, ERROR, not '"
                     + logLevel + "'");
@@ -41,7 +52,20 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
             default -> clusterSupportsNativeSidecars;
         };
         return new SidecarSettings(config.image(), config.proxyPort(), nativeSidecar, config.cpuRequest(), config.memoryRequest(),
-                config.memoryLimit(), config.runAsUser(), config.logLevel(), config.imagePullPolicy(), config.jvmProfile());
+                config.memoryLimit(), config.runAsUser(), config.logLevel(), config.imagePullPolicy(), config.jvmProfile(),
+                config.redirectInbound(), config.initImage().filter(i -> !i.isBlank()).orElseGet(() -> defaultInitImage(config.image())));
+    }
+
+    /** {@code ghcr.io/toolgate-dev/sidecar:1.2} → {@code ghcr.io/toolgate-dev/init:1.2} (the images are released together). */
+    static String defaultInitImage(String sidecarImage) {
+        if (sidecarImage.contains("@")) {
+            throw new IllegalArgumentException("the sidecar image " + sidecarImage
+                    + " is pinned by digest: set toolgate.operator.sidecar.init-image (the init image has its own digest)");
+        }
+        int slash = sidecarImage.lastIndexOf('/');
+        String name = sidecarImage.substring(slash + 1);
+        int tag = name.indexOf(':') >= 0 ? name.indexOf(':') : name.length();
+        return sidecarImage.substring(0, slash + 1) + "init" + name.substring(tag);
     }
 
     /** Native sidecars (init containers with restartPolicy Always) are on by default from Kubernetes 1.29. */

@@ -23,8 +23,8 @@ class InjectionGoldenTest {
     static final SidecarSettings NATIVE = new SidecarSettings("ghcr.io/toolgate-dev/sidecar:test", 8090, true, "50m", "64Mi", "256Mi",
             65532, "WARN", "Always", "throughput");
 
-    record Input(@JsonProperty("nativeSidecar") Boolean nativeSidecar, @JsonProperty("policies") List<McpPolicy> policies,
-            @JsonProperty("pod") Pod pod) {
+    record Input(@JsonProperty("nativeSidecar") Boolean nativeSidecar, @JsonProperty("redirectInbound") Boolean redirectInbound,
+            @JsonProperty("policies") List<McpPolicy> policies, @JsonProperty("pod") Pod pod) {
     }
 
     static Stream<GoldenFiles.Case> cases() {
@@ -35,11 +35,10 @@ class InjectionGoldenTest {
     @MethodSource("cases")
     void injects(GoldenFiles.Case golden) throws Exception {
         Input input = GoldenFiles.YAML.readValue(golden.input().toFile(), Input.class);
-        SidecarSettings settings = Boolean.FALSE.equals(input.nativeSidecar())
-                ? new SidecarSettings(NATIVE.image(), NATIVE.proxyPort(), false, NATIVE.cpuRequest(), NATIVE.memoryRequest(),
-                        NATIVE.memoryLimit(), NATIVE.runAsUser(), NATIVE.logLevel(), NATIVE.imagePullPolicy(),
-                        NATIVE.jvmProfile())
-                : NATIVE;
+        boolean redirect = Boolean.TRUE.equals(input.redirectInbound());
+        SidecarSettings settings = new SidecarSettings(NATIVE.image(), NATIVE.proxyPort(), !Boolean.FALSE.equals(input.nativeSidecar()),
+                NATIVE.cpuRequest(), NATIVE.memoryRequest(), NATIVE.memoryLimit(), NATIVE.runAsUser(), NATIVE.logLevel(),
+                NATIVE.imagePullPolicy(), NATIVE.jvmProfile(), redirect, redirect ? "ghcr.io/toolgate-dev/init:test" : null);
         InjectionDecision decision = InjectionDecision.decide(input.pod(), input.policies() == null ? List.of() : input.policies());
         Pod admitted = decision.inject() ? PodMutator.inject(input.pod(), decision.policy(), settings) : input.pod();
         Map<String, Object> output = new LinkedHashMap<>();

@@ -1,0 +1,77 @@
+package dev.toolgate.e2e;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+/**
+ * An MCP client inside the cluster: a pod (Node 22 from the server-everything image, non-root, read-only root)
+ * running {@code mcp-client.mjs} against one or more URLs, in a namespace the webhook never sees.
+ */
+final class ClientPod {
+
+    static final String NAMESPACE = "toolgate-kt-client";
+    private static final AtomicInteger SEQ = new AtomicInteger();
+    private static final String SCRIPT;
+
+    static {
+        try (InputStream in = ClientPod.class.getResourceAsStream("/mcp-client.mjs")) {
+            SCRIPT = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private ClientPod() {
+    }
+
+    static void ensureNamespace(KubernetesClient client) {
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+                .serverSideApply();
+    }
+
+    /** Runs the calls against every target; returns the KT-RESULT lines, in order. */
+    static List<JsonNode> run(KubernetesClient client, List<String> targets, List<Mcp.Call> calls) throws IOException {
+        ensureNamespace(client);
+        String spec = Mcp.JSON.writeValueAsString(Map.of("targets", targets, "calls", calls));
+        String name = "mcp-client-" + System.currentTimeMillis() % 100000 + "-" + SEQ.incrementAndGet();
+        Pod pod = new PodBuilder().withNewMetadata().withName(name).withNamespace(NAMESPACE).addToLabels("app", "toolgate-kt-client")
+                .endMetadata()
+                .withNewSpec().withRestartPolicy("Never").withTerminationGracePeriodSeconds(0L)
+                .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(1000L).withNewSeccompProfile().withType("RuntimeDefault")
+                .endSeccompProfile().endSecurityContext()
+                .addNewContainer().withName("client").withImage(Kind.SERVER_EVERYTHING_IMAGE).withImagePullPolicy("Never")
+                .withCommand("node", "--input-type=module", "-e", SCRIPT)
+                .addNewEnv().withName("KT_SPEC").withValue(spec).endEnv()
+                .withNewSecurityContext().withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true)
+                .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
+                .endContainer().endSpec().build();
+        client.pods().inNamespace(NAMESPACE).resource(pod).create();
+        try {
+            Kind.waitFor("client pod " + name + " to finish", Duration.ofSeconds(120), () -> {
+                Pod p = client.pods().inNamespace(NAMESPACE).withName(name).get();
+                String phase = p == null ? null : p.getStatus().getPhase();
+                return "Succeeded".equals(phase) || "Failed".equals(phase);
+            }, () -> Kind.describePod(client, client.pods().inNamespace(NAMESPACE).withName(name).get()));
+            String log = client.pods().inNamespace(NAMESPACE).withName(name).getLog();
+            Kind.log("client pod %s:%n%s", name, Kind.indent(log, "  "));
+            List<JsonNode> results = Mcp.results(log);
+            if (results.isEmpty()) {
+                throw new AssertionError("client pod " + name + " printed no results:\n" + log);
+            }
+            return results;
+        } finally {
+            client.pods().inNamespace(NAMESPACE).withName(name).withGracePeriod(0).delete();
+        }
+    }
+}

@@ -1,0 +1,545 @@
+package dev.toolgate.e2e;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.Release;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.LocalPortForward;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Toolgate on a real cluster, one install shared by ordered tests: the packaged chart installed with helm-java, the
+ * webhook injecting real pods, MCP calls through the Service from inside and outside the cluster, and finally the
+ * uninstall. Every wait is time-bound and fails with the pods' status, events and logs.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ToolgateKT {
+
+    static final String SYSTEM = "toolgate-system";
+    static final String RELEASE = "toolgate";
+    static final String NS = "toolgate-kt";
+    static final String SELECTOR_KEY = "app.kubernetes.io/name";
+    static final String SERVER = "server-everything";
+    static final String POLICY_CONFIGMAP = "server-everything-toolgate-policy";
+    static final String SIDECAR = "toolgate-sidecar";
+
+    static KubernetesClient client;
+
+    @BeforeAll
+    static void preflight() throws Exception {
+        Files.createDirectories(Kind.OUT);
+        client = Kind.connect(); // fails (never skips) without a cluster
+        Kind.assertImagesLoaded(client);
+        assertThat(Kind.CHART).as("the packaged chart (./mvnw package -pl helm -am)").isRegularFile();
+        cleanUp();
+    }
+
+    @AfterAll
+    static void close() {
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    /** Leaves the cluster as a previous (maybe interrupted) run may not have: no release, no test namespaces. */
+    static void cleanUp() {
+        long t0 = System.nanoTime();
+        for (String ns : List.of(NS, ClientPod.NAMESPACE)) {
+            client.namespaces().withName(ns).delete();
+        }
+        Kind.waitFor("old test namespaces to go", Duration.ofSeconds(120),
+                () -> client.namespaces().withName(NS).get() == null && client.namespaces().withName(ClientPod.NAMESPACE).get() == null,
+                () -> "namespaces: " + client.namespaces().list().getItems().stream().map(n -> n.getMetadata().getName()
+                        + "=" + n.getStatus().getPhase()).toList());
+        List<Release> releases = Helm.list().withKubeConfig(Kind.KUBECONFIG).withNamespace(SYSTEM).call();
+        if (releases.stream().anyMatch(r -> r.getName().equals(RELEASE))) {
+            Kind.log("uninstalling the release a previous run left");
+            Helm.uninstall(RELEASE).withNamespace(SYSTEM).withKubeConfig(Kind.KUBECONFIG).call();
+        }
+        client.namespaces().withName(SYSTEM).delete();
+        Kind.waitFor("namespace " + SYSTEM + " to go", Duration.ofSeconds(120), () -> client.namespaces().withName(SYSTEM).get() == null,
+                () -> Kind.describePods(client, SYSTEM));
+        Kind.log("clean cluster in %d ms", (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // 1. Install
+
+    @Test
+    @Order(1)
+    void helmInstallBringsTheOperatorUpAndItIssuesTheWebhookCa() throws Exception {
+        long t0 = System.nanoTime();
+        Release release = Helm.install(Kind.CHART.toString()).withName(RELEASE).withNamespace(SYSTEM).createNamespace()
+                .withKubeConfig(Kind.KUBECONFIG)
+                .set("operator.image.pullPolicy", "Never")
+                .set("sidecar.image.pullPolicy", "Never")
+                .call();
+        assertThat(release.getStatus()).isEqualTo("deployed");
+        Kind.waitFor("the operator Deployment to be Ready", Duration.ofSeconds(180), () -> {
+            Deployment d = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator").get();
+            return d != null && d.getStatus() != null && Integer.valueOf(1).equals(d.getStatus().getReadyReplicas());
+        }, () -> Kind.describePods(client, SYSTEM));
+        Kind.log("operator Ready %d ms after helm install", (System.nanoTime() - t0) / 1_000_000);
+
+        Kind.waitFor("the operator to write the webhook's caBundle", Duration.ofSeconds(60), () -> caBundle() != null,
+                () -> Kind.describePods(client, SYSTEM));
+        Map<String, String> tls = client.secrets().inNamespace(SYSTEM).withName("toolgate-webhook-tls").get().getData();
+        assertThat(tls).containsKeys("ca.crt", "tls.crt", "tls.key");
+        byte[] bundle = caBundle();
+        assertThat(new String(bundle, StandardCharsets.US_ASCII).strip())
+                .isEqualTo(new String(Base64.getDecoder().decode(tls.get("ca.crt")), StandardCharsets.US_ASCII).strip());
+        CertificateFactory x509 = CertificateFactory.getInstance("X.509");
+        X509Certificate ca = (X509Certificate) x509.generateCertificate(new ByteArrayInputStream(bundle));
+        X509Certificate serving = (X509Certificate) x509.generateCertificate(new ByteArrayInputStream(Base64.getDecoder().decode(tls.get("tls.crt"))));
+        serving.verify(ca.getPublicKey()); // the serving certificate the operator presents is signed by that CA
+        assertThat(serving.getSubjectAlternativeNames().stream().map(l -> String.valueOf(l.get(1))).toList())
+                .contains("toolgate-operator." + SYSTEM + ".svc");
+        Kind.log("caBundle: CA %s signs the serving certificate %s", ca.getSubjectX500Principal(), serving.getSubjectX500Principal());
+    }
+
+    private static byte[] caBundle() {
+        MutatingWebhookConfiguration config = client.admissionRegistration().v1().mutatingWebhookConfigurations()
+                .withName("toolgate-injector").get();
+        if (config == null || config.getWebhooks().isEmpty() || config.getWebhooks().get(0).getClientConfig().getCaBundle() == null) {
+            return null;
+        }
+        String b64 = config.getWebhooks().get(0).getClientConfig().getCaBundle();
+        return b64.isEmpty() ? null : Base64.getDecoder().decode(b64);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // 2. Injection on real pods
+
+    @Test
+    @Order(2)
+    void webhookInjectsTheSidecarIntoRealPodsAndThePolicyCountsThem() throws Exception {
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS)
+                .addToLabels("toolgate.dev/injection", "enabled").endMetadata().build()).serverSideApply();
+        apply("kt/20-mcppolicy.yaml");
+        Kind.waitFor("the operator to render the policy ConfigMap", Duration.ofSeconds(60),
+                () -> client.configMaps().inNamespace(NS).withName(POLICY_CONFIGMAP).get() != null,
+                () -> Kind.events(client, NS) + Kind.describePods(client, SYSTEM));
+        long t0 = System.nanoTime();
+        apply("kt/10-server-everything.yaml");
+        List<Pod> pods = awaitReadyPods(SERVER, 2, Duration.ofSeconds(240));
+        Kind.log("2 injected pods Ready in %d ms", (System.nanoTime() - t0) / 1_000_000);
+        for (Pod pod : pods) {
+            List<String> running = appContainers(pod).stream().map(Container::getName).toList();
+            assertThat(running).as("app containers of %s (sidecar injected)", pod.getMetadata().getName())
+                    .containsExactlyInAnyOrder("server", SIDECAR);
+            assertThat(pod.getMetadata().getAnnotations()).containsEntry("toolgate.dev/policy", SERVER);
+        }
+        Kind.waitFor("McpPolicy status to report 2 protected pods", Duration.ofSeconds(90),
+                () -> Integer.valueOf(2).equals(policyStatus().get("podsWithSidecar"))
+                        && Integer.valueOf(0).equals(policyStatus().get("podsWithoutSidecar")),
+                () -> "status: " + policyStatus());
+        Kind.log("McpPolicy status: %s", policyStatus());
+    }
+
+    /** App containers: regular containers plus native sidecars (init containers with restartPolicy Always). */
+    static List<Container> appContainers(Pod pod) {
+        return Stream.concat(pod.getSpec().getContainers().stream(), pod.getSpec().getInitContainers() == null ? Stream.empty()
+                : pod.getSpec().getInitContainers().stream().filter(c -> "Always".equals(c.getRestartPolicy()))).toList();
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> policyStatus() {
+        GenericKubernetesResource policy = client.genericKubernetesResources("toolgate.dev/v1alpha1", "McpPolicy").inNamespace(NS)
+                .withName(SERVER).get();
+        Object status = policy == null ? null : policy.getAdditionalProperties().get("status");
+        return status instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+    }
+
+    static List<Pod> awaitReadyPods(String app, int count, Duration timeout) {
+        Kind.waitFor(count + " Ready pods of " + app + " in " + NS, timeout, () -> {
+            List<Pod> pods = pods(app);
+            return pods.size() == count && pods.stream().allMatch(Kind::allContainersReady);
+        }, () -> Kind.describePods(client, NS));
+        return pods(app);
+    }
+
+    static List<Pod> pods(String app) {
+        return client.pods().inNamespace(NS).withLabel(SELECTOR_KEY, app).list().getItems().stream()
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+
+    static void apply(String resource) throws IOException {
+        try (InputStream in = ToolgateKT.class.getResourceAsStream("/" + resource)) {
+            client.load(in).forceConflicts().serverSideApply();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // 3. Calls through the Service
+
+    /** The demo policy's cases, with per-run agent ids so the identity-scoped limits start at zero. */
+    static List<Mcp.Call> policyCases(String agent) {
+        List<Mcp.Call> calls = new ArrayList<>();
+        calls.add(new Mcp.Call("get-sum", Map.of("a", 1, "b", 2), agent + "-sum"));           // 0 allowed
+        calls.add(new Mcp.Call("get-env", Map.of(), agent + "-env"));                        // 1 denied (rule)
+        calls.add(new Mcp.Call("get-sum", Map.of("a", 5000, "b", 1), agent + "-sum"));        // 2 denied (deny_if)
+        calls.add(new Mcp.Call("get-sum", Map.of("a", "one", "b", 2), agent + "-sum"));       // 3 invalid arguments
+        calls.add(new Mcp.Call("trigger-long-running-operation", Map.of("duration", 1, "steps", 1), agent + "-lr")); // 4 approval
+        calls.add(new Mcp.Call("get-tiny-image", Map.of(), agent + "-tiny"));                // 5 default deny
+        for (int i = 0; i < 6; i++) {
+            calls.add(new Mcp.Call("echo", Map.of("message", "hello " + i), agent + "-echo")); // 6..10 allowed, 11 rate limited
+        }
+        return calls;
+    }
+
+    static void assertPolicyCases(List<Mcp.Answer> answers) {
+        assertThat(answers).hasSize(12);
+        assertThat(answers.get(0).isResult()).as("get-sum 1+2 allowed: %s", answers.get(0)).isTrue();
+        assertThat(answers.get(0).resultText()).contains("3");
+        assertThat(answers.get(1).errorCode()).as("get-env denied: %s", answers.get(1)).isEqualTo(-31001);
+        assertThat(answers.get(2).errorCode()).as("get-sum a=5000 denied by deny_if: %s", answers.get(2)).isEqualTo(-31001);
+        assertThat(answers.get(2).response().path("error").path("message").asText()).contains("Sums above 1000 need a human.");
+        assertThat(answers.get(3).errorCode()).as("get-sum a=\"one\" invalid arguments: %s", answers.get(3)).isEqualTo(-31003);
+        assertThat(answers.get(4).errorCode()).as("trigger-long-running-operation approval: %s", answers.get(4)).isEqualTo(-31004);
+        assertThat(answers.get(5).errorCode()).as("get-tiny-image default deny: %s", answers.get(5)).isEqualTo(-31001);
+        for (int i = 6; i < 11; i++) {
+            assertThat(answers.get(i).isResult()).as("echo %d allowed: %s", i - 6, answers.get(i)).isTrue();
+            assertThat(answers.get(i).resultText()).contains("hello " + (i - 6));
+        }
+        assertThat(answers.get(11).errorCode()).as("6th echo in a minute rate limited: %s", answers.get(11)).isEqualTo(-31002);
+    }
+
+    @Test
+    @Order(3)
+    void callsThroughTheServiceFromInsideAndOutsideTheCluster() throws Exception {
+        String url = "http://" + SERVER + "." + NS + ".svc.cluster.local/mcp";
+        List<JsonNode> inside = ClientPod.run(client, List.of(url), policyCases("inside-" + System.currentTimeMillis()));
+        assertThat(inside).allSatisfy(r -> assertThat(r.path("stage").asText()).as("%s", r).isEqualTo("call"));
+        assertPolicyCases(inside.stream().map(Mcp::answer).toList());
+
+        try (LocalPortForward forward = portForwardToService(SERVER, "mcp")) {
+            URI uri = URI.create("http://127.0.0.1:" + forward.getLocalPort() + "/mcp");
+            Mcp mcp = new Mcp(uri).initialize();
+            List<Mcp.Answer> outside = new ArrayList<>();
+            for (Mcp.Call call : policyCases("outside-" + System.currentTimeMillis())) {
+                outside.add(mcp.call(call.name(), call.arguments(), call.agent()));
+            }
+            Kind.log("outside answers: %s", outside);
+            assertPolicyCases(outside);
+        }
+    }
+
+    /**
+     * What {@code kubectl port-forward svc/NAME} does: the Service's target port resolved through its EndpointSlices
+     * to a pod and port number, forwarded from 127.0.0.1.
+     */
+    static LocalPortForward portForwardToService(String service, String portName) throws IOException {
+        EndpointSlice slice = client.discovery().v1().endpointSlices().inNamespace(NS).withLabel("kubernetes.io/service-name", service)
+                .list().getItems().stream().filter(s -> s.getEndpoints() != null && !s.getEndpoints().isEmpty()).findFirst()
+                .orElseThrow(() -> new AssertionError("no endpoints for Service " + service + "\n" + Kind.describePods(client, NS)));
+        int port = slice.getPorts().stream().filter(p -> portName.equals(p.getName())).findFirst().orElseThrow().getPort();
+        String pod = slice.getEndpoints().stream().filter(e -> Boolean.TRUE.equals(e.getConditions().getReady())).findFirst()
+                .orElseThrow().getTargetRef().getName();
+        Kind.log("port-forward 127.0.0.1 -> pod %s port %d (Service %s port %s)", pod, port, service, portName);
+        return client.pods().inNamespace(NS).withName(pod).portForward(port, InetAddress.getLoopbackAddress(), 0);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // 4. No route around the sidecar
+
+    @Test
+    @Order(4)
+    void noPortOfTheInjectedPodExecutesADeniedCall() throws Exception {
+        List<String> targets = new ArrayList<>();
+        Map<String, String> mcpTargets = new java.util.LinkedHashMap<>();
+        for (Pod pod : pods(SERVER)) {
+            assertThat(pod.getSpec().getInitContainers()).extracting(Container::getName).as("init containers of %s",
+                    pod.getMetadata().getName()).contains("toolgate-init");
+            String ip = pod.getStatus().getPodIP();
+            List<Integer> ports = listeningPorts(pod);
+            Kind.log("pod %s (%s) listens on %s", pod.getMetadata().getName(), ip, ports);
+            assertThat(ports).as("the MCP server listens on all addresses").contains(3001);
+            for (int port : ports) {
+                targets.add("http://" + ip + ":" + port + "/mcp");
+            }
+            mcpTargets.put("http://" + ip + ":3001/mcp", pod.getMetadata().getName());
+        }
+        // Control: the same server opted out of injection - the same direct call DOES execute there, so the check
+        // below can see a bypass (this is what every injected pod answered before the inbound redirect).
+        Pod control = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("unguarded-control").withNamespace(NS)
+                .addToLabels(SELECTOR_KEY, "unguarded-control").addToLabels("toolgate.dev/inject", "false").endMetadata()
+                .withSpec(client.apps().deployments().inNamespace(NS).withName(SERVER).get().getSpec().getTemplate().getSpec())
+                .build();
+        client.pods().inNamespace(NS).resource(control).create();
+        Pod controlPod = awaitReadyPods("unguarded-control", 1, Duration.ofSeconds(120)).get(0);
+        assertThat(appContainers(controlPod)).extracting(Container::getName).containsExactly("server");
+        String controlTarget = "http://" + controlPod.getStatus().getPodIP() + ":3001/mcp";
+
+        String agent = "direct-" + System.currentTimeMillis();
+        List<String> all = new ArrayList<>(targets);
+        all.add(controlTarget);
+        List<JsonNode> everything = ClientPod.run(client, all, List.of(new Mcp.Call("get-env", Map.of(), agent)));
+        client.pods().inNamespace(NS).withName("unguarded-control").withGracePeriod(0).delete();
+        JsonNode controlResult = everything.stream().filter(r -> r.path("target").asText().equals(controlTarget)).findFirst().orElseThrow();
+        assertThat(Mcp.answer(controlResult).isResult()).as("control: get-env executes on the pod without the sidecar: %s", controlResult)
+                .isTrue();
+        List<JsonNode> results = everything.stream().filter(r -> !r.path("target").asText().equals(controlTarget)).toList();
+        assertThat(results).extracting(r -> r.path("target").asText()).containsAll(targets);
+        for (JsonNode r : results) {
+            Mcp.Answer answer = Mcp.answer(r);
+            assertThat(answer.isResult()).as("a denied tools/call executed through %s: %s", r.path("target").asText(), r).isFalse();
+            assertThat(answer.text()).doesNotContain("PATH=").doesNotContain("\"PATH\"");
+        }
+        for (String mcp : mcpTargets.keySet()) {
+            JsonNode r = results.stream().filter(x -> x.path("target").asText().equals(mcp)).findFirst().orElseThrow();
+            assertThat(Mcp.answer(r).errorCode()).as("the pod IP's MCP port answers with the sidecar's denial (redirected): %s", r)
+                    .isEqualTo(-31001);
+        }
+    }
+
+    /** TCP ports listening on a non-loopback address in the pod's network namespace (/proc/net/tcp{,6}). */
+    static List<Integer> listeningPorts(Pod pod) throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (var exec = client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).inContainer(SIDECAR)
+                .writingOutput(out).exec("cat", "/proc/net/tcp", "/proc/net/tcp6")) {
+            exec.exitCode().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        java.util.TreeSet<Integer> ports = new java.util.TreeSet<>();
+        for (String line : out.toString(StandardCharsets.US_ASCII).lines().toList()) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length < 4 || !f[3].equals("0A")) { // 0A = LISTEN
+                continue;
+            }
+            String[] local = f[1].split(":");
+            String addr = local[0];
+            boolean loopback = addr.equals("0100007F") || addr.equals("00000000000000000000000001000000");
+            if (!loopback) {
+                ports.add(Integer.parseInt(local[1], 16));
+            }
+        }
+        return List.copyOf(ports);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // 5. Probes on the named port
+
+    @Test
+    @Order(5)
+    void probesOnTheTakenOverPortNameStillWork() throws Exception {
+        long t0 = System.nanoTime();
+        apply("kt/30-probe-test.yaml");
+        Pod pod = awaitReadyPods("probe-test", 1, Duration.ofSeconds(180)).get(0);
+        Kind.log("probe-test Ready in %d ms", (System.nanoTime() - t0) / 1_000_000);
+        Container server = pod.getSpec().getContainers().stream().filter(c -> c.getName().equals("server")).findFirst().orElseThrow();
+        assertThat(server.getReadinessProbe().getHttpGet().getPort().getIntVal()).as("readiness httpGet port: http -> 8080").isEqualTo(8080);
+        assertThat(server.getLivenessProbe().getTcpSocket().getPort().getIntVal()).as("liveness tcpSocket port: http -> 8080").isEqualTo(8080);
+        assertThat(server.getStartupProbe().getHttpGet().getPort().getIntVal()).isEqualTo(8080);
+        // a few liveness periods: never restarted, still Ready
+        Kind.sleep(8000);
+        Pod now = client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).get();
+        assertThat(Kind.allContainersReady(now)).as("still Ready:%n%s", Kind.describePod(client, now)).isTrue();
+        assertThat(now.getStatus().getContainerStatuses()).allSatisfy(cs -> assertThat(cs.getRestartCount()).isZero());
+        String log = client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).inContainer("server").getLog();
+        // the kubelet's GETs reached the server from the sidecar (127.0.0.1), i.e. through the redirect and the proxy
+        assertThat(log).as("server log").contains("probe GET /healthz from 127.0.0.1");
+        assertThat(Kind.events(client, NS)).doesNotContain("port \"http\" not found");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // 6. Hot policy change
+
+    @Test
+    @Order(6)
+    void aChangedPolicyIsEnforcedWithoutARestartAndNoAllowedCallFails() throws Exception {
+        List<Pod> pods = pods(SERVER);
+        List<LocalPortForward> forwards = new ArrayList<>();
+        List<Mcp> sessions = new ArrayList<>();
+        try {
+            for (Pod pod : pods) {
+                LocalPortForward f = client.pods().inNamespace(NS).withName(pod.getMetadata().getName())
+                        .portForward(8090, InetAddress.getLoopbackAddress(), 0);
+                forwards.add(f);
+                sessions.add(new Mcp(URI.create("http://127.0.0.1:" + f.getLocalPort() + "/mcp")).initialize());
+            }
+            String run = "hot-" + System.currentTimeMillis();
+            int n = 0;
+            for (Mcp mcp : sessions) {
+                assertThat(mcp.call("get-sum", Map.of("a", 500, "b", 1), run + "-" + n++).isResult()).as("a=500 allowed before").isTrue();
+            }
+            Object hashBefore = policyStatus().get("policyHash");
+            long t0 = System.nanoTime();
+            apply("kt/21-mcppolicy-changed.yaml"); // kubectl apply of the changed policy: get-sum's deny_if now above 100
+            boolean[] switched = new boolean[sessions.size()];
+            long[] switchedAt = new long[sessions.size()];
+            List<String> allowedFailures = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+            int calls = 0;
+            while (System.nanoTime() < deadline && !(allTrue(switched))) {
+                for (int i = 0; i < sessions.size(); i++) {
+                    Mcp.Answer allowed = sessions.get(i).call("get-sum", Map.of("a", 1, "b", 2), run + "-" + n++);
+                    calls++;
+                    if (!allowed.isResult()) {
+                        allowedFailures.add(allowed.toString());
+                    }
+                    if (!switched[i]) {
+                        Mcp.Answer probe = sessions.get(i).call("get-sum", Map.of("a", 500, "b", 1), run + "-" + n++);
+                        if (probe.errorCode() == -31001 && probe.response().path("error").path("message").asText().contains("above 100")) {
+                            switched[i] = true;
+                            switchedAt[i] = System.nanoTime() - t0;
+                        } else if (!probe.isResult()) {
+                            allowedFailures.add("a=500 before the switch: " + probe);
+                        }
+                    }
+                }
+                Kind.sleep(250);
+            }
+            assertThat(switched).as("every pod enforces the new rule within 180 s; status %s; %s", policyStatus(),
+                    Kind.describePods(client, NS)).containsOnly(true);
+            assertThat(allowedFailures).as("allowed calls that failed during the swap (%d calls)", calls).isEmpty();
+            assertThat(policyStatus().get("policyHash")).isNotEqualTo(hashBefore);
+            Kind.log("hot policy change: enforced by the pods after %s ms (kubelet ConfigMap sync + file watch), %d allowed calls, none failed",
+                    java.util.Arrays.stream(switchedAt).mapToObj(t -> String.valueOf(t / 1_000_000)).toList(), calls);
+        } finally {
+            for (LocalPortForward f : forwards) {
+                f.close();
+            }
+        }
+    }
+
+    private static boolean allTrue(boolean[] values) {
+        for (boolean v : values) {
+            if (!v) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // 7. Operator down
+
+    @Test
+    @Order(7)
+    void withTheOperatorDownNewPodsAreRefusedAndRunningPodsKeepEnforcing() throws Exception {
+        var operator = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator");
+        operator.scale(0);
+        Kind.waitFor("the operator's pods to go", Duration.ofSeconds(90),
+                () -> client.pods().inNamespace(SYSTEM).withLabel("app.kubernetes.io/name", "toolgate-operator").list().getItems().isEmpty()
+                        && client.pods().inNamespace(SYSTEM).list().getItems().isEmpty(),
+                () -> Kind.describePods(client, SYSTEM));
+        Pod extra = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("server-everything-extra").withNamespace(NS)
+                .addToLabels(SELECTOR_KEY, SERVER).endMetadata()
+                .withSpec(client.apps().deployments().inNamespace(NS).withName(SERVER).get().getSpec().getTemplate().getSpec())
+                .build();
+        String refusal = null;
+        try {
+            client.pods().inNamespace(NS).resource(extra).create();
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            refusal = e.getMessage();
+        }
+        Kind.log("pod creation with the operator down: %s", refusal);
+        assertThat(refusal).as("a new MCP pod is refused while the webhook is down").isNotNull()
+                .contains("injector.toolgate.dev").contains("toolgate-operator");
+        assertThat(client.pods().inNamespace(NS).withName("server-everything-extra").get()).isNull();
+
+        // the running pods keep enforcing the last policy they loaded
+        try (LocalPortForward forward = portForwardToService(SERVER, "mcp")) {
+            Mcp mcp = new Mcp(URI.create("http://127.0.0.1:" + forward.getLocalPort() + "/mcp")).initialize();
+            String agent = "down-" + System.currentTimeMillis();
+            assertThat(mcp.call("get-env", Map.of(), agent).errorCode()).isEqualTo(-31001);
+            assertThat(mcp.call("get-sum", Map.of("a", 1, "b", 2), agent).isResult()).isTrue();
+        }
+
+        operator.scale(1);
+        Kind.waitFor("the operator to be Ready again", Duration.ofSeconds(180), () -> {
+            Deployment d = operator.get();
+            return d.getStatus() != null && Integer.valueOf(1).equals(d.getStatus().getReadyReplicas());
+        }, () -> Kind.describePods(client, SYSTEM));
+        String[] lastError = {null};
+        Kind.waitFor("the new MCP pod to be admitted once the operator is back", Duration.ofSeconds(60), () -> {
+            try {
+                client.pods().inNamespace(NS).resource(extra).create();
+                return true;
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                lastError[0] = e.getMessage();
+                return false;
+            }
+        }, () -> "last refusal: " + lastError[0] + "\n" + Kind.describePods(client, SYSTEM));
+        Pod admitted = client.pods().inNamespace(NS).withName("server-everything-extra").get();
+        assertThat(appContainers(admitted)).extracting(Container::getName).contains(SIDECAR);
+        client.pods().inNamespace(NS).withName("server-everything-extra").withGracePeriod(0).delete();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // 8. Uninstall
+
+    @Test
+    @Order(8)
+    void helmUninstallLeavesNothingButTheCrd() throws Exception {
+        client.namespaces().withName(NS).delete();
+        client.namespaces().withName(ClientPod.NAMESPACE).delete();
+        Kind.waitFor("test namespaces to go", Duration.ofSeconds(120),
+                () -> client.namespaces().withName(NS).get() == null && client.namespaces().withName(ClientPod.NAMESPACE).get() == null,
+                () -> Kind.describePods(client, NS));
+        Helm.uninstall(RELEASE).withNamespace(SYSTEM).withKubeConfig(Kind.KUBECONFIG).call();
+        Kind.waitFor("the operator's pods to go", Duration.ofSeconds(90),
+                () -> client.pods().inNamespace(SYSTEM).list().getItems().isEmpty(), () -> Kind.describePods(client, SYSTEM));
+        List<String> left = new ArrayList<>();
+        client.admissionRegistration().v1().mutatingWebhookConfigurations().list().getItems().stream()
+                .map(w -> "MutatingWebhookConfiguration/" + w.getMetadata().getName()).filter(n -> n.contains("toolgate")).forEach(left::add);
+        client.admissionRegistration().v1().validatingWebhookConfigurations().list().getItems().stream()
+                .map(w -> "ValidatingWebhookConfiguration/" + w.getMetadata().getName()).filter(n -> n.contains("toolgate")).forEach(left::add);
+        client.rbac().clusterRoles().list().getItems().stream().map(r -> "ClusterRole/" + r.getMetadata().getName())
+                .filter(n -> n.contains("toolgate")).forEach(left::add);
+        client.rbac().clusterRoleBindings().list().getItems().stream().map(r -> "ClusterRoleBinding/" + r.getMetadata().getName())
+                .filter(n -> n.contains("toolgate")).forEach(left::add);
+        client.namespaces().list().getItems().forEach(n -> {
+            String ns = n.getMetadata().getName();
+            client.configMaps().inNamespace(ns).list().getItems().stream().map(c -> c.getMetadata().getName())
+                    .filter(c -> c.contains("toolgate")).forEach(c -> left.add("ConfigMap/" + ns + "/" + c));
+            client.secrets().inNamespace(ns).list().getItems().stream().map(c -> c.getMetadata().getName())
+                    .filter(c -> c.contains("toolgate") && !c.startsWith("sh.helm.release")).forEach(c -> left.add("Secret/" + ns + "/" + c));
+            client.services().inNamespace(ns).list().getItems().stream().map(c -> c.getMetadata().getName())
+                    .filter(c -> c.contains("toolgate")).forEach(c -> left.add("Service/" + ns + "/" + c));
+            client.serviceAccounts().inNamespace(ns).list().getItems().stream().map(c -> c.getMetadata().getName())
+                    .filter(c -> c.contains("toolgate")).forEach(c -> left.add("ServiceAccount/" + ns + "/" + c));
+            client.apps().deployments().inNamespace(ns).list().getItems().stream().map(c -> c.getMetadata().getName())
+                    .filter(c -> c.contains("toolgate")).forEach(c -> left.add("Deployment/" + ns + "/" + c));
+            client.network().v1().networkPolicies().inNamespace(ns).list().getItems().stream().map(c -> c.getMetadata().getName())
+                    .filter(c -> c.contains("toolgate")).forEach(c -> left.add("NetworkPolicy/" + ns + "/" + c));
+        });
+        // Everything labelled as the release's, in any namespace
+        client.pods().inAnyNamespace().withLabel("app.kubernetes.io/instance", RELEASE).list().getItems()
+                .forEach(p -> left.add("Pod/" + p.getMetadata().getNamespace() + "/" + p.getMetadata().getName()));
+        assertThat(left).as("Toolgate objects left after helm uninstall").isEmpty();
+        assertThat(client.apiextensions().v1().customResourceDefinitions().withName("mcppolicies.toolgate.dev").get())
+                .as("the CRD stays (Helm never deletes crds/)").isNotNull();
+        assertThat(Helm.list().withKubeConfig(Kind.KUBECONFIG).withNamespace(SYSTEM).call()).isEmpty();
+        client.namespaces().withName(SYSTEM).delete();
+    }
+}

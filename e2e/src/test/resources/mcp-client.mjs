@@ -1,0 +1,41 @@
+// The in-cluster MCP client of the KT tier: raw Streamable HTTP JSON-RPC with Node's fetch (what any SDK client sends).
+// KT_SPEC: {"targets": ["http://host:port/mcp", ...], "calls": [{"name": "echo", "arguments": {...}, "agent": "a"}, ...]}
+// For every target: initialize, notifications/initialized, then each call; one line per step:
+//   KT-RESULT {"target": ..., "stage": "initialize"|"call"|"connect", "call": i, "status": http, "response": {...}, "text": ...}
+const spec = JSON.parse(process.env.KT_SPEC);
+const out = (o) => console.log("KT-RESULT " + JSON.stringify(o));
+
+async function post(url, body, session, extra = {}) {
+  const headers = { "content-type": "application/json", accept: "application/json, text/event-stream", ...extra };
+  if (session) { headers["mcp-session-id"] = session; headers["mcp-protocol-version"] = "2025-06-18"; }
+  const r = await fetch(url, { method: "POST", headers, body: JSON.stringify(body), signal: AbortSignal.timeout(15000) });
+  const text = await r.text();
+  let msg = null;
+  const ct = r.headers.get("content-type") || "";
+  if (ct.includes("text/event-stream")) {
+    for (const line of text.split(/\r?\n/)) {
+      if (!line.startsWith("data:")) continue;
+      try { const m = JSON.parse(line.slice(5)); if (m.id === body.id) msg = m; } catch {}
+    }
+  } else if (text) {
+    try { msg = JSON.parse(text); } catch {}
+  }
+  return { status: r.status, session: r.headers.get("mcp-session-id"), msg, text: text.slice(0, 400) };
+}
+
+for (const target of spec.targets) {
+  try {
+    const init = await post(target, { jsonrpc: "2.0", id: 0, method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "toolgate-kt", version: "1" } } });
+    if (!init.msg || !init.msg.result) { out({ target, stage: "initialize", status: init.status, response: init.msg, text: init.text }); continue; }
+    await post(target, { jsonrpc: "2.0", method: "notifications/initialized" }, init.session);
+    for (let i = 0; i < spec.calls.length; i++) {
+      const c = spec.calls[i];
+      const r = await post(target, { jsonrpc: "2.0", id: i + 1, method: "tools/call", params: { name: c.name, arguments: c.arguments || {} } },
+        init.session, c.agent ? { "x-agent-id": c.agent } : {});
+      out({ target, stage: "call", call: i, status: r.status, response: r.msg, text: r.text });
+    }
+  } catch (e) {
+    out({ target, stage: "connect", error: String(e && e.cause ? e.cause : e) });
+  }
+}

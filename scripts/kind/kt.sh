@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The *KT tier (e2e/): Toolgate on the Kind cluster "toolgate", end to end.
+#   1. cluster.sh up                     the cluster (kept when it runs)
+#   2. mvnw package sidecar,operator,helm   the apps and the packaged chart, from this work tree (no tests)
+#   3. images.sh all + cluster.sh load   images rebuilt when their inputs changed, loaded into the node
+#   4. mvnw verify -pl e2e -am -Pkind    the KT classes (upstream modules: -DskipTests; the KTs ignore it)
+# Extra arguments go to the last Maven run, e.g. scripts/kind/kt.sh -Dit.test=ToolgateKT
+# TOOLGATE_KT_SKIP_BUILD=1 skips steps 2-3 (images already current). See e2e/README.md.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+t0=$SECONDS
+step() { echo "[kt] $* ($((SECONDS - t0)) s)" >&2; }
+
+step "cluster up"
+"$here/cluster.sh" up
+if [[ ${TOOLGATE_KT_SKIP_BUILD:-0} != 1 ]]; then
+  step "package sidecar, operator, helm chart"
+  (cd "$root" && nice -n 10 ./mvnw -B -ntp -q package -pl sidecar,operator,helm -am -DskipTests)
+  step "images"
+  "$here/images.sh" all
+  "$here/cluster.sh" load
+fi
+step "KT tier"
+cd "$root"
+./mvnw -B -ntp verify -pl e2e -am -Pkind -DskipTests "$@"
+step "done"
