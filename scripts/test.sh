@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command. On a fresh machine it provisions everything the tests need (Debian packages,
-# the npm MCP peers, a kube-apiserver/etcd/kubectl built from the Kubernetes Go modules — the first build
-# takes a while, later runs use the cache), then builds and tests every module against those real peers.
+# the npm MCP peers, a kube-apiserver/etcd/kubectl built from the Kubernetes Go modules, a Docker engine and an
+# offline-built Kind cluster — the first builds take a while, later runs use the caches), then builds and tests every
+# module against those real peers, and runs the *KT tier on the Kind cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,5 +22,9 @@ bash scripts/kube-binaries.sh >/dev/null
 floor_classes="$(mktemp -d)"
 bash bench/floor/compile.sh "$floor_classes" sidecar/target/quarkus-app
 rm -rf "$floor_classes"
+
+# The *KT tier: the packaged chart, the images built here and the injected sidecar on real pods of a Kind cluster
+# (Docker engine, node image and cluster provisioned by scripts/kind/, cached under ~/.cache/toolgate/kind).
+TOOLGATE_KT_SKIP_PACKAGE=1 bash scripts/kind/kt.sh
 
 python3 scripts/test-summary.py

@@ -5,7 +5,8 @@
 #   3. images.sh all + cluster.sh load   images rebuilt when their inputs changed, loaded into the node
 #   4. mvnw verify -pl e2e -am -Pkind    the KT classes (upstream modules: -DskipTests; the KTs ignore it)
 # Extra arguments go to the last Maven run, e.g. scripts/kind/kt.sh -Dit.test=ToolgateKT
-# TOOLGATE_KT_SKIP_BUILD=1 skips steps 2-3 (images already current). See e2e/README.md.
+# TOOLGATE_KT_SKIP_BUILD=1 skips steps 2-3 (images already current); TOOLGATE_KT_SKIP_PACKAGE=1 skips step 2 only (the
+# apps and chart were just built, as scripts/test.sh does). See e2e/README.md.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -15,8 +16,10 @@ step() { echo "[kt] $* ($((SECONDS - t0)) s)" >&2; }
 step "cluster up"
 "$here/cluster.sh" up
 if [[ ${TOOLGATE_KT_SKIP_BUILD:-0} != 1 ]]; then
-  step "package sidecar, operator, helm chart"
-  (cd "$root" && nice -n 10 ./mvnw -B -ntp -q package -pl sidecar,operator,helm -am -DskipTests)
+  if [[ ${TOOLGATE_KT_SKIP_PACKAGE:-0} != 1 ]]; then
+    step "package sidecar, operator, helm chart"
+    (cd "$root" && nice -n 10 ./mvnw -B -ntp -q package -pl sidecar,operator,helm -am -DskipTests)
+  fi
   step "images"
   "$here/images.sh" all
   "$here/cluster.sh" load
