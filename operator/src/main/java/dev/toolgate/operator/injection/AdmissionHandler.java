@@ -68,10 +68,23 @@ public class AdmissionHandler {
         }
         String namespace = request.getNamespace();
         InjectionDecision decision = InjectionDecision.decide(pod, policiesInNamespace.apply(namespace));
-        record(response, decision, request);
+        if (decision.selectedButSkipped()) {
+            record(response, decision, request);
+            return response.withWarnings(List.of("toolgate: not injected although McpPolicy " + decision.policy().getMetadata().getName()
+                    + " selects this pod: " + decision.reason().sentence())).build();
+        }
         if (!decision.inject()) {
+            record(response, decision, request);
             return response.build();
         }
+        String clash = PodMutator.portClash(pod, decision.policy(), settings.get());
+        if (clash != null) {
+            record(response, InjectionDecision.skip(InjectionReason.PORT_CLASH), request);
+            return response.withAllowed(false)
+                    .withStatus(new io.fabric8.kubernetes.api.model.StatusBuilder().withCode(400).withReason("Invalid").withMessage(clash).build())
+                    .build();
+        }
+        record(response, decision, request);
         Pod injected = PodMutator.inject(pod, decision.policy(), settings.get());
         JsonNode patch = JsonDiff.asJson(JSON.valueToTree(pod), JSON.valueToTree(injected));
         List<String> warnings = new ArrayList<>();
@@ -86,7 +99,8 @@ public class AdmissionHandler {
     }
 
     private AdmissionResponseBuilder record(AdmissionResponseBuilder response, InjectionDecision decision, AdmissionRequest request) {
-        meters.counter("toolgate.operator.admission.requests", "result", decision.inject() ? "injected" : "skipped", "reason",
+        String result = decision.inject() ? "injected" : decision.reason() == InjectionReason.PORT_CLASH ? "refused" : "skipped";
+        meters.counter("toolgate.operator.admission.requests", "result", result, "reason",
                 decision.reason().label()).increment();
         LOG.debugf("Pod %s/%s: %s", request.getNamespace(), podName(request), decision.reason().sentence());
         return response;

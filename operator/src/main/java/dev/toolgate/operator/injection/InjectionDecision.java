@@ -25,6 +25,11 @@ public record InjectionDecision(InjectionReason reason, McpPolicy policy, List<S
         return reason == InjectionReason.INJECTED;
     }
 
+    /** The pod is selected by a policy but cannot be protected: admitted without the sidecar, with a warning. */
+    public boolean selectedButSkipped() {
+        return reason == InjectionReason.HOST_NETWORK;
+    }
+
     public static InjectionDecision decide(Pod pod, Collection<McpPolicy> policiesInNamespace) {
         Map<String, String> annotations = pod.getMetadata() == null || pod.getMetadata().getAnnotations() == null ? Map.of()
                 : pod.getMetadata().getAnnotations();
@@ -41,6 +46,9 @@ public record InjectionDecision(InjectionReason reason, McpPolicy policy, List<S
                 .toList();
         if (selecting.isEmpty()) {
             return skip(InjectionReason.NO_MATCHING_POLICY);
+        }
+        if (pod.getSpec() != null && Boolean.TRUE.equals(pod.getSpec().getHostNetwork())) {
+            return new InjectionDecision(InjectionReason.HOST_NETWORK, selecting.get(0), List.of());
         }
         return new InjectionDecision(InjectionReason.INJECTED, selecting.get(0),
                 selecting.subList(1, selecting.size()).stream().map(p -> p.getMetadata().getName()).toList());

@@ -6,6 +6,9 @@ public enum InjectionReason {
     OPTED_OUT("opted_out", "the pod is annotated toolgate.dev/inject: \"false\""),
     ALREADY_INJECTED("already_injected", "the pod already has a toolgate-sidecar container"),
     NO_MATCHING_POLICY("no_matching_policy", "no McpPolicy in the pod's namespace selects the pod"),
+    HOST_NETWORK("host_network", "the pod uses the node's network (hostNetwork: true): a sidecar there would bind ports on the"
+            + " node and could not take over the MCP port, so the pod is admitted without it and runs unprotected"),
+    PORT_CLASH("port_clash", "a container of the pod uses a port the sidecar needs; the pod is refused"),
     NOT_A_POD_CREATE("not_a_pod_create", "the request is not the creation of a Pod");
 
     private final String label;

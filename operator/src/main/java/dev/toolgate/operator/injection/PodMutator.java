@@ -40,6 +40,35 @@ public final class PodMutator {
     private PodMutator() {
     }
 
+    /**
+     * Why the sidecar cannot join this pod, or {@code null}: a container (or init container) already declares the port the
+     * sidecar would listen on for MCP traffic or its management port. Two listeners on one port in a pod's network
+     * namespace means one of them fails to start, so the pod is refused with this message instead.
+     */
+    public static String portClash(Pod pod, McpPolicy policy, SidecarSettings settings) {
+        int upstreamPort = policy.getSpec().getUpstream().getPort();
+        int proxyPort = settings.proxyPort() == upstreamPort ? settings.proxyPort() + 1 : settings.proxyPort();
+        List<Container> all = new ArrayList<>(pod.getSpec().getContainers());
+        if (pod.getSpec().getInitContainers() != null) {
+            all.addAll(pod.getSpec().getInitContainers());
+        }
+        for (Container c : all) {
+            if (c.getPorts() == null) {
+                continue;
+            }
+            for (var port : c.getPorts()) {
+                Integer number = port.getContainerPort();
+                if (number != null && number != upstreamPort && (number == proxyPort || number == ToolgateNames.SIDECAR_MANAGEMENT_PORT)) {
+                    String role = number == proxyPort ? "proxy port" : "management port";
+                    return "toolgate: container \"" + c.getName() + "\" declares port " + number + ", the toolgate sidecar's " + role
+                            + " for McpPolicy " + policy.getMetadata().getName() + "; move that container's port, or opt the pod out"
+                            + " with the annotation " + ToolgateNames.INJECT_ANNOTATION + ": \"false\" (it then runs unprotected)";
+                }
+            }
+        }
+        return null;
+    }
+
     public static Pod inject(Pod original, McpPolicy policy, SidecarSettings settings) {
         Pod pod = new PodBuilder(original).build();
         McpPolicySpec spec = policy.getSpec();

@@ -61,6 +61,40 @@ class AdmissionHandlerTest {
     }
 
     @Test
+    void aPodWhosePortsClashWithTheSidecarsIsRefusedWithAMessageNamingThePort() throws Exception {
+        InjectionGoldenTest.Input input = GoldenFiles.YAML.readValue(
+                getClass().getResource("/golden/injection/in-two-policies-oldest-wins.yaml"), InjectionGoldenTest.Input.class);
+        Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder(input.pod()).editSpec().addNewContainer().withName("metrics")
+                .withImage("exporter").addNewPort().withContainerPort(9000).endPort().endContainer().endSpec().build();
+        AdmissionHandler handler = new AdmissionHandler(ns -> input.policies(), () -> InjectionGoldenTest.NATIVE, meters);
+
+        AdmissionReview answer = handler.handle(review("CREATE", pod));
+
+        assertThat(answer.getResponse().getAllowed()).isFalse();
+        assertThat(answer.getResponse().getPatch()).isNull();
+        assertThat(answer.getResponse().getStatus().getCode()).isEqualTo(400);
+        assertThat(answer.getResponse().getStatus().getMessage())
+                .contains("container \"metrics\" declares port 9000", "management port", "McpPolicy z-older", "toolgate.dev/inject");
+        assertThat(meters.counter("toolgate.operator.admission.requests", "result", "refused", "reason", "port_clash").count()).isEqualTo(1);
+    }
+
+    @Test
+    void aHostNetworkPodSelectedByAPolicyIsAdmittedUninjectedWithAWarning() throws Exception {
+        InjectionGoldenTest.Input input = GoldenFiles.YAML.readValue(
+                getClass().getResource("/golden/injection/in-two-policies-oldest-wins.yaml"), InjectionGoldenTest.Input.class);
+        Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder(input.pod()).editSpec().withHostNetwork(true).endSpec().build();
+        AdmissionHandler handler = new AdmissionHandler(ns -> input.policies(), () -> InjectionGoldenTest.NATIVE, meters);
+
+        AdmissionReview answer = handler.handle(review("CREATE", pod));
+
+        assertThat(answer.getResponse().getAllowed()).isTrue();
+        assertThat(answer.getResponse().getPatch()).isNull();
+        assertThat(answer.getResponse().getWarnings()).singleElement().asString()
+                .contains("not injected", "McpPolicy z-older", "hostNetwork", "unprotected");
+        assertThat(meters.counter("toolgate.operator.admission.requests", "result", "skipped", "reason", "host_network").count()).isEqualTo(1);
+    }
+
+    @Test
     void aFailureIsAnsweredAsAnErrorNotAnUninjectedPod() {
         Pod pod = InjectionDecisionTest.pod(java.util.Map.of("app", "web"), java.util.Map.of());
         AdmissionHandler handler = new AdmissionHandler(ns -> {
