@@ -100,15 +100,14 @@ port_forward() {
 }
 
 # --- 1. the cluster ---------------------------------------------------------------------------------------------
-node_done=$(find "$CACHE/kind/node" -maxdepth 2 -name .done 2>/dev/null | head -n1)
-if [[ -z $node_done ]]; then
+if ! docker image inspect "toolgate/kind-node:v$KUBE_VERSION" >/dev/null 2>&1; then
   say "Bringing up the Kind cluster \"$CLUSTER\" - first run: building everything offline (cached under $CACHE/kind)"
   log "it builds kind and the node's tools from Go modules (containerd, runc, crictl, CNI, CoreDNS, local-path),"
   log "the Kubernetes $KUBE_VERSION node binaries, Debian base images (mmdebstrap), the JRE, sidecar, operator, init"
   log "and server-everything images, then the Kind node image: ~10 min with warm Go/Maven caches, 25-45 min on a"
   log "bare machine (most of it compiling Kubernetes once). Later runs reuse all of it."
 else
-  say "Bringing up the Kind cluster \"$CLUSTER\" (node image cached under $CACHE/kind; kept running between runs)"
+  say "Bringing up the Kind cluster \"$CLUSTER\" (kept running between runs; the node image is cached in the Docker engine and rebuilt only when its recipe changed)"
 fi
 bash scripts/kind/cluster.sh up 2>&1 | indent
 
@@ -139,12 +138,9 @@ bash scripts/kind/images.sh all 2>&1 | indent
 bash scripts/kind/cluster.sh load 2>&1 | indent
 
 # --- 3. helm ----------------------------------------------------------------------------------------------------
-HELM_DIR=$(bash -c 'source scripts/kind/go-tools.sh; tool_dir helm')
-HELM=$HELM_DIR/helm
-if [[ ! -x $HELM ]]; then
-  say "Building the helm CLI from its Go module helm.sh/helm/v3 (once; cached in $HELM_DIR)"
-  bash scripts/kind/go-tools.sh helm 2>&1 | grep -v '^go: downloading' | indent
-fi
+say "The helm CLI (built from its Go module helm.sh/helm/v3 the first time, ~2 min; cached under $CACHE/kind/bin)"
+HELM=$(bash scripts/kind/helm.sh 2> >(grep --line-buffered -v '^go: downloading' | indent >&2) | tail -n1)
+[[ -x $HELM ]] || die "no helm CLI (scripts/kind/helm.sh)"
 log "$("$HELM" version --short)"
 
 say "Removing what an interrupted demo or KT run left (release $RELEASE, namespaces $NS and $SYSTEM)"

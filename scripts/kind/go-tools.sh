@@ -2,8 +2,7 @@
 # Builds the node's Go tools from their modules (no git clones, no release downloads), cached per version:
 #   $TOOLGATE_CACHE/kind/bin/<name>-<version>/...
 #
-#   scripts/kind/go-tools.sh [containerd|runc|crictl|cni|coredns|local-path-provisioner|kind|helm|all]...
-# (all: the node's tools and kind; helm only when named - scripts/demo.sh builds it)
+#   scripts/kind/go-tools.sh [containerd|runc|crictl|cni|coredns|local-path-provisioner|kind|all]...
 # Prints nothing on stdout; progress on stderr.
 LOG_TAG=go-tools
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -63,11 +62,6 @@ b_local_path_provisioner() {
   # its module zip keeps vendor/modules.txt but not the vendored code: resolve modules instead
   (cd "$src" && CGO_ENABLED=0 GOFLAGS="$GOFLAGS -mod=mod" gobuild -ldflags "-s -w -X main.VERSION=$LOCAL_PATH_PROVISIONER_VERSION" -o "$out/local-path-provisioner" .)
 }
-b_helm() {
-  # the CLI the demo installs the chart with; its version ldflag is what `helm version` prints
-  GOBIN="$out" CGO_ENABLED=0 nice -n 10 go install -p "$GO_P" -trimpath \
-    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-}
 b_kind() {
   GOBIN="$out" CGO_ENABLED=0 nice -n 10 go install -p "$GO_P" -trimpath -ldflags "-s -w" "sigs.k8s.io/kind@$KIND_VERSION"
 }
@@ -81,7 +75,6 @@ tool_dir() {
     coredns) echo "$KIND_CACHE/bin/coredns-$COREDNS_VERSION" ;;
     local-path-provisioner) echo "$KIND_CACHE/bin/local-path-provisioner-$LOCAL_PATH_PROVISIONER_VERSION" ;;
     kind) echo "$KIND_CACHE/bin/kind-$KIND_VERSION" ;;
-    helm) echo "$KIND_CACHE/bin/helm-$HELM_VERSION" ;;
     *) die "unknown tool '$1'" ;;
   esac
 }

@@ -9,5 +9,3 @@ readonly CNI_PLUGINS_VERSION="${TOOLGATE_CNI_PLUGINS_VERSION:-v1.10.0}"
 readonly COREDNS_VERSION="${TOOLGATE_COREDNS_VERSION:-v1.14.6}"
 readonly LOCAL_PATH_PROVISIONER_VERSION="${TOOLGATE_LOCAL_PATH_PROVISIONER_VERSION:-v0.0.30}"
 readonly DEBIAN_SUITE="${TOOLGATE_DEBIAN_SUITE:-bookworm}"
-# helm, for scripts/demo.sh (the KT tier installs the chart with helm-java instead)
-readonly HELM_VERSION="${TOOLGATE_HELM_VERSION:-v3.22.0}"
