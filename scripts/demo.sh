@@ -149,7 +149,8 @@ INSTALLED=1
 
 say "helm install $RELEASE $CHART -n $SYSTEM (images as loaded: pullPolicy Never)"
 helm install "$RELEASE" "$CHART" -n "$SYSTEM" --create-namespace \
-  --set operator.image.pullPolicy=Never --set sidecar.image.pullPolicy=Never --wait --timeout 5m 2>&1 | indent
+  --set operator.image.pullPolicy=Never --set sidecar.image.pullPolicy=Never --wait --timeout 5m 2>&1 |
+  sed '/^NOTES:/,$d' | indent
 k -n "$SYSTEM" rollout status deployment/toolgate-operator --timeout=180s 2>&1 | indent
 wait_for "the webhook's CA bundle" 60 bash -c "[[ -n \$('$KUBECTL' get mutatingwebhookconfiguration toolgate-injector -o jsonpath='{.webhooks[0].clientConfig.caBundle}') ]]"
 k -n "$SYSTEM" get deployments,pods 2>&1 | indent
@@ -160,17 +161,8 @@ say "Applying k8s-examples/demo: namespace (injection enabled), server-everythin
 # The example runs node:22-alpine + npx (a registry pull); this cluster pulls nothing, so the Deployment runs the
 # same package from the image built here (toolgate/server-everything, loaded, imagePullPolicy Never).
 k apply -f k8s-examples/demo/00-namespace.yaml -f k8s-examples/demo/20-mcppolicy.yaml 2>&1 | indent
-k create --dry-run=client -o json -f k8s-examples/demo/10-server-everything.yaml | python3 -c '
-import json, sys
-doc = json.load(sys.stdin)
-for item in doc.get("items", [doc]):
-    if item["kind"] == "Deployment":
-        for c in item["spec"]["template"]["spec"]["containers"]:
-            if c["name"] == "server":
-                c["image"] = "toolgate/server-everything:2026.8.31"
-                c["imagePullPolicy"] = "Never"
-                c.pop("command", None)  # the image runs server-everything streamableHttp
-json.dump(doc, sys.stdout)' | k apply -f - 2>&1 | indent
+k create --dry-run=client -o json -f k8s-examples/demo/10-server-everything.yaml |
+  python3 scripts/demo/kind-workload.py toolgate/server-everything:2026.8.31 | k apply -f - 2>&1 | indent
 log "(server container: image toolgate/server-everything:2026.8.31, imagePullPolicy Never, the image's own command)"
 wait_for "the McpPolicy to be accepted" 90 bash -c "[[ \$('$KUBECTL' -n $NS get mcppolicy server-everything -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}') == True ]]"
 k -n "$NS" rollout status deployment/server-everything --timeout=240s 2>&1 | indent
