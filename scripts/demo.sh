@@ -76,6 +76,7 @@ cleanup() {
   if ((INSTALLED)); then
     say "Cleaning up: helm uninstall $RELEASE, deleting namespaces $NS and $SYSTEM"
     remove_demo
+    ((${DEMO_DONE:-0})) && log "done in $((SECONDS - T0)) s"
     log "the cluster \"$CLUSTER\" keeps running for the next run (delete it: TOOLGATE_KIND_CLUSTER=$CLUSTER scripts/kind/cluster.sh down)"
   fi
   if [[ ${KEEP_DEMO_WORKDIR:-} == 1 ]]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
@@ -183,7 +184,9 @@ for kind in ("initContainers", "containers"):
         ports = ", ".join(f'{p.get("name", "?")}={p["containerPort"]}' for p in c.get("ports", []))
         role = " (native sidecar: restartPolicy Always)" if c.get("restartPolicy") == "Always" else ""
         st = status.get(c["name"], {})
-        state = "ready" if st.get("ready") else next(iter(st.get("state", {"?": 0})))
+        name, detail = next(iter(st.get("state", {"unknown": {}}).items()))
+        state = f"{name} ({detail.get('reason', '')}, exit {detail.get('exitCode')})" if name == "terminated" else name
+        state += ", ready" if name == "running" and st.get("ready") else ""
         print(f"{kind[:-1]} {c['name']}: {c['image']} [{ports}]{role} - {state}")
 for k, v in sorted(meta.get("annotations", {}).items()):
     if k.startswith("toolgate.dev/"):
@@ -217,4 +220,5 @@ curl -fsS "http://127.0.0.1:$MGMT_PORT/q/metrics" >"$WORK/metrics.txt"
 grep -E '^toolgate_(tool_calls_total|policy_info)' "$WORK/metrics.txt" | grep -v ' 0.0$' | sort | indent || true
 stop_pids
 
-say "Done in $((SECONDS - T0)) s"
+DEMO_DONE=1
+say "The demo ran in $((SECONDS - T0)) s; cleaning up"
