@@ -57,11 +57,15 @@ stop_pids() {
 }
 # Removes the release and the demo namespace: at the end, and at the start (what an interrupted demo left).
 remove_demo() {
-  k delete namespace "$NS" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  # the namespace first (as the KT does), its pods with a short grace period: server-everything ignores SIGTERM
+  if k get namespace "$NS" >/dev/null 2>&1; then
+    k -n "$NS" delete pods --all --grace-period=1 --wait=false >/dev/null 2>&1 || true
+    k delete namespace "$NS" --timeout=180s 2>&1 | indent || true
+  fi
   if helm status "$RELEASE" -n "$SYSTEM" >/dev/null 2>&1; then
     helm uninstall "$RELEASE" -n "$SYSTEM" --wait --timeout 3m 2>&1 | indent || true
   fi
-  k delete namespace "$NS" "$SYSTEM" --ignore-not-found --timeout=180s 2>&1 | indent || true
+  k delete namespace "$SYSTEM" --ignore-not-found --timeout=180s 2>&1 | indent || true
 }
 cleanup() {
   local rc=$?
@@ -95,7 +99,8 @@ wait_for() { # wait_for <what> <seconds> <command...>
 # port_forward <log name> <resource> <remote port>: a kubectl port-forward on 127.0.0.1; sets FORWARDED (local port)
 port_forward() {
   FORWARDED=$(free_port)
-  k -n "$NS" port-forward --address 127.0.0.1 "$2" "$FORWARDED:$3" >"$WORK/$1.log" 2>&1 &
+  # kubectl itself in the background (not the k function: $! would be a subshell), without the cluster lock's fd
+  "$KUBECTL" -n "$NS" port-forward --address 127.0.0.1 "$2" "$FORWARDED:$3" >"$WORK/$1.log" 2>&1 9>&- &
   PIDS+=($!)
   wait_for "kubectl port-forward $2" 30 grep -q "Forwarding from 127.0.0.1:$FORWARDED" "$WORK/$1.log"
 }
