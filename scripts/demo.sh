@@ -1,206 +1,229 @@
 #!/usr/bin/env bash
-# The README's demo: Toolgate end to end on this machine, no cluster needed.
-#   1. starts a local control plane (the same kube-apiserver + etcd the tests use),
-#   2. installs the CRD, the operator's RBAC and the injection webhook, runs the operator,
-#   3. applies k8s-examples/demo (namespace, server-everything, an McpPolicy) and shows the injected pod spec,
-#   4. runs the sidecar locally with the ConfigMap the operator rendered, in front of a real server-everything,
-#   5. drives a scripted agent (the MCP TypeScript SDK) through allowed, denied, invalid and rate-limited calls,
-#   6. prints each decision, the audit log and the metrics, and cleans up.
-# With KUBECONFIG pointing at a real cluster, use the Helm chart instead (see README "On a real cluster").
+# The README's demo: Toolgate on a local Kind cluster, built offline (docs/kind.md).
+#   1. scripts/kind/cluster.sh up: the Docker engine, the images and the Kind node image are built the first time
+#      (cached under ${TOOLGATE_CACHE:-~/.cache/toolgate}/kind), then the one-node cluster "toolgate" (kept running)
+#   2. packages the sidecar, the operator and the Helm chart (mvnw package -DskipTests, when the sources changed),
+#      rebuilds the images whose inputs changed and loads them into the node
+#   3. helm install of the packaged chart (a helm CLI built from its Go module, cached) and the operator Ready
+#   4. applies k8s-examples/demo (injection-enabled namespace, server-everything, the McpPolicy): the webhook
+#      injects the sidecar into the real pod
+#   5. a scripted agent (the MCP TypeScript SDK) calls tools through the Service (kubectl port-forward on 127.0.0.1)
+#   6. the sidecar's audit log (kubectl logs) and its Prometheus metrics
+#   7. removes what it installed (helm uninstall, the demo namespace); the cluster stays for the next run
+# Fallback: where no Docker engine can run, or with TOOLGATE_DEMO_NO_CLUSTER=1, scripts/demo-local.sh runs instead
+# (a local kube-apiserver, the operator and the sidecar as host processes). KEEP_DEMO_WORKDIR=1 keeps the logs.
+# TOOLGATE_KIND_CLUSTER picks another cluster name (default toolgate, the one the KT tier uses).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+T0=$SECONDS
+
+say() { printf '\n\033[1m== %s\033[0m  (%d s)\n' "$*" "$((SECONDS - T0))"; }
+log() { printf '   %s\n' "$*"; }
+indent() { sed -u 's/^/   | /'; }
+
+if [[ ${TOOLGATE_DEMO_NO_CLUSTER:-0} == 1 ]]; then
+  say "Demo path: local processes, no cluster (TOOLGATE_DEMO_NO_CLUSTER=1)"
+  exec bash scripts/demo-local.sh
+fi
+say "Checking for a Docker engine (the Kind cluster runs in it)"
+if ! bash scripts/kind/docker-engine.sh 2>&1 | indent; then
+  say "Demo path: local processes, no cluster - no Docker engine can run here (scripts/kind/docker-engine.sh failed above)"
+  exec bash scripts/demo-local.sh
+fi
+
+CACHE=${TOOLGATE_CACHE:-$HOME/.cache/toolgate}
+CLUSTER=${TOOLGATE_KIND_CLUSTER:-toolgate}
+export TOOLGATE_KIND_CLUSTER=$CLUSTER
+export KUBECONFIG=$CACHE/kind/kubeconfig-$CLUSTER
+APP_VERSION=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' helm/toolgate/Chart.yaml)
+CHART_VERSION=$(sed -n 's/^version: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' helm/toolgate/Chart.yaml)
+KUBE_VERSION=$(bash -c 'source scripts/kind/lib.sh; echo "$KUBE_VERSION"')
+KUBECTL=$CACHE/kind/kube/v$KUBE_VERSION/bin/kubectl
+RELEASE=toolgate SYSTEM=toolgate-system NS=toolgate-demo
 WORK=$(mktemp -d -t toolgate-demo.XXXXXX)
 PIDS=()
+INSTALLED=0
+say "Demo path: Toolgate on the Kind cluster \"$CLUSTER\" (a Docker engine runs here; TOOLGATE_DEMO_NO_CLUSTER=1 for the local one)"
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-log() { printf '   %s\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
-cleanup() {
-  local pid i
+k() { "$KUBECTL" "$@"; }
+helm() { "$HELM" "$@"; }
+stop_pids() {
+  local pid
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for i in $(seq 50); do
-    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && { sleep 0.2; continue 2; }; done
-    break
-  done
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  PIDS=()
+}
+# Removes the release and the demo namespace: at the end, and at the start (what an interrupted demo left).
+remove_demo() {
+  # the namespace first (as the KT does), its pods with a short grace period: server-everything ignores SIGTERM
+  if k get namespace "$NS" >/dev/null 2>&1; then
+    k -n "$NS" delete pods --all --grace-period=1 --wait=false >/dev/null 2>&1 || true
+    k delete namespace "$NS" --timeout=180s 2>&1 | indent || true
+  fi
+  if helm status "$RELEASE" -n "$SYSTEM" >/dev/null 2>&1; then
+    helm uninstall "$RELEASE" -n "$SYSTEM" --wait --timeout 3m 2>&1 | indent || true
+  fi
+  k delete namespace "$SYSTEM" --ignore-not-found --timeout=180s 2>&1 | indent || true
+}
+cleanup() {
+  local rc=$?
+  stop_pids
+  if ((rc != 0)); then
+    echo "demo: failed (exit $rc) after $((SECONDS - T0)) s; state at the failure:" >&2
+    if [[ -x $KUBECTL && -f $KUBECONFIG ]]; then
+      k get pods -A -o wide >&2 2>/dev/null || true
+      k -n "$NS" get events --sort-by=.lastTimestamp 2>/dev/null | tail -n 15 >&2 || true
+    fi
+  fi
+  if ((INSTALLED)); then
+    say "Cleaning up: helm uninstall $RELEASE, deleting namespaces $NS and $SYSTEM"
+    remove_demo
+    ((${DEMO_DONE:-0})) && log "done in $((SECONDS - T0)) s"
+    log "the cluster \"$CLUSTER\" keeps running for the next run (delete it: TOOLGATE_KIND_CLUSTER=$CLUSTER scripts/kind/cluster.sh down)"
+  fi
   if [[ ${KEEP_DEMO_WORKDIR:-} == 1 ]]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_for() { # wait_for <what> <seconds> <command...>
   local what=$1 limit=$2; shift 2
   local deadline=$((SECONDS + limit))
   until "$@" >/dev/null 2>&1; do
     ((SECONDS < deadline)) || die "$what did not come up within ${limit}s (logs in $WORK; rerun with KEEP_DEMO_WORKDIR=1)"
-    sleep 0.3
+    sleep 0.5
   done
 }
-
-say "Preparing (first run builds the project, the Kubernetes binaries and installs the npm peers)"
-jars_stale() {
-  local jar=$1 module=$2
-  [[ ! -f $jar ]] || [[ -n $(find "$module/src" policy/src -newer "$jar" -type f -print -quit) ]]
+# port_forward <log name> <resource> <remote port>: a kubectl port-forward on 127.0.0.1; sets FORWARDED (local port)
+port_forward() {
+  FORWARDED=$(free_port)
+  # kubectl itself in the background (not the k function: $! would be a subshell), without the cluster lock's fd
+  "$KUBECTL" -n "$NS" port-forward --address 127.0.0.1 "$2" "$FORWARDED:$3" >"$WORK/$1.log" 2>&1 9>&- &
+  PIDS+=($!)
+  wait_for "kubectl port-forward $2" 30 grep -q "Forwarding from 127.0.0.1:$FORWARDED" "$WORK/$1.log"
 }
-if jars_stale sidecar/target/quarkus-app/quarkus-run.jar sidecar || jars_stale operator/target/quarkus-app/quarkus-run.jar operator; then
-  log "building policy, sidecar and operator (skipping tests)"
-  ./mvnw -B -ntp -q package -DskipTests -pl sidecar,operator -am
+
+# --- 1. the cluster ---------------------------------------------------------------------------------------------
+if ! docker image inspect "toolgate/kind-node:v$KUBE_VERSION" >/dev/null 2>&1; then
+  say "Bringing up the Kind cluster \"$CLUSTER\" - first run: building everything offline (cached under $CACHE/kind)"
+  log "it builds kind and the node's tools from Go modules (containerd, runc, crictl, CNI, CoreDNS, local-path),"
+  log "the Kubernetes $KUBE_VERSION node binaries, Debian base images (mmdebstrap), the JRE, sidecar, operator, init"
+  log "and server-everything images, then the Kind node image: ~10 min with warm Go/Maven caches, 25-45 min on a"
+  log "bare machine (most of it compiling Kubernetes once). Later runs reuse all of it."
+else
+  say "Bringing up the Kind cluster \"$CLUSTER\" (kept running between runs; the node image is cached in the Docker engine and rebuilt only when its recipe changed)"
 fi
-bash scripts/mcp-deps.sh >"$WORK/mcp-deps.log" 2>&1 || { cat "$WORK/mcp-deps.log"; die "installing the npm peers failed"; }
-KUBE_VERSION=$(bash scripts/kube-binaries.sh 2>"$WORK/kube-binaries.log" | tail -n1) || { cat "$WORK/kube-binaries.log"; die "building the Kubernetes binaries failed"; }
-BIN=${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}/k8s/${KUBE_VERSION}-linux-amd64
-log "Kubernetes $KUBE_VERSION binaries in $BIN"
+bash scripts/kind/cluster.sh up 2>&1 | indent
 
-say "Starting a local control plane: etcd + kube-apiserver $KUBE_VERSION with RBAC"
-ETCD_PORT=$(free_port); PEER_PORT=$(free_port); API_PORT=$(free_port)
-openssl genrsa -out "$WORK/sa.key" 2048 2>/dev/null
-echo 'demo-admin-token,demo-admin,1,"system:masters"' >"$WORK/tokens.csv"
-"$BIN/etcd" --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
-  --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" --listen-peer-urls "http://127.0.0.1:$PEER_PORT" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" --initial-cluster "default=http://127.0.0.1:$PEER_PORT" \
-  --unsafe-no-fsync >"$WORK/etcd.log" 2>&1 &
-PIDS+=($!)
-"$BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:$ETCD_PORT" --bind-address 127.0.0.1 \
-  --advertise-address 127.0.0.1 --endpoint-reconciler-type none --secure-port "$API_PORT" --cert-dir "$WORK/certs" \
-  --authorization-mode RBAC --token-auth-file "$WORK/tokens.csv" --service-cluster-ip-range 10.0.0.0/24 \
-  --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$WORK/sa.key" \
-  --service-account-signing-key-file "$WORK/sa.key" >"$WORK/apiserver.log" 2>&1 &
-PIDS+=($!)
-export KUBECONFIG=$WORK/kubeconfig
-cat >"$KUBECONFIG" <<EOF
-apiVersion: v1
-kind: Config
-clusters: [{name: demo, cluster: {server: "https://127.0.0.1:$API_PORT", insecure-skip-tls-verify: true}}]
-users: [{name: demo-admin, user: {token: demo-admin-token}}]
-contexts: [{name: demo, context: {cluster: demo, user: demo-admin}}]
-current-context: demo
-EOF
-K="$BIN/kubectl"
-wait_for "kube-apiserver" 90 "$K" get --raw /readyz
-log "kube-apiserver ready on https://127.0.0.1:$API_PORT"
+# One user of the cluster's release at a time: the KT tier (scripts/kind/kt.sh) takes the same lock.
+exec 9>"$CACHE/kind/cluster-$CLUSTER.lock"
+if ! flock -n 9; then
+  log "another run (the KT tier or a demo) is using cluster \"$CLUSTER\"; waiting for it (up to 15 min)"
+  flock -w 900 9 || die "cluster \"$CLUSTER\" stayed busy (lock $CACHE/kind/cluster-$CLUSTER.lock)"
+fi
 
-say "Installing Toolgate's CRD, the operator's RBAC and the injection webhook"
-"$K" create namespace toolgate-system >/dev/null
-"$K" apply -f crds/ >/dev/null
-"$K" wait --for condition=established --timeout=60s crd/mcppolicies.toolgate.dev >/dev/null
-"$K" apply -n toolgate-system -f operator/src/main/kubernetes/rbac.yaml >/dev/null
-log "CRD mcppolicies.toolgate.dev established; ClusterRole and ServiceAccount toolgate-operator created"
-WEBHOOK_PORT=$(free_port)
-# In a cluster the chart points the webhook at the operator's Service; here the operator runs on this machine.
-cat <<EOF | "$K" apply -f - >/dev/null
-apiVersion: admissionregistration.k8s.io/v1
-kind: MutatingWebhookConfiguration
-metadata:
-  name: toolgate-injector
-webhooks:
-  - name: inject.toolgate.dev
-    admissionReviewVersions: [v1]
-    sideEffects: None
-    failurePolicy: Fail
-    timeoutSeconds: 5
-    clientConfig:
-      url: https://127.0.0.1:$WEBHOOK_PORT/mutate-pods
-    rules: [{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [pods]}]
-    namespaceSelector:
-      matchLabels: {toolgate.dev/injection: enabled}
-EOF
+# --- 2. apps, chart, images -------------------------------------------------------------------------------------
+CHART=helm/target/toolgate-$CHART_VERSION.tgz
+stale() { # stale <built file> <sources...>: missing, or a source file newer than it
+  local out=$1; shift
+  [[ ! -f $out ]] || [[ -n $(find "$@" -newer "$out" -type f -print -quit 2>/dev/null) ]]
+}
+if stale sidecar/target/quarkus-app/quarkus-run.jar sidecar/src sidecar/pom.xml policy/src policy/pom.xml pom.xml ||
+   stale operator/target/quarkus-app/quarkus-run.jar operator/src operator/pom.xml policy/src policy/pom.xml pom.xml ||
+   stale "$CHART" helm/toolgate helm/pom.xml crds; then
+  say "Packaging the sidecar, the operator and the Helm chart (mvnw package -DskipTests; nothing is installed)"
+  nice -n 10 ./mvnw -B -ntp -q package -pl sidecar,operator,helm -am -DskipTests 2>&1 | indent
+else
+  say "The sidecar, the operator and the chart are packaged and current (target/ is newer than the sources)"
+fi
+[[ -f $CHART ]] || die "no packaged chart at $CHART"
+say "Container images: rebuilt when their inputs changed, then loaded into the node (kind load)"
+bash scripts/kind/images.sh all 2>&1 | indent
+bash scripts/kind/cluster.sh load 2>&1 | indent
 
-say "Running the operator as its ServiceAccount (exactly the chart's RBAC)"
-OPERATOR_MGMT=$(free_port)
-# The operator authenticates as the admin but impersonates its ServiceAccount, so it holds only the shipped RBAC.
-KUBECONFIG_OPERATOR=$WORK/kubeconfig-operator
-cat >"$KUBECONFIG_OPERATOR" <<EOF
-apiVersion: v1
-kind: Config
-clusters: [{name: demo, cluster: {server: "https://127.0.0.1:$API_PORT", insecure-skip-tls-verify: true}}]
-users:
-  - name: toolgate-operator
-    user:
-      token: demo-admin-token
-      as: system:serviceaccount:toolgate-system:toolgate-operator
-      as-groups: [system:serviceaccounts, "system:serviceaccounts:toolgate-system", system:authenticated]
-contexts: [{name: operator, context: {cluster: demo, user: toolgate-operator, namespace: toolgate-system}}]
-current-context: operator
-EOF
-KUBECONFIG=$KUBECONFIG_OPERATOR java -Dquarkus.http.port="$(free_port)" -Dquarkus.management.port="$OPERATOR_MGMT" \
-  -Dtoolgate.operator.namespace=toolgate-system -Dtoolgate.operator.webhook.port="$WEBHOOK_PORT" \
-  -Dtoolgate.operator.webhook.extra-sans=127.0.0.1,localhost \
-  -jar operator/target/quarkus-app/quarkus-run.jar >"$WORK/operator.log" 2>&1 &
-PIDS+=($!)
-wait_for "the operator" 90 curl -fsS "http://127.0.0.1:$OPERATOR_MGMT/q/health/ready"
-wait_for "the webhook's CA bundle" 30 bash -c "[[ -n \$('$K' get mutatingwebhookconfiguration toolgate-injector -o jsonpath='{.webhooks[0].clientConfig.caBundle}') ]]"
-log "operator ready; it issued the webhook's certificate and patched the CA bundle"
+# --- 3. helm ----------------------------------------------------------------------------------------------------
+say "The helm CLI (built from its Go module helm.sh/helm/v3 the first time, ~2 min; cached under $CACHE/kind/bin)"
+HELM=$(bash scripts/kind/helm.sh 2> >(grep --line-buffered -v '^go: downloading' | indent >&2) | tail -n1)
+[[ -x $HELM ]] || die "no helm CLI (scripts/kind/helm.sh)"
+log "$("$HELM" version --short)"
 
+say "Removing what an interrupted demo or KT run left (release $RELEASE, namespaces $NS and $SYSTEM)"
+remove_demo
+INSTALLED=1
+
+say "helm install $RELEASE $CHART -n $SYSTEM (images as loaded: pullPolicy Never)"
+helm install "$RELEASE" "$CHART" -n "$SYSTEM" --create-namespace \
+  --set operator.image.pullPolicy=Never --set sidecar.image.pullPolicy=Never --wait --timeout 5m 2>&1 |
+  sed '/^NOTES:/,$d' | indent
+k -n "$SYSTEM" rollout status deployment/toolgate-operator --timeout=180s 2>&1 | indent
+wait_for "the webhook's CA bundle" 60 bash -c "[[ -n \$('$KUBECTL' get mutatingwebhookconfiguration toolgate-injector -o jsonpath='{.webhooks[0].clientConfig.caBundle}') ]]"
+k -n "$SYSTEM" get deployments,pods 2>&1 | indent
+log "operator Ready; it issued the webhook's certificate and wrote the CA bundle into toolgate-injector"
+
+# --- 4. the demo workload ---------------------------------------------------------------------------------------
 say "Applying k8s-examples/demo: namespace (injection enabled), server-everything, and an McpPolicy"
-"$K" apply -f k8s-examples/demo/ | sed 's/^/   /'
-wait_for "the McpPolicy to be accepted" 60 bash -c "[[ \$('$K' -n toolgate-demo get mcppolicy server-everything -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}') == True ]]"
-"$K" -n toolgate-demo get mcppolicies | sed 's/^/   /'
-
-say "Creating a server-everything pod (this control plane has no scheduler, so the pod is created directly)"
-# Same labels and containers as the Deployment's template: what a ReplicaSet would create. Without a
-# controller-manager nobody creates the namespace's default ServiceAccount either, so the demo does.
-"$K" -n toolgate-demo create serviceaccount default >/dev/null
-"$K" -n toolgate-demo get deployment server-everything -o json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-t = d["spec"]["template"]
-print(json.dumps({"apiVersion": "v1", "kind": "Pod",
-                  "metadata": {"name": "server-everything-demo", "namespace": "toolgate-demo", "labels": t["metadata"]["labels"]},
-                  "spec": t["spec"]}))' | "$K" create -f - >/dev/null
-"$K" -n toolgate-demo get pod server-everything-demo -o json >"$WORK/pod.json"
-python3 - "$WORK/pod.json" <<'EOF'
+# The example runs node:22-alpine + npx (a registry pull); this cluster pulls nothing, so the Deployment runs the
+# same package from the image built here (toolgate/server-everything, loaded, imagePullPolicy Never).
+k apply -f k8s-examples/demo/00-namespace.yaml -f k8s-examples/demo/20-mcppolicy.yaml 2>&1 | indent
+k create --dry-run=client -o json -f k8s-examples/demo/10-server-everything.yaml |
+  python3 scripts/demo/kind-workload.py toolgate/server-everything:2026.8.31 | k apply -f - 2>&1 | indent
+log "(server container: image toolgate/server-everything:2026.8.31, imagePullPolicy Never, the image's own command)"
+wait_for "the McpPolicy to be accepted" 90 bash -c "[[ \$('$KUBECTL' -n $NS get mcppolicy server-everything -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}') == True ]]"
+k -n "$NS" rollout status deployment/server-everything --timeout=240s 2>&1 | indent
+POD=$(k -n "$NS" get pods -l app.kubernetes.io/name=server-everything --field-selector=status.phase=Running \
+  -o jsonpath='{.items[0].metadata.name}')
+[[ -n $POD ]] || die "no running server-everything pod"
+k -n "$NS" wait --for=condition=Ready "pod/$POD" --timeout=120s >/dev/null
+say "The pod the webhook injected (READY 2/2: server + toolgate-sidecar)"
+k -n "$NS" get pods -o wide 2>&1 | indent
+k -n "$NS" get pod "$POD" -o json >"$WORK/pod.json"
+python3 - "$WORK/pod.json" <<'EOF' | indent
 import json, sys
 pod = json.load(open(sys.argv[1]))
 meta, spec = pod["metadata"], pod["spec"]
-print("   annotations:")
-for k, v in sorted(meta.get("annotations", {}).items()):
-    print(f"     {k}: {v}")
+status = {s["name"]: s for s in pod["status"].get("initContainerStatuses", []) + pod["status"].get("containerStatuses", [])}
 for kind in ("initContainers", "containers"):
     for c in spec.get(kind, []):
         ports = ", ".join(f'{p.get("name", "?")}={p["containerPort"]}' for p in c.get("ports", []))
-        extra = " (native sidecar: restartPolicy Always)" if c.get("restartPolicy") == "Always" else ""
-        print(f"   {kind[:-1]} {c['name']}: image {c['image']}, ports [{ports}]{extra}")
-        for e in c.get("env", []):
-            if e["name"].startswith("TOOLGATE_"):
-                print(f"     env {e['name']}={e.get('value', '(from ' + str(e.get('valueFrom')) + ')')}")
-for v in spec.get("volumes", []):
-    if "configMap" in v:
-        print(f"   volume {v['name']}: ConfigMap {v['configMap']['name']}")
+        role = " (native sidecar: restartPolicy Always)" if c.get("restartPolicy") == "Always" else ""
+        st = status.get(c["name"], {})
+        name, detail = next(iter(st.get("state", {"unknown": {}}).items()))
+        state = f"{name} ({detail.get('reason', '')}, exit {detail.get('exitCode')})" if name == "terminated" else name
+        state += ", ready" if name == "running" and st.get("ready") else ""
+        print(f"{kind[:-1]} {c['name']}: {c['image']} [{ports}]{role} - {state}")
+for k, v in sorted(meta.get("annotations", {}).items()):
+    if k.startswith("toolgate.dev/"):
+        print(f"annotation {k}: {v}")
 EOF
-"$K" -n toolgate-demo get pod server-everything-demo -o yaml >"$WORK/injected-pod.yaml"
-log "(full injected pod spec: rerun with KEEP_DEMO_WORKDIR=1 and see injected-pod.yaml)"
+k -n "$NS" get pod "$POD" -o yaml >"$WORK/injected-pod.yaml"
+wait_for "the McpPolicy status to count the pod" 90 bash -c "[[ \$('$KUBECTL' -n $NS get mcppolicy server-everything -o jsonpath='{.status.podsWithSidecar}') == 1 ]]"
+k -n "$NS" get mcppolicies 2>&1 | indent
+log "status: $(k -n "$NS" get mcppolicy server-everything -o jsonpath='{.status}' | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print(", ".join(f"{k}={s[k]}" for k in ("podsWithSidecar", "podsWithoutSidecar", "policyHash") if k in s))')"
 
-say "The policy the operator rendered (ConfigMap server-everything-toolgate-policy, key policy.json)"
-mkdir -p "$WORK/policy"
-"$K" -n toolgate-demo get configmap server-everything-toolgate-policy -o jsonpath='{.data.policy\.json}' >"$WORK/policy/policy.json"
-# (no `| head` on a producer under pipefail: it would die of SIGPIPE and end the demo)
-python3 -m json.tool "$WORK/policy/policy.json" >"$WORK/policy-pretty.json"
-sed -n '1,12s/^/   /p' "$WORK/policy-pretty.json"
-log "... (hash $("$K" -n toolgate-demo get mcppolicy server-everything -o jsonpath='{.status.policyHash}'))"
+# --- 5. the agent -----------------------------------------------------------------------------------------------
+bash scripts/mcp-deps.sh >"$WORK/mcp-deps.log" 2>&1 || { cat "$WORK/mcp-deps.log"; die "installing the npm peers (MCP SDK) failed"; }
+port_forward svc svc/server-everything 80; MCP_PORT=$FORWARDED
+say "A scripted agent (MCP TypeScript SDK) calls tools through the Service (kubectl port-forward svc/server-everything, 127.0.0.1:$MCP_PORT)"
+node scripts/demo/agent.mjs "http://127.0.0.1:$MCP_PORT/mcp" scripts/demo/scenario.json demo-agent 2>&1 | indent
 
-say "Running server-everything and the sidecar in front of it, with that policy file mounted"
-MCP_PORT=$(free_port); PROXY_PORT=$(free_port); MGMT_PORT=$(free_port)
-PORT=$MCP_PORT node tools/node/node_modules/@modelcontextprotocol/server-everything/dist/index.js streamableHttp \
-  >"$WORK/server-everything.log" 2>&1 &
-PIDS+=($!)
-TOOLGATE_UPSTREAM=http://127.0.0.1:$MCP_PORT TOOLGATE_POLICY_FILE=$WORK/policy/policy.json \
-  TOOLGATE_IDENTITY_HEADER=X-Agent-Id \
-  java -Dquarkus.http.port="$PROXY_PORT" -Dquarkus.management.port="$MGMT_PORT" \
-  -jar sidecar/target/quarkus-app/quarkus-run.jar >"$WORK/sidecar.log" 2>&1 &
-PIDS+=($!)
-wait_for "the sidecar" 60 curl -fsS "http://127.0.0.1:$MGMT_PORT/q/health/ready"
-log "server-everything on 127.0.0.1:$MCP_PORT, sidecar proxy on 127.0.0.1:$PROXY_PORT, metrics on :$MGMT_PORT"
-
-say "A scripted agent (MCP TypeScript SDK) calls tools through the sidecar"
-node scripts/demo/agent.mjs "http://127.0.0.1:$PROXY_PORT/mcp" scripts/demo/scenario.json demo-agent
-
-say "The sidecar's audit log (one JSON line per decided call; arguments only as a SHA-256)"
-sleep 0.2 # the sidecar's audit writer flushes queued lines every 5 ms
+# --- 6. audit log and metrics -----------------------------------------------------------------------------------
+say "The sidecar's audit log: kubectl logs $POD -c toolgate-sidecar (one JSON line per decided call; arguments only as a SHA-256)"
+sleep 0.5 # the audit writer flushes every 5 ms; kubectl logs reads what the kubelet has
+k -n "$NS" logs "$POD" -c toolgate-sidecar >"$WORK/sidecar.log"
 grep -h '"decision"' "$WORK/sidecar.log" >"$WORK/audit.jsonl" || true
-cut -c1-220 "$WORK/audit.jsonl" | sed -n '1,4s/^/   /p'
+cut -c1-230 "$WORK/audit.jsonl" | sed -n '1,4p' | indent
 log "... $(wc -l <"$WORK/audit.jsonl") lines in all"
 
-say "Prometheus metrics from the management port"
-curl -fsS "http://127.0.0.1:$MGMT_PORT/q/metrics" | grep -E '^toolgate_(tool_calls_total|policy_info)' | grep -v ' 0.0$' | sort | sed 's/^/   /'
+port_forward mgmt "pod/$POD" 9000; MGMT_PORT=$FORWARDED
+say "Prometheus metrics from the sidecar's management port (kubectl port-forward pod/$POD 9000, /q/metrics)"
+curl -fsS "http://127.0.0.1:$MGMT_PORT/q/metrics" >"$WORK/metrics.txt"
+grep -E '^toolgate_(tool_calls_total|policy_info)' "$WORK/metrics.txt" | grep -v ' 0.0$' | sort | indent || true
+stop_pids
 
-say "Done: everything started here is being stopped"
+DEMO_DONE=1
+say "The demo ran in $((SECONDS - T0)) s; cleaning up"

@@ -15,6 +15,22 @@ step() { echo "[kt] $* ($((SECONDS - t0)) s)" >&2; }
 
 step "cluster up"
 "$here/cluster.sh" up
+# One user of the cluster's release at a time: scripts/demo.sh installs the same release (toolgate in
+# toolgate-system) and takes the same lock.
+cache="${TOOLGATE_CACHE:-$HOME/.cache/toolgate}/kind"
+exec 9>"$cache/cluster-${TOOLGATE_KIND_CLUSTER:-toolgate}.lock"
+if ! flock -n 9; then
+  step "waiting for another run on the cluster (scripts/demo.sh or kt.sh) to finish"
+  flock -w 1800 9 || { echo "[kt] the cluster stayed busy (lock $cache/cluster-${TOOLGATE_KIND_CLUSTER:-toolgate}.lock)" >&2; exit 1; }
+fi
+# What an interrupted scripts/demo.sh left: its namespace (an McpPolicy's ConfigMap there would fail the uninstall
+# test). ToolgateKT itself removes the release and toolgate-system.
+kubectl=("$cache/kube/v$(bash -c "source '$here/lib.sh'; echo \$KUBE_VERSION")/bin/kubectl"
+  --kubeconfig "$cache/kubeconfig-${TOOLGATE_KIND_CLUSTER:-toolgate}")
+if "${kubectl[@]}" get namespace toolgate-demo >/dev/null 2>&1; then
+  step "deleting namespace toolgate-demo (left by an interrupted scripts/demo.sh)"
+  "${kubectl[@]}" delete namespace toolgate-demo --timeout=180s >&2
+fi
 if [[ ${TOOLGATE_KT_SKIP_BUILD:-0} != 1 ]]; then
   if [[ ${TOOLGATE_KT_SKIP_PACKAGE:-0} != 1 ]]; then
     step "package sidecar, operator, helm chart"

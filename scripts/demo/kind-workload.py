@@ -1,0 +1,23 @@
+# Reads `kubectl create --dry-run=client -o json` of k8s-examples/demo/10-server-everything.yaml (one JSON object
+# per document) and prints one v1 List for `kubectl apply -f -`, with the server container switched to the image
+# built and kind-loaded here: the example runs node:22-alpine + npx, which pulls, and the Kind cluster pulls nothing.
+import json
+import sys
+
+text, items, dec = sys.stdin.read(), [], json.JSONDecoder()
+pos = 0
+while True:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    if pos >= len(text):
+        break
+    obj, pos = dec.raw_decode(text, pos)
+    items.extend(obj.get("items", []) if obj.get("kind") == "List" else [obj])
+for item in items:
+    if item["kind"] == "Deployment":
+        for c in item["spec"]["template"]["spec"]["containers"]:
+            if c["name"] == "server":
+                c["image"] = sys.argv[1] if len(sys.argv) > 1 else "toolgate/server-everything:2026.8.31"
+                c["imagePullPolicy"] = "Never"
+                c.pop("command", None)  # the image's entrypoint runs server-everything streamableHttp
+json.dump({"apiVersion": "v1", "kind": "List", "items": items}, sys.stdout)
