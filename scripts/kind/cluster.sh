@@ -27,6 +27,16 @@ k() { "$(kubectl_bin)" "$@"; }
 
 running() { "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER" && docker inspect -f '{{.State.Running}}' "$CLUSTER-control-plane" 2>/dev/null | grep -q true; }
 
+# After the node container restarts (a reboot, or dockerd killed with the session that started it) the API server
+# answers before its RBAC bootstrap is done: "Forbidden" for the cluster admin for some seconds. Wait it out.
+wait_api() {
+  local deadline=$((SECONDS + 180))
+  until k get --raw /readyz >/dev/null 2>&1 && k get nodes >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "the API server of cluster $CLUSTER did not become ready within 180 s (k get --raw /readyz)"
+    sleep 2
+  done
+}
+
 up() {
   docker info >/dev/null 2>&1 || "$here/docker-engine.sh"
   [[ -x $KIND ]] || "$here/go-tools.sh" kind
@@ -66,6 +76,7 @@ YAML
       { log "create failed; node logs: docker exec $CLUSTER-control-plane journalctl -u kubelet; $KIND export logs --name $CLUSTER"; exit 1; }
     log "created in $((SECONDS - t0)) s"
   fi
+  wait_api
   k wait --for=condition=Ready node --all --timeout=300s >&2
   k -n kube-system rollout status deployment/coredns --timeout=300s >&2
   k get nodes -o wide >&2
