@@ -23,7 +23,18 @@ async function post(url, body, session, extra = {}) {
   return { status: r.status, session: r.headers.get("mcp-session-id"), msg, text: text.slice(0, 400) };
 }
 
-for (const target of spec.targets) {
+// KT_SPEC.scrape: plain GETs (metrics, health) of URLs inside the cluster; one line each:
+//   KT-RESULT {"target": url, "stage": "scrape", "status": http, "body": ...}
+for (const url of spec.scrape || []) {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(15000) });
+    out({ target: url, stage: "scrape", status: r.status, body: await r.text() });
+  } catch (e) {
+    out({ target: url, stage: "connect", error: String(e && e.cause ? e.cause : e) });
+  }
+}
+
+for (const target of spec.targets || []) {
   try {
     const init = await post(target, { jsonrpc: "2.0", id: 0, method: "initialize",
       params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "toolgate-kt", version: "1" } } });

@@ -42,8 +42,17 @@ final class ClientPod {
 
     /** Runs the calls against every target; returns the KT-RESULT lines, in order. */
     static List<JsonNode> run(KubernetesClient client, List<String> targets, List<Mcp.Call> calls) throws IOException {
+        return run(client, Map.of("targets", targets, "calls", calls));
+    }
+
+    /** GETs every URL from inside the cluster (metrics, health); returns one KT-RESULT line per URL, with its body. */
+    static List<JsonNode> scrape(KubernetesClient client, List<String> urls) throws IOException {
+        return run(client, Map.of("scrape", urls));
+    }
+
+    private static List<JsonNode> run(KubernetesClient client, Map<String, Object> specification) throws IOException {
         ensureNamespace(client);
-        String spec = Mcp.JSON.writeValueAsString(Map.of("targets", targets, "calls", calls));
+        String spec = Mcp.JSON.writeValueAsString(specification);
         String name = "mcp-client-" + System.currentTimeMillis() % 100000 + "-" + SEQ.incrementAndGet();
         Pod pod = new PodBuilder().withNewMetadata().withName(name).withNamespace(NAMESPACE).addToLabels("app", "toolgate-kt-client")
                 .endMetadata()

@@ -269,11 +269,47 @@ class ToolgateKT {
         return client.pods().inNamespace(NS).withName(pod).portForward(port, InetAddress.getLoopbackAddress(), 0);
     }
 
+    @Test
+    @Order(4)
+    void metricsAndHealthAreScrapedFromInsideTheCluster() throws Exception {
+        List<String> urls = new ArrayList<>();
+        for (Pod pod : pods(SERVER)) {
+            String base = "http://" + pod.getStatus().getPodIP() + ":9000";
+            urls.add(base + "/q/metrics");
+            urls.add(base + "/q/health/ready");
+        }
+        List<JsonNode> scraped = ClientPod.scrape(client, urls);
+        assertThat(scraped).hasSize(urls.size())
+                .allSatisfy(r -> assertThat(r.path("stage").asText()).as("%s", r).isEqualTo("scrape"))
+                .allSatisfy(r -> assertThat(r.path("status").asInt()).as("%s", r.path("target").asText()).isEqualTo(200));
+        double denied = 0;
+        double allowed = 0;
+        for (JsonNode r : scraped) {
+            String body = r.path("body").asText();
+            if (r.path("target").asText().endsWith("/q/health/ready")) {
+                assertThat(body).as("readiness of %s", r.path("target").asText()).containsPattern("\"status\"\\s*:\\s*\"UP\"");
+                continue;
+            }
+            assertThat(body).contains("toolgate_policy_info{", "toolgate_refused_total{");
+            for (String line : body.split("\n")) {
+                if (line.startsWith("toolgate_tool_calls_total{") && line.contains("decision=\"denied\"")) {
+                    denied += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                } else if (line.startsWith("toolgate_tool_calls_total{") && line.contains("decision=\"allowed\"")) {
+                    allowed += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                }
+            }
+        }
+        Kind.log("scraped from inside the cluster: %.0f allowed, %.0f denied calls over %d pods", allowed, denied, urls.size() / 2);
+        // test 3 made denied and allowed calls through these pods
+        assertThat(denied).as("denied calls counted by the sidecars").isGreaterThan(0);
+        assertThat(allowed).as("allowed calls counted by the sidecars").isGreaterThan(0);
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
     // 4. No route around the sidecar
 
     @Test
-    @Order(4)
+    @Order(5)
     void noPortOfTheInjectedPodExecutesADeniedCall() throws Exception {
         List<String> targets = new ArrayList<>();
         Map<String, String> mcpTargets = new java.util.LinkedHashMap<>();
@@ -349,7 +385,7 @@ class ToolgateKT {
     // 5. Probes on the named port
 
     @Test
-    @Order(5)
+    @Order(6)
     void probesOnTheTakenOverPortNameStillWork() throws Exception {
         long t0 = System.nanoTime();
         apply("kt/30-probe-test.yaml");
@@ -374,7 +410,7 @@ class ToolgateKT {
     // 6. Hot policy change
 
     @Test
-    @Order(6)
+    @Order(7)
     void aChangedPolicyIsEnforcedWithoutARestartAndNoAllowedCallFails() throws Exception {
         List<Pod> pods = pods(SERVER);
         List<LocalPortForward> forwards = new ArrayList<>();
@@ -444,7 +480,7 @@ class ToolgateKT {
     // 7. Operator down
 
     @Test
-    @Order(7)
+    @Order(8)
     void withTheOperatorDownNewPodsAreRefusedAndRunningPodsKeepEnforcing() throws Exception {
         var operator = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator");
         operator.scale(0);
@@ -499,7 +535,7 @@ class ToolgateKT {
     // 8. Uninstall
 
     @Test
-    @Order(8)
+    @Order(9)
     void helmUninstallLeavesNothingButTheCrd() throws Exception {
         client.namespaces().withName(NS).delete();
         client.namespaces().withName(ClientPod.NAMESPACE).delete();
