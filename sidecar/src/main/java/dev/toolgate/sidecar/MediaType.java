@@ -22,7 +22,11 @@ public record MediaType(String type, String subtype, List<Parameter> parameters)
     /** The value cannot be read as a media type; the message says where and why. */
     public static final class Malformed extends Exception {
         Malformed(String value, int at, String why) {
-            super("Content-Type \"" + value + "\" is malformed at position " + at + ": " + why, null, false, false);
+            this("Content-Type \"" + value + "\" is malformed at position " + at + ": " + why);
+        }
+
+        Malformed(String message) {
+            super(message, null, false, false);
         }
     }
 
@@ -58,6 +62,27 @@ public record MediaType(String type, String subtype, List<Parameter> parameters)
     }
 
     /**
+     * The value of the one {@code charset} parameter, or {@code null} when there is none. Throws when the charset is
+     * ambiguous: named twice (parsers differ on first or last), or in the RFC 2231 form {@code charset*} that a parser
+     * knowing it would read.
+     */
+    public String charset() throws Malformed {
+        String charset = null;
+        for (Parameter p : parameters) {
+            if (p.name().startsWith("charset*")) {
+                throw new Malformed("Content-Type parameter \"" + p.name() + "\" not accepted: give the charset as charset=utf-8, or not at all");
+            }
+            if (p.name().equals("charset")) {
+                if (charset != null) {
+                    throw new Malformed("Content-Type has more than one charset parameter: send one charset=utf-8, or none");
+                }
+                charset = p.value();
+            }
+        }
+        return charset;
+    }
+
+    /**
      * Why a request's {@code Content-Type} header fields cannot be accepted, or {@code null} when they can: at most one
      * field, well formed, with at most one {@code charset} parameter whose value is UTF-8. The sidecar reads every body as
      * UTF-8 and forwards it labelled {@code application/json} without parameters, so a charset is only ever a claim that
@@ -79,18 +104,11 @@ public record MediaType(String type, String subtype, List<Parameter> parameters)
         } catch (Malformed e) {
             return e.getMessage();
         }
-        String charset = null;
-        for (Parameter p : media.parameters()) {
-            if (p.name().startsWith("charset*")) {
-                // RFC 2231 extended/continued parameters: not HTTP syntax, but a parser that knows them would find a charset
-                return "Content-Type parameter \"" + p.name() + "\" not accepted: give the charset as charset=utf-8, or not at all";
-            }
-            if (p.name().equals("charset")) {
-                if (charset != null) {
-                    return "Content-Type has more than one charset parameter: send one charset=utf-8, or none";
-                }
-                charset = p.value();
-            }
+        String charset;
+        try {
+            charset = media.charset();
+        } catch (Malformed ambiguous) {
+            return ambiguous.getMessage();
         }
         if (charset != null && !isUtf8(charset)) {
             return "charset \"" + charset + "\" not accepted: JSON-RPC bodies must be UTF-8 (send charset=utf-8, or no charset)";

@@ -64,12 +64,11 @@ final class ResponseHeaders {
         }
         String charset;
         try {
-            charset = charsetOf(MediaType.parse(types.get(0)));
+            charset = MediaType.parse(types.get(0)).charset();
         } catch (MediaType.Malformed e) {
             return e.getMessage();
-        } catch (IllegalArgumentException twoCharsets) {
-            return twoCharsets.getMessage();
         }
+        charset = charset == null ? null : charset.toLowerCase(Locale.ROOT);
         if (charset == null || charset.equals("utf-8") || charset.equals("utf8") || charset.equals("us-ascii")) {
             return null;
         }
@@ -77,20 +76,6 @@ final class ResponseHeaders {
             return null; // a page in Latin-1, say: JSON in it would still start with '{' and be inspected
         }
         return "charset \"" + charset + "\" (MCP messages are UTF-8)";
-    }
-
-    /** The lower-cased charset parameter, or null; a second charset (or an RFC 2231 {@code charset*}) is ambiguous. */
-    private static String charsetOf(MediaType media) {
-        String charset = null;
-        for (MediaType.Parameter p : media.parameters()) {
-            if (p.name().startsWith("charset*") || p.name().equals("charset") && charset != null) {
-                throw new IllegalArgumentException("Content-Type \"" + media.essence() + "\" names its charset more than once");
-            }
-            if (p.name().equals("charset")) {
-                charset = p.value().toLowerCase(Locale.ROOT);
-            }
-        }
-        return charset;
     }
 
     private static boolean asciiCompatible(String charset) {
