@@ -1,6 +1,5 @@
 package dev.toolgate.sidecar;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -12,14 +11,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Open event streams of the legacy 2024-11-05 HTTP+SSE transport, keyed by the POST endpoint the server announced on
  * them (and the sidecar handed on to the client). A refused POST to that endpoint is answered on the client's stream,
- * where the client waits for it; the ids of tools/list requests posted there are remembered so their answers on the
- * stream can be filtered.
+ * where the client waits for it. Answers on the stream are inspected like every server message (tools/list results are
+ * recognised by their shape, so no request ids need remembering).
  *
  * <p>The server routes far more spellings of an endpoint to the same session than the one it announced: the TypeScript
  * SDK's server behind express matches paths case-insensitively and with or without a trailing slash, and reads the
@@ -32,10 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public class LegacySseSessions {
 
     /** A client's open event stream; writes are done on its own context so they never interleave with upstream events. */
-    public record Stream(HttpServerResponse response, Context context, Set<JsonNode> toolsListIds) {
-        public Stream(HttpServerResponse response, Context context) {
-            this(response, context, ConcurrentHashMap.newKeySet());
-        }
+    public record Stream(HttpServerResponse response, Context context) {
 
         public void send(byte[] event) {
             context.runOnContext(v -> {

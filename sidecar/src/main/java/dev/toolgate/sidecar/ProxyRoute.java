@@ -212,10 +212,6 @@ public class ProxyRoute {
             }
         }
         if (inspection.forward()) {
-            if (legacyStream != null && parsed != null) {
-                LegacySseSessions.Stream stream = legacyStream;
-                parsed.messages().stream().filter(JsonRpcMessage::isToolsList).forEach(m -> stream.toolsListIds().add(m.id()));
-            }
             // What the policy evaluated, written afresh: the server never parses the client's own spelling of it.
             byte[] forwarded = parsed == null ? bytes : ForwardedBody.bytes(parsed, bytes.length);
             forwarder.forward(ctx, forwarded, parsed, inspection.allowed(), identity, session, held::release);

@@ -427,7 +427,7 @@ public class UpstreamForwarder {
                         out = event.withData(key); // a relative endpoint keeps the client posting through the sidecar
                     }
                 } else {
-                    out = relayEvent(exchange, event, stream.toolsListIds());
+                    out = relayEvent(exchange, event);
                 }
                 if (out != null) {
                     response.write(Buffer.buffer(out));
@@ -447,7 +447,7 @@ public class UpstreamForwarder {
                 return;
             }
             for (SseEvent event : parser.finish()) {
-                byte[] out = relayEvent(exchange, event, stream.toolsListIds());
+                byte[] out = relayEvent(exchange, event);
                 if (out != null) {
                     response.write(Buffer.buffer(out));
                 }
@@ -473,7 +473,7 @@ public class UpstreamForwarder {
      * What the client gets of one server-sent event: the event as the sidecar read it, with hidden tools removed from
      * any tools/list result in it; null when it was refused (then any request it visibly answered gets an error event).
      */
-    private byte[] relayEvent(Exchange exchange, SseEvent event, Set<JsonNode> legacyToolsListIds) {
+    private byte[] relayEvent(Exchange exchange, SseEvent event) {
         if (!event.wellFormed()) {
             refuseEvent(exchange, "server-sent event is not valid UTF-8",
                     event.data() == null ? List.of() : ServerMessageInspector.idsOf(event.data()));
@@ -488,12 +488,6 @@ public class UpstreamForwarder {
             return null;
         }
         exchange.answered(result.answeredIds());
-        if (!legacyToolsListIds.isEmpty()) {
-            for (JsonNode id : result.answeredIds()) {
-                Object key = JsonRpcIds.key(id);
-                legacyToolsListIds.removeIf(known -> java.util.Objects.equals(JsonRpcIds.key(known), key));
-            }
-        }
         return result.outcome() == ServerMessageInspector.Outcome.REWRITTEN ? event.withData(result.message().toString()) : event.canonical();
     }
 
