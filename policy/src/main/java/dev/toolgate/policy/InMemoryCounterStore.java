@@ -81,7 +81,7 @@ public sealed class InMemoryCounterStore implements CounterStore permits RateLim
         }
         if (demands.size() == 1 && consume) {
             Demand demand = demands.get(0);
-            return List.of(acquireOne(demand.counters(), demand.subject(), demand.session(), now));
+            return List.of(acquireOne(demand, now));
         }
         return List.of(acquireAll(demands, now, consume));
     }
@@ -90,18 +90,19 @@ public sealed class InMemoryCounterStore implements CounterStore permits RateLim
      * One call: records one unit of every counter, or none. When refused, the admission names the counter that stays
      * exhausted longest.
      */
-    Admission acquireOne(List<CounterRef> counters, String subject, String session, long now) {
+    Admission acquireOne(Demand demand, long now) {
+        List<CounterRef> counters = demand.counters();
         int n = counters.size();
         if (n == 0) {
             return Admission.admitted();
         }
         if (n == 1) {
-            return acquireSingleCounter(family(counters.get(0)), subject, session, now);
+            return acquireSingleCounter(family(counters.get(0)), demand, now);
         }
         KeyState[] states = new KeyState[n];
         while (true) {
             for (int i = 0; i < n; i++) {
-                states[i] = stateFor(family(counters.get(i)), subject, session, now);
+                states[i] = stateFor(family(counters.get(i)), demand, now);
                 if (states[i] == null) {
                     return Admission.storeFull(i, retrySeconds(nextEvictableAt, now));
                 }
@@ -133,9 +134,9 @@ public sealed class InMemoryCounterStore implements CounterStore permits RateLim
     }
 
     /** The common single-counter case, without the array and sort. */
-    private Admission acquireSingleCounter(CounterFamily family, String subject, String session, long now) {
+    private Admission acquireSingleCounter(CounterFamily family, Demand demand, long now) {
         while (true) {
-            KeyState state = stateFor(family, subject, session, now);
+            KeyState state = stateFor(family, demand, now);
             if (state == null) {
                 return Admission.storeFull(0, retrySeconds(nextEvictableAt, now));
             }
@@ -226,7 +227,7 @@ public sealed class InMemoryCounterStore implements CounterStore permits RateLim
         List<CounterRef> counters = demand.counters();
         KeyState[] states = new KeyState[counters.size()];
         for (int j = 0; j < states.length; j++) {
-            states[j] = stateFor(family(counters.get(j)), demand.subject(), demand.session(), now);
+            states[j] = stateFor(family(counters.get(j)), demand, now);
             if (states[j] == null) {
                 result[index] = Admission.storeFull(j, retrySeconds(nextEvictableAt, now));
                 return null;
@@ -274,20 +275,10 @@ public sealed class InMemoryCounterStore implements CounterStore permits RateLim
         return Math.max(1, millis / 1000 + (millis % 1000 == 0 ? 0 : 1));
     }
 
-    private KeyState stateFor(CounterFamily family, String subject, String session, long now) {
-        ConcurrentHashMap<String, KeyState> map = family.bySubject;
-        String key = subject;
-        switch (family.definition.scope()) {
-            case GLOBAL -> key = "";
-            case SESSION -> {
-                if (session != null) {
-                    map = family.bySession;
-                    key = session;
-                }
-            }
-            default -> {
-            }
-        }
+    private KeyState stateFor(CounterFamily family, Demand demand, long now) {
+        Scope scope = family.definition.scope();
+        ConcurrentHashMap<String, KeyState> map = demand.keyedBySession(scope) ? family.bySession : family.bySubject;
+        String key = demand.scopeKey(scope);
         KeyState state = map.get(key);
         if (state != null) {
             return state;

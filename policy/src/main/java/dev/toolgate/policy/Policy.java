@@ -138,11 +138,11 @@ public final class Policy {
         if (limits.isEmpty()) {
             return allowed(tool, entry);
         }
-        String subject = call.caller().subject();
-        // the in-memory store is asked directly: the hot path then allocates nothing
+        Demand demand = new Demand(limits.counters(), call.caller().subject(), call.session());
+        // the in-memory store is asked directly, without a stage
         Admission admission = inMemory != null
-                ? inMemory.acquireOne(limits.counters(), subject, call.session(), nowMillis)
-                : answered(store.acquire(List.of(new Demand(limits.counters(), subject, call.session())), nowMillis, true), 1).get(0);
+                ? inMemory.acquireOne(demand, nowMillis)
+                : answered(store.acquire(List.of(demand), nowMillis, true), 1).get(0);
         return admission.isAdmitted() ? allowed(tool, entry) : rateLimited(tool, limits, admission);
     }
 

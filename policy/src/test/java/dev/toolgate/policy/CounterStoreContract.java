@@ -325,6 +325,33 @@ abstract class CounterStoreContract {
                 .containsExactly(Admission.admitted(), Admission.exhausted(1, 60));
     }
 
+    @Test
+    void eachScopeCountsUnderItsOwnKey() throws Exception {
+        CounterStore store = newStore();
+        CounterRef grant = store.bind(new LimitDefinition("g", 60_000, 1, Scope.GRANT));
+        CounterRef identity = store.bind(new LimitDefinition("i", 60_000, 1, Scope.IDENTITY));
+        CounterRef session = store.bind(new LimitDefinition("s", 60_000, 1, Scope.SESSION));
+        CounterRef global = store.bind(new LimitDefinition("all", 60_000, 1, Scope.GLOBAL));
+        // grant scope: one count per (grant, subject); a subject that spells another pair's key is still its own
+        assertThat(acquire(store, T0, true, new Demand(List.of(grant), "billing", "a", null))).containsExactly(Admission.admitted());
+        assertThat(acquire(store, T0, true, new Demand(List.of(grant), "billing", "a", "s1"))).containsExactly(Admission.exhausted(0, 60));
+        assertThat(acquire(store, T0, true, new Demand(List.of(grant), "finance", "a", null))).containsExactly(Admission.admitted());
+        assertThat(acquire(store, T0, true, new Demand(List.of(grant), "", "a", null))).containsExactly(Admission.admitted());
+        assertThat(acquire(store, T0, true, new Demand(List.of(grant), "", "7:billinga", null))).containsExactly(Admission.admitted());
+        assertThat(acquire(store, T0, true, new Demand(List.of(grant), "bill", "inga", null))).containsExactly(Admission.admitted());
+        // identity scope: per subject, whatever the grant or session
+        assertThat(acquire(store, T0, true, new Demand(List.of(identity), "billing", "a", "s1"))).containsExactly(Admission.admitted());
+        assertThat(acquire(store, T0, true, new Demand(List.of(identity), "finance", "a", "s2"))).containsExactly(Admission.exhausted(0, 60));
+        // session scope: per session, and per subject without one; a session named like a subject is not that subject
+        assertThat(acquire(store, T0, true, new Demand(List.of(session), "", "a", "s1"))).containsExactly(Admission.admitted());
+        assertThat(acquire(store, T0, true, new Demand(List.of(session), "", "b", "s1"))).containsExactly(Admission.exhausted(0, 60));
+        assertThat(acquire(store, T0, true, new Demand(List.of(session), "", "s1", null))).containsExactly(Admission.admitted());
+        assertThat(acquire(store, T0, true, new Demand(List.of(session), "", "a", "s2"))).containsExactly(Admission.admitted());
+        // global scope: one count for everybody
+        assertThat(acquire(store, T0, true, new Demand(List.of(global), "billing", "a", "s1"))).containsExactly(Admission.admitted());
+        assertThat(acquire(store, T0, true, new Demand(List.of(global), "", "b", null))).containsExactly(Admission.exhausted(0, 60));
+    }
+
     // ---- helpers
 
     static long count(List<Long> times, long now) {
