@@ -63,7 +63,103 @@ public interface SidecarConfig {
     int maxToolLabels();
 
     interface Identity {
-        /** Request header naming the caller, for {@code grant}/{@code identity} scopes; absent means {@code anonymous}. */
+        /**
+         * Request header naming the caller, for {@code grant}/{@code identity} scopes; absent means {@code anonymous}.
+         * Trusted as sent, so only behind something that sets it. Ignored (and removed from requests) when a verified
+         * source ({@link #jwt()}, {@link #serviceAccount()}) is configured.
+         */
         Optional<String> header();
+
+        /** Bearer JWTs from an OIDC issuer; enabled by {@link Jwt#issuer()}. */
+        Jwt jwt();
+
+        /** Kubernetes projected service-account tokens; enabled by {@link ServiceAccount#audiences()}. */
+        ServiceAccount serviceAccount();
+
+        /** Header in which the verified subject is passed to the MCP server; absent passes none. */
+        Optional<String> forwardHeader();
+
+        /** Header in which the verified groups (comma-separated) are passed to the MCP server; absent passes none. */
+        Optional<String> forwardGroupsHeader();
+
+        /** Pass the client's {@code Authorization} header on to the MCP server (default: removed, see README). */
+        @WithDefault("false")
+        boolean forwardAuthorization();
+
+        /** Longest bearer token accepted; longer ones are refused before any parsing. */
+        @WithDefault("8192")
+        int maxTokenBytes();
+
+        /** How often the signing keys are fetched again regardless of what tokens show (notices removed keys). */
+        @WithDefault("5m")
+        Duration keysRefreshInterval();
+
+        /** Least time between two fetches of the signing keys, whatever tokens with unknown key ids arrive. */
+        @WithDefault("30s")
+        Duration keysMinRefetchInterval();
+
+        /** OAuth protected resource metadata (RFC 9728), served when tokens are configured. */
+        ResourceMetadata resourceMetadata();
+    }
+
+    interface Jwt {
+        /** Expected {@code iss}, compared exactly; also where OIDC discovery is read. */
+        Optional<String> issuer();
+
+        /** {@code aud} must contain one of these. Required with {@link #issuer()}. */
+        Optional<java.util.List<String>> audiences();
+
+        /** The issuer's JWKS; absent reads {@code jwks_uri} from {@code <issuer>/.well-known/openid-configuration}. */
+        Optional<String> jwksUrl();
+
+        @WithDefault("sub")
+        String subjectClaim();
+
+        @WithDefault("groups")
+        String groupsClaim();
+
+        /** Accepted JWS algorithms; only asymmetric ones exist here ({@code none} and HMAC are never accepted). */
+        @WithDefault("RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,ES512")
+        java.util.List<String> algorithms();
+
+        /** Tolerance on {@code exp}, {@code nbf} and {@code iat}. */
+        @WithDefault("30s")
+        Duration clockSkew();
+
+        /** PEM certificates trusted for the issuer's TLS, in place of the JVM's. */
+        Optional<String> caFile();
+    }
+
+    interface ServiceAccount {
+        /** {@code aud} must contain one of these; setting it enables service-account tokens. */
+        Optional<java.util.List<String>> audiences();
+
+        @WithDefault("https://kubernetes.default.svc.cluster.local")
+        String issuer();
+
+        @WithDefault("https://kubernetes.default.svc/openid/v1/jwks")
+        String jwksUrl();
+
+        /** PEM certificates trusted for the API server's TLS. */
+        @WithDefault("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt")
+        String caFile();
+
+        /** The bearer the sidecar reads the JWKS with; re-read on every fetch (the kubelet rotates it). */
+        @WithDefault("/var/run/secrets/kubernetes.io/serviceaccount/token")
+        String tokenFile();
+
+        @WithDefault("RS256,ES256")
+        java.util.List<String> algorithms();
+
+        @WithDefault("30s")
+        Duration clockSkew();
+    }
+
+    interface ResourceMetadata {
+        /** This MCP server's resource identifier (its canonical URL); absent derives it from the request's Host and path. */
+        Optional<String> resource();
+
+        /** Authorization servers to advertise; absent advertises the JWT issuer. */
+        Optional<java.util.List<String>> authorizationServers();
     }
 }
