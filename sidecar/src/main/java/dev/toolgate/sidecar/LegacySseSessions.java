@@ -71,7 +71,8 @@ public class LegacySseSessions {
     private final Map<String, Boolean> sessionNames = bounded();
     private volatile boolean anyEndpointAnnounced;
 
-    public void register(String endpoint, Stream stream) {
+    /** Registers a stream's endpoint; returns the server's session id in it. */
+    public String register(String endpoint, Stream stream) {
         Registration registration = registration(endpoint, stream);
         byEndpoint.put(endpoint, registration);
         bySession.put(registration.session().toLowerCase(Locale.ROOT), registration);
@@ -79,6 +80,7 @@ public class LegacySseSessions {
             endpointPaths.merge(registration.path(), registration.sessionInPath(), Boolean::logicalOr);
         }
         anyEndpointAnnounced = true;
+        return registration.session();
     }
 
     public void unregister(String endpoint, Stream stream) {

@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quarkus.logging.Log;
 import dev.toolgate.policy.Caller;
+import dev.toolgate.sidecar.caller.BearerChallenge;
 import dev.toolgate.sidecar.caller.CallerResolver;
+import dev.toolgate.sidecar.caller.ProtectedResourceMetadata;
+import dev.toolgate.sidecar.caller.SessionOwners;
 import dev.toolgate.sidecar.caller.HeaderCallerResolver;
 import dev.toolgate.sidecar.caller.Resolution;
 import io.vertx.core.Context;
@@ -52,6 +55,10 @@ public class ProxyRoute {
     BufferBudget budget;
     @Inject
     CallerResolver resolver;
+    @Inject
+    ProtectedResourceMetadata resourceMetadata;
+    @Inject
+    SessionOwners sessions;
 
     void install(@Observes Router router) {
         router.route().handler(this::handle);
@@ -195,6 +202,10 @@ public class ProxyRoute {
                 }
                 Caller caller = ((Resolution.Identified) resolution).caller();
                 walk.caller = caller;
+                if (!sessions.claim(walk.session, caller)) {
+                    walk.foreignSession();
+                    return;
+                }
                 if (parsed == null) {
                     walk.forward(bytes, null, EnforcementFilter.Inspection.NONE);
                     return;
@@ -306,10 +317,22 @@ public class ProxyRoute {
         /** Step 2 refused: 401 with a Bearer challenge (RFC 6750 §3); nothing reaches the server. */
         void unauthenticated(Resolution.Unauthenticated why) {
             if (!ctx.response().headWritten()) {
-                ctx.response().putHeader("WWW-Authenticate", challenge(why));
+                ctx.response().putHeader("WWW-Authenticate", BearerChallenge.header(why, resourceMetadata.url(request)));
             }
             String message = "Toolgate: unauthenticated" + (why.description() == null ? "" : ": " + why.description());
             refuse(ctx, RefusalReason.UNAUTHENTICATED, 401, ErrorCodes.UNAUTHENTICATED, message, null, session, claimedIdentity(request));
+            done();
+        }
+
+        /**
+         * Step 2 refused: the session belongs to another verified identity (403). The audit line names the intruder and
+         * the session; the owner goes to the log only, never to the client.
+         */
+        void foreignSession() {
+            Log.warnf("toolgate identity: %s used session %s of %s (%s %s); refused", caller.subject(), session, sessions.owner(session),
+                    request.method(), path(request));
+            refuse(ctx, RefusalReason.SESSION, 403, ErrorCodes.INVALID_REQUEST, "Toolgate: session " + session
+                    + " belongs to another identity; it cannot be used by " + caller.subject(), null, session, caller.subject());
             done();
         }
 
@@ -376,33 +399,6 @@ public class ProxyRoute {
     @FunctionalInterface
     interface ThrowingConsumer<T> {
         void accept(T value, Throwable failure) throws Throwable;
-    }
-
-    /** The {@code WWW-Authenticate} value of a 401 (RFC 6750 §3); quoted strings escaped (RFC 9110 §5.6.4). */
-    static String challenge(Resolution.Unauthenticated why) {
-        StringBuilder value = new StringBuilder("Bearer");
-        String separator = " ";
-        if (why.error() != null) {
-            value.append(separator).append("error=").append(quoted(why.error()));
-            separator = ", ";
-            if (why.description() != null) {
-                value.append(separator).append("error_description=").append(quoted(why.description()));
-            }
-        }
-        return value.toString();
-    }
-
-    private static String quoted(String text) {
-        StringBuilder out = new StringBuilder(text.length() + 2).append('"');
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '"' || c == '\\') {
-                out.append('\\');
-            }
-            // error_description is restricted to printable ASCII (RFC 6750 §3): anything else becomes '?'
-            out.append(c >= 0x20 && c < 0x7f ? c : '?');
-        }
-        return out.append('"').toString();
     }
 
     /**

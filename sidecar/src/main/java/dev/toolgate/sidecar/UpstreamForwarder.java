@@ -1,6 +1,8 @@
 package dev.toolgate.sidecar;
 
 import dev.toolgate.policy.Caller;
+import dev.toolgate.sidecar.caller.CallerResolver;
+import dev.toolgate.sidecar.caller.SessionOwners;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -52,6 +54,11 @@ public class UpstreamForwarder {
     private static final Set<String> REQUEST_DROP = HopByHopHeaders.names("host", "content-length", "content-type", "content-encoding",
             "content-md5", "digest", "content-digest", "repr-digest", "accept-encoding", "expect");
     private static final Set<String> RESPONSE_DROP = HopByHopHeaders.names("content-length");
+    /** {@link #REQUEST_DROP} plus what the caller step consumed (credentials, a claimed identity, the forward headers). */
+    private final Set<String> requestDrop;
+    private final java.util.Optional<String> forwardHeader;
+    private final SessionOwners sessions;
+    private final java.util.Optional<String> forwardGroupsHeader;
 
     private final SidecarConfig config;
     private final PolicyHolder policies;
@@ -75,8 +82,15 @@ public class UpstreamForwarder {
 
     @Inject
     public UpstreamForwarder(Vertx vertx, SidecarConfig config, PolicyHolder policies, ToolCallMetrics metrics, AuditLog audit,
-            LegacySseSessions legacy) {
+            LegacySseSessions legacy, CallerResolver resolver, SessionOwners sessions) {
         this.config = config;
+        this.sessions = sessions;
+        Set<String> drop = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        drop.addAll(REQUEST_DROP);
+        drop.addAll(resolver.consumedHeaders());
+        this.requestDrop = java.util.Collections.unmodifiableSet(drop);
+        this.forwardHeader = config.identity().forwardHeader();
+        this.forwardGroupsHeader = config.identity().forwardGroupsHeader();
         this.policies = policies;
         this.metrics = metrics;
         this.audit = audit;
@@ -189,6 +203,15 @@ public class UpstreamForwarder {
     }
 
     /** @param onFinish run once when the exchange ends, however it ends (ProxyRoute gives back the body's buffer budget) */
+    /** The verified subject (and groups) in the operator's headers; a caller nobody verified passes none (the client's copies were dropped). */
+    private void passVerifiedIdentity(Caller caller, io.vertx.core.MultiMap headers) {
+        if (caller == null || (caller.source() != Caller.Source.JWT && caller.source() != Caller.Source.SERVICE_ACCOUNT)) {
+            return;
+        }
+        forwardHeader.ifPresent(name -> headers.set(name, caller.subject()));
+        forwardGroupsHeader.ifPresent(name -> headers.set(name, String.join(",", new java.util.TreeSet<>(caller.groups()))));
+    }
+
     public void forward(RoutingContext ctx, byte[] bytes, ParsedBody body, List<CallDecision> allowed, Caller caller, String session,
             Runnable onFinish) {
         Exchange exchange = new Exchange(ctx, body, allowed, caller, session, onFinish);
@@ -207,8 +230,9 @@ public class UpstreamForwarder {
                 return;
             }
             HttpClientRequest upstream = created.result();
-            HopByHopHeaders.copy(request.headers(), upstream.headers(), REQUEST_DROP);
+            HopByHopHeaders.copy(request.headers(), upstream.headers(), requestDrop);
             upstream.putHeader(HttpHeaders.HOST, authority);
+            passVerifiedIdentity(exchange.caller, upstream.headers());
             if (bytes.length > 0 || request.headers().contains(HttpHeaders.CONTENT_TYPE)) {
                 upstream.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
             }
@@ -259,6 +283,7 @@ public class UpstreamForwarder {
             response.setStatusMessage(upstream.statusMessage());
         }
         HopByHopHeaders.copy(upstream.headers(), response.headers(), RESPONSE_DROP);
+        sessions.created(upstream.getHeader(McpMethods.SESSION_ID_HEADER), exchange.caller);
         if (kind == ResponseHeaders.Kind.EVENT_STREAM) {
             streamEvents(exchange, upstream);
         } else if (hasBody) {
@@ -424,7 +449,7 @@ public class UpstreamForwarder {
                     if (key != null) {
                         unregister.run();
                         registered[0] = key;
-                        legacy.register(key, stream);
+                        sessions.created(legacy.register(key, stream), exchange.caller);
                         out = event.withData(key); // a relative endpoint keeps the client posting through the sidecar
                     }
                 } else {
