@@ -71,4 +71,16 @@ public final class Profiles {
                     Map.of("mode", "resumable", "idle-timeout", IDLE_TIMEOUT.toSeconds() + "s")));
         }
     }
+
+    /**
+     * Streamable HTTP with verified JWTs of a {@link TestIssuer}; the trusted header ({@code X-Agent-Id}, still set by
+     * {@link SidecarTestResource}) is then ignored and removed.
+     */
+    public static class VerifiedJwt implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(TestIssuer.class),
+                    new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "streamableHttp")));
+        }
+    }
 }
