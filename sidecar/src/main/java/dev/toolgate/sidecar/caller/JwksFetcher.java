@@ -106,7 +106,7 @@ public final class JwksFetcher implements Supplier<Future<String>> {
             URI uri = URI.create(url);
             RequestOptions request = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url)
                     .setSsl("https".equals(uri.getScheme())).setTimeout(TIMEOUT_MILLIS).setFollowRedirects(false)
-                    .putHeader("Accept", "application/json");
+                    .putHeader("Accept", "application/json, application/jwk-set+json"); // the API server serves only the latter
             token.ifPresent(t -> request.putHeader("Authorization", "Bearer " + t));
             return client.request(request).compose(req -> req.send()).compose(response -> {
                 if (response.statusCode() != 200) {
