@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/system-deps.sh
 bash scripts/mcp-deps.sh
+bash scripts/oidc-provider.sh >/dev/null   # Keycloak, the OIDC provider of the sidecar's verified-identity tests
 bash scripts/kube-binaries.sh >/dev/null
 
 # Native readiness of the sidecar: generate the native-image sources (no GraalVM here) so it cannot rot.
