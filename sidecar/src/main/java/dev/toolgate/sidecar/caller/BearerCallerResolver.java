@@ -38,6 +38,9 @@ public final class BearerCallerResolver implements CallerResolver {
     private final int maxTokenBytes;
     private final Set<String> consumed;
     private final Clock clock;
+    private final VerifiedTokens verified = new VerifiedTokens(VERIFIED_TOKENS);
+    /** Distinct tokens remembered as verified (each holds its string, a few KiB at most). */
+    static final int VERIFIED_TOKENS = 4096;
 
     /**
      * @param otherConsumed further headers to drop from forwarded requests (an identity header that must not reach the
@@ -99,6 +102,10 @@ public final class BearerCallerResolver implements CallerResolver {
         if (!TOKEN68.matcher(token).matches()) {
             return done(new Resolution.Unauthenticated("invalid_request", "the bearer token is not token68 characters"));
         }
+        Caller known = verified.get(token, clock.instant());
+        if (known != null) {
+            return done(new Resolution.Identified(known));
+        }
         SignedJWT jwt;
         String issuerName;
         try {
@@ -127,8 +134,9 @@ public final class BearerCallerResolver implements CallerResolver {
                 resolution = invalid("the signing keys of issuer " + issuer.issuer() + " are not available");
             } else {
                 try {
-                    Caller caller = issuer.verify(jwt, keySet, clock.instant());
-                    resolution = new Resolution.Identified(caller);
+                    TrustedIssuer.Verified passed = issuer.check(jwt, keySet, clock.instant());
+                    verified.put(token, passed.caller(), passed.expires(), issuer.clockSkew(), issuer, jwt.getHeader().getKeyID());
+                    resolution = new Resolution.Identified(passed.caller());
                 } catch (TrustedIssuer.Refused refused) {
                     resolution = invalid(refused.getMessage());
                 }

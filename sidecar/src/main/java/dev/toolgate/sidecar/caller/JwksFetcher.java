@@ -53,19 +53,8 @@ public final class JwksFetcher implements Supplier<Future<String>> {
         this.client = vertx.createHttpClient(options);
     }
 
-    /** A URL must be absolute http(s) with a host: anything else is a configuration error, reported at startup. */
     static URI checkUrl(String setting, String url) {
-        URI uri;
-        try {
-            uri = URI.create(url);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(setting + " \"" + url + "\" is not a URL: " + e.getMessage());
-        }
-        if (!("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) || uri.getHost() == null
-                || uri.getRawQuery() != null || uri.getRawFragment() != null) {
-            throw new IllegalArgumentException(setting + " \"" + url + "\" must be an absolute http(s) URL with a host and no query or fragment");
-        }
-        return uri;
+        return TrustedIssuer.checkUrl(setting, url);
     }
 
     @Override

@@ -30,7 +30,7 @@ public final class SigningKeys {
     private final Clock clock;
     private final Consumer<Outcome> fetched;
 
-    private JWKSet keys;
+    private volatile JWKSet keys;
     private String problem = "signing keys not fetched yet";
     private Instant lastFetchStarted = Instant.MIN;
     private CompletableFuture<JWKSet> inFlight;
@@ -111,6 +111,12 @@ public final class SigningKeys {
         }
         return current != null ? CompletableFuture.completedFuture(current)
                 : CompletableFuture.failedFuture(new IllegalStateException(problem()));
+    }
+
+    /** True while the key set in use holds {@code keyId} (a token without key id: while there is a key set). Lock-free. */
+    public boolean holds(String keyId) {
+        JWKSet current = keys;
+        return current != null && (keyId == null || current.getKeyByKeyId(keyId) != null);
     }
 
     /** Null while a key set is in use; else why there is none. */

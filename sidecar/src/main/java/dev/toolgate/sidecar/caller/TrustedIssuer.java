@@ -61,7 +61,7 @@ public final class TrustedIssuer {
         if (issuer == null || issuer.isBlank()) {
             throw new IllegalArgumentException("the issuer is required");
         }
-        JwksFetcher.checkUrl("issuer", issuer);
+        checkUrl("issuer", issuer);
         if (audiences == null || audiences.isEmpty() || audiences.stream().anyMatch(a -> a == null || a.isBlank())) {
             throw new IllegalArgumentException("issuer " + issuer + " needs at least one audience, and none may be empty: a token minted for any service would pass otherwise");
         }
@@ -93,6 +93,21 @@ public final class TrustedIssuer {
         return issuer;
     }
 
+    /** A URL setting must be absolute http(s) with a host and no query or fragment: anything else is reported at startup. */
+    static java.net.URI checkUrl(String setting, String url) {
+        java.net.URI uri;
+        try {
+            uri = java.net.URI.create(url);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(setting + " \"" + url + "\" is not a URL: " + e.getMessage());
+        }
+        if (!("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) || uri.getHost() == null
+                || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw new IllegalArgumentException(setting + " \"" + url + "\" must be an absolute http(s) URL with a host and no query or fragment");
+        }
+        return uri;
+    }
+
     public SigningKeys keys() {
         return keys;
     }
@@ -108,8 +123,21 @@ public final class TrustedIssuer {
         }
     }
 
+    /** A token that passed: who it names, and until when. */
+    public record Verified(Caller caller, Instant expires) {
+    }
+
+    public Duration clockSkew() {
+        return clockSkew;
+    }
+
     /** The caller a token names, if its signature verifies with one of {@code keySet}'s keys and its claims pass at {@code now}. */
     public Caller verify(SignedJWT token, JWKSet keySet, Instant now) throws Refused {
+        return check(token, keySet, now).caller();
+    }
+
+    /** As {@link #verify}, with the token's expiry. */
+    public Verified check(SignedJWT token, JWKSet keySet, Instant now) throws Refused {
         JWSHeader header = token.getHeader();
         checkAlgorithm(header);
         if (!verifiedByOneOf(token, candidates(header, keySet))) {
@@ -149,7 +177,7 @@ public final class TrustedIssuer {
         if (issued != null && now.plus(clockSkew).isBefore(issued.toInstant())) {
             throw new Refused("token issued in the future (" + issued.toInstant() + ")");
         }
-        return identity.caller(claims);
+        return new Verified(identity.caller(claims), expires.toInstant());
     }
 
     /** Keys of the set that may verify this header: its key id (if it names one), a signing use, and the algorithm's key type. */

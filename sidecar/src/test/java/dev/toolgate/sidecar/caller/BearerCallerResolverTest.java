@@ -101,6 +101,28 @@ class BearerCallerResolverTest {
         resolverWith(Duration.ofMinutes(10), Optional.empty());
     }
 
+    /** A clock the test moves. */
+    private static final class MovableClock extends Clock {
+        volatile Instant now = Instant.now();
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    private final MovableClock clock = new MovableClock();
+
     private void resolverWith(Duration minRefetch, Optional<String> jwksUrl) throws Exception {
         if (front != null) {
             front.close();
@@ -111,7 +133,7 @@ class BearerCallerResolverTest {
         keys.refresh().toCompletableFuture().get(10, TimeUnit.SECONDS);
         TrustedIssuer trusted = new TrustedIssuer(issuer, List.of(AUDIENCE, "other-name-of-us"), List.of("RS256", "ES256", "PS256"),
                 Duration.ofSeconds(30), keys, Caller.Source.JWT, TrustedIssuer.oidc("sub", "groups"));
-        resolver = new BearerCallerResolver(List.of(trusted), 8192, false, Set.of("X-Agent-Id"), Clock.systemUTC());
+        resolver = new BearerCallerResolver(List.of(trusted), 8192, false, Set.of("X-Agent-Id"), clock);
         front = vertx.createHttpServer(new HttpServerOptions().setMaxHeaderSize(64 * 1024)).requestHandler(request ->
                 resolver.resolve(request).whenComplete((resolution, failure) -> {
                     JsonObject answer;
@@ -192,6 +214,16 @@ class BearerCallerResolverTest {
         assertThat(ecAnswer.getString("subject")).isEqualTo("agent-ec");
         // aud as an array holding one of ours passes.
         assertThat(bearer(rs256(claims().audience(List.of("someone-else", "other-name-of-us")).build())).getString("subject")).isEqualTo("agent-7");
+    }
+
+    @Test
+    void aRememberedTokenStopsAtItsExpiry() throws Exception {
+        String token = rs256(claims().expirationTime(Date.from(clock.now.plusSeconds(60))).build());
+        assertThat(bearer(token).getString("subject")).isEqualTo("agent-7");
+        clock.now = clock.now.plusSeconds(80); // within exp + 30 s of skew: still the remembered caller
+        assertThat(bearer(token).getString("subject")).isEqualTo("agent-7");
+        clock.now = clock.now.plusSeconds(20);
+        assertRefused(bearer(token), "invalid_token", "token expired at");
     }
 
     @Test
