@@ -88,6 +88,9 @@ public class UpstreamForwarder {
         Set<String> drop = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         drop.addAll(REQUEST_DROP);
         drop.addAll(resolver.consumedHeaders());
+        // The forward headers carry only what the sidecar verified: a client's copy never passes, whatever the source.
+        config.identity().forwardHeader().ifPresent(drop::add);
+        config.identity().forwardGroupsHeader().ifPresent(drop::add);
         this.requestDrop = java.util.Collections.unmodifiableSet(drop);
         this.forwardHeader = config.identity().forwardHeader();
         this.forwardGroupsHeader = config.identity().forwardGroupsHeader();

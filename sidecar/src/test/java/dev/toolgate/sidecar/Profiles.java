@@ -83,4 +83,19 @@ public final class Profiles {
                     new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "streamableHttp")));
         }
     }
+
+    /** Verified JWTs of an issuer nobody serves: the sidecar must fail closed (not Ready, 401, never the header). */
+    public static class UnreachableIssuer implements QuarkusTestProfile {
+        public static final String ISSUER = "http://127.0.0.1:" + McpPeers.freePort() + "/nobody";
+
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("toolgate.identity.jwt.issuer", ISSUER, "toolgate.identity.jwt.audiences", "toolgate-e2e");
+        }
+
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "streamableHttp")));
+        }
+    }
 }

@@ -39,6 +39,12 @@ public class CallerResolvers {
     CallerResolver resolver(SidecarConfig config, Vertx vertx, MeterRegistry registry) {
         this.vertx = vertx;
         SidecarConfig.Identity identity = config.identity();
+        identity.header().ifPresent(name -> checkHeaderName("toolgate.identity.header", name));
+        identity.forwardHeader().ifPresent(name -> checkHeaderName("toolgate.identity.forward-header", name));
+        identity.forwardGroupsHeader().ifPresent(name -> checkHeaderName("toolgate.identity.forward-groups-header", name));
+        identity.resourceMetadata().resource().ifPresent(url -> TrustedIssuer.checkUrl("toolgate.identity.resource-metadata.resource", url));
+        identity.resourceMetadata().authorizationServers().ifPresent(urls -> urls.forEach(url ->
+                TrustedIssuer.checkUrl("toolgate.identity.resource-metadata.authorization-servers", url)));
         List<TrustedIssuer> issuers = new ArrayList<>();
         SidecarConfig.Jwt jwt = identity.jwt();
         if (jwt.issuer().isPresent() || jwt.audiences().isPresent() || jwt.jwksUrl().isPresent()) {
@@ -75,6 +81,18 @@ public class CallerResolvers {
             Log.infof("toolgate identity: bearer tokens of %s (%s) accepted", issuer.issuer(), issuer.source());
         }
         return resolver;
+    }
+
+    private static final java.util.regex.Pattern HEADER_NAME = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    private static final Set<String> RESERVED_HEADERS = Set.of("authorization", "host", "content-type", "content-length",
+            "mcp-session-id", "mcp-protocol-version", "connection", "transfer-encoding");
+
+    /** An identity header must be an RFC 9110 token and none the proxy itself reads or sets. */
+    static void checkHeaderName(String setting, String name) {
+        if (!HEADER_NAME.matcher(name).matches() || RESERVED_HEADERS.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+            throw new IllegalArgumentException(setting + " \"" + name + "\" is not usable as an identity header: it must be a header name (RFC 9110 token) other than "
+                    + RESERVED_HEADERS);
+        }
     }
 
     private static SigningKeys keys(String issuer, JwksFetcher fetcher, SidecarConfig.Identity identity, MeterRegistry registry) {
