@@ -86,7 +86,8 @@ public final class Profiles {
 
     /** Verified JWTs of an issuer nobody serves: the sidecar must fail closed (not Ready, 401, never the header). */
     public static class UnreachableIssuer implements QuarkusTestProfile {
-        public static final String ISSUER = "http://127.0.0.1:" + McpPeers.freePort() + "/nobody";
+        /** Port 1 on loopback: privileged, nothing listens (a fixed value: the profile and the test load this class apart). */
+        public static final String ISSUER = "http://127.0.0.1:1/nobody";
 
         @Override
         public Map<String, String> getConfigOverrides() {
@@ -96,6 +97,15 @@ public final class Profiles {
         @Override
         public List<TestResourceEntry> testResources() {
             return List.of(new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "streamableHttp")));
+        }
+    }
+
+    /** {@link VerifiedJwt} on the legacy HTTP+SSE transport. */
+    public static class VerifiedJwtLegacy implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(TestIssuer.class),
+                    new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "sse")));
         }
     }
 }

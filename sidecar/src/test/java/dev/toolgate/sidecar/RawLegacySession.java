@@ -27,10 +27,16 @@ final class RawLegacySession implements AutoCloseable {
     private final Thread reader;
 
     RawLegacySession(String agent) {
+        this(java.util.Map.of("X-Agent-Id", agent));
+    }
+
+    /** A session whose every request carries {@code headers} (the identity header, or a bearer token). */
+    RawLegacySession(java.util.Map<String, String> headers) {
         HttpResponse<InputStream> stream;
         try {
-            stream = TestSupport.HTTP.send(HttpRequest.newBuilder(URI.create(SidecarTestResource.proxyUrl() + "/sse"))
-                    .header("Accept", "text/event-stream").header("X-Agent-Id", agent).build(), HttpResponse.BodyHandlers.ofInputStream());
+            HttpRequest.Builder open = HttpRequest.newBuilder(URI.create(SidecarTestResource.proxyUrl() + "/sse")).header("Accept", "text/event-stream");
+            headers.forEach(open::header);
+            stream = TestSupport.HTTP.send(open.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
@@ -45,12 +51,12 @@ final class RawLegacySession implements AutoCloseable {
         endpoint = announced.orTimeout(10, TimeUnit.SECONDS).join();
         post(endpoint, """
                 {"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"raw-legacy","version":"1"}}}""",
-                java.util.Map.of("X-Agent-Id", agent));
+                headers);
         JsonNode initialized = next(Duration.ofSeconds(10));
         if (initialized == null || !initialized.has("result")) {
             throw new AssertionError("initialize not answered on the stream: " + initialized);
         }
-        post(endpoint, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", java.util.Map.of("X-Agent-Id", agent));
+        post(endpoint, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", headers);
     }
 
     /** The server's session id, as the endpoint carries it. */

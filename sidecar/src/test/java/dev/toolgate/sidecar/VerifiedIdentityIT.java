@@ -128,9 +128,10 @@ class VerifiedIdentityIT {
 
     @Test
     void readinessReportsTheIssuersKeys() {
-        String health = TestSupport.HTTP.sendAsync(HttpRequest.newBuilder(java.net.URI.create(SidecarTestResource.managementUrl() + "/q/health/ready")).build(),
-                HttpResponse.BodyHandlers.ofString()).join().body();
-        assertThat(health).contains("toolgate-identity", "e2e-1");
+        // Ready once the startup fetch of the issuer's keys is done (not before: every token would be refused).
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(TestSupport.HTTP.sendAsync(
+                HttpRequest.newBuilder(java.net.URI.create(SidecarTestResource.managementUrl() + "/q/health/ready")).build(),
+                HttpResponse.BodyHandlers.ofString()).join().body()).contains("toolgate-identity", "e2e-1").doesNotContain("DOWN"));
         assertThat(TestSupport.sample(TestSupport.metrics(), "toolgate_identity_key_fetches_total{issuer=\"" + TestIssuer.issuer + "\",outcome=\"success\"}"))
                 .isGreaterThanOrEqualTo(1.0);
     }

@@ -1,9 +1,7 @@
 package dev.toolgate.sidecar.caller;
 
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
@@ -33,6 +31,7 @@ public final class JwksFetcher implements Supplier<Future<String>> {
     private final Optional<String> jwksUrl;
     private final Optional<Path> bearerFile;
     private final HttpClient client;
+    private final io.vertx.core.Context context;
     private volatile String discoveredJwksUrl;
 
     public JwksFetcher(Vertx vertx, String issuer, Optional<String> jwksUrl, Optional<Path> caFile, Optional<Path> bearerFile) {
@@ -51,15 +50,22 @@ public final class JwksFetcher implements Supplier<Future<String>> {
             options.setTrustOptions(new PemTrustOptions().addCertPath(ca.toString()));
         });
         this.client = vertx.createHttpClient(options);
+        this.context = vertx.getOrCreateContext();
     }
 
     static URI checkUrl(String setting, String url) {
         return TrustedIssuer.checkUrl(setting, url);
     }
 
+    /**
+     * Fetches on this fetcher's own event loop whoever asks (a timer, a request's loop, a test thread): a response's
+     * body is only safe to collect when its handlers are set in the same loop task that received it.
+     */
     @Override
     public Future<String> get() {
-        return jwksUrl.map(Future::succeededFuture).orElseGet(this::discover).compose(this::read);
+        io.vertx.core.Promise<String> body = io.vertx.core.Promise.promise();
+        context.runOnContext(v -> jwksUrl.map(Future::succeededFuture).orElseGet(this::discover).compose(this::read).onComplete(body));
+        return body.future();
     }
 
     private Future<String> discover() {
@@ -101,19 +107,15 @@ public final class JwksFetcher implements Supplier<Future<String>> {
                 if (response.statusCode() != 200) {
                     return Future.failedFuture(url + " answered HTTP " + response.statusCode());
                 }
-                Promise<String> body = Promise.promise();
-                Buffer buffer = Buffer.buffer();
-                response.handler(chunk -> {
-                    if (buffer.length() + chunk.length() > MAX_DOCUMENT_BYTES) {
-                        body.tryFail(url + " answered more than " + MAX_DOCUMENT_BYTES + " bytes");
-                        response.request().reset();
-                    } else {
-                        buffer.appendBuffer(chunk);
-                    }
-                });
-                response.exceptionHandler(e -> body.tryFail(url + ": " + e.getMessage()));
-                response.endHandler(v -> body.tryComplete(buffer.toString(java.nio.charset.StandardCharsets.UTF_8)));
-                return body.future();
+                String length = response.getHeader("Content-Length");
+                if (length != null && length.length() < 20 && Long.parseLong(length.trim()) > MAX_DOCUMENT_BYTES) {
+                    response.request().reset();
+                    return Future.failedFuture(url + " announced more than " + MAX_DOCUMENT_BYTES + " bytes");
+                }
+                // body() collects whatever already arrived too (a handler set now could miss a body that ended).
+                return response.body().compose(body -> body.length() > MAX_DOCUMENT_BYTES
+                        ? Future.failedFuture(url + " answered more than " + MAX_DOCUMENT_BYTES + " bytes")
+                        : Future.succeededFuture(body.toString(java.nio.charset.StandardCharsets.UTF_8)));
             }).recover(e -> Future.failedFuture(e.getMessage() != null && e.getMessage().contains(url) ? e.getMessage() : url + ": " + e));
         });
     }
