@@ -1,7 +1,6 @@
 package dev.toolgate.sidecar.enforce;
 
 import dev.toolgate.sidecar.SidecarConfig;
-import dev.toolgate.sidecar.observe.CanonicalJson;
 import dev.toolgate.sidecar.observe.ToolCallMetrics;
 
 import dev.toolgate.policy.Policy;
@@ -107,6 +106,10 @@ public class PolicyHolder {
     }
 
     static byte[] sha256(byte[] content) {
-        return CanonicalJson.newDigest().digest(content);
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(content);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
     }
 }

@@ -7,7 +7,7 @@ import dev.toolgate.sidecar.mcp.JsonRpcParser;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.toolgate.policy.ArgumentsDigest;
 import jakarta.inject.Singleton;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Inject;
@@ -23,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
-import java.util.HexFormat;
 
 /**
  * One JSON line per decided {@code tools/call}, on stdout (or the file {@code toolgate.audit-log} names), written in
@@ -31,7 +30,6 @@ import java.util.HexFormat;
  */
 @Singleton // no client proxy: these run on every request
 public class AuditLog {
-    private static final HexFormat HEX = HexFormat.of();
     /** Where a call went: for allowed calls the upstream status (0 if it failed) and latency; for the rest nothing. */
     public record Outcome(int upstreamStatus, long upstreamLatencyMillis) {
         public static final Outcome NOT_FORWARDED = new Outcome(-1, -1);
@@ -91,10 +89,10 @@ public class AuditLog {
     static byte[] lineBytes(Instant time, CallDecision call, String identity, String session, Outcome outcome) {
         var d = call.decision();
         JsonNode id = call.id();
-        if (CanonicalJson.hasSurrogate(call.tool()) || CanonicalJson.hasSurrogate(identity) || CanonicalJson.hasSurrogate(session)
-                || CanonicalJson.hasSurrogate(d.rule()) || CanonicalJson.hasSurrogate(d.reason())
-                || CanonicalJson.hasSurrogate(d.counter()) || (id != null && !id.isValueNode())
-                || (id != null && CanonicalJson.hasSurrogate(id.textValue()))) {
+        if (hasSurrogate(call.tool()) || hasSurrogate(identity) || hasSurrogate(session)
+                || hasSurrogate(d.rule()) || hasSurrogate(d.reason())
+                || hasSurrogate(d.counter()) || (id != null && !id.isValueNode())
+                || (id != null && hasSurrogate(id.textValue()))) {
             return (line(time, call, identity, session, outcome) + "\n").getBytes(StandardCharsets.UTF_8);
         }
         return LINES.write(json -> write(json, time, call, identity, session, outcome), out -> {
@@ -149,9 +147,20 @@ public class AuditLog {
         json.writeEndObject();
     }
 
-    /** SHA-256 of the arguments' JSON with sorted keys, so equal arguments hash equal however the client spelt them. */
+    /** The engine's one arguments digest ({@link ArgumentsDigest}): what an approval binds to, whatever the spelling. */
     static String argumentsSha256(JsonNode arguments) {
-        JsonNode args = arguments == null ? JsonNodeFactory.instance.objectNode() : arguments;
-        return HEX.formatHex(CanonicalJson.sha256(args));
+        return ArgumentsDigest.sha256Hex(arguments);
+    }
+
+    static boolean hasSurrogate(String text) {
+        if (text == null) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            if (Character.isSurrogate(text.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 }
