@@ -103,9 +103,20 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
         String servedHash = existing == null || existing.getMetadata().getAnnotations() == null ? null
                 : existing.getMetadata().getAnnotations().get(ToolgateNames.POLICY_HASH_ANNOTATION);
 
+        status.setIdentityMode(IdentityValidation.mode(policy.getSpec().getIdentity()));
         ObjectNode rendered = PolicyDocumentRenderer.render(policy.getSpec());
+        List<String> problems = new java.util.ArrayList<>(IdentityValidation.errors(policy.getSpec().getIdentity()));
+        if (policy.getSpec().getGrants() != null && !policy.getSpec().getGrants().isEmpty() && policy.getSpec().getIdentity() == null) {
+            problems.add("spec.grants: no grant can ever match: without spec.identity every caller is anonymous, and grants never"
+                    + " match anonymous callers; configure spec.identity or write the rules in spec.tools");
+        }
+        PolicyDocument document = null;
         try {
-            PolicyDocument document = PolicyDocument.parse(rendered);
+            document = PolicyDocument.parse(rendered);
+        } catch (PolicyException e) {
+            e.errors().forEach(error -> problems.add(SpecPaths.toSpecPath(error.path()) + ": " + error.message()));
+        }
+        if (problems.isEmpty()) {
             ConfigMap desired = PolicyConfigMapFactory.create(policy, document.canonicalJson(), document.hash());
             if (!PolicyConfigMapFactory.matches(existing, desired)) {
                 client.configMaps().inNamespace(namespace).resource(desired).createOr(op -> op.update());
@@ -118,10 +129,8 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
             status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.READY, true, "ConfigMapRendered",
                     "ConfigMap " + desired.getMetadata().getName() + " holds policy " + document.hash() + ".", generation, now));
             meters.counter("toolgate.operator.reconciles", "result", "accepted").increment();
-        } catch (PolicyException e) {
-            String message = e.errors().stream()
-                    .map(error -> SpecPaths.toSpecPath(error.path()) + ": " + error.message())
-                    .collect(Collectors.joining("; "));
+        } else {
+            String message = String.join("; ", problems);
             status.setPolicyHash(servedHash);
             status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.ACCEPTED, false, "Invalid",
                     message, generation, now));
