@@ -35,6 +35,9 @@ public final class ToolgateNames {
     public static final String WEBHOOK_TLS_SECRET = "toolgate-webhook-tls";
     public static final String WEBHOOK_SERVICE = "toolgate-operator";
     public static final String WEBHOOK_PATH = "/mutate-pods";
+    /** The ValidatingWebhookConfiguration that runs the policy engine on every McpPolicy write, and its path. */
+    public static final String POLICY_VALIDATION_CONFIGURATION = "toolgate-policy-validator";
+    public static final String POLICY_VALIDATION_PATH = "/validate-mcppolicies";
 
     private ToolgateNames() {
     }

@@ -7,13 +7,11 @@ import java.util.stream.Collectors;
 
 import org.jboss.logging.Logger;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.toolgate.operator.KubernetesEvents;
 import dev.toolgate.operator.LabelSelectors;
 import dev.toolgate.operator.ToolgateNames;
 import dev.toolgate.policy.PolicyDocument;
-import dev.toolgate.policy.PolicyException;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
@@ -104,18 +102,9 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
                 : existing.getMetadata().getAnnotations().get(ToolgateNames.POLICY_HASH_ANNOTATION);
 
         status.setIdentityMode(IdentityValidation.mode(policy.getSpec().getIdentity()));
-        ObjectNode rendered = PolicyDocumentRenderer.render(policy.getSpec());
-        List<String> problems = new java.util.ArrayList<>(IdentityValidation.errors(policy.getSpec().getIdentity()));
-        if (policy.getSpec().getGrants() != null && !policy.getSpec().getGrants().isEmpty() && policy.getSpec().getIdentity() == null) {
-            problems.add("spec.grants: no grant can ever match: without spec.identity every caller is anonymous, and grants never"
-                    + " match anonymous callers; configure spec.identity or write the rules in spec.tools");
-        }
-        PolicyDocument document = null;
-        try {
-            document = PolicyDocument.parse(rendered);
-        } catch (PolicyException e) {
-            e.errors().forEach(error -> problems.add(SpecPaths.toSpecPath(error.path()) + ": " + error.message()));
-        }
+        PolicyValidation.Result validation = PolicyValidation.validate(policy.getSpec());
+        List<String> problems = validation.problems();
+        PolicyDocument document = validation.document();
         if (problems.isEmpty()) {
             ConfigMap desired = PolicyConfigMapFactory.create(policy, document.canonicalJson(), document.hash());
             if (!PolicyConfigMapFactory.matches(existing, desired)) {
