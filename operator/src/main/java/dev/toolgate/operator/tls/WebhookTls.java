@@ -92,23 +92,10 @@ public class WebhookTls {
         return renewed;
     }
 
-    /** Writes the CA bundle into both webhook configurations where it differs (the API server trusts the webhook by it). */
+    /** Writes the CA bundle into both webhook configurations where it differs (the API server trusts the webhook by it): the
+     * validator's first, so a caBundle on the injector (what scripts wait for) means both are set. */
     void patchCaBundle(String bundlePem) {
         String encoded = Base64.getEncoder().encodeToString(bundlePem.getBytes(StandardCharsets.UTF_8));
-        try {
-            MutatingWebhookConfiguration configuration = client.admissionRegistration().v1().mutatingWebhookConfigurations()
-                    .withName(ToolgateNames.WEBHOOK_CONFIGURATION).get();
-            if (configuration == null) {
-                LOG.warnf("MutatingWebhookConfiguration %s not found: the API server cannot call the webhook until it is installed",
-                        ToolgateNames.WEBHOOK_CONFIGURATION);
-            } else if (configuration.getWebhooks().stream().anyMatch(w -> !encoded.equals(w.getClientConfig().getCaBundle()))) {
-                configuration.getWebhooks().forEach(w -> w.getClientConfig().setCaBundle(encoded));
-                client.admissionRegistration().v1().mutatingWebhookConfigurations().resource(configuration).update();
-                LOG.infof("Patched the CA bundle of MutatingWebhookConfiguration %s", ToolgateNames.WEBHOOK_CONFIGURATION);
-            }
-        } catch (KubernetesClientException e) {
-            LOG.errorf("Could not patch the CA bundle of %s: %s", ToolgateNames.WEBHOOK_CONFIGURATION, e.getMessage());
-        }
         try {
             ValidatingWebhookConfiguration validator = client.admissionRegistration().v1().validatingWebhookConfigurations()
                     .withName(ToolgateNames.POLICY_VALIDATION_CONFIGURATION).get();
@@ -122,6 +109,20 @@ public class WebhookTls {
             }
         } catch (KubernetesClientException e) {
             LOG.errorf("Could not patch the CA bundle of %s: %s", ToolgateNames.POLICY_VALIDATION_CONFIGURATION, e.getMessage());
+        }
+        try {
+            MutatingWebhookConfiguration configuration = client.admissionRegistration().v1().mutatingWebhookConfigurations()
+                    .withName(ToolgateNames.WEBHOOK_CONFIGURATION).get();
+            if (configuration == null) {
+                LOG.warnf("MutatingWebhookConfiguration %s not found: the API server cannot call the webhook until it is installed",
+                        ToolgateNames.WEBHOOK_CONFIGURATION);
+            } else if (configuration.getWebhooks().stream().anyMatch(w -> !encoded.equals(w.getClientConfig().getCaBundle()))) {
+                configuration.getWebhooks().forEach(w -> w.getClientConfig().setCaBundle(encoded));
+                client.admissionRegistration().v1().mutatingWebhookConfigurations().resource(configuration).update();
+                LOG.infof("Patched the CA bundle of MutatingWebhookConfiguration %s", ToolgateNames.WEBHOOK_CONFIGURATION);
+            }
+        } catch (KubernetesClientException e) {
+            LOG.errorf("Could not patch the CA bundle of %s: %s", ToolgateNames.WEBHOOK_CONFIGURATION, e.getMessage());
         }
     }
 
