@@ -338,7 +338,7 @@ public class ProxyRoute {
         /** Steps 4 and 5 once decided: forward what was allowed, or answer every call of a refused body. */
         void decided(byte[] bytes, ParsedBody parsed, EnforcementFilter.Inspection inspection) {
             for (CallDecision call : inspection.decisions()) {
-                metrics.decided(call.tool(), call.decision().verdict());
+                metrics.decided(call.tool(), call.decision().verdict(), call.decision().grant());
                 if (!call.allowed()) {
                     audit.record(call, caller.subject(), session, AuditLog.Outcome.NOT_FORWARDED);
                 }

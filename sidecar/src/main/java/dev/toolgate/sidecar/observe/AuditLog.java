@@ -91,7 +91,7 @@ public class AuditLog {
         JsonNode id = call.id();
         if (hasSurrogate(call.tool()) || hasSurrogate(identity) || hasSurrogate(session)
                 || hasSurrogate(d.rule()) || hasSurrogate(d.reason())
-                || hasSurrogate(d.counter()) || (id != null && !id.isValueNode())
+                || hasSurrogate(d.counter()) || hasSurrogate(d.grant()) || (id != null && !id.isValueNode())
                 || (id != null && hasSurrogate(id.textValue()))) {
             return (line(time, call, identity, session, outcome) + "\n").getBytes(StandardCharsets.UTF_8);
         }
@@ -130,6 +130,7 @@ public class AuditLog {
         json.writeStringField("rule", d.rule());
         json.writeStringField("reason", d.reason());
         json.writeStringField("counter", d.counter());
+        json.writeStringField("grant", d.grant().isEmpty() ? null : d.grant());
         json.writeStringField("argumentsSha256", argumentsSha256(call.arguments()));
         json.writeFieldName("requestId");
         JsonNode id = call.id();

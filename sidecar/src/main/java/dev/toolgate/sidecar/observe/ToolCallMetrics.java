@@ -39,7 +39,7 @@ public class ToolCallMetrics {
             callCounters.put(v, new ConcurrentHashMap<>());
         }
         // Pre-register every series a dashboard expects, so they exist at zero before the first event.
-        Arrays.stream(Verdict.values()).forEach(v -> callCounter(ToolLabels.OTHER, v));
+        Arrays.stream(Verdict.values()).forEach(v -> callCounter(ToolLabels.OTHER, v, ""));
         reloads("success");
         reloads("failure");
         for (String kind : new String[] {"connect", "timeout", "reset", "status"}) {
@@ -62,8 +62,9 @@ public class ToolCallMetrics {
         return labels;
     }
 
-    public void decided(String tool, Verdict verdict) {
-        callCounter(labels.label(tool), verdict).increment();
+    /** @param grant the grant whose entry decided ({@code ""} for the document's own entries): a name from the policy */
+    public void decided(String tool, Verdict verdict, String grant) {
+        callCounter(labels.label(tool), verdict, grant == null ? "" : grant).increment();
     }
 
     public void upstreamDuration(String tool, long nanos) {
@@ -100,11 +101,14 @@ public class ToolCallMetrics {
         reloads("failure").increment();
     }
 
-    private Counter callCounter(String tool, Verdict decision) {
-        return callCounters.get(decision).computeIfAbsent(tool, t -> Counter.builder("toolgate.tool.calls")
-                .description("tools/call requests decided, by tool and decision")
-                .tag("tool", t)
+    private Counter callCounter(String tool, Verdict decision, String grant) {
+        // keyed by the tool label alone without a grant (no key built on the common path); grant names hold no newline
+        String key = grant.isEmpty() ? tool : grant + "\n" + tool;
+        return callCounters.get(decision).computeIfAbsent(key, k -> Counter.builder("toolgate.tool.calls")
+                .description("tools/call requests decided, by tool, decision and the grant that decided (empty: the policy's own entries)")
+                .tag("tool", tool)
                 .tag("decision", decision.label())
+                .tag("grant", grant)
                 .register(registry));
     }
 

@@ -54,8 +54,10 @@ class AuditLogTest {
         for (String body : argumentBodies) {
             JsonNode args = JsonRpcParser.STRICT.readTree(body);
             for (JsonNode id : ids) {
-                var call = new CallDecision(id, "pay", args,
-                        new Decision(Verdict.RATE_LIMITED, "pay", "tools[\"pay\"]", "why \"quoted\"", "c1", 3));
+              for (Decision decided : new Decision[] {
+                      new Decision(Verdict.RATE_LIMITED, "pay", "tools[\"pay\"]", "why \"quoted\"", "c1", 3),
+                      new Decision(Verdict.ALLOWED, "pay", "grants[0].tools[\"pay\"]", "allowed", null, 0, "billing")}) {
+                var call = new CallDecision(id, "pay", args, decided);
                 for (var outcome : new AuditLog.Outcome[] {AuditLog.Outcome.NOT_FORWARDED, new AuditLog.Outcome(200, 12)}) {
                     Instant time = Instant.parse("2026-01-01T00:00:00.123456789Z");
                     assertThat(AuditLog.line(time, call, null, null, outcome))
@@ -69,6 +71,7 @@ class AuditLogTest {
                                         .getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
                     }
                 }
+              }
             }
         }
         assertThat(AuditLog.argumentsSha256(null)).isEqualTo(AuditLog.argumentsSha256(JsonRpcParser.STRICT.readTree("{}")));
@@ -97,6 +100,7 @@ class AuditLogTest {
                 .put("rule", d.rule())
                 .put("reason", d.reason())
                 .put("counter", d.counter())
+                .put("grant", d.grant().isEmpty() ? null : d.grant())
                 .put("argumentsSha256", ArgumentsDigest.sha256Hex(call.arguments()));
         json.set("requestId", call.id());
         if (outcome.upstreamStatus() >= 0) {
