@@ -66,6 +66,7 @@ class ChartLifecycleIT {
                 "clusterrole.rbac.authorization.k8s.io/toolgate-operator",
                 "clusterrolebinding.rbac.authorization.k8s.io/toolgate-operator",
                 "mutatingwebhookconfiguration.admissionregistration.k8s.io/toolgate-injector",
+                "validatingwebhookconfiguration.admissionregistration.k8s.io/toolgate-policy-validator",
                 "serviceaccount/toolgate-operator",
                 "secret/toolgate-webhook-tls",
                 "service/toolgate-operator",
@@ -89,6 +90,7 @@ class ChartLifecycleIT {
         assertThat(allowed("update", "", "secrets", NAMESPACE, "toolgate-webhook-tls")).isTrue();
         assertThat(allowed("update", "toolgate.dev", "mcppolicies/finalizers", "team-a", "p")).isTrue();
         assertThat(allowed("patch", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", null, "toolgate-injector")).isTrue();
+        assertThat(allowed("patch", "admissionregistration.k8s.io", "validatingwebhookconfigurations", null, "toolgate-policy-validator")).isTrue();
 
         assertThat(allowed("get", "", "secrets", NAMESPACE, "someone-elses")).as("other Secrets of its namespace").isFalse();
         assertThat(allowed("list", "", "secrets", NAMESPACE, null)).as("listing Secrets").isFalse();
@@ -100,6 +102,8 @@ class ChartLifecycleIT {
         assertThat(allowed("update", "", "services", "team-a", "mcp-server")).as("changing Services").isFalse();
         assertThat(allowed("patch", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", null, "other-webhook"))
                 .as("other webhooks").isFalse();
+        assertThat(allowed("patch", "admissionregistration.k8s.io", "validatingwebhookconfigurations", null, "other-validator"))
+                .as("other validators").isFalse();
         assertThat(allowed("delete", "apiextensions.k8s.io", "customresourcedefinitions", null, "mcppolicies.toolgate.dev"))
                 .as("CRDs").isFalse();
         assertThat(allowed("create", "rbac.authorization.k8s.io", "clusterrolebindings", null, null)).as("RBAC").isFalse();

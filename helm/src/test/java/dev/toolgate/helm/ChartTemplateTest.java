@@ -30,13 +30,33 @@ class ChartTemplateTest {
                 "RoleBinding/toolgate-operator",
                 "Service/toolgate-operator",
                 "Deployment/toolgate-operator",
-                "MutatingWebhookConfiguration/toolgate-injector");
+                "MutatingWebhookConfiguration/toolgate-injector",
+                "ValidatingWebhookConfiguration/toolgate-policy-validator");
         for (JsonNode object : chart.objects()) {
-            if (!object.path("kind").asText().startsWith("Cluster") && !object.path("kind").asText().startsWith("Mutating")) {
+            String kind = object.path("kind").asText();
+            if (!kind.startsWith("Cluster") && !kind.startsWith("Mutating") && !kind.startsWith("Validating")) {
                 assertThat(object.at("/metadata/namespace").asText()).as("namespace of %s", object.at("/metadata/name")).isEqualTo(NAMESPACE);
             }
             assertThat(object.at("/metadata/labels/app.kubernetes.io~1instance").asText()).isEqualTo("toolgate");
         }
+    }
+
+    @Test
+    void thePolicyValidatorSeesEveryMcpPolicyWriteFailsClosedByDefaultAndCanBeTurnedOff() {
+        JsonNode webhook = render("").get("ValidatingWebhookConfiguration", "toolgate-policy-validator").at("/webhooks/0");
+        assertThat(webhook.at("/rules")).hasSize(1);
+        assertThat(webhook.at("/rules/0/apiGroups")).extracting(JsonNode::asText).containsExactly("toolgate.dev");
+        assertThat(webhook.at("/rules/0/resources")).extracting(JsonNode::asText).containsExactly("mcppolicies");
+        assertThat(webhook.at("/rules/0/operations")).extracting(JsonNode::asText).containsExactly("CREATE", "UPDATE");
+        assertThat(webhook.at("/clientConfig/service/path").asText()).isEqualTo("/validate-mcppolicies");
+        assertThat(webhook.at("/clientConfig/service/name").asText()).isEqualTo("toolgate-operator");
+        assertThat(webhook.at("/sideEffects").asText()).isEqualTo("None");
+        assertThat(webhook.at("/failurePolicy").asText()).isEqualTo("Fail");
+        assertThat(webhook.has("namespaceSelector")).as("every namespace's policies").isFalse();
+
+        assertThat(render("policyValidation: {enabled: true, failurePolicy: Ignore}")
+                .get("ValidatingWebhookConfiguration", "toolgate-policy-validator").at("/webhooks/0/failurePolicy").asText()).isEqualTo("Ignore");
+        assertThat(render("policyValidation: {enabled: false}").summary()).doesNotContain("ValidatingWebhookConfiguration/toolgate-policy-validator");
     }
 
     @Test

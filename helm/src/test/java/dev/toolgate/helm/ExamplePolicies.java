@@ -77,7 +77,11 @@ final class ExamplePolicies {
         for (Iterator<Map.Entry<String, JsonNode>> it = spec.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> field = it.next();
             if (!KUBERNETES_ONLY.contains(field.getKey())) {
-                document.set(documentName(field.getKey()), field.getKey().equals("tools") ? tools(field.getValue()) : field.getValue());
+                document.set(documentName(field.getKey()), switch (field.getKey()) {
+                    case "tools" -> tools(field.getValue());
+                    case "grants" -> grants(field.getValue());
+                    default -> field.getValue();
+                });
             }
         }
         return document;
@@ -91,6 +95,19 @@ final class ExamplePolicies {
                     f.getKey().equals("denyIf") ? denyIf(f.getValue()) : f.getValue()));
             result.set(tool.getKey(), entry);
         });
+        return result;
+    }
+
+    /** Grants keep their field names; only their tools entries are spelt differently. */
+    private static JsonNode grants(JsonNode grants) {
+        var result = JsonNodeFactory.instance.arrayNode();
+        for (JsonNode grant : grants) {
+            ObjectNode copy = grant.deepCopy();
+            if (grant.has("tools")) {
+                copy.set("tools", tools(grant.get("tools")));
+            }
+            result.add(copy);
+        }
         return result;
     }
 

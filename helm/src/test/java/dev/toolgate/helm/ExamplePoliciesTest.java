@@ -50,7 +50,32 @@ class ExamplePoliciesTest {
                 }
             }
         }
-        assertThat(policies).isEqualTo(4);
+        assertThat(policies).isEqualTo(5);
+    }
+
+    @Test
+    void grantsExampleGivesEachCallerItsOwnRights() throws Exception {
+        Policy policy = Policy.compile(PolicyDocument.parse(ExamplePolicies.toDocument(
+                ExamplePolicies.mcpPolicy("grants/shop-grants.yaml"))), new RateLimiter());
+        var bot = new dev.toolgate.policy.Caller("system:serviceaccount:shop:billing-bot", java.util.Set.of(),
+                dev.toolgate.policy.Caller.Source.SERVICE_ACCOUNT);
+        var web = new dev.toolgate.policy.Caller("system:serviceaccount:shop:web", java.util.Set.of("finance"),
+                dev.toolgate.policy.Caller.Source.SERVICE_ACCOUNT);
+        Decision update = policy.decide(new ToolCall("update_customer", null, bot, null), NOW);
+        assertThat(update.allowed()).isTrue();
+        assertThat(update.grant()).isEqualTo("billing-bot");
+        assertThat(policy.decide(new ToolCall("update_customer", null, web, null), NOW).verdict().label()).isEqualTo("denied");
+        Decision amount = policy.decide(new ToolCall("update_amount", null, web, null), NOW);
+        assertThat(amount.verdict().label()).isEqualTo("approval_required");
+        assertThat(amount.grant()).isEqualTo("finance");
+        assertThat(policy.decide(new ToolCall("update_amount", null, bot, null), NOW).verdict().label()).isEqualTo("denied");
+        assertThat(policy.decide(new ToolCall("get_order", null, dev.toolgate.policy.Caller.anonymous(), null), NOW).allowed()).isTrue();
+        for (int i = 1; i < 30; i++) {
+            policy.decide(new ToolCall("update_customer", null, bot, null), NOW + i);
+        }
+        assertThat(policy.decide(new ToolCall("update_customer", null, bot, null), NOW + 30).verdict().label()).isEqualTo("rate_limited");
+        assertThat(policy.neverCallable("update_customer", bot)).isFalse();
+        assertThat(policy.neverCallable("update_customer", web)).isTrue();
     }
 
     @Test

@@ -30,7 +30,7 @@ class OperatorRbacTest {
 
         List<JsonNode> expectedClusterRules = new ArrayList<>();
         rules("ClusterRole").forEach(r -> {
-            if (!r.path("resources").toString().contains("mutatingwebhookconfigurations")) {
+            if (!r.path("resources").toString().contains("webhookconfigurations")) {
                 expectedClusterRules.add(r);
             }
         });

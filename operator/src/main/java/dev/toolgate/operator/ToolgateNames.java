@@ -21,6 +21,13 @@ public final class ToolgateNames {
     public static final int SIDECAR_MANAGEMENT_PORT = 9000;
     public static final String POLICY_VOLUME = "toolgate-policy";
     public static final String TMP_VOLUME = "toolgate-tmp";
+    /** spec.identity.serviceAccount: the pod's service-account token, projected for the sidecar alone. */
+    public static final String SERVICE_ACCOUNT_TOKEN_VOLUME = "toolgate-sa-token";
+    public static final String SERVICE_ACCOUNT_TOKEN_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
+    /** spec.identity.jwt.caConfigMap: the CA bundle the sidecar trusts for the issuer's TLS. */
+    public static final String JWT_CA_VOLUME = "toolgate-jwt-ca";
+    public static final String JWT_CA_MOUNT_PATH = "/etc/toolgate-jwt-ca";
+    public static final String JWT_CA_KEY = "ca.crt";
     /** The MCP container's port takes this name once the sidecar has taken over the original name. */
     public static final String UPSTREAM_PORT_NAME = "tg-upstream";
 
@@ -28,6 +35,9 @@ public final class ToolgateNames {
     public static final String WEBHOOK_TLS_SECRET = "toolgate-webhook-tls";
     public static final String WEBHOOK_SERVICE = "toolgate-operator";
     public static final String WEBHOOK_PATH = "/mutate-pods";
+    /** The ValidatingWebhookConfiguration that runs the policy engine on every McpPolicy write, and its path. */
+    public static final String POLICY_VALIDATION_CONFIGURATION = "toolgate-policy-validator";
+    public static final String POLICY_VALIDATION_PATH = "/validate-mcppolicies";
 
     private ToolgateNames() {
     }

@@ -6,12 +6,27 @@ package dev.toolgate.policy;
  * @param verdict           what happens to the call
  * @param tool              the tool name that was decided
  * @param rule              what produced the decision, as a policy path: {@code default}, {@code tools["update_amount"]},
- *                          {@code tools["update_amount"].deny_if[0]}, {@code tools["x"].args}, or the limit's path
+ *                          {@code tools["update_amount"].deny_if[0]}, {@code tools["x"].args}, the limit's path, or the
+ *                          same under a grant ({@code grants[0].tools["update_customer"].limits[0]})
  * @param reason            human-readable reason, shown to the agent on anything but {@link Verdict#ALLOWED}
  * @param counter           for {@link Verdict#RATE_LIMITED}, the exhausted counter's name; otherwise {@code null}
  * @param retryAfterSeconds for {@link Verdict#RATE_LIMITED}, whole seconds (≥ 1) until a retry can succeed; otherwise 0
+ * @param grant             the name of the grant whose entry decided the call; {@code ""} when the document's own
+ *                          {@code tools} or {@code default} decided
  */
-public record Decision(Verdict verdict, String tool, String rule, String reason, String counter, long retryAfterSeconds) {
+public record Decision(Verdict verdict, String tool, String rule, String reason, String counter, long retryAfterSeconds,
+                       String grant) {
+
+    public Decision {
+        if (grant == null) {
+            grant = "";
+        }
+    }
+
+    /** A decision of the document's own {@code tools} or {@code default} (no grant). */
+    public Decision(Verdict verdict, String tool, String rule, String reason, String counter, long retryAfterSeconds) {
+        this(verdict, tool, rule, reason, counter, retryAfterSeconds, "");
+    }
 
     public boolean allowed() {
         return verdict == Verdict.ALLOWED;

@@ -63,7 +63,7 @@ public final class Evaluation {
                 throw new IllegalArgumentException("admissions[" + i + "] is null");
             }
             decisions[i] = limits[i].isEmpty() || admission.isAdmitted() ? Policy.allowed(tools[i], entries[i])
-                    : Policy.rateLimited(tools[i], limits[i], admission);
+                    : Policy.rateLimited(tools[i], entries[i], limits[i], admission);
         }
         return List.of(decisions);
     }

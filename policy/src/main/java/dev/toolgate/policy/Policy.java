@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.toolgate.policy.PolicyModel.Action;
 import dev.toolgate.policy.PolicyModel.DenyRule;
+import dev.toolgate.policy.PolicyModel.Grant;
 import dev.toolgate.policy.PolicyModel.LimitSpec;
 import dev.toolgate.policy.PolicyModel.ToolEntry;
 
@@ -29,6 +30,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * steps 1–5 and states what the calls need from the store, so that the store may answer asynchronously (a round trip
  * to a shared store) before {@link Evaluation#complete} finishes the decisions. {@link #decide} and {@link #decideAll}
  * do the same on the calling thread, for a store that answers at once.
+ *
+ * <p>Step 1 first tries the {@code grants} in document order: the first grant that matches the caller and has an entry
+ * for the tool decides with that entry (its name is the decision's {@link Decision#grant()}); when none does, the
+ * document's own {@code tools}, then {@code default}, decide.
  */
 public final class Policy {
 
@@ -42,10 +47,10 @@ public final class Policy {
     private final PolicyDocument document;
     private final boolean defaultDeny;
     private final boolean hideDeniedTools;
-    private final Map<String, CompiledEntry> exact;
-    /** Sorted by literal-character count, most first; ties cannot match a common name (validated). */
-    private final CompiledEntry[] globs;
-    private final ConcurrentHashMap<String, CompiledEntry> globCache = new ConcurrentHashMap<>();
+    /** The document's own {@code tools}. */
+    private final EntryTable tools;
+    /** In document order; empty for a document without grants, which then decides exactly as before grants existed. */
+    private final CompiledGrant[] grants;
     private final CounterStore store;
     /** The same store when it is the in-memory one, which {@link #decide} asks directly; otherwise null. */
     private final InMemoryCounterStore inMemory;
@@ -60,21 +65,14 @@ public final class Policy {
         this.defaultDeny = model.defaultDeny();
         this.hideDeniedTools = model.hideDeniedTools();
         this.defaultLimits = bind(store, model.limits(), List.of());
-        Map<String, CompiledEntry> exactEntries = new HashMap<>();
-        List<CompiledEntry> globEntries = new ArrayList<>();
         Set<String> names = new LinkedHashSet<>();
-        for (ToolEntry entry : model.tools()) {
-            CompiledEntry compiled = new CompiledEntry(entry, bind(store, model.limits(), entry.limits()));
-            if (entry.isGlob()) {
-                globEntries.add(compiled);
-            } else {
-                exactEntries.put(entry.name(), compiled);
-                names.add(entry.name());
-            }
+        this.tools = new EntryTable(store, model.limits(), model.tools(), "", names);
+        this.grants = new CompiledGrant[model.grants().size()];
+        for (int i = 0; i < grants.length; i++) {
+            Grant grant = model.grants().get(i);
+            grants[i] = new CompiledGrant(grant.name(), new GrantCallers(grant.subjects(), grant.groups()),
+                    new EntryTable(store, model.limits(), grant.tools(), grant.name(), names));
         }
-        globEntries.sort(Comparator.comparingInt((CompiledEntry e) -> e.glob.literalCount()).reversed());
-        this.exact = exactEntries;
-        this.globs = globEntries.toArray(new CompiledEntry[0]);
         this.exactToolNames = Collections.unmodifiableSet(names);
     }
 
@@ -129,7 +127,7 @@ public final class Policy {
      */
     public Decision decide(ToolCall call, long nowMillis) {
         String tool = toolOf(call);
-        CompiledEntry entry = entryFor(tool);
+        CompiledEntry entry = entryFor(tool, call.caller());
         Decision refused = refusedBeforeLimits(call, tool, entry);
         if (refused != null) {
             return refused;
@@ -138,12 +136,12 @@ public final class Policy {
         if (limits.isEmpty()) {
             return allowed(tool, entry);
         }
-        Demand demand = new Demand(limits.counters(), call.caller().subject(), call.session());
+        Demand demand = new Demand(limits.counters(), grantOf(entry), call.caller().subject(), call.session());
         // the in-memory store is asked directly, without a stage
         Admission admission = inMemory != null
                 ? inMemory.acquireOne(demand, nowMillis)
                 : answered(store.acquire(List.of(demand), nowMillis, true), 1).get(0);
-        return admission.isAdmitted() ? allowed(tool, entry) : rateLimited(tool, limits, admission);
+        return admission.isAdmitted() ? allowed(tool, entry) : rateLimited(tool, entry, limits, admission);
     }
 
     /** Decides the calls of one batch now (wall clock); see {@link #decideAll(List, long)}. */
@@ -206,7 +204,7 @@ public final class Policy {
         for (int i = 0; i < n; i++) {
             ToolCall call = requireCall(calls, i);
             tools[i] = toolOf(call);
-            entries[i] = entryFor(tools[i]);
+            entries[i] = entryFor(tools[i], call.caller());
             decided[i] = refusedBeforeLimits(call, tools[i], entries[i]);
             if (decided[i] != null) {
                 anyRefused = true;
@@ -214,7 +212,7 @@ public final class Policy {
                 demands[i] = Demand.NONE;
             } else {
                 limits[i] = limitsOf(entries[i]);
-                demands[i] = new Demand(limits[i].counters(), call.caller().subject(), call.session());
+                demands[i] = new Demand(limits[i].counters(), grantOf(entries[i]), call.caller().subject(), call.session());
             }
         }
         // with a call refused, the others' limits are still checked, without consuming, for their would-be verdict
@@ -280,8 +278,13 @@ public final class Policy {
         return entry == null ? defaultLimits : entry.limits;
     }
 
+    /** The deciding grant's name; {@code ""} for the document's own entries and the default ({@code entry} null). */
+    static String grantOf(CompiledEntry entry) {
+        return entry == null ? "" : entry.grant;
+    }
+
     /** Step 6 refused the call: the admission names which of its limits, and why. */
-    static Decision rateLimited(String tool, Limits limits, Admission admission) {
+    static Decision rateLimited(String tool, CompiledEntry entry, Limits limits, Admission admission) {
         int index = admission.counterIndex();
         if (index >= limits.limits().length) {
             throw new IllegalStateException("the counter store refused counter " + index + " of a call that needs "
@@ -294,7 +297,8 @@ public final class Policy {
             case STORE_UNAVAILABLE -> STORE_UNAVAILABLE;
             case ADMITTED -> throw new IllegalArgumentException("an admitted call is not rate limited");
         };
-        return new Decision(Verdict.RATE_LIMITED, tool, limit.path(), reason, limit.definition().counter(), admission.retryAfterSeconds());
+        return new Decision(Verdict.RATE_LIMITED, tool, limit.path(), reason, limit.definition().counter(), admission.retryAfterSeconds(),
+                grantOf(entry));
     }
 
     /** Step 7. */
@@ -314,27 +318,17 @@ public final class Policy {
         return true;
     }
 
-    private CompiledEntry entryFor(String tool) {
-        CompiledEntry entry = exact.get(tool);
-        if (entry != null || globs.length == 0) {
-            return entry;
-        }
-        CompiledEntry cached = globCache.get(tool);
-        if (cached != null) {
-            return cached == CompiledEntry.NONE ? null : cached;
-        }
-        CompiledEntry found = CompiledEntry.NONE;
-        for (CompiledEntry glob : globs) {
-            if (glob.glob.matches(tool)) {
-                found = glob;
-                break;
+    /** Step 1: the first grant that matches the caller and has an entry for the tool, else the document's own entry. */
+    private CompiledEntry entryFor(String tool, Caller caller) {
+        for (CompiledGrant grant : grants) {
+            if (grant.callers.matches(caller)) {
+                CompiledEntry entry = grant.entries.lookup(tool);
+                if (entry != null) {
+                    return entry;
+                }
             }
         }
-        // tool names come from agents: remember only a bounded number so hostile names cannot grow memory
-        if (globCache.size() < GLOB_CACHE_SIZE && tool.length() <= 256) {
-            globCache.putIfAbsent(tool, found);
-        }
-        return found == CompiledEntry.NONE ? null : found;
+        return tools.lookup(tool);
     }
 
     /** The document's {@code hide_denied_tools}. */
@@ -342,18 +336,21 @@ public final class Policy {
         return hideDeniedTools;
     }
 
-    /** {@link #neverCallable(String, Caller)} for any caller. */
+    /**
+     * {@link #neverCallable(String, Caller)} for a caller no grant matches (the anonymous caller): what the document's own
+     * {@code tools} and {@code default} leave callable. With grants, a caller's own answer needs its {@link Caller}.
+     */
     public boolean neverCallable(String tool) {
         return neverCallable(tool, Caller.anonymous());
     }
 
     /**
-     * True when {@code caller} could never call {@code tool} (entry action deny, an always-matching deny_if, or no entry
-     * under default deny). An entry with {@code require_approval} is not "never callable": approval may be given. The
-     * policy language has no per-caller rules yet, so today the answer is the same for every caller.
+     * True when {@code caller} could never call {@code tool}: the entry that would decide its call (step 1, grants
+     * included) has action deny or an always-matching deny_if, or there is none under default deny. An entry with
+     * {@code require_approval} is not "never callable": approval may be given.
      */
     public boolean neverCallable(String tool, Caller caller) {
-        CompiledEntry entry = entryFor(tool == null ? "" : tool);
+        CompiledEntry entry = entryFor(tool == null ? "" : tool, caller == null ? Caller.anonymous() : caller);
         if (entry == null) {
             return defaultDeny;
         }
@@ -368,16 +365,28 @@ public final class Policy {
         return false;
     }
 
-    /** The exact (non-glob) tool names the policy names, in document order; the sidecar uses them to bound metric labels. */
+    /**
+     * The exact (non-glob) tool names the policy names, its own entries' and then each grant's, in document order; the
+     * sidecar uses them to bound metric labels.
+     */
     public Set<String> exactToolNames() {
         return exactToolNames;
     }
 
-    /** The glob patterns of the policy's entries, most specific first. */
+    /** The glob patterns of the document's own entries, most specific first. */
     public List<String> toolGlobs() {
         List<String> result = new ArrayList<>();
-        for (CompiledEntry glob : globs) {
+        for (CompiledEntry glob : tools.globs) {
             result.add(glob.spec.name());
+        }
+        return List.copyOf(result);
+    }
+
+    /** The grants' names, in document order (the order they are tried in). */
+    public List<String> grantNames() {
+        List<String> result = new ArrayList<>();
+        for (CompiledGrant grant : grants) {
+            result.add(grant.name);
         }
         return List.copyOf(result);
     }
@@ -409,11 +418,64 @@ public final class Policy {
         }
     }
 
+    /** One grant, compiled: who it matches and its entries. */
+    record CompiledGrant(String name, GrantCallers callers, EntryTable entries) {
+    }
+
+    /** The entries of one {@code tools} object (the document's own or a grant's) and step 1 over them. */
+    static final class EntryTable {
+        private final Map<String, CompiledEntry> exact = new HashMap<>();
+        /** Sorted by literal-character count, most first; ties cannot match a common name (validated). */
+        private final CompiledEntry[] globs;
+        private final ConcurrentHashMap<String, CompiledEntry> globCache = new ConcurrentHashMap<>();
+
+        EntryTable(CounterStore store, List<LimitSpec> topLimits, List<ToolEntry> entries, String grant, Set<String> exactNames) {
+            List<CompiledEntry> globEntries = new ArrayList<>();
+            for (ToolEntry entry : entries) {
+                CompiledEntry compiled = new CompiledEntry(entry, grant, bind(store, topLimits, entry.limits()));
+                if (entry.isGlob()) {
+                    globEntries.add(compiled);
+                } else {
+                    exact.put(entry.name(), compiled);
+                    exactNames.add(entry.name());
+                }
+            }
+            globEntries.sort(Comparator.comparingInt((CompiledEntry e) -> e.glob.literalCount()).reversed());
+            this.globs = globEntries.toArray(new CompiledEntry[0]);
+        }
+
+        /** An exact name beats every glob; among globs, more literal characters win. Null when no entry matches. */
+        CompiledEntry lookup(String tool) {
+            CompiledEntry entry = exact.get(tool);
+            if (entry != null || globs.length == 0) {
+                return entry;
+            }
+            CompiledEntry cached = globCache.get(tool);
+            if (cached != null) {
+                return cached == CompiledEntry.NONE ? null : cached;
+            }
+            CompiledEntry found = CompiledEntry.NONE;
+            for (CompiledEntry glob : globs) {
+                if (glob.glob.matches(tool)) {
+                    found = glob;
+                    break;
+                }
+            }
+            // tool names come from agents: remember only a bounded number so hostile names cannot grow memory
+            if (globCache.size() < GLOB_CACHE_SIZE && tool.length() <= 256) {
+                globCache.putIfAbsent(tool, found);
+            }
+            return found == CompiledEntry.NONE ? null : found;
+        }
+    }
+
     /** One entry, compiled: reasons precomputed, limits bound, and for exact names the fixed decisions prebuilt. */
     static final class CompiledEntry {
         static final CompiledEntry NONE = new CompiledEntry();
 
         final ToolEntry spec;
+        /** The name of the grant the entry belongs to; {@code ""} for the document's own entries. */
+        final String grant;
         final ToolGlob glob;
         final Limits limits;
         final String argsPath;
@@ -425,6 +487,7 @@ public final class Policy {
 
         private CompiledEntry() {
             spec = null;
+            grant = "";
             glob = null;
             limits = Limits.NONE;
             argsPath = null;
@@ -432,8 +495,9 @@ public final class Policy {
             denyIfMatched = new Decision[0];
         }
 
-        CompiledEntry(ToolEntry spec, Limits limits) {
+        CompiledEntry(ToolEntry spec, String grant, Limits limits) {
             this.spec = spec;
+            this.grant = grant;
             this.glob = spec.isGlob() ? new ToolGlob(spec.name()) : null;
             this.limits = limits;
             this.argsPath = PolicyPaths.field(spec.path(), "args");
@@ -441,16 +505,16 @@ public final class Policy {
             String approvalReason = spec.reason() != null ? spec.reason() : subject + " requires human approval";
             // the tool field is filled per call for globs; for exact entries these decisions are final and shared
             this.denied = new Decision(Verdict.DENIED, spec.name(), spec.path(),
-                    spec.reason() != null ? spec.reason() : subject + " is denied by policy", null, 0);
-            this.approvalRequired = new Decision(Verdict.APPROVAL_REQUIRED, spec.name(), spec.path(), approvalReason, null, 0);
-            this.allowed = new Decision(Verdict.ALLOWED, spec.name(), spec.path(), "allowed by " + spec.path(), null, 0);
+                    spec.reason() != null ? spec.reason() : subject + " is denied by policy", null, 0, grant);
+            this.approvalRequired = new Decision(Verdict.APPROVAL_REQUIRED, spec.name(), spec.path(), approvalReason, null, 0, grant);
+            this.allowed = new Decision(Verdict.ALLOWED, spec.name(), spec.path(), "allowed by " + spec.path(), null, 0, grant);
             Verdict onMatch = spec.action() == Action.REQUIRE_APPROVAL ? Verdict.APPROVAL_REQUIRED : Verdict.DENIED;
             this.denyIfMatched = new Decision[spec.denyIf().size()];
             for (int i = 0; i < denyIfMatched.length; i++) {
                 DenyRule rule = spec.denyIf().get(i);
                 String reason = rule.onDeny() != null ? rule.onDeny()
                         : onMatch == Verdict.APPROVAL_REQUIRED ? approvalReason : "denied by " + rule.path();
-                denyIfMatched[i] = new Decision(onMatch, spec.name(), rule.path(), reason, null, 0);
+                denyIfMatched[i] = new Decision(onMatch, spec.name(), rule.path(), reason, null, 0, grant);
             }
         }
 
@@ -474,7 +538,7 @@ public final class Policy {
             if (glob == null) {
                 return prebuilt;
             }
-            return new Decision(prebuilt.verdict(), tool, prebuilt.rule(), prebuilt.reason(), null, 0);
+            return new Decision(prebuilt.verdict(), tool, prebuilt.rule(), prebuilt.reason(), null, 0, grant);
         }
     }
 }

@@ -3,7 +3,8 @@ package dev.toolgate.policy;
 import java.util.List;
 
 /** The validated content of a policy document, with conditions, patterns and schemas already compiled. Immutable. */
-record PolicyModel(boolean defaultDeny, boolean hideDeniedTools, List<LimitSpec> limits, List<ToolEntry> tools) {
+record PolicyModel(boolean defaultDeny, boolean hideDeniedTools, List<LimitSpec> limits, List<ToolEntry> tools,
+                   List<Grant> grants) {
 
     enum Action {
         ALLOW("allow"), DENY("deny"), REQUIRE_APPROVAL("require_approval");
@@ -36,5 +37,12 @@ record PolicyModel(boolean defaultDeny, boolean hideDeniedTools, List<LimitSpec>
         boolean isGlob() {
             return ToolGlob.isGlob(name);
         }
+    }
+
+    /**
+     * One {@code grants} item: who it matches ({@code subjects}, exact names or globs, and {@code groups}, exact) and its
+     * own tool entries, whose paths are under {@code path}.
+     */
+    record Grant(String name, String path, List<String> subjects, List<String> groups, List<ToolEntry> tools) {
     }
 }

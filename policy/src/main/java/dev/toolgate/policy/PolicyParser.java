@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.re2j.PatternSyntaxException;
 import dev.toolgate.policy.PolicyModel.Action;
 import dev.toolgate.policy.PolicyModel.DenyRule;
+import dev.toolgate.policy.PolicyModel.Grant;
 import dev.toolgate.policy.PolicyModel.LimitSpec;
 import dev.toolgate.policy.PolicyModel.ToolEntry;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,8 +21,13 @@ import java.util.Set;
 final class PolicyParser {
 
     static final int MAX_LIMIT = 1_000_000;
+    /** Grant names appear in decisions, audit lines, metric labels and counter keys: short, lower case, no separators to confuse. */
+    static final java.util.regex.Pattern GRANT_NAME = java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?");
+    static final int MAX_PATTERN_LENGTH = 512;
 
-    private static final List<String> ROOT_FIELDS = List.of("version", "default", "hide_denied_tools", "limits", "tools");
+    private static final List<String> ROOT_FIELDS = List.of("version", "default", "hide_denied_tools", "limits", "tools", "grants");
+    private static final List<String> GRANT_FIELDS = List.of("name", "callers", "tools");
+    private static final List<String> CALLERS_FIELDS = List.of("subjects", "groups");
     private static final List<String> ENTRY_FIELDS = List.of("action", "reason", "args", "deny_if", "limits", "rate_limit");
     private static final List<String> DENY_FIELDS = List.of("conditions", "on_deny");
     private static final List<String> CONDITION_FIELDS = List.of("arg", "op", "value");
@@ -79,27 +87,40 @@ final class PolicyParser {
 
         List<LimitSpec> limits = limits(root.get("limits"), "limits");
 
-        List<ToolEntry> tools = new ArrayList<>();
-        JsonNode toolsNode = root.get("tools");
-        if (toolsNode != null) {
-            if (!toolsNode.isObject()) {
-                error("tools", "expected an object mapping tool names or globs to entries, got " + JsonValues.typeName(toolsNode));
-            } else {
-                for (Iterator<Map.Entry<String, JsonNode>> it = toolsNode.fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> field = it.next();
-                    ToolEntry entry = entry(field.getKey(), field.getValue());
-                    if (entry != null) {
-                        tools.add(entry);
-                    }
-                }
-                checkGlobTies(tools);
-            }
-        }
-        return new PolicyModel(defaultDeny, hide, List.copyOf(limits), List.copyOf(tools));
+        List<ToolEntry> tools = toolEntries(root.get("tools"), "", true);
+        List<Grant> grants = grants(root.get("grants"));
+        return new PolicyModel(defaultDeny, hide, List.copyOf(limits), List.copyOf(tools), List.copyOf(grants));
     }
 
-    private ToolEntry entry(String name, JsonNode node) {
-        String path = PolicyPaths.tool(name);
+    /** The entries of a {@code tools} object under {@code parent} ({@code ""} for the document's own). */
+    private List<ToolEntry> toolEntries(JsonNode toolsNode, String parent, boolean optional) {
+        List<ToolEntry> tools = new ArrayList<>();
+        String toolsPath = PolicyPaths.field(parent, "tools");
+        if (toolsNode == null) {
+            if (!optional) {
+                error(toolsPath, "required field is missing; expected an object mapping tool names or globs to entries");
+            }
+            return tools;
+        }
+        if (!toolsNode.isObject()) {
+            error(toolsPath, "expected an object mapping tool names or globs to entries, got " + JsonValues.typeName(toolsNode));
+            return tools;
+        }
+        if (!optional && toolsNode.isEmpty()) {
+            error(toolsPath, "a grant without tool entries decides nothing; expected at least one entry");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = toolsNode.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = it.next();
+            ToolEntry entry = entry(field.getKey(), field.getValue(), PolicyPaths.tool(parent, field.getKey()));
+            if (entry != null) {
+                tools.add(entry);
+            }
+        }
+        checkGlobTies(tools);
+        return tools;
+    }
+
+    private ToolEntry entry(String name, JsonNode node, String path) {
         if (name.isEmpty()) {
             error(path, "tool name must not be empty");
         }
@@ -371,6 +392,171 @@ final class PolicyParser {
                     + "); every limit naming a counter must agree on window, max and scope");
         }
         return spec;
+    }
+
+    private List<Grant> grants(JsonNode node) {
+        if (node == null) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            error("grants", "expected an array of grants {\"name\", \"callers\", \"tools\"}, tried in order, got "
+                    + JsonValues.typeName(node));
+            return List.of();
+        }
+        List<Grant> result = new ArrayList<>();
+        Map<String, String> names = new HashMap<>();
+        for (int i = 0; i < node.size(); i++) {
+            String path = PolicyPaths.index("grants", i);
+            JsonNode item = node.get(i);
+            if (!item.isObject()) {
+                error(path, "expected a grant object {\"name\", \"callers\", \"tools\"}, got " + JsonValues.typeName(item));
+                continue;
+            }
+            int before = errors.size();
+            unknownFields(item, path, GRANT_FIELDS);
+            String name = grantName(item.get("name"), PolicyPaths.field(path, "name"));
+            if (name != null) {
+                String first = names.putIfAbsent(name, path);
+                if (first != null) {
+                    error(PolicyPaths.field(path, "name"), "grant name " + PolicyPaths.quote(name) + " is already used by " + first
+                            + "; grant names must be unique (they name the deciding grant in decisions, audit lines and metrics,"
+                            + " and key its grant-scoped counters)");
+                }
+            }
+            List<String>[] callers = callers(item.get("callers"), PolicyPaths.field(path, "callers"));
+            List<ToolEntry> tools = toolEntries(item.get("tools"), path, false);
+            if (errors.size() == before) {
+                result.add(new Grant(name, path, callers[0], callers[1], List.copyOf(tools)));
+            }
+        }
+        if (result.size() == node.size()) {
+            checkShadowedGrants(result);
+        }
+        return result;
+    }
+
+    private String grantName(JsonNode node, String path) {
+        if (node == null) {
+            error(path, "required field is missing; expected a name such as \"billing-bot\" (" + GRANT_NAME_RULE + ")");
+            return null;
+        }
+        if (!node.isTextual() || !GRANT_NAME.matcher(node.textValue()).matches()) {
+            error(path, "expected a grant name (" + GRANT_NAME_RULE + "), got " + shown(node));
+            return null;
+        }
+        return node.textValue();
+    }
+
+    private static final String GRANT_NAME_RULE = "1 to 63 lower-case letters, digits, '-' or '_', starting and ending with a letter or digit";
+
+    /** {@code [subjects, groups]}; reports an empty {@code callers}. */
+    @SuppressWarnings("unchecked")
+    private List<String>[] callers(JsonNode node, String path) {
+        List<String>[] result = new List[] {List.of(), List.of()};
+        if (node == null) {
+            error(path, "required field is missing; expected {\"subjects\": [...], \"groups\": [...]} naming who the grant is for");
+            return result;
+        }
+        if (!node.isObject()) {
+            error(path, "expected an object {\"subjects\": [...], \"groups\": [...]}, got " + JsonValues.typeName(node));
+            return result;
+        }
+        unknownFields(node, path, CALLERS_FIELDS);
+        result[0] = patterns(node.get("subjects"), PolicyPaths.field(path, "subjects"), true);
+        result[1] = patterns(node.get("groups"), PolicyPaths.field(path, "groups"), false);
+        if (result[0].isEmpty() && result[1].isEmpty() && !writesAnyItem(node)) {
+            error(path, "a grant must name its callers; expected at least one subject or group (a grant never matches"
+                    + " anonymous callers: write their rules in the top-level tools)");
+        }
+        return result;
+    }
+
+    private static boolean writesAnyItem(JsonNode callers) {
+        for (String field : List.of("subjects", "groups")) {
+            JsonNode list = callers.get(field);
+            if (list != null && (!list.isArray() || !list.isEmpty())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Subject patterns (globs allowed) or group names (exact), each a non-empty string, no duplicates. */
+    private List<String> patterns(JsonNode node, String path, boolean subjects) {
+        if (node == null) {
+            return List.of();
+        }
+        String what = subjects ? "subject names or globs" : "group names";
+        if (!node.isArray()) {
+            error(path, "expected an array of " + what + ", got " + JsonValues.typeName(node));
+            return List.of();
+        }
+        Set<String> seen = new LinkedHashSet<>();
+        for (int i = 0; i < node.size(); i++) {
+            String itemPath = PolicyPaths.index(path, i);
+            JsonNode item = node.get(i);
+            if (!item.isTextual() || item.textValue().isEmpty()) {
+                error(itemPath, "expected a non-empty string, got " + shown(item));
+                continue;
+            }
+            String text = item.textValue();
+            if (text.length() > MAX_PATTERN_LENGTH) {
+                error(itemPath, "at most " + MAX_PATTERN_LENGTH + " characters, got " + text.length());
+            } else if (!text.equals(text.strip()) || text.chars().anyMatch(Character::isISOControl)) {
+                error(itemPath, "leading or trailing whitespace or control characters never match a credential's "
+                        + (subjects ? "subject" : "group") + ", got " + PolicyPaths.quote(text));
+            } else if (!subjects && ToolGlob.isGlob(text)) {
+                error(itemPath, "groups are matched exactly, '*' is not a wildcard here; got " + PolicyPaths.quote(text)
+                        + " (use subjects for globs)");
+            } else if (subjects && Caller.ANONYMOUS_SUBJECT.equals(text)) {
+                error(itemPath, "a grant never matches anonymous callers; write their rules in the top-level tools");
+            } else if (!seen.add(text)) {
+                error(itemPath, "duplicate " + (subjects ? "subject" : "group") + " " + PolicyPaths.quote(text));
+            }
+        }
+        return List.copyOf(seen);
+    }
+
+    /**
+     * Grants are tried in order and the first one that matches the caller and has an entry for the tool decides. An entry
+     * of a later grant can then never decide when every caller of its grant also matches an earlier grant that has an
+     * entry covering the tool: that is an error (a whole grant when it holds for all its entries), so that document order
+     * never silently takes a right away.
+     */
+    private void checkShadowedGrants(List<Grant> grants) {
+        List<GrantCallers> callers = new ArrayList<>();
+        for (Grant grant : grants) {
+            callers.add(new GrantCallers(grant.subjects(), grant.groups()));
+        }
+        for (int j = 1; j < grants.size(); j++) {
+            Grant later = grants.get(j);
+            List<PolicyError> dead = new ArrayList<>();
+            Set<String> shadowing = new LinkedHashSet<>();
+            for (ToolEntry entry : later.tools()) {
+                for (int i = 0; i < j; i++) {
+                    Grant earlier = grants.get(i);
+                    if (!callers.get(i).covers(callers.get(j))) {
+                        continue;
+                    }
+                    ToolEntry decider = earlier.tools().stream().filter(e -> ToolGlob.covers(e.name(), entry.name())).findFirst().orElse(null);
+                    if (decider != null) {
+                        dead.add(new PolicyError(entry.path(), "never decides: every caller of grant " + PolicyPaths.quote(later.name())
+                                + " also matches the earlier grant " + PolicyPaths.quote(earlier.name()) + " (" + earlier.path()
+                                + "), whose entry " + decider.path() + " decides this tool first; move the grant before, or"
+                                + " narrow the earlier grant's callers"));
+                        shadowing.add(PolicyPaths.quote(earlier.name()) + " (" + earlier.path() + ")");
+                        break;
+                    }
+                }
+            }
+            if (dead.size() == later.tools().size()) {
+                error(later.path(), "grant " + PolicyPaths.quote(later.name()) + " never decides: every caller it matches also"
+                        + " matches the earlier grant " + String.join(", ", shadowing) + ", which has an entry for each of its"
+                        + " tools; move it before, or narrow the earlier grant's callers");
+            } else {
+                errors.addAll(dead);
+            }
+        }
     }
 
     /** Two globs with the same literal count that can match one name would make the winner depend on document order. */

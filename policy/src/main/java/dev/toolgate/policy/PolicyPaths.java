@@ -31,6 +31,11 @@ final class PolicyPaths {
         return "tools[" + quote(name) + "]";
     }
 
+    /** The path of a tools entry under {@code parent} (a grant, {@code grants[0]}); the root's when {@code parent} is empty. */
+    static String tool(String parent, String name) {
+        return parent.isEmpty() || ROOT.equals(parent) ? tool(name) : parent + "." + tool(name);
+    }
+
     /** A JSON string literal for {@code s}, with JSON escaping. */
     static String quote(String s) {
         return "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(s)) + "\"";

@@ -3,9 +3,10 @@ package dev.toolgate.policy;
 /** Who shares one count of a limit. */
 public enum Scope {
     /**
-     * Per grant: one agent's authorization. Counted per caller subject, as {@link #IDENTITY} is; a grant is only as
-     * trustworthy as the subject, so grant budgets mean what they say once callers come with verified identity
-     * ({@link Caller.Source#JWT}, {@link Caller.Source#SERVICE_ACCOUNT}).
+     * Per grant and caller: one agent's authorization. Counted per (deciding grant, caller subject): the same subject's
+     * calls decided by two grants use two budgets, and calls decided by the document's own entries count under the grant
+     * {@code ""}, per subject. A budget is only as trustworthy as the subject, so it means what it says once callers come
+     * with verified identity ({@link Caller.Source#JWT}, {@link Caller.Source#SERVICE_ACCOUNT}).
      */
     GRANT("grant"),
     /** Per caller subject. */

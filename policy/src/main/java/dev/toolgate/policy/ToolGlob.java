@@ -71,6 +71,19 @@ final class ToolGlob {
         return p == pn;
     }
 
+    /**
+     * Whether every name {@code specific} matches is also matched by {@code general} (each may be a glob or an exact
+     * name). Sound, never claiming cover that does not hold: {@code general} must match {@code specific}'s text with each
+     * of {@code specific}'s {@code *} absorbed by one of its own {@code *}s (a pattern's {@code *} is never a literal, so
+     * plain matching of the text does exactly that).
+     */
+    static boolean covers(String general, String specific) {
+        if (!isGlob(general)) {
+            return general.equals(specific);
+        }
+        return new ToolGlob(general).matches(specific);
+    }
+
     /** Cheap necessary condition for {@link #commonMatch}: the literal prefixes and suffixes must be compatible. */
     boolean mayOverlap(ToolGlob other) {
         return (prefix.startsWith(other.prefix) || other.prefix.startsWith(prefix))

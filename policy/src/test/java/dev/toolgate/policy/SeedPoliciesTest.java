@@ -79,4 +79,15 @@ class SeedPoliciesTest {
         assertThat(original.canonicalJson()).isEqualTo(
                 "{\"default\":\"deny\",\"tools\":{\"update_amount\":{\"deny_if\":[{\"conditions\":[],\"on_deny\":\"Requires human approval.\"}]}},\"version\":\"1\"}");
     }
+
+    @Test
+    void seedPoliciesKeepTheHashesTheyHadBeforeGrants() throws Exception {
+        // pinned: a running sidecar and the operator's status compare these hashes, so the language's growth must not move them
+        assertThat(PolicyDocument.parse(resource("seed-policies/stripe-update_customer.json")).hash())
+                .isEqualTo("72f4bbe6957e66274305465b8c3eaa40c588ebce7f4264a18d8903071368bfe1");
+        assertThat(PolicyDocument.parse(resource("seed-policies/ap2-update_amount.json")).hash())
+                .isEqualTo("20933031441537a7b6de006616c775427b7483f9dd0ba5a8c66a4eed36e47563");
+        assertThat(PolicyDocument.parse(resource("seed-policies/aksjah-wizcommerce-postcustomers.json")).hash())
+                .isEqualTo("20bbc4c45f49f68fd346af5f834af91e38d23a03c9d380bb8dbbdb0bb16f4287");
+    }
 }

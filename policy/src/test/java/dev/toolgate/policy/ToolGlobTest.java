@@ -67,4 +67,50 @@ class ToolGlobTest {
         }
         return false;
     }
+
+    @Test
+    void coverExamples() {
+        assertThat(ToolGlob.covers("*", "anything*")).isTrue();
+        assertThat(ToolGlob.covers("system:serviceaccount:ci:*", "system:serviceaccount:ci:deployer")).isTrue();
+        assertThat(ToolGlob.covers("a*", "ab*")).isTrue();
+        assertThat(ToolGlob.covers("ab*", "a*")).isFalse();
+        assertThat(ToolGlob.covers("a*b", "a*b*b")).isTrue();
+        assertThat(ToolGlob.covers("exact", "exact")).isTrue();
+        assertThat(ToolGlob.covers("exact", "exa*")).isFalse();
+        // the text "*" as a name is matched by a star, never by a literal
+        assertThat(ToolGlob.covers("x", "*")).isFalse();
+    }
+
+    /** The shadowing check relies on this: a claimed cover always holds, for every name the covered pattern matches. */
+    @Test
+    void coverIsSound() {
+        forAll(300, d -> List.of(d.stringOf("ab*", 0, 4), d.stringOf("ab*", 0, 4)), globs -> {
+            String general = globs.get(0);
+            String specific = globs.get(1);
+            if (ToolGlob.covers(general, specific)) {
+                assertThat(counterexample("", 6, specific, general)).as("%s covers %s", general, specific).isNull();
+            }
+        });
+    }
+
+    /** A name of at most {@code remaining} more characters that {@code specific} matches and {@code general} does not. */
+    private static String counterexample(String prefix, int remaining, String specific, String general) {
+        if (matches(specific, prefix) && !matches(general, prefix)) {
+            return prefix;
+        }
+        if (remaining == 0) {
+            return null;
+        }
+        for (char c : new char[]{'a', 'b', 'c'}) {
+            String found = counterexample(prefix + c, remaining - 1, specific, general);
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
+    }
+
+    private static boolean matches(String pattern, String name) {
+        return ToolGlob.isGlob(pattern) ? new ToolGlob(pattern).matches(name) : pattern.equals(name);
+    }
 }

@@ -1,5 +1,7 @@
 package dev.toolgate.sidecar;
 
+import dev.toolgate.sidecar.enforce.PolicyHolder;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.toolgate.policy.Policy;
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -57,7 +59,7 @@ class ObservabilityIT {
     }
 
     private static double calls(String metrics, String tool, String decision) {
-        return TestSupport.sample(metrics, "toolgate_tool_calls_total{decision=\"" + decision + "\",tool=\"" + tool + "\"}");
+        return TestSupport.sample(metrics, "toolgate_tool_calls_total{decision=\"" + decision + "\",grant=\"\",tool=\"" + tool + "\"}");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.toolgate.sidecar;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.toolgate.sidecar.enforce.PolicyHolder;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;

@@ -11,6 +11,7 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.toolgate.operator.mcppolicy.IdentityValidation;
 import dev.toolgate.operator.mcppolicy.McpPolicy;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
@@ -77,12 +78,16 @@ public class AdmissionHandler {
             record(response, decision, request);
             return response.build();
         }
+        List<String> identityErrors = IdentityValidation.errors(decision.policy().getSpec().getIdentity());
+        if (!identityErrors.isEmpty()) {
+            record(response, InjectionDecision.skip(InjectionReason.INVALID_IDENTITY), request);
+            return refused(response, "toolgate: McpPolicy " + decision.policy().getMetadata().getName() + " selects this pod but its"
+                    + " identity configuration is invalid, so the pod is refused: " + String.join("; ", identityErrors));
+        }
         String clash = PodMutator.portClash(pod, decision.policy(), settings.get());
         if (clash != null) {
             record(response, InjectionDecision.skip(InjectionReason.PORT_CLASH), request);
-            return response.withAllowed(false)
-                    .withStatus(new io.fabric8.kubernetes.api.model.StatusBuilder().withCode(400).withReason("Invalid").withMessage(clash).build())
-                    .build();
+            return refused(response, clash);
         }
         record(response, decision, request);
         Pod injected = PodMutator.inject(pod, decision.policy(), settings.get());
@@ -98,8 +103,14 @@ public class AdmissionHandler {
                 .build();
     }
 
+    private static AdmissionResponse refused(AdmissionResponseBuilder response, String message) {
+        return response.withAllowed(false)
+                .withStatus(new io.fabric8.kubernetes.api.model.StatusBuilder().withCode(400).withReason("Invalid").withMessage(message).build())
+                .build();
+    }
+
     private AdmissionResponseBuilder record(AdmissionResponseBuilder response, InjectionDecision decision, AdmissionRequest request) {
-        String result = decision.inject() ? "injected" : decision.reason() == InjectionReason.PORT_CLASH ? "refused" : "skipped";
+        String result = decision.inject() ? "injected" : decision.reason().refuses() ? "refused" : "skipped";
         meters.counter("toolgate.operator.admission.requests", "result", result, "reason",
                 decision.reason().label()).increment();
         LOG.debugf("Pod %s/%s: %s", request.getNamespace(), podName(request), decision.reason().sentence());

@@ -9,6 +9,8 @@ public enum InjectionReason {
     HOST_NETWORK("host_network", "the pod uses the node's network (hostNetwork: true): a sidecar there would bind ports on the"
             + " node and could not take over the MCP port, so the pod is admitted without it and runs unprotected"),
     PORT_CLASH("port_clash", "a container of the pod uses a port the sidecar needs; the pod is refused"),
+    INVALID_IDENTITY("invalid_identity", "the selecting McpPolicy's spec.identity is invalid (see its Accepted condition); the pod is"
+            + " refused rather than started with an identity configuration nobody accepted"),
     NOT_A_POD_CREATE("not_a_pod_create", "the request is not the creation of a Pod");
 
     private final String label;
@@ -17,6 +19,11 @@ public enum InjectionReason {
     InjectionReason(String label, String sentence) {
         this.label = label;
         this.sentence = sentence;
+    }
+
+    /** Whether the webhook refuses the pod (metric result {@code refused}). */
+    public boolean refuses() {
+        return this == PORT_CLASH || this == INVALID_IDENTITY;
     }
 
     /** Stable lower-case code, used as a metric label. */

@@ -101,6 +101,7 @@ public final class PodMutator {
                 .withName(ToolgateNames.configMapName(policy.getMetadata().getName())).endConfigMap().build());
         volumes.add(new VolumeBuilder().withName(ToolgateNames.TMP_VOLUME).withNewEmptyDir().withMedium("Memory")
                 .withSizeLimit(new Quantity("16Mi")).endEmptyDir().build());
+        volumes.addAll(SidecarIdentity.volumes(spec.getIdentity()));
         pod.getSpec().setVolumes(volumes);
 
         Map<String, String> annotations = pod.getMetadata().getAnnotations() == null ? new LinkedHashMap<>()
@@ -223,9 +224,7 @@ public final class PodMutator {
         List<EnvVar> env = new ArrayList<>();
         env.add(new EnvVar("TOOLGATE_UPSTREAM", "http://127.0.0.1:" + upstreamPort, null));
         env.add(new EnvVar("TOOLGATE_POLICY_FILE", ToolgateNames.POLICY_MOUNT_PATH + "/" + ToolgateNames.POLICY_FILE_KEY, null));
-        if (spec.getIdentity() != null && spec.getIdentity().getHeader() != null) {
-            env.add(new EnvVar("TOOLGATE_IDENTITY_HEADER", spec.getIdentity().getHeader(), null));
-        }
+        env.addAll(SidecarIdentity.env(spec.getIdentity()));
         env.add(new EnvVar("QUARKUS_HTTP_PORT", String.valueOf(proxyPort), null));
         String logLevel = spec.getSidecar() != null && spec.getSidecar().getLogLevel() != null ? spec.getSidecar().getLogLevel()
                 : settings.logLevel();
@@ -261,7 +260,8 @@ public final class PodMutator {
                 .endSecurityContext()
                 .addNewVolumeMount().withName(ToolgateNames.POLICY_VOLUME).withMountPath(ToolgateNames.POLICY_MOUNT_PATH)
                 .withReadOnly(true).endVolumeMount()
-                .addNewVolumeMount().withName(ToolgateNames.TMP_VOLUME).withMountPath("/tmp").endVolumeMount();
+                .addNewVolumeMount().withName(ToolgateNames.TMP_VOLUME).withMountPath("/tmp").endVolumeMount()
+                .addAllToVolumeMounts(SidecarIdentity.mounts(spec.getIdentity()));
         if (settings.nativeSidecar()) {
             sidecar.withRestartPolicy("Always");
         }

@@ -48,6 +48,7 @@ public class WebhookServer {
     private volatile WebhookTlsMaterial material;
     private long rotationTimer = -1;
     private AdmissionHandler handler;
+    private dev.toolgate.operator.mcppolicy.PolicyAdmission policyAdmission;
     private volatile String unusableCertificate;
 
     public WebhookServer(Vertx vertx, OperatorConfig config, WebhookTls tls, PolicyResolver resolver, KubernetesClient client,
@@ -73,6 +74,7 @@ public class WebhookServer {
         LOG.infof("Kubernetes %s.%s: injecting the sidecar as a %s", version.getMajor(), version.getMinor(),
                 settings.nativeSidecar() ? "native sidecar (init container, restartPolicy Always)" : "regular container");
         handler = new AdmissionHandler(resolver::policiesIn, () -> settings, meters);
+        policyAdmission = new dev.toolgate.operator.mcppolicy.PolicyAdmission(meters);
         if (certManager) {
             // cert-manager may not have issued yet: start serving once it has, and stay unready (with the reason) until then.
             LOG.infof("Certificate mode certManager: serving the certificate in Secret %s/%s, re-read every %s", config.namespace(),
@@ -131,7 +133,7 @@ public class WebhookServer {
             material = renewed;
             HttpServer created = vertx.createHttpServer(new HttpServerOptions().setPort(config.webhook().port()).setSsl(true)
                     .setKeyCertOptions(keyCert(renewed)).setMaxFormAttributeSize(0));
-            created.requestHandler(request -> serve(request, handler));
+            created.requestHandler(this::serve);
             try {
                 created.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             } catch (Exception e) {
@@ -147,8 +149,14 @@ public class WebhookServer {
         }
     }
 
-    private void serve(HttpServerRequest request, AdmissionHandler handler) {
-        if (!ToolgateNames.WEBHOOK_PATH.equals(request.path())) {
+    /** Pod admission on {@link ToolgateNames#WEBHOOK_PATH}, McpPolicy validation on {@link ToolgateNames#POLICY_VALIDATION_PATH}. */
+    private void serve(HttpServerRequest request) {
+        java.util.function.UnaryOperator<AdmissionReview> review;
+        if (ToolgateNames.WEBHOOK_PATH.equals(request.path())) {
+            review = handler::handle;
+        } else if (ToolgateNames.POLICY_VALIDATION_PATH.equals(request.path())) {
+            review = policyAdmission::handle;
+        } else {
             request.response().setStatusCode(404).end();
             return;
         }
@@ -174,7 +182,7 @@ public class WebhookServer {
             if (request.response().ended()) {
                 return;
             }
-            vertx.executeBlocking(() -> JSON.asJson(handler.handle(JSON.unmarshal(body.toString(), AdmissionReview.class))).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            vertx.executeBlocking(() -> JSON.asJson(review.apply(JSON.unmarshal(body.toString(), AdmissionReview.class))).getBytes(java.nio.charset.StandardCharsets.UTF_8),
                     false)
                     .onSuccess(answer -> request.response().putHeader("Content-Type", "application/json").end(Buffer.buffer(answer)))
                     .onFailure(e -> {

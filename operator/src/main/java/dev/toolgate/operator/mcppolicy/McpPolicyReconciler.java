@@ -7,13 +7,11 @@ import java.util.stream.Collectors;
 
 import org.jboss.logging.Logger;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.toolgate.operator.KubernetesEvents;
 import dev.toolgate.operator.LabelSelectors;
 import dev.toolgate.operator.ToolgateNames;
 import dev.toolgate.policy.PolicyDocument;
-import dev.toolgate.policy.PolicyException;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
@@ -103,9 +101,11 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
         String servedHash = existing == null || existing.getMetadata().getAnnotations() == null ? null
                 : existing.getMetadata().getAnnotations().get(ToolgateNames.POLICY_HASH_ANNOTATION);
 
-        ObjectNode rendered = PolicyDocumentRenderer.render(policy.getSpec());
-        try {
-            PolicyDocument document = PolicyDocument.parse(rendered);
+        status.setIdentityMode(IdentityValidation.mode(policy.getSpec().getIdentity()));
+        PolicyValidation.Result validation = PolicyValidation.validate(policy.getSpec());
+        List<String> problems = validation.problems();
+        PolicyDocument document = validation.document();
+        if (problems.isEmpty()) {
             ConfigMap desired = PolicyConfigMapFactory.create(policy, document.canonicalJson(), document.hash());
             if (!PolicyConfigMapFactory.matches(existing, desired)) {
                 client.configMaps().inNamespace(namespace).resource(desired).createOr(op -> op.update());
@@ -118,10 +118,8 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
             status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.READY, true, "ConfigMapRendered",
                     "ConfigMap " + desired.getMetadata().getName() + " holds policy " + document.hash() + ".", generation, now));
             meters.counter("toolgate.operator.reconciles", "result", "accepted").increment();
-        } catch (PolicyException e) {
-            String message = e.errors().stream()
-                    .map(error -> SpecPaths.toSpecPath(error.path()) + ": " + error.message())
-                    .collect(Collectors.joining("; "));
+        } else {
+            String message = String.join("; ", problems);
             status.setPolicyHash(servedHash);
             status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.ACCEPTED, false, "Invalid",
                     message, generation, now));

@@ -33,7 +33,7 @@ public class McpPolicySpec {
     @JsonPropertyDescription("Where the MCP server listens inside the pod.")
     private Upstream upstream;
 
-    @JsonPropertyDescription("Where the caller identity comes from; without it every caller is 'anonymous'.")
+    @JsonPropertyDescription("Where the caller identity comes from: a trusted header, or a verified JWT or service-account token; without it every caller is 'anonymous'.")
     private Identity identity;
 
     @Required
@@ -51,6 +51,10 @@ public class McpPolicySpec {
     @Size(max = 256)
     @JsonPropertyDescription("Rules per tool, keyed by exact tool name or glob ('*' matches any run of characters). An exact name beats any glob; among globs the one with more literal characters wins.")
     private Map<String, ToolRule> tools = new LinkedHashMap<>();
+
+    @Size(max = 32)
+    @JsonPropertyDescription("Rights per caller, tried in order: the first grant that matches the caller and has an entry for the tool decides; otherwise tools and default decide.")
+    private List<Grant> grants;
 
     @JsonPropertyDescription("Overrides for the injected sidecar container.")
     private SidecarOverrides sidecar;
@@ -112,6 +116,14 @@ public class McpPolicySpec {
 
     public void setTools(Map<String, ToolRule> tools) {
         this.tools = tools;
+    }
+
+    public List<Grant> getGrants() {
+        return grants;
+    }
+
+    public void setGrants(List<Grant> grants) {
+        this.grants = grants;
     }
 
     public SidecarOverrides getSidecar() {

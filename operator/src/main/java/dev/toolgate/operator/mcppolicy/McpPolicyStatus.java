@@ -28,6 +28,9 @@ public class McpPolicyStatus {
     @JsonPropertyDescription("Number of tool entries in the spec.")
     private Integer toolCount;
 
+    @JsonPropertyDescription("Where callers' identity comes from: none, header, jwt, serviceAccount or jwt+serviceAccount.")
+    private String identityMode;
+
     @JsonPropertyDescription("Selected pods running with the sidecar.")
     private Integer podsWithSidecar;
 
@@ -80,6 +83,14 @@ public class McpPolicyStatus {
         this.toolCount = toolCount;
     }
 
+    public String getIdentityMode() {
+        return identityMode;
+    }
+
+    public void setIdentityMode(String identityMode) {
+        this.identityMode = identityMode;
+    }
+
     public Integer getPodsWithSidecar() {
         return podsWithSidecar;
     }
@@ -119,7 +130,8 @@ public class McpPolicyStatus {
         }
         return Objects.equals(observedGeneration, that.observedGeneration) && Objects.equals(conditions, that.conditions)
                 && Objects.equals(policyHash, that.policyHash) && Objects.equals(configMapName, that.configMapName)
-                && Objects.equals(toolCount, that.toolCount) && Objects.equals(podsWithSidecar, that.podsWithSidecar)
+                && Objects.equals(toolCount, that.toolCount) && Objects.equals(identityMode, that.identityMode)
+                && Objects.equals(podsWithSidecar, that.podsWithSidecar)
                 && Objects.equals(podsWithoutSidecar, that.podsWithoutSidecar)
                 && Objects.equals(bypassingServices, that.bypassingServices)
                 && Objects.equals(overlappingPolicies, that.overlappingPolicies);

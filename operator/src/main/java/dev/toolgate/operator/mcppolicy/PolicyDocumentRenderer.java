@@ -33,13 +33,50 @@ public final class PolicyDocumentRenderer {
         if (spec.getLimits() != null) {
             doc.set("limits", limits(spec.getLimits()));
         }
-        ObjectNode tools = doc.putObject("tools");
-        if (spec.getTools() != null) {
-            for (Map.Entry<String, ToolRule> entry : spec.getTools().entrySet()) {
-                tools.set(entry.getKey(), tool(entry.getValue()));
+        doc.set("tools", tools(spec.getTools()));
+        // absent unless written, so that a policy without grants keeps its document and hash
+        if (spec.getGrants() != null) {
+            ArrayNode grants = doc.putArray("grants");
+            for (Grant grant : spec.getGrants()) {
+                grants.add(grant(grant));
             }
         }
         return doc;
+    }
+
+    private static ObjectNode tools(Map<String, ToolRule> rules) {
+        ObjectNode tools = JSON.objectNode();
+        if (rules != null) {
+            for (Map.Entry<String, ToolRule> entry : rules.entrySet()) {
+                tools.set(entry.getKey(), tool(entry.getValue()));
+            }
+        }
+        return tools;
+    }
+
+    private static ObjectNode grant(Grant grant) {
+        ObjectNode rendered = JSON.objectNode();
+        if (grant == null) {
+            return rendered;
+        }
+        if (grant.getName() != null) {
+            rendered.put("name", grant.getName());
+        }
+        if (grant.getCallers() != null) {
+            ObjectNode callers = rendered.putObject("callers");
+            if (grant.getCallers().getSubjects() != null) {
+                ArrayNode subjects = callers.putArray("subjects");
+                grant.getCallers().getSubjects().forEach(subjects::add);
+            }
+            if (grant.getCallers().getGroups() != null) {
+                ArrayNode groups = callers.putArray("groups");
+                grant.getCallers().getGroups().forEach(groups::add);
+            }
+        }
+        if (grant.getTools() != null) {
+            rendered.set("tools", tools(grant.getTools()));
+        }
+        return rendered;
     }
 
     private static ObjectNode tool(ToolRule rule) {

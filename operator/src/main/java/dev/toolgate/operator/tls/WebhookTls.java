@@ -14,6 +14,7 @@ import dev.toolgate.operator.ToolgateNames;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -91,18 +92,31 @@ public class WebhookTls {
         return renewed;
     }
 
+    /** Writes the CA bundle into both webhook configurations where it differs (the API server trusts the webhook by it): the
+     * validator's first, so a caBundle on the injector (what scripts wait for) means both are set. */
     void patchCaBundle(String bundlePem) {
         String encoded = Base64.getEncoder().encodeToString(bundlePem.getBytes(StandardCharsets.UTF_8));
+        try {
+            ValidatingWebhookConfiguration validator = client.admissionRegistration().v1().validatingWebhookConfigurations()
+                    .withName(ToolgateNames.POLICY_VALIDATION_CONFIGURATION).get();
+            if (validator == null) {
+                LOG.warnf("ValidatingWebhookConfiguration %s not found: McpPolicies are validated only after they are stored",
+                        ToolgateNames.POLICY_VALIDATION_CONFIGURATION);
+            } else if (validator.getWebhooks().stream().anyMatch(w -> !encoded.equals(w.getClientConfig().getCaBundle()))) {
+                validator.getWebhooks().forEach(w -> w.getClientConfig().setCaBundle(encoded));
+                client.admissionRegistration().v1().validatingWebhookConfigurations().resource(validator).update();
+                LOG.infof("Patched the CA bundle of ValidatingWebhookConfiguration %s", ToolgateNames.POLICY_VALIDATION_CONFIGURATION);
+            }
+        } catch (KubernetesClientException e) {
+            LOG.errorf("Could not patch the CA bundle of %s: %s", ToolgateNames.POLICY_VALIDATION_CONFIGURATION, e.getMessage());
+        }
         try {
             MutatingWebhookConfiguration configuration = client.admissionRegistration().v1().mutatingWebhookConfigurations()
                     .withName(ToolgateNames.WEBHOOK_CONFIGURATION).get();
             if (configuration == null) {
                 LOG.warnf("MutatingWebhookConfiguration %s not found: the API server cannot call the webhook until it is installed",
                         ToolgateNames.WEBHOOK_CONFIGURATION);
-                return;
-            }
-            boolean stale = configuration.getWebhooks().stream().anyMatch(w -> !encoded.equals(w.getClientConfig().getCaBundle()));
-            if (stale) {
+            } else if (configuration.getWebhooks().stream().anyMatch(w -> !encoded.equals(w.getClientConfig().getCaBundle()))) {
                 configuration.getWebhooks().forEach(w -> w.getClientConfig().setCaBundle(encoded));
                 client.admissionRegistration().v1().mutatingWebhookConfigurations().resource(configuration).update();
                 LOG.infof("Patched the CA bundle of MutatingWebhookConfiguration %s", ToolgateNames.WEBHOOK_CONFIGURATION);

@@ -61,6 +61,27 @@ class AdmissionHandlerTest {
     }
 
     @Test
+    void aPodSelectedByAPolicyWithAnInvalidIdentityIsRefusedNamingTheField() throws Exception {
+        InjectionGoldenTest.Input input = GoldenFiles.YAML.readValue(
+                getClass().getResource("/golden/injection/in-identity-jwt.yaml"), InjectionGoldenTest.Input.class);
+        McpPolicy policy = input.policies().get(0);
+        policy.getSpec().getIdentity().setHeader("X-Agent-Id");
+        policy.getSpec().getIdentity().getJwt().setIssuer("http://login.example.com");
+        AdmissionHandler handler = new AdmissionHandler(ns -> input.policies(), () -> InjectionGoldenTest.NATIVE, meters);
+
+        AdmissionReview answer = handler.handle(review("CREATE", input.pod()));
+
+        assertThat(answer.getResponse().getAllowed()).isFalse();
+        assertThat(answer.getResponse().getPatch()).isNull();
+        assertThat(answer.getResponse().getStatus().getMessage())
+                .startsWith("toolgate: McpPolicy crm selects this pod but its identity configuration is invalid, so the pod is refused: ")
+                .contains("spec.identity.header: a trusted header cannot be combined with jwt or serviceAccount")
+                .contains("spec.identity.jwt.issuer: expected an https URL without query or fragment, got \"http://login.example.com\"");
+        assertThat(meters.counter("toolgate.operator.admission.requests", "result", "refused", "reason", "invalid_identity").count())
+                .isEqualTo(1);
+    }
+
+    @Test
     void aPodWhosePortsClashWithTheSidecarsIsRefusedWithAMessageNamingThePort() throws Exception {
         InjectionGoldenTest.Input input = GoldenFiles.YAML.readValue(
                 getClass().getResource("/golden/injection/in-two-policies-oldest-wins.yaml"), InjectionGoldenTest.Input.class);

@@ -14,6 +14,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -129,6 +131,29 @@ public final class KubeApiServers {
                 .withCaBundle(caBundleBase64).endClientConfig()
                 .withNewNamespaceSelector().addToMatchLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endNamespaceSelector()
                 .addNewRule().withApiGroups("").withApiVersions("v1").withOperations("CREATE").withResources("pods").endRule()
+                .endWebhook()
+                .build();
+    }
+
+    /** Namespaces with this label set to {@code enabled} get their McpPolicy writes validated by the operator under test. */
+    static final String POLICY_VALIDATION_LABEL = "toolgate.dev/it-policy-validation";
+
+    /** The chart's McpPolicy validator, by URL at the operator in this JVM, for {@link #POLICY_VALIDATION_LABEL} namespaces. */
+    static ValidatingWebhookConfiguration policyValidatorConfiguration(int webhookPort, String caBundleBase64) {
+        return new ValidatingWebhookConfigurationBuilder()
+                .withNewMetadata().withName(ToolgateNames.POLICY_VALIDATION_CONFIGURATION).endMetadata()
+                .addNewWebhook()
+                .withName("policies.toolgate.dev")
+                .withAdmissionReviewVersions("v1")
+                .withSideEffects("None")
+                .withFailurePolicy("Fail")
+                .withTimeoutSeconds(5)
+                .withMatchPolicy("Equivalent")
+                .withNewClientConfig().withUrl("https://127.0.0.1:" + webhookPort + ToolgateNames.POLICY_VALIDATION_PATH)
+                .withCaBundle(caBundleBase64).endClientConfig()
+                .withNewNamespaceSelector().addToMatchLabels(POLICY_VALIDATION_LABEL, "enabled").endNamespaceSelector()
+                .addNewRule().withApiGroups("toolgate.dev").withApiVersions("*").withOperations("CREATE", "UPDATE")
+                .withResources("mcppolicies").withScope("Namespaced").endRule()
                 .endWebhook()
                 .build();
     }

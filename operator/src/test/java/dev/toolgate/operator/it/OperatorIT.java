@@ -87,8 +87,8 @@ class OperatorIT {
         assertThat(accepted.getStatus().getToolCount()).isEqualTo(2);
         String acceptedTransition = condition(accepted, "Accepted").getLastTransitionTime();
         assertThat(kubectl("get", "mcpp", "lifecycle", "-n", NS)).as("kubectl get by short name, printer columns")
-                .containsPattern("NAME\\s+DEFAULT\\s+TOOLS\\s+READY\\s+AGE\\n")
-                .containsPattern("lifecycle\\s+deny\\s+2\\s+True\\s+\\S+\\n");
+                .containsPattern("NAME\\s+DEFAULT\\s+TOOLS\\s+IDENTITY\\s+READY\\s+AGE\\n")
+                .containsPattern("lifecycle\\s+deny\\s+2\\s+none\\s+True\\s+\\S+\\n");
 
         // Update: a new tool changes the document and its hash.
         edit("lifecycle", p -> {
@@ -195,6 +195,99 @@ class OperatorIT {
         assertThat(metrics).contains("toolgate_operator_admission_requests_total{reason=\"injected\",result=\"injected\"}")
                 .contains("toolgate_operator_admission_requests_total{reason=\"opted_out\",result=\"skipped\"}")
                 .contains("toolgate_operator_reconciles_total{result=\"accepted\"}");
+    }
+
+    @Test
+    void grantsAreRenderedAndAServiceAccountIdentityReachesTheInjectedSidecar() throws Exception {
+        McpPolicy policy = load("/golden/configmap/in-grants.yaml", "shop", "shop");
+        admin.resource(policy).create();
+        McpPolicy ready = awaitStatus("shop", p -> isTrue(p, "Ready"));
+        assertThat(ready.getStatus().getIdentityMode()).isEqualTo("serviceAccount");
+        String rendered = configMap("shop").getData().get("policy.json");
+        assertThat(dev.toolgate.policy.PolicyDocument.parse(rendered).hash()).isEqualTo(ready.getStatus().getPolicyHash());
+        dev.toolgate.policy.Policy compiled = dev.toolgate.policy.Policy.load(rendered, new dev.toolgate.policy.InMemoryCounterStore());
+        assertThat(compiled.grantNames()).containsExactly("billing-bot", "finance");
+        var bot = new dev.toolgate.policy.Caller("system:serviceaccount:shop:billing-bot", java.util.Set.of(),
+                dev.toolgate.policy.Caller.Source.SERVICE_ACCOUNT);
+        dev.toolgate.policy.Decision decision = compiled.decide(new dev.toolgate.policy.ToolCall("update_customer", null, bot, null));
+        assertThat(decision.allowed()).isTrue();
+        assertThat(decision.grant()).isEqualTo("billing-bot");
+        assertThat(kubectl("get", "mcpp", "shop", "-n", NS)).containsPattern("shop\\s+deny\\s+2\\s+serviceAccount\\s+True\\s+\\S+\\n");
+
+        Pod pod = pod("shop-0", "shop", Map.of());
+        pod.getSpec().setAutomountServiceAccountToken(false);
+        // set by the API server's ServiceAccount admission in a cluster; this API server runs without it
+        pod.getSpec().setServiceAccountName("default");
+        Pod injected = admin.resource(pod).create();
+        Container sidecar = injected.getSpec().getInitContainers().stream()
+                .filter(c -> c.getName().equals(ToolgateNames.SIDECAR_CONTAINER)).findFirst().orElseThrow();
+        assertThat(sidecar.getEnv()).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("TOOLGATE_IDENTITY_SERVICE_ACCOUNT_AUDIENCES");
+            assertThat(e.getValue()).isEqualTo("toolgate");
+        });
+        assertThat(sidecar.getEnv()).noneMatch(e -> e.getName().equals("TOOLGATE_IDENTITY_HEADER"));
+        assertThat(sidecar.getVolumeMounts()).filteredOn(m -> m.getMountPath().equals(ToolgateNames.SERVICE_ACCOUNT_TOKEN_MOUNT_PATH))
+                .singleElement().satisfies(m -> assertThat(m.getName()).isEqualTo(ToolgateNames.SERVICE_ACCOUNT_TOKEN_VOLUME));
+        assertThat(injected.getSpec().getVolumes()).filteredOn(v -> v.getName().equals(ToolgateNames.SERVICE_ACCOUNT_TOKEN_VOLUME))
+                .singleElement().satisfies(v -> assertThat(v.getProjected().getSources()).anySatisfy(source ->
+                        assertThat(source.getServiceAccountToken().getPath()).isEqualTo("token")));
+        assertThat(injected.getSpec().getContainers().get(0).getVolumeMounts()).as("the MCP server gets no token")
+                .noneMatch(m -> m.getMountPath().equals(ToolgateNames.SERVICE_ACCOUNT_TOKEN_MOUNT_PATH));
+
+        // An identity that is not accepted: nothing rendered, the last ConfigMap stays, and new pods are refused.
+        // a JSON patch, as kubectl sends it: the typed client would drop the empty list
+        admin.resources(McpPolicy.class).inNamespace(NS).withName("shop").patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
+                "[{\"op\":\"add\",\"path\":\"/spec/identity/header\",\"value\":\"X-Agent-Id\"},"
+                        + "{\"op\":\"replace\",\"path\":\"/spec/identity/serviceAccount/audiences\",\"value\":[]}]");
+        McpPolicy rejected = awaitStatus("shop", p -> p.getStatus().getObservedGeneration() == 2 && isFalse(p, "Accepted"));
+        assertThat(condition(rejected, "Accepted").getMessage()).isEqualTo("spec.identity.header: a trusted header cannot be combined"
+                + " with jwt or serviceAccount: with a verified source the sidecar ignores and removes client-sent identity headers;"
+                + " remove header (forwardHeader passes the verified subject to the MCP server); spec.identity.serviceAccount.audiences:"
+                + " expected at least one audience; a token is accepted only when its aud names one of them");
+        assertThat(condition(rejected, "Ready").getReason()).isEqualTo("LastAcceptedPolicyInEffect");
+        assertThat(configMap("shop").getData().get("policy.json")).isEqualTo(rendered);
+        KubernetesClientException refused = catchThrowableOfType(KubernetesClientException.class,
+                () -> admin.resource(pod("shop-1", "shop", Map.of())).create());
+        assertThat(refused.getCode()).isEqualTo(400);
+        assertThat(refused.getMessage()).contains("McpPolicy shop selects this pod but its identity configuration is invalid")
+                .contains("spec.identity.serviceAccount.audiences");
+    }
+
+    @Test
+    void invalidGrantsAndIdentityAreReportedTogetherWithTheirSpecPaths() throws Exception {
+        McpPolicy policy = GoldenFiles.YAML.readValue("""
+                apiVersion: toolgate.dev/v1alpha1
+                kind: McpPolicy
+                metadata: {name: bad-grants, namespace: %s}
+                spec:
+                  podSelector: {matchLabels: {app: bad-grants}}
+                  upstream: {port: 8080}
+                  identity:
+                    jwt: {issuer: "http://login.example.com/#realm", audiences: [mcp]}
+                  default: deny
+                  grants:
+                    - name: everyone
+                      callers: {subjects: ["*"]}
+                      tools: {"update_*": {}}
+                    - name: everyone
+                      callers: {subjects: [bot], groups: ["fin*"]}
+                      tools: {update_customer: {denyIf: [{conditions: [{arg: amount, op: gt, value: "1"}]}]}}
+                """.formatted(NS), McpPolicy.class);
+        admin.resource(policy).create();
+        McpPolicy rejected = awaitStatus("bad-grants", p -> isFalse(p, "Accepted"));
+        assertThat(condition(rejected, "Accepted").getMessage().split("; (?=spec\\.)")).containsExactly(
+                "spec.identity.jwt.issuer: expected an https URL without query or fragment, got \"http://login.example.com/#realm\""
+                        + " (the scheme must be https)",
+                "spec.grants[1].name: grant name \"everyone\" is already used by grants[0]; grant names must be unique (they name the"
+                        + " deciding grant in decisions, audit lines and metrics, and key its grant-scoped counters)",
+                "spec.grants[1].callers.groups[0]: groups are matched exactly, '*' is not a wildcard here; got \"fin*\" (use subjects"
+                        + " for globs)",
+                "spec.grants[1].tools[\"update_customer\"].denyIf[0].conditions[0].value: operator \"gt\" needs a number, got string");
+        assertThat(condition(rejected, "Ready").getReason()).isEqualTo("NoAcceptedPolicy");
+        assertThat(rejected.getStatus().getIdentityMode()).isEqualTo("jwt");
+        assertThat(configMap("bad-grants")).isNull();
+        admin.resource(rejected).delete();
     }
 
     @Test

@@ -13,7 +13,9 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
  * Prepares the real API server for the operator under test, as the Helm chart would: the operator namespace, the
- * shipped RBAC, an injection-enabled namespace and the MutatingWebhookConfiguration — pointing by URL at the webhook
+ * shipped RBAC, an injection-enabled namespace, the MutatingWebhookConfiguration and the McpPolicy validator (for
+ * namespaces labelled {@link KubeApiServers#POLICY_VALIDATION_LABEL} only, so other ITs can store invalid policies and
+ * watch the status report them) — pointing by URL at the webhook
  * of the operator running in this JVM, with no caBundle yet (the operator must patch it in).
  */
 public class OperatorUnderTest implements QuarkusTestResourceLifecycleManager {
@@ -28,6 +30,8 @@ public class OperatorUnderTest implements QuarkusTestResourceLifecycleManager {
             KubeApiServers.prepareForOperator(client, APP_NAMESPACE);
             client.admissionRegistration().v1().mutatingWebhookConfigurations()
                     .resource(KubeApiServers.webhookConfiguration(webhookPort, null)).createOr(op -> op.update());
+            client.admissionRegistration().v1().validatingWebhookConfigurations()
+                    .resource(KubeApiServers.policyValidatorConfiguration(webhookPort, null)).createOr(op -> op.update());
         }
         return Map.of(
                 "toolgate.it.kubeconfig", Base64.getEncoder().encodeToString(

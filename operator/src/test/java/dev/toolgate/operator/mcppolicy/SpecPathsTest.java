@@ -17,6 +17,8 @@ class SpecPathsTest {
             "$.limits[0].window                                  | spec.limits[0].window",
             "tools[\"x\"].args.properties.on_deny.type             | spec.tools[\"x\"].args.properties.on_deny.type",
             "tools[\"q\\\"]\"].rate_limit                           | spec.tools[\"q\\\"]\"].rateLimit",
+            "grants[1].tools[\"t\"].deny_if[0].on_deny             | spec.grants[1].tools[\"t\"].denyIf[0].onDeny",
+            "grants[0].callers.subjects[2]                       | spec.grants[0].callers.subjects[2]",
     })
     void translatesDocumentPathsToSpecPaths(String documentPath, String specPath) {
         assertThat(SpecPaths.toSpecPath(documentPath)).isEqualTo(specPath);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.toolgate.policy.Caller;
 import dev.toolgate.policy.Decision;
 import dev.toolgate.policy.InMemoryCounterStore;
 import dev.toolgate.policy.Policy;
@@ -43,10 +44,10 @@ public final class PolicyCheck {
     static final int INVALID_POLICY = 2;
 
     private static final String USAGE = "usage: policy-check [--text] <policy.json> <calls.jsonl | ->\n"
-            + "  each input line: {\"tool\": \"name\", \"arguments\": {...}, \"identity\": \"agent\", \"session\": \"s\", "
+            + "  each input line: {\"tool\": \"name\", \"arguments\": {...}, \"identity\": \"agent\", \"groups\": [\"g\"], \"session\": \"s\", "
             + "\"timestamp\": \"2026-01-01T00:00:00Z\" | <epoch millis>}\n"
             + "  only \"tool\" is required; without a timestamp the call is decided at the current time";
-    private static final Set<String> CALL_FIELDS = Set.of("tool", "arguments", "identity", "session", "timestamp");
+    private static final Set<String> CALL_FIELDS = Set.of("tool", "arguments", "identity", "groups", "session", "timestamp");
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
@@ -160,7 +161,7 @@ public final class PolicyCheck {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             if (!CALL_FIELDS.contains(name)) {
-                throw new IllegalArgumentException("unknown field \"" + name + "\"; expected tool, arguments, identity, session, timestamp");
+                throw new IllegalArgumentException("unknown field \"" + name + "\"; expected tool, arguments, identity, groups, session, timestamp");
             }
         }
         JsonNode tool = node.get("tool");
@@ -173,7 +174,25 @@ public final class PolicyCheck {
         }
         String identity = optionalString(node, "identity");
         String session = optionalString(node, "session");
-        return new ParsedCall(new ToolCall(tool.textValue(), arguments, identity, session), timestamp(node.get("timestamp")));
+        Caller caller = Caller.fromHeader(identity);
+        JsonNode groups = node.get("groups");
+        if (groups != null && !groups.isNull()) {
+            if (identity == null) {
+                throw new IllegalArgumentException("\"groups\" needs an \"identity\": an anonymous caller has no groups");
+            }
+            if (!groups.isArray()) {
+                throw new IllegalArgumentException("\"groups\" must be an array of strings");
+            }
+            Set<String> names = new java.util.LinkedHashSet<>();
+            for (JsonNode group : groups) {
+                if (!group.isTextual()) {
+                    throw new IllegalArgumentException("\"groups\" must be an array of strings, got " + group);
+                }
+                names.add(group.textValue());
+            }
+            caller = new Caller(identity, names, Caller.Source.HEADER);
+        }
+        return new ParsedCall(new ToolCall(tool.textValue(), arguments, caller, session), timestamp(node.get("timestamp")));
     }
 
     private static String optionalString(JsonNode node, String field) {
@@ -213,12 +232,18 @@ public final class PolicyCheck {
         o.put("reason", d.reason());
         o.put("counter", d.counter());
         o.put("retryAfterSeconds", d.retryAfterSeconds());
+        if (!d.grant().isEmpty()) {
+            o.put("grant", d.grant());
+        }
         return o.toString();
     }
 
     private static String textLine(int lineNumber, ToolCall call, Decision d) {
         StringBuilder sb = new StringBuilder(String.format("%4d  %-17s  %-28s %-12s", lineNumber, d.verdict().label(), d.tool(),
                 call.identity()));
+        if (!d.grant().isEmpty()) {
+            sb.append("  [grant ").append(d.grant()).append(']');
+        }
         if (d.verdict() == Verdict.ALLOWED) {
             sb.append("  by ").append(d.rule());
         } else {

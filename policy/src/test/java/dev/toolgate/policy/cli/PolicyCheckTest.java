@@ -56,6 +56,29 @@ class PolicyCheckTest {
     }
 
     @Test
+    void grantsExampleNamesTheDecidingGrantAndReadsGroups() {
+        assertThat(run("", "examples/grants-shop.json", "examples/calls-grants.jsonl")).isZero();
+        List<String> lines = outLines();
+        assertThat(lines).hasSize(5);
+        assertThat(lines.get(0)).contains("\"verdict\":\"allowed\"", "\"rule\":\"tools[\\\"get_*\\\"]\"").doesNotContain("grant");
+        assertThat(lines.get(1)).isEqualTo("{\"line\":2,\"verdict\":\"allowed\",\"tool\":\"update_customer\","
+                + "\"rule\":\"grants[0].tools[\\\"update_customer\\\"]\",\"reason\":\"allowed by grants[0].tools[\\\"update_customer\\\"]\","
+                + "\"counter\":null,\"retryAfterSeconds\":0,\"grant\":\"billing-bot\"}");
+        assertThat(lines.get(2)).contains("\"verdict\":\"denied\"", "\"rule\":\"default\"").doesNotContain("grant");
+        assertThat(lines.get(3)).contains("\"verdict\":\"approval_required\"", "\"grant\":\"finance\"");
+        assertThat(lines.get(4)).contains("\"verdict\":\"denied\"").doesNotContain("grant");
+        out.reset();
+        assertThat(run("{\"tool\": \"update_amount\", \"groups\": [\"finance\"]}\n{\"tool\": \"t\", \"identity\": \"a\", \"groups\": [1]}\n",
+                "examples/grants-shop.json", "-")).isEqualTo(1);
+        assertThat(err.toString(StandardCharsets.UTF_8).lines()).containsExactly(
+                "line 1: \"groups\" needs an \"identity\": an anonymous caller has no groups",
+                "line 2: \"groups\" must be an array of strings, got 1");
+        out.reset();
+        assertThat(run("", "--text", "examples/grants-shop.json", "examples/calls-grants.jsonl")).isZero();
+        assertThat(outLines().get(1)).contains("[grant billing-bot]");
+    }
+
+    @Test
     void invalidPolicyPrintsEveryErrorWithItsPathAndExits2(@TempDir Path dir) throws Exception {
         Path policy = dir.resolve("p.json");
         Files.writeString(policy, "{\"version\":\"2\",\"default\":\"deny\",\"tools\":{\"t\":{\"deny-if\":[]}}}");
@@ -81,7 +104,7 @@ class PolicyCheckTest {
         assertThat(err.toString(StandardCharsets.UTF_8).lines().toList()).containsExactly(
                 "line 2: not JSON: Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
                 "line 4: \"timestamp\" \"yesterday\" is not an ISO-8601 instant such as \"2026-01-01T00:00:00Z\"",
-                "line 5: unknown field \"args\"; expected tool, arguments, identity, session, timestamp",
+                "line 5: unknown field \"args\"; expected tool, arguments, identity, groups, session, timestamp",
                 "line 6: \"tool\" must be a string");
     }
 

@@ -1,0 +1,43 @@
+package dev.toolgate.operator.mcppolicy;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.toolgate.policy.PolicyDocument;
+import dev.toolgate.policy.PolicyException;
+
+/**
+ * Everything wrong with an McpPolicy's spec that can be known from the spec alone, each problem as
+ * {@code "<spec path>: <message>"} in the resource's own spelling: the engine's validation of the rendered document and
+ * the identity rules. Pure; the reconciler reports the problems in status, the admission webhook refuses with them.
+ */
+public final class PolicyValidation {
+
+    /** The validated document, or {@code null} with the problems that keep it from being accepted (never both empty). */
+    public record Result(PolicyDocument document, List<String> problems) {
+        public boolean valid() {
+            return problems.isEmpty();
+        }
+    }
+
+    private PolicyValidation() {
+    }
+
+    public static Result validate(McpPolicySpec spec) {
+        if (spec == null) {
+            return new Result(null, List.of("spec: required"));
+        }
+        List<String> problems = new ArrayList<>(IdentityValidation.errors(spec.getIdentity()));
+        if (spec.getGrants() != null && !spec.getGrants().isEmpty() && spec.getIdentity() == null) {
+            problems.add("spec.grants: no grant can ever match: without spec.identity every caller is anonymous, and grants never"
+                    + " match anonymous callers; configure spec.identity or write the rules in spec.tools");
+        }
+        PolicyDocument document = null;
+        try {
+            document = PolicyDocument.parse(PolicyDocumentRenderer.render(spec));
+        } catch (PolicyException e) {
+            e.errors().forEach(error -> problems.add(SpecPaths.toSpecPath(error.path()) + ": " + error.message()));
+        }
+        return problems.isEmpty() ? new Result(document, List.of()) : new Result(null, List.copyOf(problems));
+    }
+}
