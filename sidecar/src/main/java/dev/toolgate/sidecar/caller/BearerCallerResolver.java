@@ -99,12 +99,13 @@ public final class BearerCallerResolver implements CallerResolver {
             return done(new Resolution.Unauthenticated("invalid_request", "the Authorization scheme is not Bearer"));
         }
         String token = value.substring(space + 1).strip();
-        if (!TOKEN68.matcher(token).matches()) {
-            return done(new Resolution.Unauthenticated("invalid_request", "the bearer token is not token68 characters"));
-        }
+        // A remembered token passed every check below once, as this exact string.
         Caller known = verified.get(token, clock.instant());
         if (known != null) {
             return done(new Resolution.Identified(known));
+        }
+        if (!TOKEN68.matcher(token).matches()) {
+            return done(new Resolution.Unauthenticated("invalid_request", "the bearer token is not token68 characters"));
         }
         SignedJWT jwt;
         String issuerName;
