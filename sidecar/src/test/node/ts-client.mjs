@@ -1,12 +1,12 @@
 // Drives the TypeScript MCP SDK through the sidecar and prints one JSON line of what the caller saw.
-// Usage: node ts-client.mjs <sdk-package-dir> <proxy-url> <transport: streamable|sse> <agent>
+// Usage: node ts-client.mjs <sdk-package-dir> <proxy-url> <transport: streamable|sse> <agent> [bearer-token]
 import { pathToFileURL } from "node:url";
 import { join } from "node:path";
 
-const [sdkDir, baseUrl, transportKind, agent] = process.argv.slice(2);
+const [sdkDir, baseUrl, transportKind, agent, token] = process.argv.slice(2);
 const load = (p) => import(pathToFileURL(join(sdkDir, "dist/esm", p)).href);
 const { Client } = await load("client/index.js");
-const headers = { "X-Agent-Id": agent };
+const headers = token ? { "X-Agent-Id": agent, Authorization: `Bearer ${token}` } : { "X-Agent-Id": agent };
 let transport;
 if (transportKind === "sse") {
   const { SSEClientTransport } = await load("client/sse.js");

@@ -31,10 +31,19 @@ class TypeScriptClientIT {
     }
 
     static JsonNode runTypeScriptClient(String transport) throws Exception {
+        return runTypeScriptClient(transport, null);
+    }
+
+    /** As {@link #runTypeScriptClient(String)}, with every request also carrying {@code Authorization: Bearer <token>}. */
+    static JsonNode runTypeScriptClient(String transport, String token) throws Exception {
         Path script = McpPeers.repoRoot().resolve("sidecar/src/test/node/ts-client.mjs");
         Path sdk = McpPeers.require("node_modules/@modelcontextprotocol/sdk");
-        Process process = new ProcessBuilder(McpPeers.node(), script.toString(), sdk.toString(), SidecarTestResource.proxyUrl(), transport, "ts-agent")
-                .redirectErrorStream(false).start();
+        ProcessBuilder builder = new ProcessBuilder(McpPeers.node(), script.toString(), sdk.toString(), SidecarTestResource.proxyUrl(), transport, "ts-agent")
+                .redirectErrorStream(false);
+        if (token != null) {
+            builder.command().add(token);
+        }
+        Process process = builder.start();
         String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -74,6 +74,21 @@ class VerifiedIdentityIT {
     }
 
     @Test
+    void theTypeScriptSdkClientPassesWithAValidTokenAndIsRefusedWithAForeignOne() throws Exception {
+        int before = SidecarTestResource.recorder.received().size();
+        JsonNode seen = TypeScriptClientIT.runTypeScriptClient("streamable", TestIssuer.token("agent-ts"));
+        assertThat(seen.has("failure")).as(seen.toString()).isFalse();
+        assertThat(seen.get("echo").asText()).contains("from typescript");
+        List<RecordingUpstream.Received> ours = SidecarTestResource.recorder.received().subList(before, SidecarTestResource.recorder.received().size());
+        assertThat(ours).isNotEmpty().allSatisfy(received -> assertThat(received.headers().get("X-Toolgate-Subject")).isEqualTo("agent-ts"));
+
+        int after = SidecarTestResource.recorder.received().size();
+        JsonNode refused = TypeScriptClientIT.runTypeScriptClient("streamable", TestIssuer.token("agent-ts", "another-service"));
+        assertThat(refused.get("failure").asText()).contains("401");
+        assertThat(SidecarTestResource.recorder.received()).hasSize(after);
+    }
+
+    @Test
     void invalidTokensGet401WithAChallengeAndReachNothing() {
         int before = SidecarTestResource.recorder.received().size();
         assertThatThrownBy(() -> client(TestIssuer.token("agent-mallory", "some-other-service"))).isNotNull();
