@@ -84,7 +84,7 @@ class VerifiedIdentityIT {
 
         int after = SidecarTestResource.recorder.received().size();
         JsonNode refused = TypeScriptClientIT.runTypeScriptClient("streamable", TestIssuer.token("agent-ts", "another-service"));
-        assertThat(refused.get("failure").asText()).contains("401");
+        assertThat(refused.get("failure").asText()).contains("Toolgate: unauthenticated: audience [another-service] holds none of [toolgate-e2e]");
         assertThat(SidecarTestResource.recorder.received()).hasSize(after);
     }
 
