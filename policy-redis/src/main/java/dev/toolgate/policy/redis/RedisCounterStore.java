@@ -165,30 +165,40 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
             return CompletableFuture.completedFuture(demands.stream().map(d -> Admission.admitted()).toList());
         }
         CompletableFuture<List<Admission>> answer = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
         long started = System.nanoTime();
         long timer = vertx.setTimer(settings.timeout().toMillis(), id -> {
-            if (answer.complete(unavailable(demands))) {
+            if (settled.compareAndSet(false, true)) {
                 listener.failed(Failure.TIMEOUT, System.nanoTime() - started, null);
+                answer.complete(unavailable(demands));
             }
         });
         run(List.copyOf(keys.keySet()), args).onComplete(done -> {
             vertx.cancelTimer(timer);
             long nanos = System.nanoTime() - started;
-            List<Admission> admissions;
-            try {
-                admissions = done.succeeded() ? admissions(done.result(), demands, nowMillis) : null;
-            } catch (RuntimeException e) {
-                if (answer.complete(unavailable(demands))) {
-                    listener.failed(Failure.ERROR, nanos, e);
+            List<Admission> admissions = null;
+            Throwable cause = done.cause();
+            Failure failure = null;
+            if (done.succeeded()) {
+                try {
+                    admissions = admissions(done.result(), demands, nowMillis);
+                } catch (RuntimeException e) {
+                    cause = e;
+                    failure = Failure.ERROR;
                 }
-                return;
+            } else {
+                failure = classify(cause);
             }
-            if (admissions == null) {
-                if (answer.complete(unavailable(demands))) {
-                    listener.failed(classify(done.cause()), nanos, done.cause());
+            boolean first = settled.compareAndSet(false, true);
+            if (failure != null) {
+                // reported even when the timeout answered first: a late WRONGPASS still belongs in the logs
+                listener.failed(failure, nanos, cause);
+                if (first) {
+                    answer.complete(unavailable(demands));
                 }
-            } else if (answer.complete(admissions)) {
+            } else if (first) {
                 listener.answered(nanos);
+                answer.complete(admissions);
             }
         });
         return answer;
