@@ -21,6 +21,11 @@ public final class ToolgateNames {
     public static final int SIDECAR_MANAGEMENT_PORT = 9000;
     public static final String POLICY_VOLUME = "toolgate-policy";
     public static final String TMP_VOLUME = "toolgate-tmp";
+    /** Secret volumes of the Redis password and CA certificate ({@code spec.rateLimits.redis}), and where the sidecar reads them. */
+    public static final String REDIS_PASSWORD_VOLUME = "toolgate-redis-password";
+    public static final String REDIS_PASSWORD_FILE = "/etc/toolgate-redis/password";
+    public static final String REDIS_CA_VOLUME = "toolgate-redis-ca";
+    public static final String REDIS_CA_FILE = "/etc/toolgate-redis-ca/ca.crt";
     /** The MCP container's port takes this name once the sidecar has taken over the original name. */
     public static final String UPSTREAM_PORT_NAME = "tg-upstream";
 

@@ -96,8 +96,11 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
         default void answered(long nanos) {
         }
 
-        /** No answer: every demand of the acquisition is refused as unavailable. */
-        default void failed(Failure failure, long nanos, Throwable cause) {
+        /**
+         * No answer. {@code decided} is true when this failure answered the acquisition (every demand with counters got
+         * {@link Admission.Kind#STORE_UNAVAILABLE}), false when it arrived after the timeout had already answered it.
+         */
+        default void failed(Failure failure, long nanos, Throwable cause, boolean decided) {
         }
     }
 
@@ -169,7 +172,7 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
         long started = System.nanoTime();
         long timer = vertx.setTimer(settings.timeout().toMillis(), id -> {
             if (settled.compareAndSet(false, true)) {
-                listener.failed(Failure.TIMEOUT, System.nanoTime() - started, null);
+                listener.failed(Failure.TIMEOUT, System.nanoTime() - started, null, true);
                 answer.complete(unavailable(demands));
             }
         });
@@ -192,7 +195,7 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
             boolean first = settled.compareAndSet(false, true);
             if (failure != null) {
                 // reported even when the timeout answered first: a late WRONGPASS still belongs in the logs
-                listener.failed(failure, nanos, cause);
+                listener.failed(failure, nanos, cause, first);
                 if (first) {
                     answer.complete(unavailable(demands));
                 }

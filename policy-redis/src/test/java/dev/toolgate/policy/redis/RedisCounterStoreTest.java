@@ -89,7 +89,7 @@ class RedisCounterStoreTest {
         }
 
         @Override
-        public void failed(RedisCounterStore.Failure failure, long nanos, Throwable cause) {
+        public void failed(RedisCounterStore.Failure failure, long nanos, Throwable cause, boolean decided) {
             kinds.add(failure);
             if (cause != null) {
                 causes.add(cause);
