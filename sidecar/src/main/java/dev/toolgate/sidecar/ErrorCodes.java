@@ -26,6 +26,8 @@ public final class ErrorCodes {
     public static final int OVERLOADED = -31011;
     /** The MCP server's answer could not be inspected (encoding, charset, malformed, too large), so it was not relayed. */
     public static final int UPSTREAM_MESSAGE_REFUSED = -31012;
+    /** The request carries no credential that passes (HTTP 401); nothing was forwarded. */
+    public static final int UNAUTHENTICATED = -31013;
 
     private ErrorCodes() {
     }

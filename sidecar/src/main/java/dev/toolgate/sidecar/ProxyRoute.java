@@ -5,6 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quarkus.logging.Log;
+import dev.toolgate.policy.Caller;
+import dev.toolgate.sidecar.caller.CallerResolver;
+import dev.toolgate.sidecar.caller.HeaderCallerResolver;
+import dev.toolgate.sidecar.caller.Resolution;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -19,6 +25,7 @@ import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.BiConsumer;
 
 /**
  * The only route on the proxy port: every method and path. Reads the whole body (bounded per request and across all
@@ -43,6 +50,8 @@ public class ProxyRoute {
     UpstreamForwarder forwarder;
     @Inject
     BufferBudget budget;
+    @Inject
+    CallerResolver resolver;
 
     void install(@Observes Router router) {
         router.route().handler(this::handle);
@@ -163,92 +172,245 @@ public class ProxyRoute {
         return bytes;
     }
 
+    /**
+     * The walk of one request whose body is read: parse → caller → decide → forward or answer → record. Parsing is
+     * synchronous; the caller and the decision are stages (a key fetch, a shared counter store), each continued on
+     * this request's event loop. Whatever happens, the request is answered or forwarded exactly once, and never
+     * forwarded on a fault.
+     */
     private void onBody(RoutingContext ctx, byte[] bytes, LegacySseSessions.Route route, BufferBudget.Reservation held) {
-        boolean forwarded = false;
-        try {
-            forwarded = decide(ctx, bytes, route, held);
-        } catch (Throwable t) {
+        Walk walk = new Walk(ctx, route, held);
+        walk.step(() -> {
+            ParsedBody parsed = walk.parse(bytes);
+            if (parsed == null && bytes.length > 0) {
+                return; // refused
+            }
+            resolver.resolve(ctx.request()).whenComplete(walk.then((resolution, failure) -> {
+                if (failure != null) {
+                    throw failure;
+                }
+                if (resolution instanceof Resolution.Unauthenticated unauthenticated) {
+                    walk.unauthenticated(unauthenticated);
+                    return;
+                }
+                Caller caller = ((Resolution.Identified) resolution).caller();
+                walk.caller = caller;
+                if (parsed == null) {
+                    walk.forward(bytes, null, EnforcementFilter.Inspection.NONE);
+                    return;
+                }
+                PolicyHolder.State state = policies.state();
+                EnforcementFilter.Prepared prepared;
+                try {
+                    prepared = EnforcementFilter.prepare(parsed, state.policy(), state.problem(), caller, walk.session);
+                } catch (JsonRpcRejection rejection) {
+                    walk.malformed(rejection);
+                    return;
+                }
+                prepared.decide(System.currentTimeMillis()).whenComplete(walk.then((inspection, fault) -> {
+                    if (fault != null) {
+                        throw fault;
+                    }
+                    walk.decided(bytes, parsed, inspection);
+                }));
+            }));
+        });
+    }
+
+    /** One request's state along the walk; its steps run on the request's event loop. */
+    private final class Walk {
+        final RoutingContext ctx;
+        final HttpServerRequest request;
+        final BufferBudget.Reservation held;
+        final Context context;
+        final String session;
+        /** The legacy HTTP+SSE stream a POST belongs to, where its answers go; null otherwise. */
+        final LegacySseSessions.Stream legacyStream;
+        /** Known once the caller step has passed. */
+        Caller caller;
+        /** True once the forwarder has the request (and with it the buffer reservation). */
+        boolean forwarded;
+
+        Walk(RoutingContext ctx, LegacySseSessions.Route route, BufferBudget.Reservation held) {
+            this.ctx = ctx;
+            this.request = ctx.request();
+            this.held = held;
+            this.context = ctx.vertx().getOrCreateContext();
+            if (route instanceof LegacySseSessions.Legacy message) {
+                // The legacy server knows its session only from the endpoint; a Mcp-Session-Id header means nothing to it.
+                this.session = message.session();
+                this.legacyStream = request.method() == HttpMethod.POST ? message.stream() : null;
+            } else {
+                this.session = request.getHeader(McpMethods.SESSION_ID_HEADER);
+                this.legacyStream = null;
+            }
+        }
+
+        /** Runs one step; a fault answers 500 without forwarding, and the buffer is given back unless forwarded. */
+        void step(ThrowingRunnable body) {
+            try {
+                body.run();
+            } catch (Throwable t) {
+                fault(t);
+            }
+        }
+
+        /** Continues a stage's completion as a step on this request's event loop. */
+        <T> BiConsumer<T, Throwable> then(ThrowingConsumer<T> next) {
+            return (value, failure) -> {
+                Runnable run = () -> step(() -> next.accept(value, failure));
+                if (Vertx.currentContext() == context) {
+                    run.run();
+                } else {
+                    context.runOnContext(v -> run.run());
+                }
+            };
+        }
+
+        void fault(Throwable t) {
             // Never leave a client hanging, and never forward on an internal fault.
             Log.error("Request handling failed; answered 500 without forwarding", t);
             refuse(ctx, RefusalReason.INTERNAL_ERROR, 500, ErrorCodes.INTERNAL_ERROR, "Toolgate internal error; the request was not forwarded", null,
-                    ctx.request().getHeader(McpMethods.SESSION_ID_HEADER));
-        } finally {
+                    session, subject());
+            done();
+        }
+
+        String subject() {
+            return caller != null ? caller.subject() : claimedIdentity(request);
+        }
+
+        /** The buffer reservation goes back when the sidecar answers itself; the forwarder releases it otherwise. */
+        void done() {
             if (!forwarded) {
                 held.release();
             }
         }
+
+        /** Step 1: the parsed body, or null (a refusal answered, or no body). */
+        ParsedBody parse(byte[] bytes) {
+            try {
+                ParsedBody parsed = bytes.length > 0 ? JsonRpcParser.parse(bytes) : null;
+                McpHeaderCheck.check(request.headers().getAll(McpMethods.METHOD_HEADER), request.headers().getAll(McpMethods.NAME_HEADER), parsed);
+                return parsed;
+            } catch (JsonRpcRejection rejection) {
+                malformed(rejection);
+                return null;
+            }
+        }
+
+        void malformed(JsonRpcRejection rejection) {
+            refuse(ctx, RefusalReason.MALFORMED, 400, rejection.code(), rejection.getMessage(), rejection.id(), session, subject());
+            done();
+        }
+
+        /** Step 2 refused: 401 with a Bearer challenge (RFC 6750 §3); nothing reaches the server. */
+        void unauthenticated(Resolution.Unauthenticated why) {
+            if (!ctx.response().headWritten()) {
+                ctx.response().putHeader("WWW-Authenticate", challenge(why));
+            }
+            String message = "Toolgate: unauthenticated" + (why.description() == null ? "" : ": " + why.description());
+            refuse(ctx, RefusalReason.UNAUTHENTICATED, 401, ErrorCodes.UNAUTHENTICATED, message, null, session, claimedIdentity(request));
+            done();
+        }
+
+        /** Steps 4 and 5 once decided: forward what was allowed, or answer every call of a refused body. */
+        void decided(byte[] bytes, ParsedBody parsed, EnforcementFilter.Inspection inspection) {
+            for (CallDecision call : inspection.decisions()) {
+                metrics.decided(call.tool(), call.decision().verdict());
+                if (!call.allowed()) {
+                    audit.record(call, caller.subject(), session, AuditLog.Outcome.NOT_FORWARDED);
+                }
+            }
+            if (inspection.forward()) {
+                // What the policy evaluated, written afresh: the server never parses the client's own spelling of it.
+                forward(ForwardedBody.bytes(parsed, bytes.length), parsed, inspection);
+                return;
+            }
+            answerRefused(parsed, inspection);
+            done();
+        }
+
+        void forward(byte[] bytes, ParsedBody parsed, EnforcementFilter.Inspection inspection) {
+            forwarded = true;
+            forwarder.forward(ctx, bytes, parsed, inspection.allowed(), caller, session, held::release);
+        }
+
+        /** Batches are all-or-nothing: nothing of a body with a refused call reaches the server. */
+        private void answerRefused(ParsedBody parsed, EnforcementFilter.Inspection inspection) {
+            List<ObjectNode> answers = DenialResponses.forRefusedBody(parsed, inspection.decisions());
+            for (CallDecision call : inspection.allowed()) {
+                audit.record(call, caller.subject(), session, AuditLog.Outcome.NOT_FORWARDED);
+            }
+            HttpServerResponse response = ctx.response();
+            if (response.ended()) {
+                return; // the client went away while the decision was pending
+            }
+            long retryAfter = inspection.maxRetryAfterSeconds();
+            if (retryAfter > 0) {
+                response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(retryAfter));
+            }
+            if (legacyStream != null) {
+                // Legacy HTTP+SSE clients wait for answers on their event stream, not on the POST.
+                answers.forEach(answer -> legacyStream.send(SseEventParser.messageEvent(answer.toString())));
+                response.setStatusCode(202).end("Accepted");
+                return;
+            }
+            JsonNode payload;
+            if (parsed.batch()) {
+                ArrayNode array = JsonNodeFactory.instance.arrayNode();
+                answers.forEach(array::add);
+                payload = array;
+            } else {
+                payload = answers.get(0);
+            }
+            response.setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .end(Buffer.buffer(DenialResponses.bytes(payload)));
+        }
     }
 
-    /** Decides the body and answers or forwards it; true when it was handed to the forwarder (which then releases {@code held}). */
-    private boolean decide(RoutingContext ctx, byte[] bytes, LegacySseSessions.Route route, BufferBudget.Reservation held) {
-        HttpServerRequest request = ctx.request();
-        LegacySseSessions.Stream legacyStream = null;
-        String session = request.getHeader(McpMethods.SESSION_ID_HEADER);
-        if (route instanceof LegacySseSessions.Legacy message) {
-            // The legacy server knows its session only from the endpoint; a Mcp-Session-Id header means nothing to it.
-            session = message.session();
-            legacyStream = request.method() == HttpMethod.POST ? message.stream() : null;
-        }
-        ParsedBody parsed = null;
-        EnforcementFilter.Inspection inspection = new EnforcementFilter.Inspection(List.of());
-        String identity = identity(request);
-        try {
-            if (bytes.length > 0) {
-                parsed = JsonRpcParser.parse(bytes);
-            }
-            McpHeaderCheck.check(request.headers().getAll(McpMethods.METHOD_HEADER), request.headers().getAll(McpMethods.NAME_HEADER), parsed);
-            if (parsed != null) {
-                PolicyHolder.State state = policies.state();
-                inspection = EnforcementFilter.inspect(parsed, state.policy(), state.problem(), identity, session);
-            }
-        } catch (JsonRpcRejection rejection) {
-            refuse(ctx, RefusalReason.MALFORMED, 400, rejection.code(), rejection.getMessage(), rejection.id(), session);
-            return false;
-        }
-        for (CallDecision call : inspection.decisions()) {
-            metrics.decided(call.tool(), call.decision().verdict());
-            if (!call.allowed()) {
-                audit.record(call, identity, session, AuditLog.Outcome.NOT_FORWARDED);
-            }
-        }
-        if (inspection.forward()) {
-            // What the policy evaluated, written afresh: the server never parses the client's own spelling of it.
-            byte[] forwarded = parsed == null ? bytes : ForwardedBody.bytes(parsed, bytes.length);
-            forwarder.forward(ctx, forwarded, parsed, inspection.allowed(), identity, session, held::release);
-            return true;
-        }
-        // Batches are all-or-nothing: nothing of a body with a refused call reaches the server.
-        List<ObjectNode> answers = DenialResponses.forRefusedBody(parsed, inspection.decisions());
-        for (CallDecision call : inspection.allowed()) {
-            audit.record(call, identity, session, AuditLog.Outcome.NOT_FORWARDED);
-        }
-        HttpServerResponse response = ctx.response();
-        long retryAfter = inspection.maxRetryAfterSeconds();
-        if (retryAfter > 0) {
-            response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(retryAfter));
-        }
-        if (legacyStream != null) {
-            // Legacy HTTP+SSE clients wait for answers on their event stream, not on the POST.
-            LegacySseSessions.Stream stream = legacyStream;
-            answers.forEach(answer -> stream.send(SseEventParser.messageEvent(answer.toString())));
-            response.setStatusCode(202).end("Accepted");
-            return false;
-        }
-        JsonNode payload;
-        if (parsed.batch()) {
-            ArrayNode array = JsonNodeFactory.instance.arrayNode();
-            answers.forEach(array::add);
-            payload = array;
-        } else {
-            payload = answers.get(0);
-        }
-        response.setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                .end(Buffer.buffer(DenialResponses.bytes(payload)));
-        return false;
+    @FunctionalInterface
+    interface ThrowingRunnable {
+        void run() throws Throwable;
     }
 
-    private String identity(HttpServerRequest request) {
-        return config.identity().header().map(request::getHeader).orElse(null);
+    @FunctionalInterface
+    interface ThrowingConsumer<T> {
+        void accept(T value, Throwable failure) throws Throwable;
+    }
+
+    /** The {@code WWW-Authenticate} value of a 401 (RFC 6750 §3); quoted strings escaped (RFC 9110 §5.6.4). */
+    static String challenge(Resolution.Unauthenticated why) {
+        StringBuilder value = new StringBuilder("Bearer");
+        String separator = " ";
+        if (why.error() != null) {
+            value.append(separator).append("error=").append(quoted(why.error()));
+            separator = ", ";
+            if (why.description() != null) {
+                value.append(separator).append("error_description=").append(quoted(why.description()));
+            }
+        }
+        return value.toString();
+    }
+
+    private static String quoted(String text) {
+        StringBuilder out = new StringBuilder(text.length() + 2).append('"');
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '"' || c == '\\') {
+                out.append('\\');
+            }
+            // error_description is restricted to printable ASCII (RFC 6750 §3): anything else becomes '?'
+            out.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return out.append('"').toString();
+    }
+
+    /**
+     * What a request claims before the caller step has passed, for the audit line of an early refusal: the trusted
+     * header's value in header mode; nothing (anonymous) with a verified source, which a request cannot claim.
+     */
+    private String claimedIdentity(HttpServerRequest request) {
+        return resolver instanceof HeaderCallerResolver ? config.identity().header().map(request::getHeader).orElse(null) : null;
     }
 
     /** The raw path, as forwarded ({@link UpstreamForwarder#originForm}). */
@@ -272,10 +434,15 @@ public class ProxyRoute {
 
     /** Answers a request the sidecar will not forward, with its audit line and {@code toolgate_refused_total{reason}}. */
     private void refuse(RoutingContext ctx, RefusalReason reason, int status, int code, String message, JsonNode id, String session) {
+        refuse(ctx, reason, status, code, message, id, session, claimedIdentity(ctx.request()));
+    }
+
+    private void refuse(RoutingContext ctx, RefusalReason reason, int status, int code, String message, JsonNode id, String session,
+            String identity) {
         if (answer(ctx, status, code, message, id)) {
             HttpServerRequest request = ctx.request();
             metrics.refused(reason);
-            audit.refused(reason, message, identity(request), session, request.method().name(), path(request));
+            audit.refused(reason, message, identity, session, request.method().name(), path(request));
         }
     }
 

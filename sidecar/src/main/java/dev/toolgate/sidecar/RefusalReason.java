@@ -19,6 +19,8 @@ public enum RefusalReason {
     SESSION,
     /** A protocol upgrade, CONNECT, or a transfer coding that would let bytes past inspection. */
     PROTOCOL,
+    /** A request without a credential that passes, where a verified identity source is configured (HTTP 401). */
+    UNAUTHENTICATED,
     /** A server-to-client message that could not be inspected (and so was not relayed). */
     UPSTREAM_MESSAGE,
     /** The sidecar failed while deciding; nothing was forwarded (fail closed). */

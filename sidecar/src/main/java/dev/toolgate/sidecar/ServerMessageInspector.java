@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.toolgate.policy.Caller;
 import dev.toolgate.policy.Policy;
 
 import java.io.IOException;
@@ -63,7 +64,7 @@ public final class ServerMessageInspector {
      * A JSON body (the caller drops one leading byte order mark, as clients' decoders do). Parsed from the bytes, which
      * must be valid UTF-8 without NUL: no strict JSON has one, and without one Jackson cannot take them for UTF-16/32.
      */
-    public static Result inspect(byte[] body, int start, int end, Policy policy, ToolLabels labels) {
+    public static Result inspect(byte[] body, int start, int end, Policy policy, Caller caller, ToolLabels labels) {
         boolean ascii = true;
         for (int i = start; i < end; i++) {
             if (body[i] == 0) {
@@ -82,20 +83,20 @@ public final class ServerMessageInspector {
             if (!scan.toolsList()) {
                 return new Result(Outcome.PASS, null, scan.ids(), null);
             }
-            return filtered(JsonRpcParser.STRICT.readTree(body, start, end - start), policy, labels);
+            return filtered(JsonRpcParser.STRICT.readTree(body, start, end - start), policy, caller, labels);
         } catch (IOException e) {
             return Result.refused(notStrictJson(e), idsOf(new String(body, start, end - start, StandardCharsets.UTF_8)));
         }
     }
 
     /** A message already decoded (the data of a server-sent event). */
-    public static Result inspect(String text, Policy policy, ToolLabels labels) {
+    public static Result inspect(String text, Policy policy, Caller caller, ToolLabels labels) {
         try {
             Scan scan = scan(JsonRpcParser.STRICT.createParser(text));
             if (!scan.toolsList()) {
                 return new Result(Outcome.PASS, null, scan.ids(), null);
             }
-            return filtered(JsonRpcParser.STRICT.readTree(text), policy, labels);
+            return filtered(JsonRpcParser.STRICT.readTree(text), policy, caller, labels);
         } catch (IOException e) {
             return Result.refused(notStrictJson(e), idsOf(text));
         }
@@ -183,24 +184,24 @@ public final class ServerMessageInspector {
         return tools;
     }
 
-    private static Result filtered(JsonNode root, Policy policy, ToolLabels labels) {
+    private static Result filtered(JsonNode root, Policy policy, Caller caller, ToolLabels labels) {
         List<JsonNode> ids = new ArrayList<>(1);
-        boolean changed = visit(root, policy, labels, ids);
+        boolean changed = visit(root, policy, caller, labels, ids);
         return new Result(changed ? Outcome.REWRITTEN : Outcome.PASS, root, ids, null);
     }
 
     /** Filters every object of a message or batch, nested arrays too. */
-    private static boolean visit(JsonNode node, Policy policy, ToolLabels labels, List<JsonNode> ids) {
+    private static boolean visit(JsonNode node, Policy policy, Caller caller, ToolLabels labels, List<JsonNode> ids) {
         if (node.isArray()) {
             boolean changed = false;
             for (JsonNode element : node) {
-                changed |= visit(element, policy, labels, ids);
+                changed |= visit(element, policy, caller, labels, ids);
             }
             return changed;
         }
         if (node instanceof ObjectNode object) {
             collectId(object, ids);
-            return ToolsListFilter.apply(object, policy, labels);
+            return ToolsListFilter.apply(object, policy, caller, labels);
         }
         return false;
     }

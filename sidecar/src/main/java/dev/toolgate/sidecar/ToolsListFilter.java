@@ -3,6 +3,7 @@ package dev.toolgate.sidecar;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.toolgate.policy.Caller;
 import dev.toolgate.policy.Policy;
 
 /**
@@ -26,9 +27,10 @@ public final class ToolsListFilter {
     /**
      * @param message one JSON-RPC message from the server
      * @param policy  the policy in force, or null when none is loaded (then every tool is hidden)
+     * @param caller  who receives the list: what is hidden is what this caller could never call
      * @return true when {@code message} was changed in place
      */
-    public static boolean apply(JsonNode message, Policy policy, ToolLabels labels) {
+    public static boolean apply(JsonNode message, Policy policy, Caller caller, ToolLabels labels) {
         if (!isToolsListResult(message)) {
             return false;
         }
@@ -43,7 +45,7 @@ public final class ToolsListFilter {
             }
             // With no valid policy every call is denied, so every tool is hidden too. An entry without a name cannot be
             // judged, so it is not shown either.
-            if (hide && (!named || policy == null || policy.neverCallable(name.textValue()))) {
+            if (hide && (!named || policy == null || policy.neverCallable(name.textValue(), caller))) {
                 tools.remove(i);
                 changed = true;
             }

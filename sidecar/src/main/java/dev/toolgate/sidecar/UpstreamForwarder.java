@@ -1,5 +1,6 @@
 package dev.toolgate.sidecar;
 
+import dev.toolgate.policy.Caller;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -124,7 +125,7 @@ public class UpstreamForwarder {
         final RoutingContext ctx;
         final ParsedBody body;
         final List<CallDecision> allowed;
-        final String identity;
+        final Caller caller;
         final String session;
         /** Requests of the body not answered yet, keyed by id value ({@link JsonRpcIds}), with the id as the client spelt it. */
         final Map<Object, JsonNode> pending = new LinkedHashMap<>();
@@ -139,12 +140,12 @@ public class UpstreamForwarder {
         /** A server message of unknown id was refused: it may have been an answer, so what is left unanswered gets errors. */
         boolean lostUnknownMessage;
 
-        Exchange(RoutingContext ctx, ParsedBody body, List<CallDecision> allowed, String identity, String session, Runnable onFinish) {
+        Exchange(RoutingContext ctx, ParsedBody body, List<CallDecision> allowed, Caller caller, String session, Runnable onFinish) {
             this.ctx = ctx;
             this.onFinish = onFinish;
             this.body = body;
             this.allowed = allowed;
-            this.identity = identity;
+            this.caller = caller;
             this.session = session;
             if (body != null) {
                 for (JsonRpcMessage m : body.messages()) {
@@ -182,15 +183,15 @@ public class UpstreamForwarder {
                 if (upstreamStatus > 0) {
                     metrics.upstreamDuration(call.tool(), nanos);
                 }
-                audit.record(call, identity, session, new AuditLog.Outcome(upstreamStatus, nanos / 1_000_000));
+                audit.record(call, caller.subject(), session, new AuditLog.Outcome(upstreamStatus, nanos / 1_000_000));
             }
         }
     }
 
     /** @param onFinish run once when the exchange ends, however it ends (ProxyRoute gives back the body's buffer budget) */
-    public void forward(RoutingContext ctx, byte[] bytes, ParsedBody body, List<CallDecision> allowed, String identity, String session,
+    public void forward(RoutingContext ctx, byte[] bytes, ParsedBody body, List<CallDecision> allowed, Caller caller, String session,
             Runnable onFinish) {
-        Exchange exchange = new Exchange(ctx, body, allowed, identity, session, onFinish);
+        Exchange exchange = new Exchange(ctx, body, allowed, caller, session, onFinish);
         HttpServerRequest request = ctx.request();
         RequestOptions options = new RequestOptions()
                 .setMethod(request.method())
@@ -367,7 +368,7 @@ public class UpstreamForwarder {
         boolean bom = collected.length() >= 3 && (bytes[offset] & 0xff) == 0xEF && (bytes[offset + 1] & 0xff) == 0xBB
                 && (bytes[offset + 2] & 0xff) == 0xBF;
         ServerMessageInspector.Result result = ServerMessageInspector.inspect(bytes, bom ? offset + 3 : offset, end,
-                policies.policy().orElse(null), metrics.labels());
+                policies.policy().orElse(null), exchange.caller, metrics.labels());
         Buffer out;
         switch (result.outcome()) {
             case REFUSED -> {
@@ -482,7 +483,7 @@ public class UpstreamForwarder {
         if (!event.carriesData()) {
             return event.canonical(); // comments, priming events (id, retry): nothing a client reads as a message
         }
-        ServerMessageInspector.Result result = ServerMessageInspector.inspect(event.data(), policies.policy().orElse(null), metrics.labels());
+        ServerMessageInspector.Result result = ServerMessageInspector.inspect(event.data(), policies.policy().orElse(null), exchange.caller, metrics.labels());
         if (result.outcome() == ServerMessageInspector.Outcome.REFUSED) {
             refuseEvent(exchange, result.problem(), result.answeredIds());
             return null;
@@ -509,7 +510,7 @@ public class UpstreamForwarder {
     private void recordRefusal(Exchange exchange, String detail) {
         metrics.refused(RefusalReason.UPSTREAM_MESSAGE);
         HttpServerRequest request = exchange.ctx.request();
-        audit.refused(RefusalReason.UPSTREAM_MESSAGE, detail, exchange.identity, exchange.session, request.method().name(), request.path());
+        audit.refused(RefusalReason.UPSTREAM_MESSAGE, detail, exchange.caller.subject(), exchange.session, request.method().name(), request.path());
         Log.debugf("MCP server message not relayed: %s", detail);
     }
 

@@ -1,11 +1,22 @@
 package dev.toolgate.sidecar;
 
+import dev.toolgate.policy.Admission;
+import dev.toolgate.policy.Caller;
+import dev.toolgate.policy.CounterRef;
+import dev.toolgate.policy.CounterStore;
+import dev.toolgate.policy.Demand;
+import dev.toolgate.policy.InMemoryCounterStore;
+import dev.toolgate.policy.LimitDefinition;
 import dev.toolgate.policy.Policy;
 import dev.toolgate.policy.RateLimiter;
 import dev.toolgate.policy.Verdict;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -47,5 +58,51 @@ class EnforcementFilterTest {
                 .getBytes(StandardCharsets.UTF_8)), null, "policy file missing", "agent", null);
         assertThat(inspection.decisions()).extracting(d -> d.decision().verdict()).containsOnly(Verdict.DENIED);
         assertThat(inspection.decisions().get(0).decision().reason()).contains("policy file missing");
+    }
+
+    /** A store that answers later, on another thread, as a shared store does; or that fails. */
+    private static final class LaterStore implements CounterStore {
+        final InMemoryCounterStore counts = new InMemoryCounterStore();
+        final java.util.concurrent.ExecutorService thread = java.util.concurrent.Executors.newSingleThreadExecutor();
+        volatile boolean failing;
+
+        @Override
+        public CounterRef bind(LimitDefinition definition) {
+            return counts.bind(definition);
+        }
+
+        @Override
+        public CompletionStage<List<Admission>> acquire(List<Demand> demands, long nowMillis, boolean consume) {
+            return CompletableFuture.supplyAsync(() -> {
+                if (failing) {
+                    throw new IllegalStateException("store lost");
+                }
+                return counts.acquire(demands, nowMillis, consume).toCompletableFuture().join();
+            }, thread);
+        }
+    }
+
+    @Test
+    void aStoreThatAnswersLaterDecidesTheSameAndAFailingOneDeniesTheWholeBody() throws Exception {
+        LaterStore store = new LaterStore();
+        try {
+            Policy policy = Policy.load(POLICY, store);
+            EnforcementFilter.Prepared first = EnforcementFilter.prepare(JsonRpcParser.parse(call(1, "limited").getBytes(StandardCharsets.UTF_8)),
+                    policy, null, Caller.fromHeader("agent"), null);
+            CompletionStage<EnforcementFilter.Inspection> pending = first.decide(System.currentTimeMillis());
+            assertThat(pending.toCompletableFuture().get(10, TimeUnit.SECONDS).forward()).isTrue();
+            var second = EnforcementFilter.prepare(JsonRpcParser.parse(call(2, "limited").getBytes(StandardCharsets.UTF_8)),
+                    policy, null, Caller.fromHeader("agent"), null).decide(System.currentTimeMillis()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThat(second.decisions()).extracting(d -> d.decision().verdict()).containsExactly(Verdict.RATE_LIMITED);
+
+            store.failing = true;
+            var failed = EnforcementFilter.prepare(JsonRpcParser.parse(("[" + call(3, "limited") + "," + call(4, "other") + "]").getBytes(StandardCharsets.UTF_8)),
+                    policy, null, Caller.fromHeader("agent"), null).decide(System.currentTimeMillis()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThat(failed.forward()).isFalse();
+            assertThat(failed.decisions()).extracting(d -> d.decision().rule()).containsExactly("error", "error");
+            assertThat(failed.decisions().get(0).decision().reason()).contains("store lost");
+        } finally {
+            store.thread.shutdownNow();
+        }
     }
 }

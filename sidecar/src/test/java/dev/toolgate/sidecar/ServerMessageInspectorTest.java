@@ -1,6 +1,7 @@
 package dev.toolgate.sidecar;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.toolgate.policy.Caller;
 import dev.toolgate.policy.Policy;
 import dev.toolgate.policy.RateLimiter;
 import org.junit.jupiter.api.Test;
@@ -25,11 +26,11 @@ class ServerMessageInspectorTest {
     }
 
     private static ServerMessageInspector.Result inspect(String text) {
-        return ServerMessageInspector.inspect(text, policy(POLICY), new ToolLabels(100));
+        return ServerMessageInspector.inspect(text, policy(POLICY), Caller.anonymous(), new ToolLabels(100));
     }
 
     private static ServerMessageInspector.Result inspectBytes(byte[] body) {
-        return ServerMessageInspector.inspect(body, 0, body.length, policy(POLICY), new ToolLabels(100));
+        return ServerMessageInspector.inspect(body, 0, body.length, policy(POLICY), Caller.anonymous(), new ToolLabels(100));
     }
 
     private static List<String> toolNames(JsonNode message) {
@@ -107,13 +108,13 @@ class ServerMessageInspectorTest {
         var result = inspect("{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"tools\":[{\"name\":\"echo\"},{\"name\":[\"get-env\"]},{\"title\":\"x\"},7]}}");
         assertThat(result.message().get("result").get("tools")).hasSize(1);
         var shown = ServerMessageInspector.inspect("{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"tools\":[{\"name\":\"echo\"},{\"title\":\"x\"}]}}",
-                policy("{\"version\":\"1\",\"default\":\"allow\",\"tools\":{}}"), new ToolLabels(10));
+                policy("{\"version\":\"1\",\"default\":\"allow\",\"tools\":{}}"), Caller.anonymous(), new ToolLabels(10));
         assertThat(shown.outcome()).as("hiding off: the list is shown whole").isEqualTo(ServerMessageInspector.Outcome.PASS);
     }
 
     @Test
     void withNoPolicyEveryToolIsHidden() {
-        var result = ServerMessageInspector.inspect("{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":" + TOOLS + "}", null, new ToolLabels(10));
+        var result = ServerMessageInspector.inspect("{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":" + TOOLS + "}", null, Caller.anonymous(), new ToolLabels(10));
         assertThat(result.message().get("result").get("tools")).isEmpty();
     }
 
@@ -151,7 +152,7 @@ class ServerMessageInspectorTest {
     @Test
     void announcedNamesBecomeLabels() {
         ToolLabels labels = new ToolLabels(10);
-        ServerMessageInspector.inspect("{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":" + TOOLS + "}", policy(POLICY), labels);
+        ServerMessageInspector.inspect("{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":" + TOOLS + "}", policy(POLICY), Caller.anonymous(), labels);
         assertThat(labels.label("get-env")).isEqualTo("get-env");
     }
 }
