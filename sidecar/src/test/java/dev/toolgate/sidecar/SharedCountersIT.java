@@ -143,9 +143,45 @@ class SharedCountersIT {
         }
     }
 
+    @Test
+    void aWrongRedisPasswordRefusesCallsAndSaysSoInTheLogAndMetricsWithoutThePassword() throws Exception {
+        try (RedisServer guarded = RedisServer.launch("--requirepass", "the-right-one")) {
+            Path passwordFile = Files.createTempFile("toolgate-redis-password-", "");
+            Files.writeString(passwordFile, "not-the-password\n"); // as a mounted Secret often is: with a newline
+            Path policy = Files.createTempFile("toolgate-shared-", ".json");
+            try (InputStream in = SharedCountersIT.class.getResourceAsStream("/policies/shared-counters.json")) {
+                Files.write(policy, in.readAllBytes());
+            }
+            Sidecar sidecar = startSidecar(policy, Map.of("TOOLGATE_COUNTERS_REDIS_URL", guarded.url(),
+                    "TOOLGATE_COUNTERS_REDIS_PASSWORD_FILE", passwordFile.toString(), "TOOLGATE_COUNTERS_REDIS_TIMEOUT", "2s"));
+            try {
+                awaitReady(sidecar);
+                var transport = HttpClientStreamableHttpTransport.builder(sidecar.url()).endpoint("/mcp")
+                        .requestBuilder(HttpRequest.newBuilder().header("X-Agent-Id", "dave")).build();
+                try (McpSyncClient client = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(20)).build()) {
+                    client.initialize();
+                    McpError refused = refusal(client, "echo", Map.of("message", "hi"));
+                    assertThat(refused.getJsonRpcError().code()).isEqualTo(ErrorCodes.RATE_LIMITED);
+                    assertThat(refused.getJsonRpcError().message()).contains("cannot be reached");
+                }
+                String metrics = get("http://127.0.0.1:" + sidecar.managementPort() + "/q/metrics");
+                assertThat(counter(metrics, "toolgate_counter_store_errors_total{kind=\"authentication\"}")).isGreaterThanOrEqualTo(1);
+                String log = Files.readString(sidecar.log());
+                assertThat(log).contains("refused the password").contains("WRONGPASS").contains("toolgate.counters.redis.password-file")
+                        .doesNotContain("not-the-password");
+            } finally {
+                sidecar.process().destroyForcibly();
+            }
+        }
+    }
+
     // ---- helpers
 
     static Sidecar startSidecar(Path policy) throws IOException {
+        return startSidecar(policy, Map.of());
+    }
+
+    static Sidecar startSidecar(Path policy, Map<String, String> overrides) throws IOException {
         Path jar = McpPeers.repoRoot().resolve("sidecar/target/quarkus-app/quarkus-run.jar");
         assertThat(jar).as("the packaged sidecar (failsafe runs after package)").exists();
         int proxy = McpPeers.freePort();
@@ -166,6 +202,7 @@ class SharedCountersIT {
         env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
         env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
         env.put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
+        env.putAll(overrides);
         return new Sidecar(builder.start(), proxy, management, log);
     }
 
