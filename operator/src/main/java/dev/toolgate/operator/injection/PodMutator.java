@@ -104,7 +104,7 @@ public final class PodMutator {
                 .withName(ToolgateNames.configMapName(policy.getMetadata().getName())).endConfigMap().build());
         volumes.add(new VolumeBuilder().withName(ToolgateNames.TMP_VOLUME).withNewEmptyDir().withMedium("Memory")
                 .withSizeLimit(new Quantity("16Mi")).endEmptyDir().build());
-        RedisCounters redis = redisCounters(spec);
+        RedisCounters redis = redisCounters(spec, settings);
         if (redis != null && redis.getPasswordSecretRef() != null) {
             volumes.add(secretFile(ToolgateNames.REDIS_PASSWORD_VOLUME, redis.getPasswordSecretRef(), "password"));
         }
@@ -129,9 +129,9 @@ public final class PodMutator {
         return pod;
     }
 
-    /** {@code spec.rateLimits.redis} when the policy counts in Redis, else null. */
-    private static RedisCounters redisCounters(McpPolicySpec spec) {
-        RateLimits limits = spec.getRateLimits();
+    /** {@code spec.rateLimits.redis} (or, without {@code spec.rateLimits}, the operator's default) when the policy counts in Redis, else null. */
+    private static RedisCounters redisCounters(McpPolicySpec spec, SidecarSettings settings) {
+        RateLimits limits = spec.getRateLimits() != null ? spec.getRateLimits() : settings.counterDefaults();
         return limits != null && limits.getBackend() == RateLimits.Backend.REDIS ? limits.getRedis() : null;
     }
 
@@ -272,7 +272,7 @@ public final class PodMutator {
         if (spec.getIdentity() != null && spec.getIdentity().getHeader() != null) {
             env.add(new EnvVar("TOOLGATE_IDENTITY_HEADER", spec.getIdentity().getHeader(), null));
         }
-        RedisCounters redis = redisCounters(spec);
+        RedisCounters redis = redisCounters(spec, settings);
         if (redis != null) {
             redisCounterEnv(policy, redis, env);
         }

@@ -26,8 +26,12 @@ public class RedisCounters {
         LOCAL
     }
 
+    /** What {@link #url} must match (the CRD's pattern, also checked on the operator's own default). */
+    public static final String URL_PATTERN = "^rediss?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[0-9]{1,2})?$";
+    public static final String TIMEOUT_PATTERN = "^[0-9]{1,5}(ms|s)$";
+
     @Required
-    @Pattern("^rediss?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[0-9]{1,2})?$")
+    @Pattern(URL_PATTERN)
     @JsonPropertyDescription("redis://host:port[/db], or rediss://host:port for TLS; no credentials in it (see passwordSecretRef).")
     private String url;
 
@@ -41,7 +45,7 @@ public class RedisCounters {
     @JsonPropertyDescription("Name space of this policy's counters in Redis; defaults to toolgate:<namespace>/<name>. Printable ASCII without spaces or braces.")
     private String keyPrefix;
 
-    @Pattern("^[0-9]{1,5}(ms|s)$")
+    @Pattern(TIMEOUT_PATTERN)
     @JsonPropertyDescription("Bound on one counter round trip, connecting included, e.g. 100ms (the default) or 1s; past it the call meets failMode.")
     private String timeout;
 
