@@ -50,7 +50,7 @@ class ExamplePoliciesTest {
                 }
             }
         }
-        assertThat(policies).isEqualTo(4);
+        assertThat(policies).isEqualTo(5);
     }
 
     @Test
