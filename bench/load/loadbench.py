@@ -419,10 +419,16 @@ def post(url, body, headers=None, timeout=5):
         return e.code, dict(e.headers), e.read().decode(errors="replace")
 
 
-def check_passes(label, url, body_path):
-    """The benchmark is void if the proxy answers instead of the upstream (a denial is also HTTP 200)."""
+def check_passes(label, url, body_path, attempts=10):
+    """The benchmark is void if the proxy answers instead of the upstream (a denial is also HTTP 200). A few attempts:
+    the Redis target connects to Redis while it starts."""
     with open(body_path) as f:
-        status, _, text = post(url, f.read())
+        body = f.read()
+    for _ in range(attempts):
+        status, _, text = post(url, body)
+        if status == 200 and text.strip() == UPSTREAM_RESPONSE:
+            return
+        time.sleep(0.5)
     if status != 200 or text.strip() != UPSTREAM_RESPONSE:
         raise SystemExit(f"loadbench: {label} did not pass the call to the upstream: HTTP {status}: {text[:500]}")
 
@@ -438,6 +444,9 @@ def scrape_decisions(mgmt_port):
         if line.startswith("toolgate_tool_calls_total{"):
             labels, value = line.rsplit(" ", 1)
             out[labels[len("toolgate_tool_calls_total"):]] = float(value)
+        elif line.startswith(("toolgate_counter_store_errors_total{", "toolgate_counter_store_unavailable_total{")):
+            series, value = line.rsplit(" ", 1)
+            out[series] = float(value)  # the Redis target: store failures, and calls the fail mode decided
     return out
 
 

@@ -207,6 +207,17 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
         return answer;
     }
 
+    /**
+     * Connects, authenticates and loads the script ({@code SCRIPT LOAD}) ahead of the first call, so that call does not
+     * pay the handshake; completes with null when Redis is ready, or with what is wrong. Not needed for correctness: a
+     * store that was never prepared connects on its first acquisition.
+     */
+    public CompletionStage<Throwable> prepare() {
+        CompletableFuture<Throwable> done = new CompletableFuture<>();
+        redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(SCRIPT)).onComplete(loaded -> done.complete(loaded.failed() ? loaded.cause() : null));
+        return done;
+    }
+
     /** EVALSHA, and EVAL once when the server does not know the script (new or restarted server). */
     private Future<Response> run(List<String> keys, List<String> args) {
         return redis.send(script(Command.EVALSHA, SCRIPT_SHA1, keys, args)).recover(e -> {
@@ -254,7 +265,8 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
                 : Admission.storeUnavailable(0, UNAVAILABLE_RETRY_SECONDS)).toList();
     }
 
-    static Failure classify(Throwable cause) {
+    /** What kind of failure {@code cause} is (Redis error replies by their code, I/O problems as connection failures). */
+    public static Failure classify(Throwable cause) {
         String message = cause == null || cause.getMessage() == null ? "" : cause.getMessage();
         if (message.startsWith("WRONGPASS") || message.startsWith("NOAUTH") || message.contains("AUTH failed")) {
             return Failure.AUTHENTICATION;
@@ -263,8 +275,9 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
             return Failure.OUT_OF_MEMORY;
         }
         for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof IOException || t instanceof io.vertx.core.VertxException && t.getMessage() != null
-                    && (t.getMessage().contains("onnection") || t.getMessage().contains("closed"))) {
+            String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(java.util.Locale.ROOT);
+            // I/O failures, and the client's own words for a dropped connection ("CONNECTION_CLOSED", "Connection closed")
+            if (t instanceof IOException || m.contains("connection") || m.contains("closed")) {
                 return Failure.CONNECTION;
             }
         }

@@ -346,6 +346,12 @@ class RedisCounterStoreTest {
         assertThat(failures.causes.peek().getMessage()).contains("WRONGPASS").doesNotContain("wrong-secret");
         Policy right = Policy.load(POLICY, store(guarded.port(), prefix(), true, Optional.of("right-secret"), null));
         assertThat(decide(right, "mine", "a").allowed()).isTrue();
+        // prepare() says so before any call: what the sidecar logs at startup
+        Throwable problem = store(guarded.port(), prefix(), true, Optional.of("wrong-secret"), null, Duration.ofSeconds(3)).prepare()
+                .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(RedisCounterStore.classify(problem)).isEqualTo(RedisCounterStore.Failure.AUTHENTICATION);
+        assertThat(store(guarded.port(), prefix(), true, Optional.of("right-secret"), null).prepare().toCompletableFuture()
+                .get(10, TimeUnit.SECONDS)).isNull();
     }
 
     @Test

@@ -62,6 +62,15 @@ public class CounterStores {
                 : redis;
         Log.infof("Rate-limit counters in Redis %s, key prefix %s, timeout %d ms, fail-mode %s, %s clock", connection, prefix,
                 settings.timeout().toMillis(), failMode, settings.clock().name().toLowerCase(Locale.ROOT));
+        // connect, authenticate and load the script now, so the first tools/call does not pay the handshake
+        redis.prepare().thenAccept(problem -> {
+            if (problem == null) {
+                Log.infof("Rate-limit store %s is ready", connection);
+            } else {
+                Log.errorf("Rate-limit store %s is not ready (%s: %s); calls with limits meet fail-mode %s until it answers", connection,
+                        RedisCounterStore.classify(problem).label(), problem.getMessage(), failMode);
+            }
+        });
     }
 
     /** The store every policy of this sidecar is compiled against. */
