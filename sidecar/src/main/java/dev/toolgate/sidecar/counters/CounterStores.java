@@ -34,10 +34,13 @@ public class CounterStores {
 
     @Inject
     public CounterStores(SidecarConfig config, Vertx vertx, MeterRegistry registry) {
-        SidecarConfig.Counters counters = config.counters();
+        this(config.counters(), config.maxTrackedKeys(), vertx, registry);
+    }
+
+    CounterStores(SidecarConfig.Counters counters, int maxTrackedKeys, Vertx vertx, MeterRegistry registry) {
         if (counters.backend() == SidecarConfig.Counters.Backend.LOCAL) {
             this.redis = null;
-            this.store = new RateLimiter(config.maxTrackedKeys());
+            this.store = new RateLimiter(maxTrackedKeys);
             return;
         }
         SidecarConfig.Counters.Redis settings = counters.redis();
@@ -45,10 +48,11 @@ public class CounterStores {
                 "toolgate.counters.redis.url is required with toolgate.counters.backend=redis"));
         String prefix = settings.keyPrefix().orElseThrow(() -> new IllegalArgumentException(
                 "toolgate.counters.redis.key-prefix is required with toolgate.counters.backend=redis: one per policy, so unrelated servers never share counts"));
+        Optional<String> password = settings.passwordFile().map(CounterStores::password);
         RedisConnection connection;
         RedisCounterStore.Settings storeSettings;
         try {
-            connection = new RedisConnection(url, settings.passwordFile().map(CounterStores::password), settings.tls().caFile(), settings.timeout());
+            connection = new RedisConnection(url, password, settings.tls().caFile(), settings.timeout());
             storeSettings = new RedisCounterStore.Settings(prefix, settings.timeout(),
                     settings.clock() == SidecarConfig.Counters.Redis.Clock.SERVER);
         } catch (IllegalArgumentException e) {
@@ -58,7 +62,7 @@ public class CounterStores {
         CounterStoreMetrics metrics = new CounterStoreMetrics(registry, connection.toString(), failMode);
         this.redis = new RedisCounterStore(vertx, Redis.createClient(vertx, connection.options()), storeSettings, metrics);
         this.store = settings.failMode() == FailMode.LOCAL
-                ? new FallbackCounterStore(redis, new RateLimiter(config.maxTrackedKeys()), null)
+                ? new FallbackCounterStore(redis, new RateLimiter(maxTrackedKeys), null)
                 : redis;
         Log.infof("Rate-limit counters in Redis %s, key prefix %s, timeout %d ms, fail-mode %s, %s clock", connection, prefix,
                 settings.timeout().toMillis(), failMode, settings.clock().name().toLowerCase(Locale.ROOT));
@@ -71,6 +75,11 @@ public class CounterStores {
                         RedisCounterStore.classify(problem).label(), problem.getMessage(), failMode);
             }
         });
+    }
+
+    /** The Redis store (also behind the fallback), or null with the local backend. */
+    RedisCounterStore redis() {
+        return redis;
     }
 
     /** The store every policy of this sidecar is compiled against. */
