@@ -148,8 +148,9 @@ public final class PodMutator {
     private static void redisCounterEnv(McpPolicy policy, RedisCounters redis, List<EnvVar> env) {
         env.add(new EnvVar("TOOLGATE_COUNTERS_BACKEND", "redis", null));
         env.add(new EnvVar("TOOLGATE_COUNTERS_REDIS_URL", redis.getUrl(), null));
-        String prefix = redis.getKeyPrefix() != null ? redis.getKeyPrefix()
-                : "toolgate:" + policy.getMetadata().getNamespace() + "/" + policy.getMetadata().getName();
+        // always under the policy's namespace: a policy author can share counters within a namespace, never reach another's
+        String prefix = "toolgate:" + policy.getMetadata().getNamespace() + "/"
+                + (redis.getKeyPrefix() != null ? redis.getKeyPrefix() : policy.getMetadata().getName());
         env.add(new EnvVar("TOOLGATE_COUNTERS_REDIS_KEY_PREFIX", prefix, null));
         if (redis.getTimeout() != null) {
             env.add(new EnvVar("TOOLGATE_COUNTERS_REDIS_TIMEOUT", redis.getTimeout(), null));

@@ -41,8 +41,8 @@ public class RedisCounters {
     @JsonPropertyDescription("With rediss://: key of a Secret in this namespace holding the PEM CA certificate that signed the server's; the server's name is always verified. Without it the JVM's trust store is used.")
     private SecretKeySelector caSecretRef;
 
-    @Pattern("^[!-z|~]{1,200}$")
-    @JsonPropertyDescription("Name space of this policy's counters in Redis; defaults to toolgate:<namespace>/<name>. Printable ASCII without spaces or braces.")
+    @Pattern("^[!-z|~]{1,100}$")
+    @JsonPropertyDescription("Name of this policy's counters in Redis, always under toolgate:<namespace>/ (so a policy never reaches another namespace's counters); defaults to the policy's name. Policies of one namespace with the same keyPrefix share their counts. Printable ASCII without spaces or braces.")
     private String keyPrefix;
 
     @Pattern(TIMEOUT_PATTERN)
