@@ -214,7 +214,13 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
      */
     public CompletionStage<Throwable> prepare() {
         CompletableFuture<Throwable> done = new CompletableFuture<>();
-        redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(SCRIPT)).onComplete(loaded -> done.complete(loaded.failed() ? loaded.cause() : null));
+        // a handshake gets ten timeouts (it is several round trips, once), and never hangs the caller
+        long timer = vertx.setTimer(settings.timeout().toMillis() * 10, id -> done.complete(
+                new java.util.concurrent.TimeoutException("no answer within " + settings.timeout().toMillis() * 10 + " ms")));
+        redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(SCRIPT)).onComplete(loaded -> {
+            vertx.cancelTimer(timer);
+            done.complete(loaded.failed() ? loaded.cause() : null);
+        });
         return done;
     }
 
@@ -273,6 +279,9 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
         }
         if (message.startsWith("OOM")) {
             return Failure.OUT_OF_MEMORY;
+        }
+        if (cause instanceof java.util.concurrent.TimeoutException) {
+            return Failure.TIMEOUT;
         }
         for (Throwable t = cause; t != null; t = t.getCause()) {
             String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(java.util.Locale.ROOT);

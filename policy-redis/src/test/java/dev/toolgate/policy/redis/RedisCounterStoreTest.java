@@ -306,6 +306,9 @@ class RedisCounterStoreTest {
             assertThat(d.retryAfterSeconds()).isEqualTo(1);
             assertThat(took).isBetween(TIMEOUT.minusMillis(20), TIMEOUT.plusMillis(500));
             assertThat(failures.kinds).containsExactly(RedisCounterStore.Failure.TIMEOUT);
+            // the startup handshake is bounded too (ten timeouts)
+            Throwable problem = store(own.port(), prefix(), true, Optional.empty(), null).prepare().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThat(RedisCounterStore.classify(problem)).isEqualTo(RedisCounterStore.Failure.TIMEOUT);
         } finally {
             own.freeze(false);
         }
