@@ -25,6 +25,6 @@ public final class ArgumentsDigest {
         if (arguments == null || arguments.isMissingNode() || arguments.isNull()) {
             return EMPTY;
         }
-        return CanonicalJson.sha256Hex(CanonicalJson.write(arguments));
+        return CanonicalJson.sha256Hex(arguments);
     }
 }

@@ -37,9 +37,67 @@ final class CanonicalJson {
 
     /** Lower-case hex SHA-256 of the text's UTF-8 bytes. */
     static String sha256Hex(String text) {
+        return HexFormat.of().formatHex(newDigest().digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Lower-case hex SHA-256 of the UTF-8 bytes of {@code node}'s canonical text ({@link #write}), without a String or a
+     * fresh digest per value: each thread reuses its text buffer, byte buffer and digest (the audit line hashes the
+     * arguments of every call on the event loop).
+     */
+    static String sha256Hex(JsonNode node) {
+        Scratch scratch = SCRATCH.get();
+        StringBuilder text = scratch.text;
+        text.setLength(0);
+        write(node, text);
+        MessageDigest digest = scratch.digest;
+        byte[] bytes = scratch.bytes;
+        int n = 0;
+        for (int i = 0; i < text.length(); i++) {
+            if (n > bytes.length - 4) {
+                digest.update(bytes, 0, n);
+                n = 0;
+            }
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                bytes[n++] = (byte) c;
+            } else if (c < 0x800) {
+                bytes[n++] = (byte) (0xC0 | (c >> 6));
+                bytes[n++] = (byte) (0x80 | (c & 0x3F));
+            } else if (Character.isHighSurrogate(c)) {
+                // write() escapes every lone surrogate, so a high surrogate here is always half of a pair
+                int cp = Character.toCodePoint(c, text.charAt(++i));
+                bytes[n++] = (byte) (0xF0 | (cp >> 18));
+                bytes[n++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+                bytes[n++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+                bytes[n++] = (byte) (0x80 | (cp & 0x3F));
+            } else {
+                bytes[n++] = (byte) (0xE0 | (c >> 12));
+                bytes[n++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+                bytes[n++] = (byte) (0x80 | (c & 0x3F));
+            }
+        }
+        digest.update(bytes, 0, n);
+        if (text.capacity() > MAX_KEPT_CHARS) {
+            scratch.text = new StringBuilder(256); // one huge value does not pin its buffer to the thread
+        }
+        return HexFormat.of().formatHex(digest.digest()); // digest() also resets it for the next value
+    }
+
+    private static final int MAX_KEPT_CHARS = 1 << 16;
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** One thread's buffers for {@link #sha256Hex(JsonNode)}. */
+    private static final class Scratch {
+        StringBuilder text = new StringBuilder(256);
+        final byte[] bytes = new byte[4096];
+        final MessageDigest digest = newDigest();
+    }
+
+    private static MessageDigest newDigest() {
         try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(digest.digest(text.getBytes(StandardCharsets.UTF_8)));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required by every Java platform", e);
         }

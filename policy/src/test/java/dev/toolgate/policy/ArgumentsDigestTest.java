@@ -113,4 +113,22 @@ class ArgumentsDigestTest {
         node.put(all.toString(), all.toString());
         assertThat(CanonicalJson.write(node)).isEqualTo(new ObjectMapper().writeValueAsString(node));
     }
+
+    @Test
+    void theStreamedDigestIsTheDigestOfTheCanonicalTextsUtf8ForEveryKindOfCharacterAndLength() throws Exception {
+        String[] pieces = {"a", "\u00e9", "\u20ac", "\ud83d\ude00", "\ud800", "\udc00", "\"", "\\", "\n", "\u0001", "z"};
+        java.util.Random random = new java.util.Random(20261202L);
+        for (int round = 0; round < 300; round++) {
+            StringBuilder value = new StringBuilder();
+            int length = round < 100 ? random.nextInt(20) : random.nextInt(6000); // past the 4096-byte buffer
+            for (int i = 0; i < length; i++) {
+                value.append(pieces[random.nextInt(pieces.length)]);
+            }
+            ObjectNode arguments = JsonNodeFactory.instance.objectNode();
+            arguments.put(value.toString(), value.toString());
+            arguments.putArray("n").add(round).add(round * 0.5);
+            assertThat(ArgumentsDigest.sha256Hex(arguments)).as("round %d", round)
+                    .isEqualTo(sha256Hex(CanonicalJson.write(arguments)));
+        }
+    }
 }

@@ -1,5 +1,9 @@
 package dev.toolgate.sidecar;
 
+import dev.toolgate.sidecar.edge.BufferBudget;
+import dev.toolgate.sidecar.enforce.PolicyHolder;
+import dev.toolgate.sidecar.mcp.ErrorCodes;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;

@@ -1,5 +1,7 @@
 package dev.toolgate.sidecar;
 
+import dev.toolgate.sidecar.enforce.PolicyHolder;
+
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;

@@ -1,5 +1,7 @@
 package dev.toolgate.sidecar;
 
+import dev.toolgate.sidecar.enforce.PolicyHolder;
+
 import dev.toolgate.policy.Policy;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;

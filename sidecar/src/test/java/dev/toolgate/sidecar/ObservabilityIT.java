@@ -1,5 +1,7 @@
 package dev.toolgate.sidecar;
 
+import dev.toolgate.sidecar.enforce.PolicyHolder;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.toolgate.policy.Policy;
 import io.modelcontextprotocol.client.McpSyncClient;

@@ -1,5 +1,8 @@
 package dev.toolgate.sidecar;
 
+import dev.toolgate.sidecar.mcp.SseEvent;
+import dev.toolgate.sidecar.mcp.SseEventParser;
+
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;

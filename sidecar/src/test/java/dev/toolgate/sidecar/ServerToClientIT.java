@@ -1,5 +1,10 @@
 package dev.toolgate.sidecar;
 
+import dev.toolgate.sidecar.enforce.PolicyHolder;
+import dev.toolgate.sidecar.mcp.ErrorCodes;
+import dev.toolgate.sidecar.mcp.SseEvent;
+import dev.toolgate.sidecar.mcp.SseEventParser;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;

@@ -1,6 +1,7 @@
 package dev.toolgate.sidecar;
 
 import dev.toolgate.policy.redis.RedisServer;
+import dev.toolgate.sidecar.mcp.ErrorCodes;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;

@@ -1,5 +1,9 @@
 package dev.toolgate.sidecar;
 
+import dev.toolgate.sidecar.enforce.PolicyHolder;
+import dev.toolgate.sidecar.mcp.SseEvent;
+import dev.toolgate.sidecar.mcp.SseEventParser;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.toolgate.policy.Policy;

@@ -1,0 +1,505 @@
+package dev.toolgate.sidecar.edge;
+
+import dev.toolgate.sidecar.SidecarConfig;
+import dev.toolgate.sidecar.enforce.CallDecision;
+import dev.toolgate.sidecar.enforce.DenialResponses;
+import dev.toolgate.sidecar.enforce.EnforcementFilter;
+import dev.toolgate.sidecar.enforce.PolicyHolder;
+import dev.toolgate.sidecar.mcp.ErrorCodes;
+import dev.toolgate.sidecar.mcp.ForwardedBody;
+import dev.toolgate.sidecar.mcp.JsonRpcParser;
+import dev.toolgate.sidecar.mcp.JsonRpcRejection;
+import dev.toolgate.sidecar.mcp.McpHeaderCheck;
+import dev.toolgate.sidecar.mcp.McpMethods;
+import dev.toolgate.sidecar.mcp.ParsedBody;
+import dev.toolgate.sidecar.mcp.SseEventParser;
+import dev.toolgate.sidecar.observe.AuditLog;
+import dev.toolgate.sidecar.observe.RefusalReason;
+import dev.toolgate.sidecar.observe.ToolCallMetrics;
+import dev.toolgate.sidecar.upstream.LegacySseSessions;
+import dev.toolgate.sidecar.upstream.UpstreamForwarder;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quarkus.logging.Log;
+import dev.toolgate.policy.Caller;
+import dev.toolgate.sidecar.caller.CallerResolver;
+import dev.toolgate.sidecar.caller.HeaderCallerResolver;
+import dev.toolgate.sidecar.caller.Resolution;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.inject.Singleton;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.BiConsumer;
+
+/**
+ * The only route on the proxy port: every method and path. Reads the whole body (bounded per request and across all
+ * requests) before anything goes upstream, refuses what cannot be inspected, decides every tools/call, then either
+ * answers itself or hands the evaluated messages, written afresh from the parsed tree ({@link ForwardedBody}), to
+ * {@link UpstreamForwarder}. Every refusal is audited and counted by {@link RefusalReason}.
+ */
+@Singleton // no client proxy: these run on every request
+public class ProxyRoute {
+
+    @Inject
+    SidecarConfig config;
+    @Inject
+    PolicyHolder policies;
+    @Inject
+    ToolCallMetrics metrics;
+    @Inject
+    AuditLog audit;
+    @Inject
+    LegacySseSessions legacy;
+    @Inject
+    UpstreamForwarder forwarder;
+    @Inject
+    BufferBudget budget;
+    @Inject
+    CallerResolver resolver;
+
+    void install(@Observes Router router) {
+        router.route().handler(this::handle);
+    }
+
+    void handle(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        String headerSession = request.getHeader(McpMethods.SESSION_ID_HEADER);
+        if (request.method() == HttpMethod.CONNECT) {
+            refuse(ctx, RefusalReason.PROTOCOL, 405, ErrorCodes.INVALID_REQUEST, "CONNECT is not supported by this proxy", null, headerSession);
+            return;
+        }
+        if (request.headers().contains(HttpHeaders.UPGRADE) || request.headers().contains("HTTP2-Settings")) {
+            refuse(ctx, RefusalReason.PROTOCOL, 400, ErrorCodes.INVALID_REQUEST,
+                    "protocol upgrade refused (" + request.getHeader(HttpHeaders.UPGRADE) + "): only HTTP/1.1 is proxied, so every body can be inspected",
+                    null, headerSession);
+            return;
+        }
+        for (String encoding : tokens(request.headers().getAll(HttpHeaders.CONTENT_ENCODING))) {
+            if (!encoding.equals("identity")) {
+                refuse(ctx, RefusalReason.MEDIA_TYPE, 415, ErrorCodes.INVALID_REQUEST,
+                        "Content-Encoding \"" + encoding + "\" not accepted: send the body uncompressed so it can be inspected", null, headerSession);
+                return;
+            }
+        }
+        for (String coding : tokens(request.headers().getAll(HttpHeaders.TRANSFER_ENCODING))) {
+            if (!coding.equals("chunked")) {
+                refuse(ctx, RefusalReason.PROTOCOL, 501, ErrorCodes.INVALID_REQUEST, "Transfer-Encoding \"" + coding + "\" not supported", null, headerSession);
+                return;
+            }
+        }
+        String mediaTypeProblem = MediaType.problem(request.headers().getAll(HttpHeaders.CONTENT_TYPE));
+        if (mediaTypeProblem != null) {
+            refuse(ctx, RefusalReason.MEDIA_TYPE, 415, ErrorCodes.INVALID_REQUEST, mediaTypeProblem, null, headerSession);
+            return;
+        }
+        int max = config.maxBodyBytes();
+        String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (declared != null) {
+            try {
+                if (Long.parseLong(declared.trim()) > max) {
+                    tooLarge(ctx, max, headerSession);
+                    return;
+                }
+            } catch (NumberFormatException e) {
+                refuse(ctx, RefusalReason.MALFORMED, 400, ErrorCodes.INVALID_REQUEST, "invalid Content-Length", null, headerSession);
+                return;
+            }
+        }
+        LegacySseSessions.Route route = legacy.route(request.method(), path(request), request.query());
+        if (route instanceof LegacySseSessions.Refused refused) {
+            refuse(ctx, RefusalReason.SESSION, refused.status(), ErrorCodes.INVALID_REQUEST, "Toolgate: " + refused.why(), null, headerSession);
+            return;
+        }
+        readBody(ctx, route, headerSession);
+    }
+
+    /**
+     * Collects the body as it arrives, never sized from Content-Length (a declared length costs the client nothing),
+     * each chunk reserved from the shared {@link BufferBudget} first. The reservation is given back when the sidecar is
+     * done with the body: after answering it, or when the forwarded exchange ends ({@link UpstreamForwarder}).
+     */
+    private void readBody(RoutingContext ctx, LegacySseSessions.Route route, String headerSession) {
+        HttpServerRequest request = ctx.request();
+        int max = config.maxBodyBytes();
+        BufferBudget.Reservation held = budget.reservation();
+        List<Buffer> chunks = new ArrayList<>(1);
+        int[] size = {0};
+        boolean[] stopped = {false};
+        Runnable drop = () -> {
+            stopped[0] = true;
+            chunks.clear();
+            held.release();
+        };
+        // The client may go away mid-body; once forwarded, UpstreamForwarder takes this handler over.
+        ctx.response().closeHandler(v -> drop.run());
+        request.handler(chunk -> {
+            if (stopped[0]) {
+                return;
+            }
+            if (size[0] + chunk.length() > max) {
+                drop.run();
+                tooLarge(ctx, max, headerSession);
+                return;
+            }
+            if (!held.grow(chunk.length())) {
+                drop.run();
+                overloaded(ctx, headerSession);
+                return;
+            }
+            chunks.add(chunk);
+            size[0] += chunk.length();
+        });
+        request.exceptionHandler(e -> {
+            drop.run();
+            Log.debugf("client request failed while reading its body: %s", e);
+        });
+        request.endHandler(v -> {
+            if (!stopped[0]) {
+                byte[] bytes = concat(chunks, size[0]);
+                chunks.clear();
+                onBody(ctx, bytes, route, held);
+            }
+        });
+        request.resume();
+    }
+
+    private static byte[] concat(List<Buffer> chunks, int size) {
+        if (chunks.size() == 1) {
+            return chunks.get(0).getBytes();
+        }
+        byte[] bytes = new byte[size];
+        int at = 0;
+        for (Buffer chunk : chunks) {
+            chunk.getBytes(bytes, at);
+            at += chunk.length();
+        }
+        return bytes;
+    }
+
+    /**
+     * The walk of one request whose body is read: parse → caller → decide → forward or answer → record. Parsing is
+     * synchronous; the caller and the decision are stages (a key fetch, a shared counter store), each continued on
+     * this request's event loop. Whatever happens, the request is answered or forwarded exactly once, and never
+     * forwarded on a fault.
+     */
+    private void onBody(RoutingContext ctx, byte[] bytes, LegacySseSessions.Route route, BufferBudget.Reservation held) {
+        Walk walk = new Walk(ctx, route, held);
+        walk.step(() -> {
+            ParsedBody parsed = walk.parse(bytes);
+            if (parsed == null && bytes.length > 0) {
+                return; // refused
+            }
+            resolver.resolve(ctx.request()).whenComplete(walk.then((resolution, failure) -> {
+                if (failure != null) {
+                    throw failure;
+                }
+                if (resolution instanceof Resolution.Unauthenticated unauthenticated) {
+                    walk.unauthenticated(unauthenticated);
+                    return;
+                }
+                Caller caller = ((Resolution.Identified) resolution).caller();
+                walk.caller = caller;
+                if (parsed == null) {
+                    walk.forward(bytes, null, EnforcementFilter.Inspection.NONE);
+                    return;
+                }
+                PolicyHolder.State state = policies.state();
+                walk.decidedUnder = state;
+                EnforcementFilter.Prepared prepared;
+                try {
+                    prepared = EnforcementFilter.prepare(parsed, state.policy(), state.problem(), caller, walk.session);
+                } catch (JsonRpcRejection rejection) {
+                    walk.malformed(rejection);
+                    return;
+                }
+                prepared.decide(System.currentTimeMillis()).whenComplete(walk.then((inspection, fault) -> {
+                    if (fault != null) {
+                        throw fault;
+                    }
+                    walk.decided(bytes, parsed, inspection);
+                }));
+            }));
+        });
+    }
+
+    /** One request's state along the walk; its steps run on the request's event loop. */
+    private final class Walk {
+        final RoutingContext ctx;
+        final HttpServerRequest request;
+        final BufferBudget.Reservation held;
+        final Context context;
+        final String session;
+        /** The legacy HTTP+SSE stream a POST belongs to, where its answers go; null otherwise. */
+        final LegacySseSessions.Stream legacyStream;
+        /** Known once the caller step has passed. */
+        Caller caller;
+        /** The policy the body was decided under; its answers are inspected under it too. Null without a body. */
+        PolicyHolder.State decidedUnder;
+        /** True once the forwarder has the request (and with it the buffer reservation). */
+        boolean forwarded;
+
+        Walk(RoutingContext ctx, LegacySseSessions.Route route, BufferBudget.Reservation held) {
+            this.ctx = ctx;
+            this.request = ctx.request();
+            this.held = held;
+            this.context = ctx.vertx().getOrCreateContext();
+            if (route instanceof LegacySseSessions.Legacy message) {
+                // The legacy server knows its session only from the endpoint; a Mcp-Session-Id header means nothing to it.
+                this.session = message.session();
+                this.legacyStream = request.method() == HttpMethod.POST ? message.stream() : null;
+            } else {
+                this.session = request.getHeader(McpMethods.SESSION_ID_HEADER);
+                this.legacyStream = null;
+            }
+        }
+
+        /** Runs one step; a fault answers 500 without forwarding, and the buffer is given back unless forwarded. */
+        void step(ThrowingRunnable body) {
+            try {
+                body.run();
+            } catch (Throwable t) {
+                fault(t);
+            }
+        }
+
+        /** Continues a stage's completion as a step on this request's event loop. */
+        <T> BiConsumer<T, Throwable> then(ThrowingConsumer<T> next) {
+            return (value, failure) -> {
+                Runnable run = () -> step(() -> next.accept(value, failure));
+                if (Vertx.currentContext() == context) {
+                    run.run();
+                } else {
+                    context.runOnContext(v -> run.run());
+                }
+            };
+        }
+
+        void fault(Throwable t) {
+            // Never leave a client hanging, and never forward on an internal fault.
+            Log.error("Request handling failed; answered 500 without forwarding", t);
+            refuse(ctx, RefusalReason.INTERNAL_ERROR, 500, ErrorCodes.INTERNAL_ERROR, "Toolgate internal error; the request was not forwarded", null,
+                    session, subject());
+            done();
+        }
+
+        String subject() {
+            return caller != null ? caller.subject() : claimedIdentity(request);
+        }
+
+        /** The buffer reservation goes back when the sidecar answers itself; the forwarder releases it otherwise. */
+        void done() {
+            if (!forwarded) {
+                held.release();
+            }
+        }
+
+        /** Step 1: the parsed body, or null (a refusal answered, or no body). */
+        ParsedBody parse(byte[] bytes) {
+            try {
+                ParsedBody parsed = bytes.length > 0 ? JsonRpcParser.parse(bytes) : null;
+                McpHeaderCheck.check(request.headers().getAll(McpMethods.METHOD_HEADER), request.headers().getAll(McpMethods.NAME_HEADER), parsed);
+                return parsed;
+            } catch (JsonRpcRejection rejection) {
+                malformed(rejection);
+                return null;
+            }
+        }
+
+        void malformed(JsonRpcRejection rejection) {
+            refuse(ctx, RefusalReason.MALFORMED, 400, rejection.code(), rejection.getMessage(), rejection.id(), session, subject());
+            done();
+        }
+
+        /** Step 2 refused: 401 with a Bearer challenge (RFC 6750 §3); nothing reaches the server. */
+        void unauthenticated(Resolution.Unauthenticated why) {
+            if (!ctx.response().headWritten()) {
+                ctx.response().putHeader("WWW-Authenticate", challenge(why));
+            }
+            String message = "Toolgate: unauthenticated" + (why.description() == null ? "" : ": " + why.description());
+            refuse(ctx, RefusalReason.UNAUTHENTICATED, 401, ErrorCodes.UNAUTHENTICATED, message, null, session, claimedIdentity(request));
+            done();
+        }
+
+        /** Steps 4 and 5 once decided: forward what was allowed, or answer every call of a refused body. */
+        void decided(byte[] bytes, ParsedBody parsed, EnforcementFilter.Inspection inspection) {
+            for (CallDecision call : inspection.decisions()) {
+                metrics.decided(call.tool(), call.decision().verdict());
+                if (!call.allowed()) {
+                    audit.record(call, caller.subject(), session, AuditLog.Outcome.NOT_FORWARDED);
+                }
+            }
+            if (inspection.forward()) {
+                // What the policy evaluated, written afresh: the server never parses the client's own spelling of it.
+                forward(ForwardedBody.bytes(parsed, bytes.length), parsed, inspection);
+                return;
+            }
+            answerRefused(parsed, inspection);
+            done();
+        }
+
+        void forward(byte[] bytes, ParsedBody parsed, EnforcementFilter.Inspection inspection) {
+            forwarded = true;
+            forwarder.forward(ctx, bytes, parsed, inspection.allowed(), caller, session, decidedUnder, held::release);
+        }
+
+        /** Batches are all-or-nothing: nothing of a body with a refused call reaches the server. */
+        private void answerRefused(ParsedBody parsed, EnforcementFilter.Inspection inspection) {
+            List<ObjectNode> answers = DenialResponses.forRefusedBody(parsed, inspection.decisions());
+            for (CallDecision call : inspection.allowed()) {
+                audit.record(call, caller.subject(), session, AuditLog.Outcome.NOT_FORWARDED);
+            }
+            HttpServerResponse response = ctx.response();
+            if (response.ended()) {
+                return; // the client went away while the decision was pending
+            }
+            long retryAfter = inspection.maxRetryAfterSeconds();
+            if (retryAfter > 0) {
+                response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(retryAfter));
+            }
+            if (legacyStream != null) {
+                // Legacy HTTP+SSE clients wait for answers on their event stream, not on the POST.
+                answers.forEach(answer -> legacyStream.send(SseEventParser.messageEvent(answer.toString())));
+                response.setStatusCode(202).end("Accepted");
+                return;
+            }
+            JsonNode payload;
+            if (parsed.batch()) {
+                ArrayNode array = JsonNodeFactory.instance.arrayNode();
+                answers.forEach(array::add);
+                payload = array;
+            } else {
+                payload = answers.get(0);
+            }
+            response.setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .end(Buffer.buffer(DenialResponses.bytes(payload)));
+        }
+    }
+
+    @FunctionalInterface
+    interface ThrowingRunnable {
+        void run() throws Throwable;
+    }
+
+    @FunctionalInterface
+    interface ThrowingConsumer<T> {
+        void accept(T value, Throwable failure) throws Throwable;
+    }
+
+    /** The {@code WWW-Authenticate} value of a 401 (RFC 6750 §3); quoted strings escaped (RFC 9110 §5.6.4). */
+    static String challenge(Resolution.Unauthenticated why) {
+        StringBuilder value = new StringBuilder("Bearer");
+        String separator = " ";
+        if (why.error() != null) {
+            value.append(separator).append("error=").append(quoted(why.error()));
+            separator = ", ";
+            if (why.description() != null) {
+                value.append(separator).append("error_description=").append(quoted(why.description()));
+            }
+        }
+        return value.toString();
+    }
+
+    private static String quoted(String text) {
+        StringBuilder out = new StringBuilder(text.length() + 2).append('"');
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '"' || c == '\\') {
+                out.append('\\');
+            }
+            // error_description is restricted to printable ASCII (RFC 6750 §3): anything else becomes '?'
+            out.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return out.append('"').toString();
+    }
+
+    /**
+     * What a request claims before the caller step has passed, for the audit line of an early refusal: the trusted
+     * header's value in header mode; nothing (anonymous) with a verified source, which a request cannot claim.
+     */
+    private String claimedIdentity(HttpServerRequest request) {
+        return resolver instanceof HeaderCallerResolver ? config.identity().header().map(request::getHeader).orElse(null) : null;
+    }
+
+    /** The raw path, as forwarded ({@link UpstreamForwarder#originForm}). */
+    private static String path(HttpServerRequest request) {
+        return request.path() == null || request.path().isEmpty() ? "/" : request.path();
+    }
+
+    private void tooLarge(RoutingContext ctx, int max, String session) {
+        refuse(ctx, RefusalReason.TOO_LARGE, 413, ErrorCodes.INVALID_REQUEST, "request body larger than " + max + " bytes", null, session);
+    }
+
+    private void overloaded(RoutingContext ctx, String session) {
+        if (!ctx.response().headWritten()) {
+            ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(OVERLOADED_RETRY_AFTER_SECONDS));
+        }
+        refuse(ctx, RefusalReason.OVERLOADED, 503, ErrorCodes.OVERLOADED, "Toolgate: too many request bytes in flight (toolgate.max-buffered-bytes = "
+                + budget.capacity() + "); retry after " + OVERLOADED_RETRY_AFTER_SECONDS + " s", null, session);
+    }
+
+    private static final long OVERLOADED_RETRY_AFTER_SECONDS = 1;
+
+    /** Answers a request the sidecar will not forward, with its audit line and {@code toolgate_refused_total{reason}}. */
+    private void refuse(RoutingContext ctx, RefusalReason reason, int status, int code, String message, JsonNode id, String session) {
+        refuse(ctx, reason, status, code, message, id, session, claimedIdentity(ctx.request()));
+    }
+
+    private void refuse(RoutingContext ctx, RefusalReason reason, int status, int code, String message, JsonNode id, String session,
+            String identity) {
+        if (answer(ctx, status, code, message, id)) {
+            HttpServerRequest request = ctx.request();
+            metrics.refused(reason);
+            audit.refused(reason, message, identity, session, request.method().name(), path(request));
+        }
+    }
+
+    /** Writes a JSON-RPC error response (unless one was already written); false when nothing could be written. */
+    static boolean answer(RoutingContext ctx, int status, int code, String message, JsonNode id) {
+        HttpServerResponse response = ctx.response();
+        if (response.ended() || response.headWritten()) {
+            return false;
+        }
+        HttpServerRequest request = ctx.request();
+        if (!request.isEnded()) {
+            // Drain (and drop) the rest of the body so the client can read our answer instead of a reset connection;
+            // a client that keeps sending is cut off after a grace period.
+            request.handler(ignored -> {
+            });
+            request.resume();
+            long timer = ctx.vertx().setTimer(DRAIN_GRACE_MILLIS, t -> {
+                if (!request.isEnded()) {
+                    request.connection().close();
+                }
+            });
+            request.endHandler(v -> ctx.vertx().cancelTimer(timer));
+        }
+        response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .end(Buffer.buffer(DenialResponses.bytes(DenialResponses.protocolError(id, code, message))));
+        return true;
+    }
+
+    private static final long DRAIN_GRACE_MILLIS = 5000;
+
+    private static List<String> tokens(List<String> headerValues) {
+        if (headerValues.isEmpty()) {
+            return List.of(); // the usual case: no stream pipeline per request
+        }
+        return headerValues.stream().flatMap(v -> java.util.Arrays.stream(v.split(",")))
+                .map(t -> t.trim().toLowerCase(Locale.ROOT)).filter(t -> !t.isEmpty()).toList();
+    }
+}

@@ -1,0 +1,15 @@
+package dev.toolgate.sidecar.mcp;
+
+/** MCP method names and header names the sidecar looks at. */
+public final class McpMethods {
+    public static final String TOOLS_CALL = "tools/call";
+    public static final String TOOLS_LIST = "tools/list";
+
+    public static final String SESSION_ID_HEADER = "Mcp-Session-Id";
+    /** Revision 2026-07-28: headers that mirror the body so intermediaries can route without parsing it. */
+    public static final String METHOD_HEADER = "Mcp-Method";
+    public static final String NAME_HEADER = "Mcp-Name";
+
+    private McpMethods() {
+    }
+}

@@ -1,0 +1,166 @@
+package dev.toolgate.sidecar.observe;
+
+import dev.toolgate.sidecar.SidecarConfig;
+import dev.toolgate.sidecar.enforce.CallDecision;
+import dev.toolgate.sidecar.mcp.JsonRpcParser;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.toolgate.policy.ArgumentsDigest;
+import jakarta.inject.Singleton;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+
+/**
+ * One JSON line per decided {@code tools/call}, on stdout (or the file {@code toolgate.audit-log} names), written in
+ * batches by {@link AuditWriter}. Arguments are recorded as the SHA-256 of their canonical JSON, never raw.
+ */
+@Singleton // no client proxy: these run on every request
+public class AuditLog {
+    /** Where a call went: for allowed calls the upstream status (0 if it failed) and latency; for the rest nothing. */
+    public record Outcome(int upstreamStatus, long upstreamLatencyMillis) {
+        public static final Outcome NOT_FORWARDED = new Outcome(-1, -1);
+    }
+
+    private final AuditWriter writer;
+
+    @Inject
+    public AuditLog(SidecarConfig config) throws IOException {
+        String target = config.auditLog();
+        OutputStream out = target.equals("stdout") ? new FileOutputStream(FileDescriptor.out)
+                : Files.newOutputStream(Path.of(target), StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        this.writer = new AuditWriter(out);
+    }
+
+    @PreDestroy
+    void close() {
+        writer.close();
+    }
+
+    public void record(CallDecision call, String identity, String session, Outcome outcome) {
+        writer.write(lineBytes(Instant.now(), call, identity, session, outcome));
+    }
+
+    /**
+     * One line for a request or server message refused before any policy decision (see {@link RefusalReason}):
+     * {@code {"time","decision":"refused","reason","detail","identity","session","method","path"}}.
+     */
+    public void refused(RefusalReason reason, String detail, String identity, String session, String method, String path) {
+        writer.write((refusedLine(Instant.now(), reason, detail, identity, session, method, path) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String refusedLine(Instant time, RefusalReason reason, String detail, String identity, String session, String method, String path) {
+        StringWriter out = new StringWriter(256);
+        try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out)) {
+            json.writeStartObject();
+            json.writeStringField("time", time.toString());
+            json.writeStringField("decision", "refused");
+            json.writeStringField("reason", reason.label());
+            json.writeStringField("detail", detail);
+            json.writeStringField("identity", identity == null ? "anonymous" : identity);
+            json.writeStringField("session", session);
+            json.writeStringField("method", method);
+            json.writeStringField("path", path);
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    /**
+     * The line as UTF-8 with its newline, written by a UTF-8 generator straight into bytes (no String, no second
+     * encoding pass). Jackson's UTF-8 generator would write an unpaired surrogate as invalid UTF-8, so a line with
+     * any surrogate in its strings (rare) takes the String route, whose encoding writes '?' as it always did.
+     */
+    static byte[] lineBytes(Instant time, CallDecision call, String identity, String session, Outcome outcome) {
+        var d = call.decision();
+        JsonNode id = call.id();
+        if (hasSurrogate(call.tool()) || hasSurrogate(identity) || hasSurrogate(session)
+                || hasSurrogate(d.rule()) || hasSurrogate(d.reason())
+                || hasSurrogate(d.counter()) || (id != null && !id.isValueNode())
+                || (id != null && hasSurrogate(id.textValue()))) {
+            return (line(time, call, identity, session, outcome) + "\n").getBytes(StandardCharsets.UTF_8);
+        }
+        return LINES.write(json -> write(json, time, call, identity, session, outcome), out -> {
+            out.write('\n');
+            byte[] line = out.toByteArray();
+            out.reset();
+            return line;
+        });
+    }
+
+    private static final PerThreadJsonWriter<ByteArrayBuilder> LINES =
+            new PerThreadJsonWriter<>(JsonRpcParser.STRICT.getFactory(), () -> new ByteArrayBuilder(512));
+
+    static String line(Instant time, CallDecision call, String identity, String session, Outcome outcome) {
+        StringWriter out = new StringWriter(512);
+        try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out)) {
+            write(json, time, call, identity, session, outcome);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    private static void write(JsonGenerator json, Instant time, CallDecision call, String identity, String session, Outcome outcome)
+            throws IOException {
+        // Written field by field with a generator (same bytes as serialising an ObjectNode with these fields in this
+        // order): no intermediate tree, no serializer lookup.
+        var d = call.decision();
+        json.writeStartObject();
+        json.writeStringField("time", time.toString());
+        json.writeStringField("decision", d.verdict().label());
+        json.writeStringField("tool", call.tool());
+        json.writeStringField("identity", identity == null ? "anonymous" : identity);
+        json.writeStringField("session", session);
+        json.writeStringField("rule", d.rule());
+        json.writeStringField("reason", d.reason());
+        json.writeStringField("counter", d.counter());
+        json.writeStringField("argumentsSha256", argumentsSha256(call.arguments()));
+        json.writeFieldName("requestId");
+        JsonNode id = call.id();
+        if (id == null) {
+            json.writeNull();
+        } else if (id.isTextual() || id.isNumber() || id.isNull() || id.isBoolean()) {
+            id.serialize(json, null); // strings, numbers, null write themselves: no ObjectMapper round trip
+        } else {
+            json.writeTree(id);
+        }
+        if (outcome.upstreamStatus() >= 0) {
+            json.writeNumberField("upstreamStatus", outcome.upstreamStatus());
+            json.writeNumberField("upstreamLatencyMs", outcome.upstreamLatencyMillis());
+        }
+        json.writeEndObject();
+    }
+
+    /** The engine's one arguments digest ({@link ArgumentsDigest}): what an approval binds to, whatever the spelling. */
+    static String argumentsSha256(JsonNode arguments) {
+        return ArgumentsDigest.sha256Hex(arguments);
+    }
+
+    static boolean hasSurrogate(String text) {
+        if (text == null) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            if (Character.isSurrogate(text.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

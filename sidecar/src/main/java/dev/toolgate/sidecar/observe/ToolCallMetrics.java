@@ -1,0 +1,124 @@
+package dev.toolgate.sidecar.observe;
+
+import dev.toolgate.sidecar.SidecarConfig;
+
+import dev.toolgate.policy.Policy;
+import dev.toolgate.policy.Verdict;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.inject.Singleton;
+import jakarta.inject.Inject;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/** The sidecar's Prometheus metrics (names in docs/CONTRACTS.md). */
+@Singleton // no client proxy: these run on every request
+public class ToolCallMetrics {
+
+    private final MeterRegistry registry;
+    private final ToolLabels labels;
+    private Gauge policyInfo;
+    // Meters resolved once per label: registering through a builder on every call costs an id, tag sorting and a map
+    // lookup (and, for the histogram, its config). Labels are bounded (ToolLabels), so these maps are too.
+    private final Map<Verdict, Map<String, Counter>> callCounters = new EnumMap<>(Verdict.class);
+    private final Map<String, Timer> upstreamTimers = new ConcurrentHashMap<>();
+    private final Map<RefusalReason, Counter> refusals = new EnumMap<>(RefusalReason.class);
+
+    @Inject
+    public ToolCallMetrics(MeterRegistry registry, SidecarConfig config) {
+        this.registry = registry;
+        this.labels = new ToolLabels(config.maxToolLabels());
+        for (Verdict v : Verdict.values()) {
+            callCounters.put(v, new ConcurrentHashMap<>());
+        }
+        // Pre-register every series a dashboard expects, so they exist at zero before the first event.
+        Arrays.stream(Verdict.values()).forEach(v -> callCounter(ToolLabels.OTHER, v));
+        reloads("success");
+        reloads("failure");
+        for (String kind : new String[] {"connect", "timeout", "reset", "status"}) {
+            upstreamErrors(kind);
+        }
+        for (RefusalReason reason : RefusalReason.values()) {
+            refusals.put(reason, Counter.builder("toolgate.refused")
+                    .description("Requests and server messages refused before any policy decision, by reason")
+                    .tag("reason", reason.label())
+                    .register(registry));
+        }
+    }
+
+    /** A request (or a server-to-client message) the sidecar refused to pass because it could not be inspected safely. */
+    public void refused(RefusalReason reason) {
+        refusals.get(reason).increment();
+    }
+
+    public ToolLabels labels() {
+        return labels;
+    }
+
+    public void decided(String tool, Verdict verdict) {
+        callCounter(labels.label(tool), verdict).increment();
+    }
+
+    public void upstreamDuration(String tool, long nanos) {
+        upstreamTimers.computeIfAbsent(labels.label(tool), this::upstreamTimer).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private Timer upstreamTimer(String label) {
+        return Timer.builder("toolgate.upstream.duration")
+                .description("Time the MCP server took to answer allowed tools/call requests")
+                .tag("tool", label)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(120))
+                .register(registry);
+    }
+
+    public void upstreamError(String kind) {
+        upstreamErrors(kind).increment();
+    }
+
+    public synchronized void policyLoaded(Policy policy) {
+        reloads("success").increment();
+        labels.policyNames(policy.exactToolNames());
+        if (policyInfo != null) {
+            registry.remove(policyInfo);
+        }
+        policyInfo = Gauge.builder("toolgate.policy.info", () -> 1)
+                .description("The loaded policy; its hash is the label")
+                .tag("hash", policy.hash())
+                .register(registry);
+    }
+
+    public void policyReloadFailed() {
+        reloads("failure").increment();
+    }
+
+    private Counter callCounter(String tool, Verdict decision) {
+        return callCounters.get(decision).computeIfAbsent(tool, t -> Counter.builder("toolgate.tool.calls")
+                .description("tools/call requests decided, by tool and decision")
+                .tag("tool", t)
+                .tag("decision", decision.label())
+                .register(registry));
+    }
+
+    private Counter reloads(String result) {
+        return Counter.builder("toolgate.policy.reloads")
+                .description("Policy file loads, by result")
+                .tag("result", result)
+                .register(registry);
+    }
+
+    private Counter upstreamErrors(String kind) {
+        return Counter.builder("toolgate.upstream.errors")
+                .description("Failures talking to the MCP server, by kind")
+                .tag("kind", kind)
+                .register(registry);
+    }
+}
