@@ -114,6 +114,8 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
     private final Listener listener;
     private final String tag;
     private final AtomicLong nonces = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicReference<Future<io.vertx.redis.client.RedisConnection>> connection =
+            new java.util.concurrent.atomic.AtomicReference<>();
     /** Names this store's recorded units apart from every other sidecar's: equal members would merge into one unit. */
     private final String instance = java.util.UUID.randomUUID().toString();
 
@@ -217,7 +219,7 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
         // a handshake gets ten timeouts (it is several round trips, once), and never hangs the caller
         long timer = vertx.setTimer(settings.timeout().toMillis() * 10, id -> done.complete(
                 new java.util.concurrent.TimeoutException("no answer within " + settings.timeout().toMillis() * 10 + " ms")));
-        redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(SCRIPT)).onComplete(loaded -> {
+        send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(SCRIPT)).onComplete(loaded -> {
             vertx.cancelTimer(timer);
             done.complete(loaded.failed() ? loaded.cause() : null);
         });
@@ -226,12 +228,48 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
 
     /** EVALSHA, and EVAL once when the server does not know the script (new or restarted server). */
     private Future<Response> run(List<String> keys, List<String> args) {
-        return redis.send(script(Command.EVALSHA, SCRIPT_SHA1, keys, args)).recover(e -> {
+        return send(script(Command.EVALSHA, SCRIPT_SHA1, keys, args)).recover(e -> {
             if (e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT")) {
-                return redis.send(script(Command.EVAL, SCRIPT, keys, args));
+                return send(script(Command.EVAL, SCRIPT, keys, args));
             }
             return Future.failedFuture(e);
         });
+    }
+
+    /**
+     * Sends on the one connection this store keeps (commands pipeline on it), made on first use and made again after it
+     * fails or closes: a checkout from the client's pool per call costs more than the round trip itself.
+     */
+    private Future<Response> send(Request request) {
+        return connection().compose(c -> c.send(request));
+    }
+
+    private Future<io.vertx.redis.client.RedisConnection> connection() {
+        Future<io.vertx.redis.client.RedisConnection> current = connection.get();
+        if (current != null && !current.failed()) {
+            return current;
+        }
+        io.vertx.core.Promise<io.vertx.redis.client.RedisConnection> made = io.vertx.core.Promise.promise();
+        Future<io.vertx.redis.client.RedisConnection> mine = made.future();
+        if (!connection.compareAndSet(current, mine)) {
+            return connection(); // another caller is connecting: use its connection
+        }
+        redis.connect().onComplete(connected -> {
+            if (connected.failed()) {
+                connection.compareAndSet(mine, null); // the next call tries again
+                made.fail(connected.cause());
+                return;
+            }
+            io.vertx.redis.client.RedisConnection c = connected.result();
+            c.exceptionHandler(e -> {
+                if (connection.compareAndSet(mine, null)) {
+                    c.close();
+                }
+            });
+            c.endHandler(v -> connection.compareAndSet(mine, null));
+            made.complete(c);
+        });
+        return mine;
     }
 
     private static Request script(Command command, String script, List<String> keys, List<String> args) {
@@ -302,6 +340,10 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
 
     @Override
     public void close() {
+        Future<io.vertx.redis.client.RedisConnection> current = connection.getAndSet(null);
+        if (current != null) {
+            current.onSuccess(io.vertx.redis.client.RedisConnection::close);
+        }
         redis.close();
     }
 
