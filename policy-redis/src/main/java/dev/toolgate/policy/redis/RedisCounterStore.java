@@ -186,7 +186,7 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
             Failure failure = null;
             if (done.succeeded()) {
                 try {
-                    admissions = admissions(done.result(), demands, nowMillis);
+                    admissions = admissions(done.result(), demands);
                 } catch (RuntimeException e) {
                     cause = e;
                     failure = Failure.ERROR;
@@ -279,8 +279,8 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
         return request;
     }
 
-    /** The script's answer as admissions; retry-after in whole seconds, rounded up, at least 1, as the in-memory store. */
-    private static List<Admission> admissions(Response reply, List<Demand> demands, long nowMillis) {
+    /** The script's answer as admissions, retry-after measured on the clock the script used (whole seconds, rounded up, at least 1, as the in-memory store). */
+    private static List<Admission> admissions(Response reply, List<Demand> demands) {
         if (reply.size() != 1 + 3 * demands.size()) {
             throw new IllegalStateException("unexpected script answer of " + reply.size() + " elements for " + demands.size() + " demands");
         }
