@@ -46,7 +46,9 @@ CFG = {
     "rates": [int(r) for r in env_list("BENCH_RATES", "1000,5000")],
     "connections": env_int("BENCH_CONNECTIONS", 16),
     "max_connections": env_int("BENCH_MAX_CONNECTIONS", 16),
-    "targets": env_list("BENCH_TARGETS", "direct,nginx,sidecar,floor-vertx,floor-netty"),
+    # sidecar-redis: the sidecar with its counters in a local redis-server (scripts/redis-server.sh), beside the
+    # sidecar with its in-memory counters
+    "targets": env_list("BENCH_TARGETS", "direct,nginx,sidecar,sidecar-redis,floor-vertx,floor-netty"),
     "everything_rate": env_int("BENCH_EVERYTHING_RATE", 200),
     "startup_runs": env_int("BENCH_STARTUP_RUNS", 2 if QUICK else 5),
     # the options the sidecar image runs with (helm/README.md): small heap, serial GC, a 32 MiB code cache (12.7 MiB
@@ -380,12 +382,19 @@ def sidecar_argv(java, app_dir, java_opts):
     return [java, *java_opts, "-jar", os.path.join(app_dir, "quarkus-run.jar")]
 
 
-def start_sidecar(name, java, app_dir, java_opts, upstream_url, policy, port, mgmt_port):
+def start_sidecar(name, java, app_dir, java_opts, upstream_url, policy, port, mgmt_port, extra_env=None):
     env = dict(os.environ, TOOLGATE_UPSTREAM=upstream_url, TOOLGATE_POLICY_FILE=policy,
                QUARKUS_HTTP_PORT=str(port), QUARKUS_HTTP_HOST="127.0.0.1",
-               QUARKUS_MANAGEMENT_PORT=str(mgmt_port), QUARKUS_MANAGEMENT_HOST="127.0.0.1")
+               QUARKUS_MANAGEMENT_PORT=str(mgmt_port), QUARKUS_MANAGEMENT_HOST="127.0.0.1", **(extra_env or {}))
     # cwd = the app dir: the AOT cache is only valid when the jar is launched from where it was recorded
     return Proc(name, sidecar_argv(java, app_dir, java_opts), os.path.join(WORK, f"{name}.log"), env=env, cwd=app_dir)
+
+
+def start_redis(port):
+    """A redis-server on loopback for the sidecar-redis target, nothing persisted (scripts/redis-server.sh)."""
+    proc = Proc("redis", ["bash", os.path.join(ROOT, "scripts", "redis-server.sh"), str(port)], os.path.join(WORK, "redis.log"))
+    wait_tcp(port, proc)
+    return proc
 
 
 def start_floor(name, port, upstream_port):
@@ -410,10 +419,16 @@ def post(url, body, headers=None, timeout=5):
         return e.code, dict(e.headers), e.read().decode(errors="replace")
 
 
-def check_passes(label, url, body_path):
-    """The benchmark is void if the proxy answers instead of the upstream (a denial is also HTTP 200)."""
+def check_passes(label, url, body_path, attempts=10):
+    """The benchmark is void if the proxy answers instead of the upstream (a denial is also HTTP 200). A few attempts:
+    the Redis target connects to Redis while it starts."""
     with open(body_path) as f:
-        status, _, text = post(url, f.read())
+        body = f.read()
+    for _ in range(attempts):
+        status, _, text = post(url, body)
+        if status == 200 and text.strip() == UPSTREAM_RESPONSE:
+            return
+        time.sleep(0.5)
     if status != 200 or text.strip() != UPSTREAM_RESPONSE:
         raise SystemExit(f"loadbench: {label} did not pass the call to the upstream: HTTP {status}: {text[:500]}")
 
@@ -429,6 +444,9 @@ def scrape_decisions(mgmt_port):
         if line.startswith("toolgate_tool_calls_total{"):
             labels, value = line.rsplit(" ", 1)
             out[labels[len("toolgate_tool_calls_total"):]] = float(value)
+        elif line.startswith(("toolgate_counter_store_errors_total{", "toolgate_counter_store_unavailable_total{")):
+            series, value = line.rsplit(" ", 1)
+            out[series] = float(value)  # the Redis target: store failures, and calls the fail mode decided
     return out
 
 
@@ -469,6 +487,22 @@ def load_scenarios(policy, body, results):
         targets[name] = (sc, f"http://127.0.0.1:{sc_port}/mcp")
         mgmt[name] = sc_mgmt
         jvms.append(name)
+    redis = None
+    if "sidecar-redis" in CFG["targets"]:
+        redis_port, sc_port, sc_mgmt = free_ports(3)
+        redis = start_redis(redis_port)
+        name = "sidecar-redis"
+        sc = start_sidecar(name, JAVA17, APP_COPY, CFG["sidecar_java_opts"], f"http://127.0.0.1:{up_port}", policy, sc_port,
+                           sc_mgmt, {"TOOLGATE_COUNTERS_BACKEND": "redis",
+                                     "TOOLGATE_COUNTERS_REDIS_URL": f"redis://127.0.0.1:{redis_port}",
+                                     "TOOLGATE_COUNTERS_REDIS_KEY_PREFIX": "toolgate:bench"})
+        ready = wait_ready(sc_mgmt, sc)
+        time.sleep(1.0)
+        results["idle"][name] = {"rss_mib": round(rss_mib([sc.pid]), 1), "ready_s": round(ready, 3),
+                                 "java_opts": " ".join(CFG["sidecar_java_opts"]), "counters": "redis"}
+        targets[name] = (sc, f"http://127.0.0.1:{sc_port}/mcp")
+        mgmt[name] = sc_mgmt
+        jvms.append(name)
     for name in floor_targets():
         port = free_ports(1)[0]
         floor = start_floor(name, port, up_port)
@@ -505,6 +539,8 @@ def load_scenarios(policy, body, results):
     for name, (proc, _) in targets.items():
         if proc is not upstream:
             proc.stop()
+    if redis:
+        redis.stop()
     return upstream
 
 
@@ -649,6 +685,13 @@ def derive(results):
         rss = [r["rss_mib_max"] for k, r in runs.items() if k.startswith(f"{name}@") and "rss_mib_max" in r]
         if rss:
             head["sidecar_rss_under_load_mib" + suffix] = {"value": max(rss), "target": 128, "met": max(rss) <= 128}
+    local1k, redis1k = runs.get("sidecar@1000"), runs.get("sidecar-redis@1000")
+    if local1k and redis1k:
+        # the same sidecar, counters in Redis (same machine) instead of in memory: what the shared store costs
+        for p, target in (("p50", None), ("p99", 0.3)):
+            added = round(redis1k[f"{p}_ms"] - local1k[f"{p}_ms"], 3)
+            head[f"redis_added_{p}_ms_over_local_at_1000"] = {"value": added, "target": target,
+                                                              "met": None if target is None or added < 0 else added <= target}
     for label in ("jdk25-aot", "jdk25-aot-c1", "jdk25-aot-seed", "jdk25-aot-c1-seed"):
         if label in results["startup"]:
             v = results["startup"][label]["median_s"]
@@ -702,6 +745,8 @@ def markdown(results):
              "added_p99_ms_at_1000": "Added p99 latency at 1,000 rps (ms)",
              "max_throughput_vs_nginx": "Max throughput, sidecar / nginx",
              "sidecar_rss_under_load_mib": "Sidecar RSS under load (MiB)",
+             "redis_added_p50_ms_over_local_at_1000": "Counters in Redis: added p50 over in-memory counters at 1,000 rps (ms)",
+             "redis_added_p99_ms_over_local_at_1000": "Counters in Redis: added p99 over in-memory counters at 1,000 rps (ms)",
              "startup_ready_s_aot": "Startup to ready, JDK 25 + AOT cache (s)",
              "startup_ready_s_aot_c1": "Startup to ready, JDK 25 + AOT cache, C1 only (s)",
              "startup_ready_s_aot_seed": "Startup to ready, JDK 25 + AOT cache, Stripe seed policy (s)",
@@ -710,7 +755,8 @@ def markdown(results):
     for k, v in results["headline"].items():
         base, _, variant = k.partition("|")
         label = names[base] + (f" — `{variant}`" if variant else "")
-        out.append(f"| {label} | {v['value']} | {'≥' if base == 'max_throughput_vs_nginx' else '≤'} {v['target']} "
+        out.append(f"| {label} | {v['value']} | {'—' if v['target'] is None else ('≥' if base == 'max_throughput_vs_nginx' else '≤')} "
+                   f"{'' if v['target'] is None else v['target']} "
                    f"| {'noise' if v['met'] is None else 'yes' if v['met'] else '**no**'} |")
     floor = results.get("floor")
     if floor:

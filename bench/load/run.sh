@@ -52,7 +52,7 @@ if [[ ",${BENCH_SKIP:-}," != *",aot,"* && ",${BENCH_SKIP:-}," != *",startup,"* ]
   if [[ ! -x "$JDK25/bin/java" ]]; then
     echo "run.sh: JDK 25 not found at $JDK25 (set BENCH_JDK25, or BENCH_SKIP=aot)" >&2; exit 1
   fi
-  src_hash="$( { find pom.xml policy/pom.xml sidecar/pom.xml policy/src/main sidecar/src/main bench/load/make_policy.py -type f -print0 \
+  src_hash="$( { find pom.xml policy/pom.xml policy-redis/pom.xml sidecar/pom.xml policy/src/main policy-redis/src/main sidecar/src/main bench/load/make_policy.py -type f -print0 \
     | sort -z | xargs -0 sha256sum; "$JDK25/bin/java" -version 2>&1; } | sha256sum | cut -c1-16)"
   aot_dir="$root/tools/bench/aot/$src_hash"
   if [[ ! -f "$aot_dir/quarkus-app/app.aot" ]]; then
@@ -62,9 +62,9 @@ if [[ ",${BENCH_SKIP:-}," != *",aot,"* && ",${BENCH_SKIP:-}," != *",startup,"* ]
     # the reactor reads every module's pom, so copy the others' poms (only) too
     other_poms=()
     for m in $(sed -n 's:.*<module>\(.*\)</module>.*:\1:p' pom.xml); do
-      [[ "$m" == policy || "$m" == sidecar || ! -f "$m/pom.xml" ]] || other_poms+=("$m/pom.xml")
+      [[ "$m" == policy || "$m" == policy-redis || "$m" == sidecar || ! -f "$m/pom.xml" ]] || other_poms+=("$m/pom.xml")
     done
-    tar -cf - --exclude=target --exclude=src/test pom.xml mvnw .mvn policy sidecar "${other_poms[@]}" \
+    tar -cf - --exclude=target --exclude=src/test pom.xml mvnw .mvn policy policy-redis sidecar "${other_poms[@]}" \
       | tar -xf - -C "$aot_dir/src"
     # The build's recording run starts the sidecar once; with the benchmark policy loaded, the policy engine, the
     # schema validator and RE2J are in the cache too (without a policy file: ~0.1 s slower to ready, bench/load/README.md).

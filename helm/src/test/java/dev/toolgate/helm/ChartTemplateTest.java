@@ -202,6 +202,29 @@ class ChartTemplateTest {
     }
 
     @Test
+    void sharedCounterDefaultsReachTheOperatorOnlyWhenRedisIsChosen() {
+        RenderedChart local = render("");
+        assertThat(local.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_COUNTERS_BACKEND")).isEqualTo("local");
+        assertThat(local.operatorContainer().at("/env").toString()).doesNotContain("TOOLGATE_OPERATOR_SIDECAR_COUNTERS_REDIS_URL");
+
+        RenderedChart redis = render("""
+                sidecar:
+                  counters:
+                    backend: redis
+                    redis: {url: "redis://toolgate-redis.toolgate-system.svc:6379", passwordSecret: toolgate-redis, timeout: 50ms}
+                """);
+        assertThat(redis.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_COUNTERS_BACKEND")).isEqualTo("redis");
+        assertThat(redis.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_COUNTERS_REDIS_URL")).isEqualTo("redis://toolgate-redis.toolgate-system.svc:6379");
+        assertThat(redis.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_COUNTERS_REDIS_PASSWORD_SECRET")).isEqualTo("toolgate-redis");
+        assertThat(redis.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_COUNTERS_REDIS_TIMEOUT")).isEqualTo("50ms");
+        assertThat(redis.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_COUNTERS_REDIS_FAIL_MODE")).isEqualTo("closed");
+        assertThat(redis.operatorContainer().at("/env").toString()).doesNotContain("REDIS_CA_SECRET");
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> render("sidecar: {counters: {backend: redis}}"))
+                .hasMessageContaining("sidecar.counters.redis.url is required with sidecar.counters.backend=redis");
+    }
+
+    @Test
     void operatorKnowsItsNamespaceAndWebhookService() {
         RenderedChart chart = render("");
 

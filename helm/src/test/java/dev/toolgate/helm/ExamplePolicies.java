@@ -28,7 +28,7 @@ final class ExamplePolicies {
             "onDeny", "on_deny",
             "rateLimit", "rate_limit");
     /** Kubernetes-only parts of the spec: they say where the policy applies, not what it decides. */
-    private static final List<String> KUBERNETES_ONLY = List.of("podSelector", "upstream", "identity", "sidecar", "restartUnprotected");
+    private static final List<String> KUBERNETES_ONLY = List.of("podSelector", "upstream", "identity", "sidecar", "restartUnprotected", "rateLimits");
 
     private ExamplePolicies() {
     }

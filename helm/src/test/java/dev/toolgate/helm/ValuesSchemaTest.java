@@ -24,6 +24,9 @@ class ValuesSchemaTest {
             sidecar: {resources: {limits: {memory: lots}}}             | /sidecar/resources/limits/memory |
             sidecar: {logLevel: verbose}                               | /sidecar/logLevel | 'DEBUG'
             sidecar: {jvmProfile: tiny}                                | /sidecar/jvmProfile | 'small'
+            sidecar: {counters: {backend: memcached}}                   | /sidecar/counters/backend | 'redis'
+            sidecar: {counters: {redis: {url: 'redis://u:pw@r:6379'}}}  | /sidecar/counters/redis/url | pattern
+            sidecar: {counters: {redis: {failMode: open}}}             | /sidecar/counters/redis/failMode | 'closed'
             metrics: {podMonitor: {enabled: yes please}}               | /metrics/podMonitor/enabled | boolean
             grafana: {dashboard: {enabled: true, namespace: Monitoring}} | /grafana/dashboard/namespace | pattern
             extra: true                                                | extra |

@@ -69,6 +69,31 @@ public interface OperatorConfig {
 
         /** Image of the init container (iptables); empty: the sidecar image's repository with {@code init} as its name. */
         java.util.Optional<String> initImage();
+
+        /** Where sidecars count rate limits when their McpPolicy has no {@code spec.rateLimits}. */
+        Counters counters();
+
+        interface Counters {
+            /** {@code local}: each sidecar counts on its own; {@code redis}: every sidecar of a policy shares one count in {@link #redisUrl()}. */
+            @WithDefault("local")
+            String backend();
+
+            /** {@code redis://host:port[/db]} or {@code rediss://host:port}; required with backend redis. */
+            Optional<String> redisUrl();
+
+            /** Name of a Secret with key {@code password}, present in every namespace of injected pods (a pod can only mount its own namespace's Secrets). */
+            Optional<String> redisPasswordSecret();
+
+            /** Name of a Secret with key {@code ca.crt} (PEM), in every namespace of injected pods; needs a {@code rediss://} URL. */
+            Optional<String> redisCaSecret();
+
+            /** Bound on one counter round trip, e.g. {@code 100ms}; empty: the sidecar's default (100ms). */
+            Optional<String> redisTimeout();
+
+            /** {@code closed} (refuse calls with limits while Redis is unreachable) or {@code local} (count in each sidecar meanwhile). */
+            @WithDefault("closed")
+            String redisFailMode();
+        }
     }
 
     interface Webhook {

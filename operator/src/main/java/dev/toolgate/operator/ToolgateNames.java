@@ -28,6 +28,11 @@ public final class ToolgateNames {
     public static final String JWT_CA_VOLUME = "toolgate-jwt-ca";
     public static final String JWT_CA_MOUNT_PATH = "/etc/toolgate-jwt-ca";
     public static final String JWT_CA_KEY = "ca.crt";
+    /** Secret volumes of the Redis password and CA certificate ({@code spec.rateLimits.redis}), and where the sidecar reads them. */
+    public static final String REDIS_PASSWORD_VOLUME = "toolgate-redis-password";
+    public static final String REDIS_PASSWORD_FILE = "/etc/toolgate-redis/password";
+    public static final String REDIS_CA_VOLUME = "toolgate-redis-ca";
+    public static final String REDIS_CA_FILE = "/etc/toolgate-redis-ca/ca.crt";
     /** The MCP container's port takes this name once the sidecar has taken over the original name. */
     public static final String UPSTREAM_PORT_NAME = "tg-upstream";
 

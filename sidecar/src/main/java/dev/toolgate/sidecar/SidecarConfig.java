@@ -54,13 +54,70 @@ public interface SidecarConfig {
     @WithDefault("stdout")
     String auditLog();
 
-    /** Bound on rate-limit keys tracked (counter × identity/session). */
+    /** Bound on rate-limit keys tracked in this sidecar's memory (counter × identity/session): the local store, and the fallback of {@code fail-mode local}. */
     @WithDefault("100000")
     int maxTrackedKeys();
+
+    /** Where rate-limit counters live. */
+    Counters counters();
 
     /** Bound on distinct tool names learnt from tools/list for metric labels; the rest count as {@code other}. */
     @WithDefault("500")
     int maxToolLabels();
+
+    interface Counters {
+
+        /** {@code local}: each sidecar counts on its own; {@code redis}: every sidecar pointing at one Redis and key prefix shares the counts. */
+        @WithDefault("local")
+        Backend backend();
+
+        Redis redis();
+
+        enum Backend {
+            LOCAL, REDIS
+        }
+
+        interface Redis {
+            /** {@code redis://host:port[/db]} or {@code rediss://host:port} (TLS); required with {@code backend=redis}. */
+            Optional<String> url();
+
+            /** File holding the password of Redis's default user (a mounted Secret); trailing newlines are ignored. */
+            Optional<String> passwordFile();
+
+            Tls tls();
+
+            /** Name space of this policy's counters; every sidecar of one server uses the same, other servers another. */
+            Optional<String> keyPrefix();
+
+            /** Bound on one acquisition (connecting included); past it the call meets {@link #failMode()}. */
+            @WithDefault("100ms")
+            Duration timeout();
+
+            /** What a call with limits gets while Redis is down or slow. */
+            @WithDefault("closed")
+            FailMode failMode();
+
+            /** Whose clock measures windows: {@code server} (Redis's, one for every sidecar) or {@code sidecar} (each pod's own). */
+            @WithDefault("server")
+            Clock clock();
+
+            interface Tls {
+                /** PEM file of the CA that signed the Redis server's certificate; the JVM's trust store when absent. */
+                Optional<String> caFile();
+            }
+
+            enum FailMode {
+                /** Refused as {@code rate_limited}, the reason saying the counters cannot be reached. */
+                CLOSED,
+                /** Counted in this sidecar's memory until Redis answers again: each replica enforces the limits on its own. */
+                LOCAL
+            }
+
+            enum Clock {
+                SERVER, SIDECAR
+            }
+        }
+    }
 
     interface Identity {
         /**

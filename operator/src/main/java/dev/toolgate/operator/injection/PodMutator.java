@@ -8,6 +8,8 @@ import java.util.Map;
 import dev.toolgate.operator.ToolgateNames;
 import dev.toolgate.operator.mcppolicy.McpPolicy;
 import dev.toolgate.operator.mcppolicy.McpPolicySpec;
+import dev.toolgate.operator.mcppolicy.RateLimits;
+import dev.toolgate.operator.mcppolicy.RedisCounters;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -20,6 +22,7 @@ import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.SecretKeySelector;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 
@@ -102,6 +105,13 @@ public final class PodMutator {
         volumes.add(new VolumeBuilder().withName(ToolgateNames.TMP_VOLUME).withNewEmptyDir().withMedium("Memory")
                 .withSizeLimit(new Quantity("16Mi")).endEmptyDir().build());
         volumes.addAll(SidecarIdentity.volumes(spec.getIdentity()));
+        RedisCounters redis = redisCounters(spec, settings);
+        if (redis != null && redis.getPasswordSecretRef() != null) {
+            volumes.add(secretFile(ToolgateNames.REDIS_PASSWORD_VOLUME, redis.getPasswordSecretRef(), "password"));
+        }
+        if (redis != null && redis.getCaSecretRef() != null) {
+            volumes.add(secretFile(ToolgateNames.REDIS_CA_VOLUME, redis.getCaSecretRef(), "ca.crt"));
+        }
         pod.getSpec().setVolumes(volumes);
 
         Map<String, String> annotations = pod.getMetadata().getAnnotations() == null ? new LinkedHashMap<>()
@@ -118,6 +128,43 @@ public final class PodMutator {
         }
         pod.getMetadata().setAnnotations(annotations);
         return pod;
+    }
+
+    /** {@code spec.rateLimits.redis} (or, without {@code spec.rateLimits}, the operator's default) when the policy counts in Redis, else null. */
+    private static RedisCounters redisCounters(McpPolicySpec spec, SidecarSettings settings) {
+        RateLimits limits = spec.getRateLimits() != null ? spec.getRateLimits() : settings.counterDefaults();
+        return limits != null && limits.getBackend() == RateLimits.Backend.REDIS ? limits.getRedis() : null;
+    }
+
+    /** One key of a Secret as a read-only file {@code path} in its own volume. */
+    private static Volume secretFile(String volume, SecretKeySelector ref, String path) {
+        return new VolumeBuilder().withName(volume).withNewSecret().withSecretName(ref.getName()).withDefaultMode(0444)
+                .addNewItem().withKey(ref.getKey()).withPath(path).endItem().endSecret().build();
+    }
+
+    /**
+     * The sidecar's {@code toolgate.counters.*} settings for a policy that counts in Redis: every sidecar of the policy
+     * gets the same key prefix, so they share one count; another policy's sidecars get another.
+     */
+    private static void redisCounterEnv(McpPolicy policy, RedisCounters redis, List<EnvVar> env) {
+        env.add(new EnvVar("TOOLGATE_COUNTERS_BACKEND", "redis", null));
+        env.add(new EnvVar("TOOLGATE_COUNTERS_REDIS_URL", redis.getUrl(), null));
+        // always under the policy's namespace: a policy author can share counters within a namespace, never reach another's
+        String prefix = "toolgate:" + policy.getMetadata().getNamespace() + "/"
+                + (redis.getKeyPrefix() != null ? redis.getKeyPrefix() : policy.getMetadata().getName());
+        env.add(new EnvVar("TOOLGATE_COUNTERS_REDIS_KEY_PREFIX", prefix, null));
+        if (redis.getTimeout() != null) {
+            env.add(new EnvVar("TOOLGATE_COUNTERS_REDIS_TIMEOUT", redis.getTimeout(), null));
+        }
+        if (redis.getFailMode() != null) {
+            env.add(new EnvVar("TOOLGATE_COUNTERS_REDIS_FAIL_MODE", redis.getFailMode() == RedisCounters.FailMode.LOCAL ? "local" : "closed", null));
+        }
+        if (redis.getPasswordSecretRef() != null) {
+            env.add(new EnvVar("TOOLGATE_COUNTERS_REDIS_PASSWORD_FILE", ToolgateNames.REDIS_PASSWORD_FILE, null));
+        }
+        if (redis.getCaSecretRef() != null) {
+            env.add(new EnvVar("TOOLGATE_COUNTERS_REDIS_TLS_CA_FILE", ToolgateNames.REDIS_CA_FILE, null));
+        }
     }
 
     private static String policyHash(McpPolicy policy) {
@@ -225,6 +272,10 @@ public final class PodMutator {
         env.add(new EnvVar("TOOLGATE_UPSTREAM", "http://127.0.0.1:" + upstreamPort, null));
         env.add(new EnvVar("TOOLGATE_POLICY_FILE", ToolgateNames.POLICY_MOUNT_PATH + "/" + ToolgateNames.POLICY_FILE_KEY, null));
         env.addAll(SidecarIdentity.env(spec.getIdentity()));
+        RedisCounters redis = redisCounters(spec, settings);
+        if (redis != null) {
+            redisCounterEnv(policy, redis, env);
+        }
         env.add(new EnvVar("QUARKUS_HTTP_PORT", String.valueOf(proxyPort), null));
         String logLevel = spec.getSidecar() != null && spec.getSidecar().getLogLevel() != null ? spec.getSidecar().getLogLevel()
                 : settings.logLevel();
@@ -262,10 +313,22 @@ public final class PodMutator {
                 .withReadOnly(true).endVolumeMount()
                 .addNewVolumeMount().withName(ToolgateNames.TMP_VOLUME).withMountPath("/tmp").endVolumeMount()
                 .addAllToVolumeMounts(SidecarIdentity.mounts(spec.getIdentity()));
+        if (redis != null && redis.getPasswordSecretRef() != null) {
+            sidecar.addNewVolumeMount().withName(ToolgateNames.REDIS_PASSWORD_VOLUME).withMountPath(parent(ToolgateNames.REDIS_PASSWORD_FILE))
+                    .withReadOnly(true).endVolumeMount();
+        }
+        if (redis != null && redis.getCaSecretRef() != null) {
+            sidecar.addNewVolumeMount().withName(ToolgateNames.REDIS_CA_VOLUME).withMountPath(parent(ToolgateNames.REDIS_CA_FILE))
+                    .withReadOnly(true).endVolumeMount();
+        }
         if (settings.nativeSidecar()) {
             sidecar.withRestartPolicy("Always");
         }
         return sidecar.build();
+    }
+
+    private static String parent(String file) {
+        return file.substring(0, file.lastIndexOf('/'));
     }
 
     private static Probe probe(String path, int periodSeconds, int failureThreshold) {

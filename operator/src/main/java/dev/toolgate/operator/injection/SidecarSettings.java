@@ -1,11 +1,14 @@
 package dev.toolgate.operator.injection;
 
 import dev.toolgate.operator.OperatorConfig;
+import dev.toolgate.operator.mcppolicy.RateLimits;
+import dev.toolgate.operator.mcppolicy.RedisCounters;
+import io.fabric8.kubernetes.api.model.SecretKeySelector;
 
 /** What the mutator needs to know besides the pod and policy: operator defaults and the cluster's capabilities. */
 public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar, String cpuRequest, String memoryRequest,
         String memoryLimit, long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
-        String initImage) {
+        String initImage, RateLimits counterDefaults) {
 
     static final java.util.Set<String> LOG_LEVELS = java.util.Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
     static final java.util.Set<String> PULL_POLICIES = java.util.Set.of("Always", "IfNotPresent", "Never");
@@ -21,6 +24,14 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
             String memoryLimit, long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile) {
         this(image, proxyPort, nativeSidecar, cpuRequest, memoryRequest, memoryLimit, runAsUser, logLevel, imagePullPolicy, jvmProfile,
                 false, null);
+    }
+
+    /** With each sidecar counting on its own unless its policy says otherwise. */
+    public SidecarSettings(String image, int proxyPort, boolean nativeSidecar, String cpuRequest, String memoryRequest,
+            String memoryLimit, long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
+            String initImage) {
+        this(image, proxyPort, nativeSidecar, cpuRequest, memoryRequest, memoryLimit, runAsUser, logLevel, imagePullPolicy, jvmProfile,
+                redirectInbound, initImage, null);
     }
 
     public SidecarSettings {
@@ -53,7 +64,51 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
         };
         return new SidecarSettings(config.image(), config.proxyPort(), nativeSidecar, config.cpuRequest(), config.memoryRequest(),
                 config.memoryLimit(), config.runAsUser(), config.logLevel(), config.imagePullPolicy(), config.jvmProfile(),
-                config.redirectInbound(), config.initImage().filter(i -> !i.isBlank()).orElseGet(() -> defaultInitImage(config.image())));
+                config.redirectInbound(), config.initImage().filter(i -> !i.isBlank()).orElseGet(() -> defaultInitImage(config.image())),
+                counterDefaults(config.counters()));
+    }
+
+    /**
+     * The operator's {@code sidecar.counters.*} as the rate-limit settings of every policy without {@code spec.rateLimits},
+     * or null when sidecars count locally by default. A setting that cannot work stops the operator with its name.
+     */
+    static RateLimits counterDefaults(OperatorConfig.Sidecar.Counters config) {
+        String backend = config.backend();
+        if (backend.equals("local")) {
+            return null;
+        }
+        if (!backend.equals("redis")) {
+            throw new IllegalArgumentException("toolgate.operator.sidecar.counters.backend must be local or redis, not '" + backend + "'");
+        }
+        RedisCounters redis = new RedisCounters();
+        redis.setUrl(config.redisUrl().filter(u -> !u.isBlank()).orElseThrow(() -> new IllegalArgumentException(
+                "toolgate.operator.sidecar.counters.redis-url is required with toolgate.operator.sidecar.counters.backend=redis")));
+        if (!redis.getUrl().matches(RedisCounters.URL_PATTERN)) {
+            // never echo a URL that carries credentials into the operator's log
+            throw new IllegalArgumentException("toolgate.operator.sidecar.counters.redis-url must be redis://host:port[/db] or rediss://host:port, "
+                    + "without credentials (use redis-password-secret), not " + (redis.getUrl().contains("@") ? "a URL with user info" : "'" + redis.getUrl() + "'"));
+        }
+        config.redisPasswordSecret().filter(n -> !n.isBlank()).ifPresent(name -> redis.setPasswordSecretRef(new SecretKeySelector("password", name, false)));
+        config.redisCaSecret().filter(n -> !n.isBlank()).ifPresent(name -> redis.setCaSecretRef(new SecretKeySelector("ca.crt", name, false)));
+        if (redis.getCaSecretRef() != null && !redis.getUrl().startsWith("rediss://")) {
+            throw new IllegalArgumentException("toolgate.operator.sidecar.counters.redis-ca-secret needs a rediss:// redis-url: the connection would not use TLS");
+        }
+        config.redisTimeout().filter(t -> !t.isBlank()).ifPresent(timeout -> {
+            if (!timeout.matches(RedisCounters.TIMEOUT_PATTERN)) {
+                throw new IllegalArgumentException("toolgate.operator.sidecar.counters.redis-timeout must be like 100ms or 1s, not '" + timeout + "'");
+            }
+            redis.setTimeout(timeout);
+        });
+        String failMode = config.redisFailMode();
+        redis.setFailMode(switch (failMode) {
+            case "closed" -> RedisCounters.FailMode.CLOSED;
+            case "local" -> RedisCounters.FailMode.LOCAL;
+            default -> throw new IllegalArgumentException("toolgate.operator.sidecar.counters.redis-fail-mode must be closed or local, not '" + failMode + "'");
+        });
+        RateLimits limits = new RateLimits();
+        limits.setBackend(RateLimits.Backend.REDIS);
+        limits.setRedis(redis);
+        return limits;
     }
 
     /** {@code ghcr.io/toolgate-dev/sidecar:1.2} → {@code ghcr.io/toolgate-dev/init:1.2} (the images are released together). */

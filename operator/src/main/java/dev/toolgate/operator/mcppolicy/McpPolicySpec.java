@@ -59,6 +59,9 @@ public class McpPolicySpec {
     @JsonPropertyDescription("Overrides for the injected sidecar container.")
     private SidecarOverrides sidecar;
 
+    @JsonPropertyDescription("Where the sidecars keep their rate-limit counters: each its own (local, the default), or one shared count in Redis.")
+    private RateLimits rateLimits;
+
     @JsonPropertyDescription("When true, the operator rollout-restarts Deployments and StatefulSets whose selected pods run without the sidecar, so they come back protected.")
     private Boolean restartUnprotected;
 
@@ -132,6 +135,14 @@ public class McpPolicySpec {
 
     public void setSidecar(SidecarOverrides sidecar) {
         this.sidecar = sidecar;
+    }
+
+    public RateLimits getRateLimits() {
+        return rateLimits;
+    }
+
+    public void setRateLimits(RateLimits rateLimits) {
+        this.rateLimits = rateLimits;
     }
 
     public Boolean getRestartUnprotected() {

@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 import dev.toolgate.operator.mcppolicy.McpPolicy;
+import dev.toolgate.operator.mcppolicy.RateLimits;
 import dev.toolgate.operator.testing.GoldenFiles;
 import io.fabric8.kubernetes.api.model.Pod;
 
@@ -24,7 +25,8 @@ class InjectionGoldenTest {
             65532, "WARN", "Always", "throughput");
 
     record Input(@JsonProperty("nativeSidecar") Boolean nativeSidecar, @JsonProperty("redirectInbound") Boolean redirectInbound,
-            @JsonProperty("policies") List<McpPolicy> policies, @JsonProperty("pod") Pod pod) {
+            @JsonProperty("counterDefaults") RateLimits counterDefaults, @JsonProperty("policies") List<McpPolicy> policies,
+            @JsonProperty("pod") Pod pod) {
     }
 
     static Stream<GoldenFiles.Case> cases() {
@@ -38,7 +40,8 @@ class InjectionGoldenTest {
         boolean redirect = Boolean.TRUE.equals(input.redirectInbound());
         SidecarSettings settings = new SidecarSettings(NATIVE.image(), NATIVE.proxyPort(), !Boolean.FALSE.equals(input.nativeSidecar()),
                 NATIVE.cpuRequest(), NATIVE.memoryRequest(), NATIVE.memoryLimit(), NATIVE.runAsUser(), NATIVE.logLevel(),
-                NATIVE.imagePullPolicy(), NATIVE.jvmProfile(), redirect, redirect ? "ghcr.io/toolgate-dev/init:test" : null);
+                NATIVE.imagePullPolicy(), NATIVE.jvmProfile(), redirect, redirect ? "ghcr.io/toolgate-dev/init:test" : null,
+                input.counterDefaults());
         InjectionDecision decision = InjectionDecision.decide(input.pod(), input.policies() == null ? List.of() : input.policies());
         Pod admitted = decision.inject() ? PodMutator.inject(input.pod(), decision.policy(), settings) : input.pod();
         Map<String, Object> output = new LinkedHashMap<>();

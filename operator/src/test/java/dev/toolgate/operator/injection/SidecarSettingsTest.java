@@ -31,4 +31,41 @@ class SidecarSettingsTest {
         assertThat(SidecarSettings.defaultInitImage("registry:5000/tg/sidecar")).isEqualTo("registry:5000/tg/init");
         assertThatThrownBy(() -> SidecarSettings.defaultInitImage("sidecar@sha256:abc")).hasMessageContaining("pinned by digest");
     }
+
+    /** {@code sidecar.counters.*} as the chart would set them. */
+    record Counters(String backend, java.util.Optional<String> redisUrl, java.util.Optional<String> redisPasswordSecret,
+            java.util.Optional<String> redisCaSecret, java.util.Optional<String> redisTimeout, String redisFailMode)
+            implements dev.toolgate.operator.OperatorConfig.Sidecar.Counters {
+        static Counters redis(String url) {
+            return new Counters("redis", java.util.Optional.ofNullable(url), java.util.Optional.empty(), java.util.Optional.empty(),
+                    java.util.Optional.empty(), "closed");
+        }
+    }
+
+    @Test
+    void counterDefaultsAreLocalOrAWorkingRedisAndABadOneNamesItsSetting() {
+        assertThat(SidecarSettings.counterDefaults(new Counters("local", java.util.Optional.empty(), java.util.Optional.empty(),
+                java.util.Optional.empty(), java.util.Optional.empty(), "closed"))).isNull();
+        var redis = SidecarSettings.counterDefaults(new Counters("redis", java.util.Optional.of("rediss://redis.toolgate-system:6380"),
+                java.util.Optional.of("toolgate-redis"), java.util.Optional.of("toolgate-redis-tls"), java.util.Optional.of("50ms"), "local"));
+        assertThat(redis.getRedis().getUrl()).isEqualTo("rediss://redis.toolgate-system:6380");
+        assertThat(redis.getRedis().getPasswordSecretRef().getName()).isEqualTo("toolgate-redis");
+        assertThat(redis.getRedis().getPasswordSecretRef().getKey()).isEqualTo("password");
+        assertThat(redis.getRedis().getCaSecretRef().getKey()).isEqualTo("ca.crt");
+        assertThat(redis.getRedis().getFailMode()).isEqualTo(dev.toolgate.operator.mcppolicy.RedisCounters.FailMode.LOCAL);
+        assertThatThrownBy(() -> SidecarSettings.counterDefaults(Counters.redis(null)))
+                .hasMessage("toolgate.operator.sidecar.counters.redis-url is required with toolgate.operator.sidecar.counters.backend=redis");
+        assertThatThrownBy(() -> SidecarSettings.counterDefaults(Counters.redis("redis://user:hunter2@redis:6379")))
+                .hasMessageStartingWith("toolgate.operator.sidecar.counters.redis-url must be redis://host:port[/db] or rediss://host:port")
+                .hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> SidecarSettings.counterDefaults(new Counters("memcached", java.util.Optional.empty(), java.util.Optional.empty(),
+                java.util.Optional.empty(), java.util.Optional.empty(), "closed")))
+                .hasMessage("toolgate.operator.sidecar.counters.backend must be local or redis, not 'memcached'");
+        assertThatThrownBy(() -> SidecarSettings.counterDefaults(new Counters("redis", java.util.Optional.of("redis://redis:6379"),
+                java.util.Optional.empty(), java.util.Optional.of("tls"), java.util.Optional.empty(), "closed")))
+                .hasMessageContaining("redis-ca-secret needs a rediss:// redis-url");
+        assertThatThrownBy(() -> SidecarSettings.counterDefaults(new Counters("redis", java.util.Optional.of("redis://redis:6379"),
+                java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(), "open")))
+                .hasMessage("toolgate.operator.sidecar.counters.redis-fail-mode must be closed or local, not 'open'");
+    }
 }

@@ -5,7 +5,8 @@ import dev.toolgate.sidecar.observe.ToolCallMetrics;
 
 import dev.toolgate.policy.Policy;
 import dev.toolgate.policy.PolicyException;
-import dev.toolgate.policy.RateLimiter;
+import dev.toolgate.policy.CounterStore;
+import dev.toolgate.sidecar.counters.CounterStores;
 import io.quarkus.logging.Log;
 import jakarta.inject.Singleton;
 import jakarta.inject.Inject;
@@ -20,7 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The policy in force. Swapped atomically on reload; an invalid new file leaves the old policy in place. Rate-limit
- * counters live in one {@link RateLimiter} so unchanged counters survive reloads.
+ * counters live in the sidecar's one {@link CounterStore} ({@link CounterStores}) so unchanged counters survive reloads.
  */
 @Singleton // no client proxy: these run on every request
 public class PolicyHolder {
@@ -32,13 +33,13 @@ public class PolicyHolder {
     private final AtomicReference<State> state = new AtomicReference<>(new State(null, "policy not loaded yet"));
     private volatile byte[] lastFileDigest;
     private String lastProblem;
-    private final RateLimiter limiter;
+    private final CounterStore limiter;
     private final Path file;
     private final ToolCallMetrics metrics;
 
     @Inject
-    public PolicyHolder(SidecarConfig config, ToolCallMetrics metrics) {
-        this.limiter = new RateLimiter(config.maxTrackedKeys());
+    public PolicyHolder(SidecarConfig config, ToolCallMetrics metrics, CounterStores counters) {
+        this.limiter = counters.store();
         this.file = Path.of(config.policyFile());
         this.metrics = metrics;
     }
