@@ -193,7 +193,11 @@ wait_for "the sidecar" 60 curl -fsS "http://127.0.0.1:$MGMT_PORT/q/health/ready"
 log "server-everything on 127.0.0.1:$MCP_PORT, sidecar proxy on 127.0.0.1:$PROXY_PORT, metrics on :$MGMT_PORT"
 
 say "A scripted agent (MCP TypeScript SDK) calls tools through the sidecar"
-node scripts/demo/agent.mjs "http://127.0.0.1:$PROXY_PORT/mcp" scripts/demo/scenario.json demo-agent
+# Without a cluster there is no service-account issuer to verify tokens against: this sidecar trusts the X-Agent-Id
+# header instead (TOOLGATE_IDENTITY_HEADER above), and the agents name their service accounts in it.
+node scripts/demo/agent.mjs "http://127.0.0.1:$PROXY_PORT/mcp" scripts/demo/scenario.json system:serviceaccount:toolgate-demo:support-agent
+say "The ops agent: the policy's grant \"ops\" gives it get-tiny-image as well"
+node scripts/demo/agent.mjs "http://127.0.0.1:$PROXY_PORT/mcp" scripts/demo/scenario-ops.json system:serviceaccount:toolgate-demo:ops-agent
 
 say "The sidecar's audit log (one JSON line per decided call; arguments only as a SHA-256)"
 sleep 0.2 # the sidecar's audit writer flushes queued lines every 5 ms

@@ -7,7 +7,8 @@
 #   3. helm install of the packaged chart (a helm CLI built from its Go module, cached) and the operator Ready
 #   4. applies k8s-examples/demo (injection-enabled namespace, server-everything, the McpPolicy): the webhook
 #      injects the sidecar into the real pod
-#   5. a scripted agent (the MCP TypeScript SDK) calls tools through the Service (kubectl port-forward on 127.0.0.1)
+#   5. two scripted agents (the MCP TypeScript SDK), each with its own service-account token and its own rights, call
+#      tools through the Service (kubectl port-forward on 127.0.0.1); a request without a token gets 401
 #   6. the sidecar's audit log (kubectl logs) and its Prometheus metrics
 #   7. removes what it installed (helm uninstall, the demo namespace); the cluster stays for the next run
 # Fallback: where no Docker engine can run, or with TOOLGATE_DEMO_NO_CLUSTER=1, scripts/demo-local.sh runs instead
@@ -208,8 +209,21 @@ print(", ".join(f"{k}={s[k]}" for k in ("podsWithSidecar", "podsWithoutSidecar",
 # --- 5. the agent -----------------------------------------------------------------------------------------------
 bash scripts/mcp-deps.sh >"$WORK/mcp-deps.log" 2>&1 || { cat "$WORK/mcp-deps.log"; die "installing the npm peers (MCP SDK) failed"; }
 port_forward svc svc/server-everything 80; MCP_PORT=$FORWARDED
-say "A scripted agent (MCP TypeScript SDK) calls tools through the Service (kubectl port-forward svc/server-everything, 127.0.0.1:$MCP_PORT)"
-node scripts/demo/agent.mjs "http://127.0.0.1:$MCP_PORT/mcp" scripts/demo/scenario.json demo-agent 2>&1 | indent
+MCP_URL=http://127.0.0.1:$MCP_PORT/mcp
+say "Without a token: 401 with a Bearer challenge, and nothing reaches the server (an X-Agent-Id header names nobody)"
+curl -sS -o "$WORK/401.json" -D "$WORK/401.headers" -X POST -H 'Content-Type: application/json' \
+  -H 'Accept: application/json, text/event-stream' -H 'X-Agent-Id: ops-agent' \
+  --data '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get-env","arguments":{}}}' "$MCP_URL"
+grep -i -E '^(HTTP/|www-authenticate)' "$WORK/401.headers" | tr -d '\r' | indent
+grep -q '^HTTP/1.1 401' "$WORK/401.headers" || die "a request without a token was not refused with 401"
+# Each agent's token: a service-account token the API server issues for the audience "toolgate", as a pod of that
+# service account would have it projected.
+SUPPORT_TOKEN=$(k -n "$NS" create token support-agent --audience toolgate --duration 10m)
+OPS_TOKEN=$(k -n "$NS" create token ops-agent --audience toolgate --duration 10m)
+say "The support agent (token of ServiceAccount support-agent) calls tools through the Service (kubectl port-forward svc/server-everything, 127.0.0.1:$MCP_PORT)"
+TOOLGATE_DEMO_TOKEN=$SUPPORT_TOKEN node scripts/demo/agent.mjs "$MCP_URL" scripts/demo/scenario.json support-agent 2>&1 | indent
+say "The ops agent (token of ServiceAccount ops-agent): the policy's grant \"ops\" gives it get-tiny-image as well"
+TOOLGATE_DEMO_TOKEN=$OPS_TOKEN node scripts/demo/agent.mjs "$MCP_URL" scripts/demo/scenario-ops.json ops-agent 2>&1 | indent
 
 # --- 6. audit log and metrics -----------------------------------------------------------------------------------
 say "The sidecar's audit log: kubectl logs $POD -c toolgate-sidecar (one JSON line per decided call; arguments only as a SHA-256)"

@@ -1,6 +1,8 @@
 // A scripted agent for the demo: drives an MCP server through the official TypeScript SDK client and prints what
 // happened to each call. Usage: node agent.mjs <mcp-url> <scenario.json> [identity]
 // The scenario is a JSON array of steps: {"say": "...", "tool": "...", "arguments": {...}, "repeat": N}.
+// With TOOLGATE_DEMO_TOKEN set, the agent sends it as its bearer token (and no identity header): the identity is then
+// whatever the sidecar verified, and [identity] only names the agent in the output.
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { resolve, dirname } from "node:path";
@@ -20,8 +22,9 @@ if (!url || !scenarioFile) {
 }
 const steps = JSON.parse(readFileSync(scenarioFile, "utf8"));
 
+const token = process.env.TOOLGATE_DEMO_TOKEN;
 const transport = new StreamableHTTPClientTransport(new URL(url), {
-  requestInit: { headers: { "X-Agent-Id": identity } },
+  requestInit: { headers: token ? { Authorization: `Bearer ${token}` } : { "X-Agent-Id": identity } },
 });
 const client = new Client({ name: "toolgate-demo-agent", version: "0.1.0" });
 await client.connect(transport);
