@@ -154,6 +154,11 @@ say "Removing what an interrupted demo or KT run left (release $RELEASE, namespa
 remove_demo
 INSTALLED=1
 
+# Helm installs the chart's crds/ only while the CRD is absent and never upgrades it: apply this build's CRD first, as
+# an upgrade of Toolgate does (docs: helm/README.md), so a cluster kept from an older run gets the current schema.
+say "kubectl apply --server-side -f crds/mcppolicies.toolgate.dev-v1.yml (Helm never upgrades a CRD it finds)"
+k apply --server-side --force-conflicts --field-manager=toolgate-demo -f crds/mcppolicies.toolgate.dev-v1.yml 2>&1 | indent
+k wait --for condition=established --timeout=60s crd/mcppolicies.toolgate.dev >/dev/null
 say "helm install $RELEASE $CHART -n $SYSTEM (images as loaded: pullPolicy Never)"
 helm install "$RELEASE" "$CHART" -n "$SYSTEM" --create-namespace \
   --set operator.image.pullPolicy=Never --set sidecar.image.pullPolicy=Never --wait --timeout 5m 2>&1 |

@@ -6,6 +6,7 @@ set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v unzip >/dev/null 2>&1 || need+=(unzip) # scripts/oidc-provider.sh unpacks Keycloak's distribution
 ((${#need[@]} == 0)) && exit 0
 sudo=""
 [[ $(id -u) == 0 ]] || sudo="sudo"

@@ -89,6 +89,20 @@ class ToolgateKT {
         client.namespaces().withName(SYSTEM).delete();
         Kind.waitFor("namespace " + SYSTEM + " to go", Duration.ofSeconds(120), () -> client.namespaces().withName(SYSTEM).get() == null,
                 () -> Kind.describePods(client, SYSTEM));
+        // Helm installs crds/ only while the CRD is absent and never upgrades it (for every chart): a CRD a previous run
+        // installed would stay at that run's schema. Apply this build's, as an upgrade of Toolgate does.
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(Kind.ROOT.resolve("crds/mcppolicies.toolgate.dev-v1.yml"))) {
+            var crd = client.getKubernetesSerialization().unmarshal(in,
+                    io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class);
+            client.resource(crd).fieldManager("toolgate-kt").forceConflicts().serverSideApply();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Kind.waitFor("the CRD to be established", Duration.ofSeconds(60), () -> {
+            var crd = client.apiextensions().v1().customResourceDefinitions().withName("mcppolicies.toolgate.dev").get();
+            return crd != null && crd.getStatus() != null && crd.getStatus().getConditions().stream()
+                    .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
+        }, () -> "CRD mcppolicies.toolgate.dev not established");
         Kind.log("clean cluster in %d ms", (System.nanoTime() - t0) / 1_000_000);
     }
 
