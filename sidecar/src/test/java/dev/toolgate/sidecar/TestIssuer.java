@@ -65,9 +65,14 @@ public class TestIssuer implements QuarkusTestResourceLifecycleManager {
     }
 
     public static String token(String subject, String audience) {
+        return token(subject, audience, List.of("agents"));
+    }
+
+    /** A token of this issuer for {@code subject} in {@code groups}, valid five minutes. */
+    public static String token(String subject, String audience, List<String> groups) {
         Instant now = Instant.now();
         JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(issuer).subject(subject).audience(audience)
-                .claim("groups", List.of("agents")).issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(300))).build();
+                .claim("groups", groups).issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(300))).build();
         try {
             SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(), claims);
             jwt.sign(new RSASSASigner(key));
