@@ -2,7 +2,6 @@ package dev.toolgate.sidecar.caller;
 
 import dev.toolgate.policy.Caller;
 import dev.toolgate.sidecar.SidecarConfig;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
@@ -96,12 +95,16 @@ public class CallerResolvers {
     }
 
     private static SigningKeys keys(String issuer, JwksFetcher fetcher, SidecarConfig.Identity identity, MeterRegistry registry) {
-        Counter success = Counter.builder("toolgate.identity.key.fetches").description("Fetches of an issuer's signing keys (JWKS), by outcome")
-                .tag("issuer", issuer).tag("outcome", "success").register(registry);
-        Counter failure = Counter.builder("toolgate.identity.key.fetches").description("Fetches of an issuer's signing keys (JWKS), by outcome")
-                .tag("issuer", issuer).tag("outcome", "failure").register(registry);
+        // Counted here and read at scrape time: the first fetch starts while the application starts, and an increment of a
+        // plain counter before the Prometheus registry joins the global composite would be lost.
+        java.util.concurrent.atomic.AtomicLong success = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong failure = new java.util.concurrent.atomic.AtomicLong();
+        io.micrometer.core.instrument.FunctionCounter.builder("toolgate.identity.key.fetches", success, java.util.concurrent.atomic.AtomicLong::get)
+                .description("Fetches of an issuer's signing keys (JWKS), by outcome").tag("issuer", issuer).tag("outcome", "success").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("toolgate.identity.key.fetches", failure, java.util.concurrent.atomic.AtomicLong::get)
+                .description("Fetches of an issuer's signing keys (JWKS), by outcome").tag("issuer", issuer).tag("outcome", "failure").register(registry);
         SigningKeys keys = new SigningKeys(issuer, fetcher, identity.keysMinRefetchInterval(), Clock.systemUTC(),
-                outcome -> (outcome == SigningKeys.Outcome.SUCCESS ? success : failure).increment());
+                outcome -> (outcome == SigningKeys.Outcome.SUCCESS ? success : failure).incrementAndGet());
         Gauge.builder("toolgate.identity.keys", keys, k -> k.problem() == null ? k.keyIds().size() : 0)
                 .description("Signing keys in use per issuer (0: every token of it is refused)").tag("issuer", issuer).register(registry);
         return keys;
