@@ -104,7 +104,14 @@ public final class PodMutator {
                 .withName(ToolgateNames.configMapName(policy.getMetadata().getName())).endConfigMap().build());
         volumes.add(new VolumeBuilder().withName(ToolgateNames.TMP_VOLUME).withNewEmptyDir().withMedium("Memory")
                 .withSizeLimit(new Quantity("16Mi")).endEmptyDir().build());
-        volumes.addAll(SidecarIdentity.volumes(spec.getIdentity()));
+        List<Volume> identityVolumes = SidecarIdentity.volumes(spec.getIdentity());
+        volumes.addAll(identityVolumes);
+        boolean projectsToken = spec.getIdentity() != null && spec.getIdentity().getServiceAccount() != null;
+        if (projectsToken && (pod.getSpec().getServiceAccountName() == null || pod.getSpec().getServiceAccountName().isEmpty())) {
+            // A projected service-account token needs a named account. The API server's ServiceAccount admission names
+            // "default" before webhooks run; where it does not (that plugin off), name it here rather than have the pod refused.
+            pod.getSpec().setServiceAccountName("default");
+        }
         RedisCounters redis = redisCounters(spec, settings);
         if (redis != null && redis.getPasswordSecretRef() != null) {
             volumes.add(secretFile(ToolgateNames.REDIS_PASSWORD_VOLUME, redis.getPasswordSecretRef(), "password"));
