@@ -11,6 +11,7 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.toolgate.operator.AdmissionReviews;
 import dev.toolgate.operator.mcppolicy.IdentityValidation;
 import dev.toolgate.operator.mcppolicy.McpPolicy;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -18,7 +19,6 @@ import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponseBuilder;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
-import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReviewBuilder;
 import io.fabric8.zjsonpatch.JsonDiff;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -42,23 +42,12 @@ public class AdmissionHandler {
     }
 
     public AdmissionReview handle(AdmissionReview review) {
-        AdmissionRequest request = review.getRequest();
-        if (request == null || request.getUid() == null) {
-            throw new IllegalArgumentException("AdmissionReview has no request uid");
-        }
-        AdmissionResponse response;
-        try {
-            response = respond(request);
-        } catch (RuntimeException e) {
+        return AdmissionReviews.answer(review, this::respond, (request, e) -> {
             meters.counter("toolgate.operator.admission.requests", "result", "error", "reason", "error").increment();
             LOG.errorf(e, "Admission of pod %s/%s failed", request.getNamespace(), podName(request));
             // An error is an error: the API server applies failurePolicy (Fail by default) rather than admit it uninjected.
-            response = new AdmissionResponseBuilder().withUid(request.getUid()).withAllowed(false)
-                    .withStatus(new io.fabric8.kubernetes.api.model.StatusBuilder().withCode(500)
-                            .withMessage("toolgate injection failed: " + e.getMessage()).build())
-                    .build();
-        }
-        return new AdmissionReviewBuilder().withApiVersion("admission.k8s.io/v1").withKind("AdmissionReview").withResponse(response).build();
+            return "toolgate injection failed: " + e.getMessage();
+        });
     }
 
     private AdmissionResponse respond(AdmissionRequest request) {

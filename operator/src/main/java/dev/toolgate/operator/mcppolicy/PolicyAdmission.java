@@ -8,6 +8,7 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.toolgate.operator.AdmissionReviews;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.api.model.StatusCause;
 import io.fabric8.kubernetes.api.model.StatusCauseBuilder;
@@ -15,7 +16,6 @@ import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponseBuilder;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
-import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReviewBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
@@ -36,21 +36,11 @@ public class PolicyAdmission {
     }
 
     public AdmissionReview handle(AdmissionReview review) {
-        AdmissionRequest request = review.getRequest();
-        if (request == null || request.getUid() == null) {
-            throw new IllegalArgumentException("AdmissionReview has no request uid");
-        }
-        AdmissionResponse response;
-        try {
-            response = respond(request);
-        } catch (RuntimeException e) {
+        return AdmissionReviews.answer(review, this::respond, (request, e) -> {
             LOG.errorf(e, "Validation of McpPolicy %s/%s failed", request.getNamespace(), request.getName());
             meters.counter("toolgate.operator.policy.admissions", "result", "error").increment();
-            response = new AdmissionResponseBuilder().withUid(request.getUid()).withAllowed(false)
-                    .withStatus(new StatusBuilder().withCode(500).withMessage("toolgate could not validate the McpPolicy: " + e.getMessage()).build())
-                    .build();
-        }
-        return new AdmissionReviewBuilder().withApiVersion("admission.k8s.io/v1").withKind("AdmissionReview").withResponse(response).build();
+            return "toolgate could not validate the McpPolicy: " + e.getMessage();
+        });
     }
 
     private AdmissionResponse respond(AdmissionRequest request) {
