@@ -13,8 +13,6 @@ import dev.toolgate.operator.OperatorConfig;
 import dev.toolgate.operator.ToolgateNames;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -96,33 +94,32 @@ public class WebhookTls {
      * validator's first, so a caBundle on the injector (what scripts wait for) means both are set. */
     void patchCaBundle(String bundlePem) {
         String encoded = Base64.getEncoder().encodeToString(bundlePem.getBytes(StandardCharsets.UTF_8));
+        var api = client.admissionRegistration().v1();
+        patchCaBundle(encoded, "ValidatingWebhookConfiguration", ToolgateNames.POLICY_VALIDATION_CONFIGURATION,
+                "McpPolicies are validated only after they are stored",
+                api.validatingWebhookConfigurations(),
+                c -> c.getWebhooks().stream().map(w -> w.getClientConfig()).toList());
+        patchCaBundle(encoded, "MutatingWebhookConfiguration", ToolgateNames.WEBHOOK_CONFIGURATION,
+                "the API server cannot call the webhook until it is installed",
+                api.mutatingWebhookConfigurations(),
+                c -> c.getWebhooks().stream().map(w -> w.getClientConfig()).toList());
+    }
+
+    private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> void patchCaBundle(String encoded, String kind, String name,
+            String whenMissing,
+            io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<T, ?, io.fabric8.kubernetes.client.dsl.Resource<T>> configurations,
+            java.util.function.Function<T, List<io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfig>> clientConfigs) {
         try {
-            ValidatingWebhookConfiguration validator = client.admissionRegistration().v1().validatingWebhookConfigurations()
-                    .withName(ToolgateNames.POLICY_VALIDATION_CONFIGURATION).get();
-            if (validator == null) {
-                LOG.warnf("ValidatingWebhookConfiguration %s not found: McpPolicies are validated only after they are stored",
-                        ToolgateNames.POLICY_VALIDATION_CONFIGURATION);
-            } else if (validator.getWebhooks().stream().anyMatch(w -> !encoded.equals(w.getClientConfig().getCaBundle()))) {
-                validator.getWebhooks().forEach(w -> w.getClientConfig().setCaBundle(encoded));
-                client.admissionRegistration().v1().validatingWebhookConfigurations().resource(validator).update();
-                LOG.infof("Patched the CA bundle of ValidatingWebhookConfiguration %s", ToolgateNames.POLICY_VALIDATION_CONFIGURATION);
-            }
-        } catch (KubernetesClientException e) {
-            LOG.errorf("Could not patch the CA bundle of %s: %s", ToolgateNames.POLICY_VALIDATION_CONFIGURATION, e.getMessage());
-        }
-        try {
-            MutatingWebhookConfiguration configuration = client.admissionRegistration().v1().mutatingWebhookConfigurations()
-                    .withName(ToolgateNames.WEBHOOK_CONFIGURATION).get();
+            T configuration = configurations.withName(name).get();
             if (configuration == null) {
-                LOG.warnf("MutatingWebhookConfiguration %s not found: the API server cannot call the webhook until it is installed",
-                        ToolgateNames.WEBHOOK_CONFIGURATION);
-            } else if (configuration.getWebhooks().stream().anyMatch(w -> !encoded.equals(w.getClientConfig().getCaBundle()))) {
-                configuration.getWebhooks().forEach(w -> w.getClientConfig().setCaBundle(encoded));
-                client.admissionRegistration().v1().mutatingWebhookConfigurations().resource(configuration).update();
-                LOG.infof("Patched the CA bundle of MutatingWebhookConfiguration %s", ToolgateNames.WEBHOOK_CONFIGURATION);
+                LOG.warnf("%s %s not found: %s", kind, name, whenMissing);
+            } else if (clientConfigs.apply(configuration).stream().anyMatch(c -> !encoded.equals(c.getCaBundle()))) {
+                clientConfigs.apply(configuration).forEach(c -> c.setCaBundle(encoded));
+                configurations.resource(configuration).update();
+                LOG.infof("Patched the CA bundle of %s %s", kind, name);
             }
         } catch (KubernetesClientException e) {
-            LOG.errorf("Could not patch the CA bundle of %s: %s", ToolgateNames.WEBHOOK_CONFIGURATION, e.getMessage());
+            LOG.errorf("Could not patch the CA bundle of %s: %s", name, e.getMessage());
         }
     }
 
