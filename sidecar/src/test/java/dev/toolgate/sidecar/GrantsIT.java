@@ -11,12 +11,9 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -73,29 +70,12 @@ class GrantsIT {
         assertThat(TestSupport.sample(after, "toolgate_tool_calls_total{decision=\"rate_limited\",grant=\"ops\",tool=\"get-sum\"}")
                 - TestSupport.sample(before, "toolgate_tool_calls_total{decision=\"rate_limited\",grant=\"ops\",tool=\"get-sum\"}")).isEqualTo(1.0);
 
-        List<JsonNode> opsLines = auditLines(ops, 3);
+        List<JsonNode> opsLines = TestSupport.auditLinesOf(ops, 3);
+        assertThat(opsLines).hasSize(3).allSatisfy(l -> assertThat(l.has("tool")).isTrue());
         assertThat(opsLines).extracting(l -> l.path("grant").asText()).containsOnly("ops");
         assertThat(opsLines).extracting(l -> l.path("rule").asText()).allMatch(r -> r.startsWith("grants[0]"));
-        List<JsonNode> supportLines = auditLines(support, 2);
+        List<JsonNode> supportLines = TestSupport.auditLinesOf(support, 2);
+        assertThat(supportLines).hasSize(2).allSatisfy(l -> assertThat(l.has("tool")).isTrue());
         assertThat(supportLines).allSatisfy(l -> assertThat(l.get("grant").isNull()).as(l.toString()).isTrue());
-    }
-
-    private static List<JsonNode> auditLines(String agent, int expected) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            List<JsonNode> mine = new ArrayList<>();
-            String text = Files.readString(SidecarTestResource.auditLog);
-            for (String line : text.substring(0, text.lastIndexOf('\n') + 1).lines().toList()) {
-                JsonNode json = TestSupport.JSON.readTree(line);
-                if (agent.equals(json.path("identity").asText()) && json.has("tool")) {
-                    mine.add(json);
-                }
-            }
-            if (mine.size() >= expected || System.nanoTime() > deadline) {
-                assertThat(mine).hasSize(expected);
-                return mine;
-            }
-            Thread.sleep(20);
-        }
     }
 }

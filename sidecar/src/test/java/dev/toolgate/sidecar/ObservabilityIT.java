@@ -39,25 +39,6 @@ class ObservabilityIT {
         SidecarTestResource.recorder.mode(RecordingUpstream.Mode.PASS);
     }
 
-    /** This agent's audit lines once {@code expected} of them were written (the writer batches in the background). */
-    private static List<JsonNode> auditLinesOf(String agent, int expected) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            List<JsonNode> mine = new java.util.ArrayList<>();
-            String text = Files.readString(SidecarTestResource.auditLog);
-            for (String line : text.substring(0, text.lastIndexOf('\n') + 1).lines().toList()) { // whole lines only
-                JsonNode json = TestSupport.JSON.readTree(line);
-                if (agent.equals(json.path("identity").asText())) {
-                    mine.add(json);
-                }
-            }
-            if (mine.size() >= expected || System.nanoTime() > deadline) {
-                return mine;
-            }
-            Thread.sleep(20);
-        }
-    }
-
     private static double calls(String metrics, String tool, String decision) {
         return TestSupport.sample(metrics, "toolgate_tool_calls_total{decision=\"" + decision + "\",grant=\"\",tool=\"" + tool + "\"}");
     }
@@ -85,7 +66,7 @@ class ObservabilityIT {
         assertThat(TestSupport.sample(after, "toolgate_policy_reloads_total{result=\"success\"}")).isPositive();
         assertThat(after).contains("toolgate_upstream_errors_total{kind=\"connect\"}");
 
-        List<JsonNode> mine = auditLinesOf(agent, 4);
+        List<JsonNode> mine = TestSupport.auditLinesOf(agent, 4);
         assertThat(mine).extracting(j -> j.get("tool").asText() + ":" + j.get("decision").asText())
                 .containsExactlyInAnyOrder("echo:allowed", "echo:allowed", "get-env:denied", madeUp + ":denied");
         JsonNode allowed = mine.stream().filter(j -> j.get("decision").asText().equals("allowed")).findFirst().orElseThrow();

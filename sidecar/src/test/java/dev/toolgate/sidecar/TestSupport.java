@@ -21,6 +21,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 
 import static org.awaitility.Awaitility.await;
@@ -174,5 +175,24 @@ final class TestSupport {
             }
         }
         return 0;
+    }
+
+    /** This agent's audit lines once {@code expected} of them were written (the writer batches in the background). */
+    static List<JsonNode> auditLinesOf(String agent, int expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            List<JsonNode> mine = new ArrayList<>();
+            String text = java.nio.file.Files.readString(SidecarTestResource.auditLog);
+            for (String line : text.substring(0, text.lastIndexOf('\n') + 1).lines().toList()) { // whole lines only
+                JsonNode json = JSON.readTree(line);
+                if (agent.equals(json.path("identity").asText())) {
+                    mine.add(json);
+                }
+            }
+            if (mine.size() >= expected || System.nanoTime() > deadline) {
+                return mine;
+            }
+            Thread.sleep(20);
+        }
     }
 }
