@@ -84,13 +84,12 @@ class ChartLifecycleIT {
         assertThat(allowed("create", "", "configmaps", "team-a", null)).isTrue();
         assertThat(allowed("list", "", "pods", null, null)).isTrue();
         assertThat(allowed("watch", "", "services", null, null)).isTrue();
-        assertThat(allowed("patch", "apps", "deployments", "team-a", "mcp-server")).isTrue();
         assertThat(allowed("create", "", "events", "team-a", null)).isTrue();
         assertThat(allowed("get", "", "secrets", NAMESPACE, "toolgate-webhook-tls")).isTrue();
         assertThat(allowed("update", "", "secrets", NAMESPACE, "toolgate-webhook-tls")).isTrue();
         assertThat(allowed("update", "toolgate.dev", "mcppolicies/finalizers", "team-a", "p")).isTrue();
-        assertThat(allowed("patch", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", null, "toolgate-injector")).isTrue();
-        assertThat(allowed("patch", "admissionregistration.k8s.io", "validatingwebhookconfigurations", null, "toolgate-policy-validator")).isTrue();
+        assertThat(allowed("update", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", null, "toolgate-injector")).isTrue();
+        assertThat(allowed("update", "admissionregistration.k8s.io", "validatingwebhookconfigurations", null, "toolgate-policy-validator")).isTrue();
 
         assertThat(allowed("get", "", "secrets", NAMESPACE, "someone-elses")).as("other Secrets of its namespace").isFalse();
         assertThat(allowed("list", "", "secrets", NAMESPACE, null)).as("listing Secrets").isFalse();
@@ -99,6 +98,9 @@ class ChartLifecycleIT {
         assertThat(allowed("delete", "", "configmaps", "team-a", "p-toolgate-policy")).as("deleting ConfigMaps").isFalse();
         assertThat(allowed("patch", "toolgate.dev", "mcppolicies", "team-a", "p")).as("changing policies").isFalse();
         assertThat(allowed("delete", "apps", "deployments", "team-a", "mcp-server")).as("deleting workloads").isFalse();
+        assertThat(allowed("patch", "apps", "deployments", "team-a", "mcp-server")).as("restarting workloads (off by default)").isFalse();
+        assertThat(allowed("patch", "", "configmaps", "kube-system", "aws-auth")).as("patching ConfigMaps (the operator only creates and updates)")
+                .isFalse();
         assertThat(allowed("update", "", "services", "team-a", "mcp-server")).as("changing Services").isFalse();
         assertThat(allowed("patch", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", null, "other-webhook"))
                 .as("other webhooks").isFalse();

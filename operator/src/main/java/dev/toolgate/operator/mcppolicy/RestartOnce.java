@@ -34,6 +34,10 @@ public final class RestartOnce {
         JsonNode tree = JSON.valueToTree(template);
         if (tree.path("metadata").path("annotations") instanceof ObjectNode annotations) {
             annotations.remove(ToolgateNames.RESTARTED_AT_ANNOTATION);
+            if (annotations.isEmpty()) {
+                // The restart adds the first annotation to a template that had none: no annotations and {} are the same.
+                ((ObjectNode) tree.get("metadata")).remove("annotations");
+            }
         }
         try {
             // Through a tree to a sorted, canonical text: key order must not change the hash.
