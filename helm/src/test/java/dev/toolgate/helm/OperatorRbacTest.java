@@ -22,7 +22,7 @@ class OperatorRbacTest {
             "toolgate.dev | mcppolicies | - | list,watch",
             "toolgate.dev | mcppolicies/status | - | patch",
             "toolgate.dev | mcppolicies/finalizers | - | update",
-            "\"\" | configmaps | - | list,watch,create,update",
+            "\"\" | configmaps | - | get,list,watch,create,update",
             "\"\" | pods,services | - | list,watch",
             "\"\" | events | - | create");
 

@@ -127,16 +127,37 @@ class WorkloadRestartIT {
                 .as("not restarted again for the same pod template").isEqualTo("2020-01-01T00:00:00Z");
         assertThat(messages(NS, "RestartedUnprotected")).filteredOn(m -> m.contains("deployments/plain ")).hasSize(1);
 
+        // The restart's own pods come up without the sidecar (here: created while the webhook did not see the namespace,
+        // as with failurePolicy Ignore and the operator down): reported, still not restarted again.
+        setInjectionNamespaceLabel("nobody-has-this");
+        try {
+            Deployment plain = admin.apps().deployments().inNamespace(NS).withName("plain").get();
+            ReplicaSet replicaSet = admin.apps().replicaSets().inNamespace(NS).withName("plain-1").get();
+            // The API server picks up a changed webhook configuration within moments: until then the pod is injected.
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(300)).until(() -> {
+                Pod created = admin.resource(podOf(NS, "plain-2-new", plain.getSpec().getTemplate(), replicaSet)).create();
+                if (created.getSpec().getInitContainers() == null || created.getSpec().getInitContainers().isEmpty()) {
+                    return true;
+                }
+                admin.resource(created).withGracePeriod(0).delete();
+                admin.resource(created).waitUntilCondition(java.util.Objects::isNull, 10, java.util.concurrent.TimeUnit.SECONDS);
+                return false;
+            });
+        } finally {
+            setInjectionNamespaceLabel("enabled");
+        }
+        touch("plain-2-new");
+        await().atMost(WAIT).until(() -> messages(NS, "RestartDidNotProtect").stream().anyMatch(m -> m.startsWith("deployments/plain was")
+                && m.contains("new pod(s) plain-2-new run without the sidecar")));
+        assertThat(restartedAt(admin.apps().deployments().inNamespace(NS).withName("plain").get())).isEqualTo("2020-01-01T00:00:00Z");
+
         // A changed pod template is a new template: restarted once more.
         admin.apps().deployments().inNamespace(NS).withName("plain").edit(d -> {
             d.getSpec().getTemplate().getSpec().getContainers().get(0).setImage("example/mcp:2");
             return d;
         });
         // Its new pods would make the operator reconcile; there is no controller here, so a pod change does.
-        admin.pods().inNamespace(NS).withName("plain-1-abc").edit(p -> {
-            p.getMetadata().getLabels().put("touched", "1");
-            return p;
-        });
+        touch("plain-1-abc");
         await().atMost(WAIT).until(() -> !"2020-01-01T00:00:00Z".equals(restartedAt(admin.apps().deployments().inNamespace(NS)
                 .withName("plain").get())));
         assertThat(admin.apps().deployments().inNamespace(NS).withName("plain").get().getMetadata().getAnnotations()
@@ -144,6 +165,22 @@ class WorkloadRestartIT {
         await().atMost(WAIT).until(() -> messages(NS, "RestartedUnprotected").stream().filter(m -> m.contains("deployments/plain "))
                 .count() == 2);
         admin.services().inNamespace(NS).withName("restart-it-by-number").delete();
+    }
+
+    /** A pod change makes the operator reconcile the policies selecting it. */
+    private static void touch(String pod) {
+        admin.pods().inNamespace(NS).withName(pod).edit(p -> {
+            p.getMetadata().getLabels().put("touched", String.valueOf(System.nanoTime()));
+            return p;
+        });
+    }
+
+    /** The value of the injection label the webhook configuration's namespaceSelector asks for (the chart's: enabled). */
+    private static void setInjectionNamespaceLabel(String value) {
+        admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName(ToolgateNames.WEBHOOK_CONFIGURATION).edit(w -> {
+            w.getWebhooks().forEach(h -> h.getNamespaceSelector().getMatchLabels().put(ToolgateNames.INJECTION_NAMESPACE_LABEL, value));
+            return w;
+        });
     }
 
     private static PodSpec spec(int port) {
@@ -179,11 +216,14 @@ class WorkloadRestartIT {
         createPod(namespace, name + "-0", template, statefulSet);
     }
 
-    private static void createPod(String namespace, String name, PodTemplateSpec template, HasMetadata owner) {
-        Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder().withMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder(
+    private static Pod podOf(String namespace, String name, PodTemplateSpec template, HasMetadata owner) {
+        return new io.fabric8.kubernetes.api.model.PodBuilder().withMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder(
                 template.getMetadata()).withName(name).withNamespace(namespace).withOwnerReferences(owner(owner)).build())
                 .withSpec(template.getSpec()).build();
-        Pod created = admin.resource(pod).create();
+    }
+
+    private static void createPod(String namespace, String name, PodTemplateSpec template, HasMetadata owner) {
+        Pod created = admin.resource(podOf(namespace, name, template, owner)).create();
         assertThat(created.getSpec().getInitContainers()).as("%s predates its policy: no sidecar", name).isNullOrEmpty();
     }
 
