@@ -114,16 +114,15 @@ class ChartLifecycleIT {
     @Test
     @Order(3)
     void upgradeAppliesNewValuesAndKeepsWhatTheOperatorWrote() {
-        // What the operator does at start in selfManaged mode - as the operator's ServiceAccount, so its RBAC must allow it.
+        // What the operator does at start in selfManaged mode (get, then update: WebhookTls) - as the operator's
+        // ServiceAccount, so its RBAC must allow it.
         try (var operator = api.as(NAMESPACE, "toolgate-operator")) {
-            operator.secrets().inNamespace(NAMESPACE).withName("toolgate-webhook-tls").edit(s -> {
-                s.setData(Map.of("tls.crt", CA_BUNDLE, "tls.key", CA_BUNDLE));
-                return s;
-            });
-            operator.admissionRegistration().v1().mutatingWebhookConfigurations().withName("toolgate-injector").edit(m -> {
-                m.getWebhooks().get(0).getClientConfig().setCaBundle(CA_BUNDLE);
-                return m;
-            });
+            var secret = operator.secrets().inNamespace(NAMESPACE).withName("toolgate-webhook-tls").get();
+            secret.setData(Map.of("tls.crt", CA_BUNDLE, "tls.key", CA_BUNDLE));
+            operator.resource(secret).update();
+            var injector = operator.admissionRegistration().v1().mutatingWebhookConfigurations().withName("toolgate-injector").get();
+            injector.getWebhooks().get(0).getClientConfig().setCaBundle(CA_BUNDLE);
+            operator.resource(injector).update();
         }
 
         Release release = Helm.upgrade(PACKAGE.toString())
