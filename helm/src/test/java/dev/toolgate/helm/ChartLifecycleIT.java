@@ -72,7 +72,9 @@ class ChartLifecycleIT {
                 "service/toolgate-operator",
                 "deployment.apps/toolgate-operator",
                 "role.rbac.authorization.k8s.io/toolgate-operator",
-                "rolebinding.rbac.authorization.k8s.io/toolgate-operator");
+                "rolebinding.rbac.authorization.k8s.io/toolgate-operator",
+                "validatingadmissionpolicy.admissionregistration.k8s.io/toolgate-operator-configmaps",
+                "validatingadmissionpolicybinding.admissionregistration.k8s.io/toolgate-operator-configmaps");
     }
 
     @Test

@@ -28,6 +28,8 @@ class ChartTemplateTest {
                 "ClusterRoleBinding/toolgate-operator",
                 "Role/toolgate-operator",
                 "RoleBinding/toolgate-operator",
+                "ValidatingAdmissionPolicy/toolgate-operator-configmaps",
+                "ValidatingAdmissionPolicyBinding/toolgate-operator-configmaps",
                 "Service/toolgate-operator",
                 "Deployment/toolgate-operator",
                 "MutatingWebhookConfiguration/toolgate-injector",

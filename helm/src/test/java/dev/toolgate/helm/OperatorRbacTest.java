@@ -74,6 +74,31 @@ class OperatorRbacTest {
                 .isEqualTo("true");
     }
 
+    @Test
+    void configMapWritesAreLimitedToTheOperatorsOwnByAnAdmissionPolicy() {
+        RenderedChart chart = RenderedChart.render("");
+        JsonNode policy = chart.get("ValidatingAdmissionPolicy", "toolgate-operator-configmaps");
+
+        assertThat(policy.at("/spec/failurePolicy").asText()).isEqualTo("Fail");
+        assertThat(policy.at("/spec/matchConstraints/resourceRules/0/resources")).extracting(JsonNode::asText).containsExactly("configmaps");
+        assertThat(policy.at("/spec/matchConstraints/resourceRules/0/operations")).extracting(JsonNode::asText)
+                .containsExactly("CREATE", "UPDATE");
+        assertThat(policy.at("/spec/matchConditions/0/expression").asText())
+                .isEqualTo("request.userInfo.username == \"system:serviceaccount:toolgate-system:toolgate-operator\"");
+        assertThat(policy.at("/spec/validations")).hasSize(2);
+        assertThat(policy.at("/spec/validations/0/expression").asText()).contains("endsWith(\"-toolgate-policy\")")
+                .contains("object.metadata.labels[\"app.kubernetes.io/managed-by\"] == \"toolgate-operator\"");
+        assertThat(policy.at("/spec/validations/1/expression").asText()).startsWith("request.operation != \"UPDATE\" ||")
+                .contains("oldObject.metadata.labels[\"app.kubernetes.io/managed-by\"] == \"toolgate-operator\"");
+        JsonNode binding = chart.get("ValidatingAdmissionPolicyBinding", "toolgate-operator-configmaps");
+        assertThat(binding.at("/spec/policyName").asText()).isEqualTo("toolgate-operator-configmaps");
+        assertThat(binding.at("/spec/validationActions")).extracting(JsonNode::asText).containsExactly("Deny");
+
+        // Before Kubernetes 1.30 there is no ValidatingAdmissionPolicy v1: RBAC alone applies.
+        RenderedChart old = RenderedChart.parse(RenderedChart.template("").withKubeVersion("1.29.0").call());
+        assertThat(old.find("ValidatingAdmissionPolicy", "toolgate-operator-configmaps")).isEmpty();
+    }
+
     private static void assertRules(String values, List<String> clusterRules, List<String> namespacedRules) {
         RenderedChart chart = RenderedChart.render(values);
         assertThat(rows(chart.get("ClusterRole", "toolgate-operator"))).as("ClusterRole rules with %s", values)

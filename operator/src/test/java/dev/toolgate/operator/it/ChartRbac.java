@@ -12,7 +12,8 @@ import java.util.stream.Stream;
 import com.marcnuri.helm.Helm;
 
 /**
- * Build step before the ITs ({@code pre-integration-test}): renders the chart's RBAC and ServiceAccount with the real
+ * Build step before the ITs ({@code pre-integration-test}): renders the chart's RBAC (with its ValidatingAdmissionPolicy
+ * on the operator's ConfigMap writes) and ServiceAccount with the real
  * Helm engine, once per setting an IT runs the operator in, into {@code <out>/<setting>.yaml}. The ITs apply that file,
  * so the operator under test has exactly what the chart grants in that setting. Arguments: the chart's source
  * directory, the operator's rbac.yaml (the chart's files/rbac.yaml), the output directory.

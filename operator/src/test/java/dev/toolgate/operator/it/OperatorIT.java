@@ -314,6 +314,25 @@ class OperatorIT {
             KubernetesClientException forbidden = catchThrowableOfType(KubernetesClientException.class,
                     () -> asOperator.secrets().inNamespace(NS).list());
             assertThat(forbidden.getCode()).isEqualTo(403);
+
+            // RBAC lets it write ConfigMaps anywhere; the chart's ValidatingAdmissionPolicy keeps it to its own.
+            admin.configMaps().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata()
+                    .withName("someone-elses-toolgate-policy").endMetadata().addToData("k", "v").build()).createOr(op -> op.update());
+            for (var attempt : List.<Runnable>of(
+                    () -> asOperator.configMaps().inNamespace("kube-system").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                            .withNewMetadata().withName("aws-auth").endMetadata().addToData("mapRoles", "x").build()).create(),
+                    () -> asOperator.configMaps().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                            .withNewMetadata().withName("unlabelled-toolgate-policy").endMetadata().build()).create(),
+                    () -> {
+                        ConfigMap theirs = asOperator.configMaps().inNamespace(NS).withName("someone-elses-toolgate-policy").get();
+                        theirs.getMetadata().setLabels(Map.of(ToolgateNames.MANAGED_BY_LABEL, ToolgateNames.MANAGED_BY_VALUE));
+                        asOperator.resource(theirs).update();
+                    })) {
+                KubernetesClientException refused = catchThrowableOfType(KubernetesClientException.class, attempt::run);
+                assertThat(refused).isNotNull();
+                assertThat(refused.getCode()).isEqualTo(403);
+                assertThat(refused.getMessage()).contains("toolgate-operator-configmaps").contains("the Toolgate operator");
+            }
         }
     }
 
