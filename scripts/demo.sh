@@ -156,9 +156,9 @@ INSTALLED=1
 
 # Helm installs the chart's crds/ only while the CRD is absent and never upgrades it: apply this build's CRD first, as
 # an upgrade of Toolgate does (docs: helm/README.md), so a cluster kept from an older run gets the current schema.
-say "kubectl apply --server-side -f crds/mcppolicies.toolgate.dev-v1.yml (Helm never upgrades a CRD it finds)"
-k apply --server-side --force-conflicts --field-manager=toolgate-demo -f crds/mcppolicies.toolgate.dev-v1.yml 2>&1 | indent
-k wait --for condition=established --timeout=60s crd/mcppolicies.toolgate.dev >/dev/null
+say "kubectl apply --server-side -f crds/ (Helm never upgrades a CRD it finds)"
+k apply --server-side --force-conflicts --field-manager=toolgate-demo -f crds/ 2>&1 | indent
+k wait --for condition=established --timeout=60s crd/mcppolicies.toolgate.dev crd/mcpapprovals.toolgate.dev >/dev/null
 say "helm install $RELEASE $CHART -n $SYSTEM (images as loaded: pullPolicy Never)"
 helm install "$RELEASE" "$CHART" -n "$SYSTEM" --create-namespace \
   --set operator.image.pullPolicy=Never --set sidecar.image.pullPolicy=Never --wait --timeout 5m 2>&1 |
@@ -229,6 +229,24 @@ say "The support agent (token of ServiceAccount support-agent) calls tools throu
 TOOLGATE_DEMO_TOKEN=$SUPPORT_TOKEN node scripts/demo/agent.mjs "$MCP_URL" scripts/demo/scenario.json support-agent 2>&1 | indent
 say "The ops agent (token of ServiceAccount ops-agent): the policy's grant \"ops\" gives it get-tiny-image as well"
 TOOLGATE_DEMO_TOKEN=$OPS_TOKEN node scripts/demo/agent.mjs "$MCP_URL" scripts/demo/scenario-ops.json ops-agent 2>&1 | indent
+
+# --- 5b. a human approves ---------------------------------------------------------------------------------------
+LR=trigger-long-running-operation
+APPROVAL=$(k -n "$NS" get mcpapprovals -o json | python3 -c '
+import json, sys
+items = [a for a in json.load(sys.stdin)["items"] if a["spec"]["tool"] == sys.argv[1] and a.get("status", {}).get("state") == "Pending"]
+print(items[-1]["metadata"]["name"] if items else "")' "$LR")
+[[ -n $APPROVAL ]] || die "no pending McpApproval for $LR"
+say "The call that needs approval filed McpApproval $APPROVAL; a human looks at it (scripts/kubectl-toolgate is the kubectl plugin)"
+k -n "$NS" get mcpapprovals 2>&1 | indent
+KUBECTL=$KUBECTL bash scripts/kubectl-toolgate show "$APPROVAL" -n "$NS" 2>&1 | indent
+say "kubectl toolgate approve $APPROVAL -n $NS --reason 'one run is fine' (RBAC decides who may; the webhook records who did)"
+KUBECTL=$KUBECTL bash scripts/kubectl-toolgate approve "$APPROVAL" -n "$NS" --reason "one run is fine" 2>&1 | indent
+wait_for "the approval to be Approved" 30 bash -c "[[ \$('$KUBECTL' -n $NS get mcpapproval $APPROVAL -o jsonpath='{.status.state}') == Approved ]]"
+k -n "$NS" get mcpapproval "$APPROVAL" 2>&1 | indent
+say "The support agent retries the same call: it runs once; the next one needs a new approval"
+TOOLGATE_DEMO_TOKEN=$SUPPORT_TOKEN node scripts/demo/agent.mjs "$MCP_URL" scripts/demo/scenario-approved.json support-agent 2>&1 | indent
+k -n "$NS" get mcpapprovals 2>&1 | indent
 
 # --- 6. audit log and metrics -----------------------------------------------------------------------------------
 say "The sidecar's audit log: kubectl logs $POD -c toolgate-sidecar (one JSON line per decided call; arguments only as a SHA-256)"
