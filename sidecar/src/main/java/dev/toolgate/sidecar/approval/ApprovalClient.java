@@ -43,13 +43,20 @@ public class ApprovalClient {
     private HttpClient client;
     private String clientCa;
 
+    @jakarta.inject.Inject
     public ApprovalClient(SidecarConfig config, Vertx vertx) {
-        SidecarConfig.Approvals approvals = config.approvals();
-        this.url = approvals.url().filter(u -> !u.isBlank()).map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u).orElse(null);
-        this.policy = approvals.policy().orElse(null);
-        this.tokenFile = approvals.tokenFile().map(Path::of).orElse(null);
-        this.caFile = approvals.caFile().map(Path::of).orElse(null);
-        this.timeoutMillis = approvals.timeout().toMillis();
+        this(config.approvals().url().orElse(null), config.approvals().policy().orElse(null),
+                config.approvals().tokenFile().map(Path::of).orElse(null), config.approvals().caFile().map(Path::of).orElse(null),
+                config.approvals().timeout().toMillis(), vertx);
+    }
+
+    /** {@code url} null or blank: not configured. */
+    public ApprovalClient(String url, String policy, Path tokenFile, Path caFile, long timeoutMillis, Vertx vertx) {
+        this.url = url == null || url.isBlank() ? null : url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        this.policy = policy;
+        this.tokenFile = tokenFile;
+        this.caFile = caFile;
+        this.timeoutMillis = timeoutMillis;
         this.vertx = vertx;
         if (url == null) {
             this.context = null;
