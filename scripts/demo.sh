@@ -156,9 +156,9 @@ INSTALLED=1
 
 # Helm installs the chart's crds/ only while the CRD is absent and never upgrades it: apply this build's CRD first, as
 # an upgrade of Toolgate does (docs: helm/README.md), so a cluster kept from an older run gets the current schema.
-say "kubectl apply --server-side -f crds/mcppolicies.toolgate.dev-v1.yml (Helm never upgrades a CRD it finds)"
-k apply --server-side --force-conflicts --field-manager=toolgate-demo -f crds/mcppolicies.toolgate.dev-v1.yml 2>&1 | indent
-k wait --for condition=established --timeout=60s crd/mcppolicies.toolgate.dev >/dev/null
+say "kubectl apply --server-side -f crds/ (Helm never upgrades a CRD it finds)"
+k apply --server-side --force-conflicts --field-manager=toolgate-demo -f crds/ 2>&1 | indent
+k wait --for condition=established --timeout=60s crd/mcppolicies.toolgate.dev crd/mcpapprovals.toolgate.dev >/dev/null
 say "helm install $RELEASE $CHART -n $SYSTEM (images as loaded: pullPolicy Never)"
 helm install "$RELEASE" "$CHART" -n "$SYSTEM" --create-namespace \
   --set operator.image.pullPolicy=Never --set sidecar.image.pullPolicy=Never --wait --timeout 5m 2>&1 |
@@ -176,8 +176,13 @@ k apply -f k8s-examples/demo/00-namespace.yaml -f k8s-examples/demo/20-mcppolicy
 k create --dry-run=client -o json -f k8s-examples/demo/10-server-everything.yaml |
   python3 scripts/demo/kind-workload.py toolgate/server-everything:2026.8.31 | k apply -f - 2>&1 | indent
 log "(server container: image toolgate/server-everything:2026.8.31, imagePullPolicy Never, the image's own command)"
+say "Applying the payments MCP server (list_payments, get_payment, update_amount) and its McpPolicy: update_amount needs a human"
+k create --dry-run=client -o json -f k8s-examples/demo/30-payments.yaml |
+  python3 scripts/demo/kind-workload.py toolgate/server-everything:2026.8.31 | k apply -f - 2>&1 | indent
+k apply -f k8s-examples/demo/40-payments-policy.yaml 2>&1 | indent
 wait_for "the McpPolicy to be accepted" 90 bash -c "[[ \$('$KUBECTL' -n $NS get mcppolicy server-everything -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}') == True ]]"
 k -n "$NS" rollout status deployment/server-everything --timeout=240s 2>&1 | indent
+k -n "$NS" rollout status deployment/payments --timeout=240s 2>&1 | indent
 POD=$(k -n "$NS" get pods -l app.kubernetes.io/name=server-everything --field-selector=status.phase=Running \
   -o jsonpath='{.items[0].metadata.name}')
 [[ -n $POD ]] || die "no running server-everything pod"
@@ -229,6 +234,28 @@ say "The support agent (token of ServiceAccount support-agent) calls tools throu
 TOOLGATE_DEMO_TOKEN=$SUPPORT_TOKEN node scripts/demo/agent.mjs "$MCP_URL" scripts/demo/scenario.json support-agent 2>&1 | indent
 say "The ops agent (token of ServiceAccount ops-agent): the policy's grant \"ops\" gives it get-tiny-image as well"
 TOOLGATE_DEMO_TOKEN=$OPS_TOKEN node scripts/demo/agent.mjs "$MCP_URL" scripts/demo/scenario-ops.json ops-agent 2>&1 | indent
+
+# --- 5b. a human approves ---------------------------------------------------------------------------------------
+wait_for "the payments McpPolicy to be accepted" 90 bash -c "[[ \$('$KUBECTL' -n $NS get mcppolicy payments -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}') == True ]]"
+port_forward payments svc/payments 80; PAY_PORT=$FORWARDED
+PAY_URL=http://127.0.0.1:$PAY_PORT/mcp
+say "The support agent on the payments server (kubectl port-forward svc/payments, 127.0.0.1:$PAY_PORT): update_amount waits for a human"
+TOOLGATE_DEMO_TOKEN=$SUPPORT_TOKEN node scripts/demo/agent.mjs "$PAY_URL" scripts/demo/scenario-payments.json support-agent 2>&1 | indent
+APPROVAL=$(k -n "$NS" get mcpapprovals -o json | python3 -c '
+import json, sys
+items = [a for a in json.load(sys.stdin)["items"] if a["spec"]["tool"] == "update_amount" and a.get("status", {}).get("state") == "Pending"]
+print(items[-1]["metadata"]["name"] if items else "")')
+[[ -n $APPROVAL ]] || die "no pending McpApproval for update_amount"
+say "The call filed McpApproval $APPROVAL; a person looks at it (scripts/kubectl-toolgate is the kubectl plugin)"
+k -n "$NS" get mcpapprovals 2>&1 | indent
+KUBECTL=$KUBECTL bash scripts/kubectl-toolgate show "$APPROVAL" -n "$NS" 2>&1 | indent
+say "kubectl toolgate approve $APPROVAL -n $NS --reason 'invoice checked' (RBAC decides who may; the webhook records who did)"
+KUBECTL=$KUBECTL bash scripts/kubectl-toolgate approve "$APPROVAL" -n "$NS" --reason "invoice checked" 2>&1 | indent
+wait_for "the approval to be Approved" 30 bash -c "[[ \$('$KUBECTL' -n $NS get mcpapproval $APPROVAL -o jsonpath='{.status.state}') == Approved ]]"
+k -n "$NS" get mcpapproval "$APPROVAL" 2>&1 | indent
+say "The agent retries the same call: it runs once; the next one needs a new approval"
+TOOLGATE_DEMO_TOKEN=$SUPPORT_TOKEN node scripts/demo/agent.mjs "$PAY_URL" scripts/demo/scenario-payments-approved.json support-agent 2>&1 | indent
+k -n "$NS" get mcpapprovals -l toolgate.dev/policy=payments 2>&1 | indent
 
 # --- 6. audit log and metrics -----------------------------------------------------------------------------------
 say "The sidecar's audit log: kubectl logs $POD -c toolgate-sidecar (one JSON line per decided call; arguments only as a SHA-256)"

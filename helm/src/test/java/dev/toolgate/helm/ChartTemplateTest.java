@@ -328,7 +328,7 @@ class ChartTemplateTest {
         }
         assertThat(clusterResources).doesNotContain("secrets");
         assertThat(ruleFor(clusterRole, "pods").at("/verbs")).extracting(JsonNode::asText)
-                .containsExactlyInAnyOrder("list", "watch");
+                .containsExactlyInAnyOrder("get", "list", "watch");
         assertThat(clusterResources).as("workload restarts are off by default").doesNotContain("deployments", "statefulsets");
         assertThat(ruleFor(clusterRole, "mutatingwebhookconfigurations").at("/resourceNames"))
                 .extracting(JsonNode::asText).containsExactly("toolgate-injector");

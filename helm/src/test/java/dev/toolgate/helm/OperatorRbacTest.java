@@ -19,11 +19,15 @@ class OperatorRbacTest {
 
     /** ClusterRole rules every setting has. */
     private static final List<String> ALWAYS = List.of(
-            "toolgate.dev | mcppolicies | - | list,watch",
+            "toolgate.dev | mcppolicies | - | get,list,watch",
             "toolgate.dev | mcppolicies/status | - | patch",
             "toolgate.dev | mcppolicies/finalizers | - | update",
+            "toolgate.dev | mcpapprovals | - | get,list,watch,create,delete",
+            "toolgate.dev | mcpapprovals/status | - | update",
+            "authentication.k8s.io | tokenreviews | - | create",
             "\"\" | configmaps | - | get,list,watch,create,update",
-            "\"\" | pods,services | - | list,watch",
+            "\"\" | pods | - | get,list,watch",
+            "\"\" | services | - | list,watch",
             "\"\" | events | - | create");
 
     /** certificates.mode=selfManaged: the operator writes both webhooks' CA bundles ... */

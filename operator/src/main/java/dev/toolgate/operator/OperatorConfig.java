@@ -27,6 +27,21 @@ public interface OperatorConfig {
         boolean enabled();
     }
 
+    Approvals approvals();
+
+    interface Approvals {
+        /** The operator's own ServiceAccount: only it may create McpApprovals. */
+        @WithDefault("toolgate-operator")
+        String serviceAccount();
+
+        /** How sidecars reach the approval API; empty: {@code https://<webhook service>.<namespace>.svc:443}. */
+        Optional<String> url();
+
+        /** Approvals in a final state (rejected, consumed, expired) are deleted this long after it. */
+        @WithDefault("P1D")
+        Duration retention();
+    }
+
     interface Sidecar {
         /** Image of the injected sidecar. */
         String image();

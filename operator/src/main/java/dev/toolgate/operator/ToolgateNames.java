@@ -45,6 +45,16 @@ public final class ToolgateNames {
     public static final String WEBHOOK_SERVICE = "toolgate-operator";
     public static final String WEBHOOK_PATH = "/mutate-pods";
     /** The ValidatingWebhookConfiguration that runs the policy engine on every McpPolicy write, and its path. */
+    public static final String APPROVALS_AUDIENCE = "toolgate-operator";
+    public static final String APPROVALS_PATH = "/approvals/v1/";
+    public static final String APPROVAL_ADMISSION_PATH = "/mutate-mcpapprovals";
+    public static final String APPROVAL_ADMISSION_CONFIGURATION = "toolgate-approval-stamp";
+    public static final String APPROVAL_KEY_LABEL = "toolgate.dev/approval-key";
+    public static final String APPROVAL_SEQ_LABEL = "toolgate.dev/approval-seq";
+    public static final String APPROVALS_TOKEN_VOLUME = "toolgate-approvals-token";
+    public static final String APPROVALS_TOKEN_MOUNT_PATH = "/var/run/secrets/toolgate/approvals";
+    public static final String OPERATOR_CA_KEY = "operator-ca.crt";
+
     public static final String POLICY_VALIDATION_CONFIGURATION = "toolgate-policy-validator";
     public static final String POLICY_VALIDATION_PATH = "/validate-mcppolicies";
 

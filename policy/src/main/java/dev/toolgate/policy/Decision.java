@@ -13,14 +13,19 @@ package dev.toolgate.policy;
  * @param retryAfterSeconds for {@link Verdict#RATE_LIMITED}, whole seconds (≥ 1) until a retry can succeed; otherwise 0
  * @param grant             the name of the grant whose entry decided the call; {@code ""} when the document's own
  *                          {@code tools} or {@code default} decided
+ * @param approval          for {@link Verdict#APPROVAL_REQUIRED}, how the approval is asked for; otherwise {@code null}
  */
 public record Decision(Verdict verdict, String tool, String rule, String reason, String counter, long retryAfterSeconds,
-                       String grant) {
+                       String grant, ApprovalTerms approval) {
 
     public Decision {
         if (grant == null) {
             grant = "";
         }
+    }
+
+    public Decision(Verdict verdict, String tool, String rule, String reason, String counter, long retryAfterSeconds, String grant) {
+        this(verdict, tool, rule, reason, counter, retryAfterSeconds, grant, null);
     }
 
     /** A decision of the document's own {@code tools} or {@code default} (no grant). */

@@ -261,6 +261,9 @@ public final class Policy {
             return new Decision(Verdict.INVALID_ARGUMENTS, tool, entry.argsPath,
                     "invalid arguments: " + spec.args().explain(arguments), null, 0);
         }
+        if (spec.action() == Action.REQUIRE_APPROVAL && call.approved()) {
+            return null; // a human approved this very call: its limits still apply
+        }
         List<DenyRule> denyIf = spec.denyIf();
         for (int i = 0; i < denyIf.size(); i++) {
             if (allHold(denyIf.get(i).conditions(), arguments)) {
@@ -506,7 +509,8 @@ public final class Policy {
             // the tool field is filled per call for globs; for exact entries these decisions are final and shared
             this.denied = new Decision(Verdict.DENIED, spec.name(), spec.path(),
                     spec.reason() != null ? spec.reason() : subject + " is denied by policy", null, 0, grant);
-            this.approvalRequired = new Decision(Verdict.APPROVAL_REQUIRED, spec.name(), spec.path(), approvalReason, null, 0, grant);
+            ApprovalTerms terms = spec.approval() != null ? spec.approval() : ApprovalTerms.DEFAULT;
+            this.approvalRequired = new Decision(Verdict.APPROVAL_REQUIRED, spec.name(), spec.path(), approvalReason, null, 0, grant, terms);
             this.allowed = new Decision(Verdict.ALLOWED, spec.name(), spec.path(), "allowed by " + spec.path(), null, 0, grant);
             Verdict onMatch = spec.action() == Action.REQUIRE_APPROVAL ? Verdict.APPROVAL_REQUIRED : Verdict.DENIED;
             this.denyIfMatched = new Decision[spec.denyIf().size()];
@@ -514,7 +518,8 @@ public final class Policy {
                 DenyRule rule = spec.denyIf().get(i);
                 String reason = rule.onDeny() != null ? rule.onDeny()
                         : onMatch == Verdict.APPROVAL_REQUIRED ? approvalReason : "denied by " + rule.path();
-                denyIfMatched[i] = new Decision(onMatch, spec.name(), rule.path(), reason, null, 0, grant);
+                denyIfMatched[i] = new Decision(onMatch, spec.name(), rule.path(), reason, null, 0, grant,
+                        onMatch == Verdict.APPROVAL_REQUIRED ? terms : null);
             }
         }
 
@@ -538,7 +543,7 @@ public final class Policy {
             if (glob == null) {
                 return prebuilt;
             }
-            return new Decision(prebuilt.verdict(), tool, prebuilt.rule(), prebuilt.reason(), null, 0, grant);
+            return new Decision(prebuilt.verdict(), tool, prebuilt.rule(), prebuilt.reason(), null, 0, grant, prebuilt.approval());
         }
     }
 }

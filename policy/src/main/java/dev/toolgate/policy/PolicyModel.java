@@ -33,7 +33,7 @@ record PolicyModel(boolean defaultDeny, boolean hideDeniedTools, List<LimitSpec>
 
     /** One {@code tools} entry; {@code args} is null when absent; {@code limits} includes a {@code rate_limit} shorthand. */
     record ToolEntry(String name, String path, Action action, String reason, ArgsSchema args, List<DenyRule> denyIf,
-                     List<LimitSpec> limits) {
+                     List<LimitSpec> limits, ApprovalTerms approval) {
         boolean isGlob() {
             return ToolGlob.isGlob(name);
         }

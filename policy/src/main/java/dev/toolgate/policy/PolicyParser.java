@@ -28,7 +28,8 @@ final class PolicyParser {
     private static final List<String> ROOT_FIELDS = List.of("version", "default", "hide_denied_tools", "limits", "tools", "grants");
     private static final List<String> GRANT_FIELDS = List.of("name", "callers", "tools");
     private static final List<String> CALLERS_FIELDS = List.of("subjects", "groups");
-    private static final List<String> ENTRY_FIELDS = List.of("action", "reason", "args", "deny_if", "limits", "rate_limit");
+    private static final List<String> ENTRY_FIELDS = List.of("action", "reason", "args", "deny_if", "limits", "rate_limit", "approval");
+    private static final List<String> APPROVAL_FIELDS = List.of("mode", "expires_after", "arguments");
     private static final List<String> DENY_FIELDS = List.of("conditions", "on_deny");
     private static final List<String> CONDITION_FIELDS = List.of("arg", "op", "value");
     private static final List<String> LIMIT_FIELDS = List.of("counter", "window", "max", "scope");
@@ -179,7 +180,45 @@ final class PolicyParser {
                 limits.add(shorthand);
             }
         }
-        return new ToolEntry(name, path, action, reason, args, List.copyOf(denyIf), List.copyOf(limits));
+        ApprovalTerms approval = approval(node.get("approval"), PolicyPaths.field(path, "approval"), action);
+        return new ToolEntry(name, path, action, reason, args, List.copyOf(denyIf), List.copyOf(limits), approval);
+    }
+
+    /** An entry's {@code approval} object, or null when absent (then {@link ApprovalTerms#DEFAULT} applies). */
+    private ApprovalTerms approval(JsonNode node, String path, Action action) {
+        if (node == null) {
+            return null;
+        }
+        if (!node.isObject()) {
+            error(path, "expected an object with \"mode\", \"expires_after\" and \"arguments\", got " + JsonValues.typeName(node));
+            return null;
+        }
+        if (action != Action.REQUIRE_APPROVAL) {
+            error(path, "approval settings apply only to an entry with \"action\": \"require_approval\"");
+        }
+        unknownFields(node, path, APPROVAL_FIELDS);
+        ApprovalTerms terms = ApprovalTerms.DEFAULT;
+        JsonNode mode = node.get("mode");
+        if (mode != null && !(mode.isTextual() && ApprovalTerms.RETRY.equals(mode.textValue()))) {
+            error(PolicyPaths.field(path, "mode"), "expected \"retry\" (the agent is answered at once and retries the same call once a human "
+                    + "approved it), got " + shown(mode));
+        }
+        long expiresAfter = terms.expiresAfterMillis();
+        JsonNode expires = node.get("expires_after");
+        if (expires != null) {
+            expiresAfter = Windows.parseMillis(expires, PolicyPaths.field(path, "expires_after"), errors, "expires_after");
+        }
+        boolean show = terms.showArguments();
+        JsonNode arguments = node.get("arguments");
+        if (arguments != null) {
+            if (arguments.isTextual() && ("show".equals(arguments.textValue()) || "digest".equals(arguments.textValue()))) {
+                show = "show".equals(arguments.textValue());
+            } else {
+                error(PolicyPaths.field(path, "arguments"), "expected \"show\" (the approver sees the arguments) or \"digest\" (only their "
+                        + "SHA-256, for sensitive arguments), got " + shown(arguments));
+            }
+        }
+        return new ApprovalTerms(ApprovalTerms.RETRY, expiresAfter, show);
     }
 
     private DenyRule denyRule(JsonNode node, String path) {

@@ -20,19 +20,24 @@ final class Windows {
 
     /** The window in milliseconds, or -1 after adding an error at {@code path}. */
     static long parseMillis(JsonNode node, String path, List<PolicyError> errors) {
+        return parseMillis(node, path, errors, "window");
+    }
+
+    /** As {@link #parseMillis(JsonNode, String, List)}, naming the value {@code noun} in errors. */
+    static long parseMillis(JsonNode node, String path, List<PolicyError> errors, String noun) {
         long seconds;
         if (node.isNumber()) {
             BigDecimal value = JsonValues.decimal(node);
             if (value == null || value.stripTrailingZeros().scale() > 0) {
-                errors.add(new PolicyError(path, "window must be a whole number of seconds, got " + node.asText()));
+                errors.add(new PolicyError(path, noun + " must be a whole number of seconds, got " + node.asText()));
                 return -1;
             }
             if (value.signum() <= 0) {
-                errors.add(new PolicyError(path, "window must be at least 1 second, got " + node.asText()));
+                errors.add(new PolicyError(path, noun + " must be at least 1 second, got " + node.asText()));
                 return -1;
             }
             if (value.compareTo(BigDecimal.valueOf(MAX_SECONDS)) > 0) {
-                return tooLong(node.asText(), path, errors);
+                return tooLong(node.asText(), path, errors, noun);
             }
             seconds = value.longValueExact();
         } else if (node.isTextual()) {
@@ -45,7 +50,7 @@ final class Windows {
                 default -> {
                     Matcher m = WITH_UNIT.matcher(text);
                     if (!m.matches()) {
-                        errors.add(new PolicyError(path, "invalid window " + PolicyPaths.quote(text) + "; " + EXPECTED));
+                        errors.add(new PolicyError(path, "invalid " + noun + " " + PolicyPaths.quote(text) + "; " + EXPECTED));
                         return -1;
                     }
                     long n = Long.parseLong(m.group(1));
@@ -56,11 +61,11 @@ final class Windows {
                         default -> 86400;
                     };
                     if (n == 0) {
-                        errors.add(new PolicyError(path, "window must be at least 1 second, got " + PolicyPaths.quote(text)));
+                        errors.add(new PolicyError(path, noun + " must be at least 1 second, got " + PolicyPaths.quote(text)));
                         return -1;
                     }
                     if (n > MAX_SECONDS / unit) {
-                        return tooLong(PolicyPaths.quote(text), path, errors);
+                        return tooLong(PolicyPaths.quote(text), path, errors, noun);
                     }
                     seconds = n * unit;
                 }
@@ -72,8 +77,8 @@ final class Windows {
         return seconds * 1000;
     }
 
-    private static long tooLong(String shown, String path, List<PolicyError> errors) {
-        errors.add(new PolicyError(path, "window must be at most 366 days (" + MAX_SECONDS + " seconds), got " + shown));
+    private static long tooLong(String shown, String path, List<PolicyError> errors, String noun) {
+        errors.add(new PolicyError(path, noun + " must be at most 366 days (" + MAX_SECONDS + " seconds), got " + shown));
         return -1;
     }
 

@@ -111,7 +111,7 @@ class DecisionOrderTest {
                 + "{'conditions':[{'arg':'amount','op':'gt','value':1000}],'on_deny':'Refunds over 1000 need a human.'}]}}}");
         Decision d = p.decide(call("refund", "{'amount':1001}", "x"), T0);
         assertThat(d).isEqualTo(new Decision(Verdict.APPROVAL_REQUIRED, "refund", "tools[\"refund\"].deny_if[0]",
-                "Refunds over 1000 need a human.", null, 0));
+                "Refunds over 1000 need a human.", null, 0, "", ApprovalTerms.DEFAULT));
         assertThat(p.decide(call("refund", "{'amount':1000}", "x"), T0).verdict()).isEqualTo(Verdict.ALLOWED);
         assertThat(p.neverCallable("refund")).isFalse();
     }
@@ -120,7 +120,7 @@ class DecisionOrderTest {
     void requireApprovalWithoutDenyIfAlwaysNeedsApproval() {
         Policy p = policy("{'version':'1','default':'deny','tools':{'wire':{'action':'require_approval'},'fax':{'action':'require_approval','reason':'Ask Bob.'}}}");
         assertThat(p.decide(call("wire", "{}", "x"), T0)).isEqualTo(new Decision(Verdict.APPROVAL_REQUIRED, "wire", "tools[\"wire\"]",
-                "tool \"wire\" requires human approval", null, 0));
+                "tool \"wire\" requires human approval", null, 0, "", ApprovalTerms.DEFAULT));
         assertThat(p.decide(call("fax", "{}", "x"), T0).reason()).isEqualTo("Ask Bob.");
     }
 

@@ -19,6 +19,30 @@ public interface SidecarConfig {
 
     Identity identity();
 
+    Approvals approvals();
+
+    /** Where calls that need a human's approval are taken: the Toolgate operator's approval API. */
+    interface Approvals {
+        /**
+         * The operator's approval API ({@code https://toolgate-operator.toolgate-system.svc:443}); empty: a call that needs
+         * approval is refused, since nobody could approve it.
+         */
+        Optional<String> url();
+
+        /** The McpPolicy this sidecar enforces, by name (the pod's namespace is implied): approvals are filed under it. */
+        Optional<String> policy();
+
+        /** The pod's projected service-account token for audience {@code toolgate-operator}; re-read on every call. */
+        Optional<String> tokenFile();
+
+        /** PEM CA that verifies the operator's certificate. */
+        Optional<String> caFile();
+
+        /** Bound on one round trip to the operator; past it the call is refused (approval service unavailable). */
+        @WithDefault("3s")
+        Duration timeout();
+    }
+
     /** Largest request body accepted; larger ones get 413 before anything is forwarded. */
     @WithDefault("4194304")
     int maxBodyBytes();

@@ -106,7 +106,11 @@ public final class PodMutator {
                 .withSizeLimit(new Quantity("16Mi")).endEmptyDir().build());
         List<Volume> identityVolumes = SidecarIdentity.volumes(spec.getIdentity());
         volumes.addAll(identityVolumes);
-        boolean projectsToken = spec.getIdentity() != null && spec.getIdentity().getServiceAccount() != null;
+        if (settings.approvalsUrl() != null) {
+            volumes.add(approvalsTokenVolume());
+        }
+        boolean projectsToken = spec.getIdentity() != null && spec.getIdentity().getServiceAccount() != null
+                || settings.approvalsUrl() != null;
         if (projectsToken && (pod.getSpec().getServiceAccountName() == null || pod.getSpec().getServiceAccountName().isEmpty())) {
             // A projected service-account token needs a named account. The API server's ServiceAccount admission names
             // "default" before webhooks run; where it does not (that plugin off), name it here rather than have the pod refused.
@@ -283,6 +287,12 @@ public final class PodMutator {
         if (redis != null) {
             redisCounterEnv(policy, redis, env);
         }
+        if (settings.approvalsUrl() != null) {
+            env.add(new EnvVar("TOOLGATE_APPROVALS_URL", settings.approvalsUrl(), null));
+            env.add(new EnvVar("TOOLGATE_APPROVALS_POLICY", policy.getMetadata().getName(), null));
+            env.add(new EnvVar("TOOLGATE_APPROVALS_TOKEN_FILE", ToolgateNames.APPROVALS_TOKEN_MOUNT_PATH + "/token", null));
+            env.add(new EnvVar("TOOLGATE_APPROVALS_CA_FILE", ToolgateNames.POLICY_MOUNT_PATH + "/" + ToolgateNames.OPERATOR_CA_KEY, null));
+        }
         env.add(new EnvVar("QUARKUS_HTTP_PORT", String.valueOf(proxyPort), null));
         String logLevel = spec.getSidecar() != null && spec.getSidecar().getLogLevel() != null ? spec.getSidecar().getLogLevel()
                 : settings.logLevel();
@@ -328,10 +338,25 @@ public final class PodMutator {
             sidecar.addNewVolumeMount().withName(ToolgateNames.REDIS_CA_VOLUME).withMountPath(parent(ToolgateNames.REDIS_CA_FILE))
                     .withReadOnly(true).endVolumeMount();
         }
+        if (settings.approvalsUrl() != null) {
+            sidecar.addNewVolumeMount().withName(ToolgateNames.APPROVALS_TOKEN_VOLUME).withMountPath(ToolgateNames.APPROVALS_TOKEN_MOUNT_PATH)
+                    .withReadOnly(true).endVolumeMount();
+        }
         if (settings.nativeSidecar()) {
             sidecar.withRestartPolicy("Always");
         }
         return sidecar.build();
+    }
+
+    /**
+     * The sidecar's own token for the operator's approval API: audience {@link ToolgateNames#APPROVALS_AUDIENCE}, bound to
+     * this pod, so the operator can tell which pod asks (TokenReview) and the token is useless anywhere else.
+     */
+    private static Volume approvalsTokenVolume() {
+        return new VolumeBuilder().withName(ToolgateNames.APPROVALS_TOKEN_VOLUME).withNewProjected()
+                .addNewSource().withNewServiceAccountToken().withAudience(ToolgateNames.APPROVALS_AUDIENCE).withPath("token")
+                .withExpirationSeconds(3607L).endServiceAccountToken().endSource()
+                .endProjected().build();
     }
 
     private static String parent(String file) {

@@ -8,7 +8,7 @@ import io.fabric8.kubernetes.api.model.SecretKeySelector;
 /** What the mutator needs to know besides the pod and policy: operator defaults and the cluster's capabilities. */
 public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar, String cpuRequest, String memoryRequest,
         String memoryLimit, long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
-        String initImage, RateLimits counterDefaults) {
+        String initImage, RateLimits counterDefaults, String approvalsUrl) {
 
     static final java.util.Set<String> LOG_LEVELS = java.util.Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
     static final java.util.Set<String> PULL_POLICIES = java.util.Set.of("Always", "IfNotPresent", "Never");
@@ -34,6 +34,14 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
                 redirectInbound, initImage, null);
     }
 
+    /** Without the approval API (a call that needs approval is then refused as not approvable here). */
+    public SidecarSettings(String image, int proxyPort, boolean nativeSidecar, String cpuRequest, String memoryRequest,
+            String memoryLimit, long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
+            String initImage, RateLimits counterDefaults) {
+        this(image, proxyPort, nativeSidecar, cpuRequest, memoryRequest, memoryLimit, runAsUser, logLevel, imagePullPolicy, jvmProfile,
+                redirectInbound, initImage, counterDefaults, null);
+    }
+
     public SidecarSettings {
         if (redirectInbound && (initImage == null || initImage.isBlank())) {
             throw new IllegalArgumentException("toolgate.operator.sidecar.init-image must be set when redirect-inbound is on");
@@ -56,7 +64,11 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
         return JVM_PROFILES.get(profile);
     }
 
-    public static SidecarSettings from(OperatorConfig.Sidecar config, boolean clusterSupportsNativeSidecars) {
+    /**
+     * @param approvalsUrl the operator's approval API as sidecars reach it ({@code https://host:port}), or null to
+     *                     inject no approval client
+     */
+    public static SidecarSettings from(OperatorConfig.Sidecar config, boolean clusterSupportsNativeSidecars, String approvalsUrl) {
         boolean nativeSidecar = switch (config.nativeSidecar()) {
             case "always" -> true;
             case "never" -> false;
@@ -65,7 +77,7 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
         return new SidecarSettings(config.image(), config.proxyPort(), nativeSidecar, config.cpuRequest(), config.memoryRequest(),
                 config.memoryLimit(), config.runAsUser(), config.logLevel(), config.imagePullPolicy(), config.jvmProfile(),
                 config.redirectInbound(), config.initImage().filter(i -> !i.isBlank()).orElseGet(() -> defaultInitImage(config.image())),
-                counterDefaults(config.counters()));
+                counterDefaults(config.counters()), approvalsUrl);
     }
 
     /**

@@ -6,6 +6,11 @@ import org.jboss.logging.Logger;
 
 import dev.toolgate.operator.OperatorConfig;
 import dev.toolgate.operator.ToolgateNames;
+import dev.toolgate.operator.approval.ApprovalAdmission;
+import dev.toolgate.operator.approval.ApprovalException;
+import dev.toolgate.operator.approval.ApprovalRecorder;
+import dev.toolgate.operator.approval.ApprovalService;
+import dev.toolgate.operator.approval.SidecarAuthenticator;
 import dev.toolgate.operator.tls.WebhookTls;
 import dev.toolgate.operator.tls.WebhookTlsMaterial;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
@@ -50,9 +55,13 @@ public class WebhookServer {
     private AdmissionHandler handler;
     private dev.toolgate.operator.mcppolicy.PolicyAdmission policyAdmission;
     private volatile String unusableCertificate;
+    private ApprovalAdmission approvalAdmission;
+    private ApprovalService approvals;
+    private final ApprovalRecorder recorder;
 
     public WebhookServer(Vertx vertx, OperatorConfig config, WebhookTls tls, PolicyResolver resolver, KubernetesClient client,
-            MeterRegistry meters) {
+            MeterRegistry meters, ApprovalRecorder recorder) {
+        this.recorder = recorder;
         this.vertx = vertx;
         this.config = config;
         this.tls = tls;
@@ -69,12 +78,17 @@ public class WebhookServer {
         boolean certManager = tls.certManagerMode();
         resolver.start();
         VersionInfo version = client.getKubernetesVersion();
+        String approvalsUrl = config.approvals().url().filter(u -> !u.isBlank())
+                .orElse("https://" + config.webhook().serviceName() + "." + config.namespace() + ".svc:443");
         SidecarSettings settings = SidecarSettings.from(config.sidecar(),
-                SidecarSettings.supportsNativeSidecars(version.getMajor(), version.getMinor()));
+                SidecarSettings.supportsNativeSidecars(version.getMajor(), version.getMinor()), approvalsUrl);
         LOG.infof("Kubernetes %s.%s: injecting the sidecar as a %s", version.getMajor(), version.getMinor(),
                 settings.nativeSidecar() ? "native sidecar (init container, restartPolicy Always)" : "regular container");
         handler = new AdmissionHandler(resolver::policiesIn, () -> settings, meters);
         policyAdmission = new dev.toolgate.operator.mcppolicy.PolicyAdmission(meters);
+        java.time.Clock clock = java.time.Clock.systemUTC();
+        approvalAdmission = new ApprovalAdmission("system:serviceaccount:" + config.namespace() + ":" + config.approvals().serviceAccount(), clock);
+        approvals = new ApprovalService(client, new SidecarAuthenticator(client, clock), recorder, clock);
         if (certManager) {
             // cert-manager may not have issued yet: start serving once it has, and stay unready (with the reason) until then.
             LOG.infof("Certificate mode certManager: serving the certificate in Secret %s/%s, re-read every %s", config.namespace(),
@@ -91,6 +105,12 @@ public class WebhookServer {
                     id -> vertx.executeBlocking(() -> tls.ensure(), false).onSuccess(this::apply)
                             .onFailure(e -> LOG.errorf(e, "Webhook certificate check failed")));
         }
+    }
+
+    /** The CA bundle that verifies this server's certificate (for sidecars calling the approval API); null before it serves. */
+    public String caBundlePem() {
+        WebhookTlsMaterial current = material;
+        return current == null ? null : current.caBundlePem();
     }
 
     /** The port actually bound (tests configure port 0). */
@@ -149,13 +169,22 @@ public class WebhookServer {
         }
     }
 
-    /** Pod admission on {@link ToolgateNames#WEBHOOK_PATH}, McpPolicy validation on {@link ToolgateNames#POLICY_VALIDATION_PATH}. */
+    /**
+     * Pod admission on {@link ToolgateNames#WEBHOOK_PATH}, McpPolicy validation on {@link ToolgateNames#POLICY_VALIDATION_PATH},
+     * McpApproval admission on {@link ToolgateNames#APPROVAL_ADMISSION_PATH}, and the sidecars' approval API under
+     * {@link ToolgateNames#APPROVALS_PATH}.
+     */
     private void serve(HttpServerRequest request) {
         java.util.function.UnaryOperator<AdmissionReview> review;
         if (ToolgateNames.WEBHOOK_PATH.equals(request.path())) {
             review = handler::handle;
         } else if (ToolgateNames.POLICY_VALIDATION_PATH.equals(request.path())) {
             review = policyAdmission::handle;
+        } else if (ToolgateNames.APPROVAL_ADMISSION_PATH.equals(request.path())) {
+            review = approvalAdmission::handle;
+        } else if (request.path() != null && request.path().startsWith(ToolgateNames.APPROVALS_PATH)) {
+            serveApprovals(request, request.path().substring(ToolgateNames.APPROVALS_PATH.length()));
+            return;
         } else {
             request.response().setStatusCode(404).end();
             return;
@@ -164,14 +193,28 @@ public class WebhookServer {
             request.response().setStatusCode(405).end();
             return;
         }
+        readBounded(request, MAX_BODY_BYTES, body -> vertx.executeBlocking(() -> JSON.asJson(review.apply(JSON.unmarshal(body.toString(), AdmissionReview.class))).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    false)
+                    .onSuccess(answer -> request.response().putHeader("Content-Type", "application/json").end(Buffer.buffer(answer)))
+                    .onFailure(e -> {
+                        LOG.warnf("Bad admission request: %s", e.getMessage());
+                        request.response().setStatusCode(400).end("bad AdmissionReview: " + e.getMessage());
+                    }));
+    }
+
+    /** The whole body, at most {@code max} bytes (413 and the connection closed beyond), then {@code onBody}. */
+    private static void readBounded(HttpServerRequest request, int max, java.util.function.Consumer<Buffer> onBody) {
         String length = request.getHeader("Content-Length");
-        if (length != null && length.matches("\\d+") && Long.parseLong(length) > MAX_BODY_BYTES) {
+        if (length != null && length.matches("\\d+") && Long.parseLong(length) > max) {
             request.response().setStatusCode(413).end();
             return;
         }
         Buffer body = Buffer.buffer();
         request.handler(chunk -> {
-            if (body.length() + chunk.length() > MAX_BODY_BYTES) {
+            if (request.response().ended()) {
+                return;
+            }
+            if (body.length() + chunk.length() > max) {
                 request.response().setStatusCode(413).end();
                 request.connection().close();
                 return;
@@ -179,17 +222,44 @@ public class WebhookServer {
             body.appendBuffer(chunk);
         });
         request.endHandler(done -> {
-            if (request.response().ended()) {
-                return;
+            if (!request.response().ended()) {
+                onBody.accept(body);
             }
-            vertx.executeBlocking(() -> JSON.asJson(review.apply(JSON.unmarshal(body.toString(), AdmissionReview.class))).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                    false)
-                    .onSuccess(answer -> request.response().putHeader("Content-Type", "application/json").end(Buffer.buffer(answer)))
+        });
+    }
+
+    /** The sidecars' approval API: a JSON body in, a JSON answer out; errors as {"error": ...} with their status. */
+    private void serveApprovals(HttpServerRequest request, String operation) {
+        if (request.method() != io.vertx.core.http.HttpMethod.POST) {
+            request.response().setStatusCode(405).end();
+            return;
+        }
+        String authorization = request.getHeader("Authorization");
+        readBounded(request, MAX_APPROVAL_BODY_BYTES, body -> {
+            vertx.executeBlocking(() -> approvals.handle(operation, authorization, ApprovalService.parse(body.getBytes())), false)
+                    .onSuccess(answer -> answerApproval(request, 200, answer))
                     .onFailure(e -> {
-                        LOG.warnf("Bad admission request: %s", e.getMessage());
-                        request.response().setStatusCode(400).end("bad AdmissionReview: " + e.getMessage());
+                        if (e instanceof ApprovalException refused) {
+                            LOG.debugf("approval API %s refused (%d): %s", operation, refused.status(), refused.getMessage());
+                            answerApproval(request, refused.status(), error(refused.getMessage()));
+                        } else {
+                            LOG.warnf(e, "approval API %s failed", operation);
+                            answerApproval(request, 503, error("the approval service could not reach the Kubernetes API: " + e.getMessage()));
+                        }
                     });
         });
+    }
+
+    static final int MAX_APPROVAL_BODY_BYTES = 64 * 1024;
+
+    private static com.fasterxml.jackson.databind.node.ObjectNode error(String message) {
+        return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("error", message);
+    }
+
+    private static void answerApproval(HttpServerRequest request, int status, com.fasterxml.jackson.databind.JsonNode answer) {
+        if (!request.response().ended()) {
+            request.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(answer.toString());
+        }
     }
 
     private static PemKeyCertOptions keyCert(WebhookTlsMaterial material) {

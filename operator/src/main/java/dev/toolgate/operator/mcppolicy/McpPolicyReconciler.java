@@ -43,12 +43,15 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
     private final WorkloadRestarter restarter;
     private final MeterRegistry meters;
     private final Clock clock = Clock.systemUTC();
+    private final dev.toolgate.operator.injection.WebhookServer webhook;
 
     private InformerEventSource<ConfigMap, McpPolicy> configMaps;
     private InformerEventSource<Pod, McpPolicy> pods;
     private InformerEventSource<Service, McpPolicy> services;
 
-    public McpPolicyReconciler(KubernetesClient client, KubernetesEvents events, WorkloadRestarter restarter, MeterRegistry meters) {
+    public McpPolicyReconciler(KubernetesClient client, KubernetesEvents events, WorkloadRestarter restarter, MeterRegistry meters,
+            dev.toolgate.operator.injection.WebhookServer webhook) {
+        this.webhook = webhook;
         this.client = client;
         this.events = events;
         this.restarter = restarter;
@@ -106,7 +109,7 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
         List<String> problems = validation.problems();
         PolicyDocument document = validation.document();
         if (problems.isEmpty()) {
-            ConfigMap desired = PolicyConfigMapFactory.create(policy, document.canonicalJson(), document.hash());
+            ConfigMap desired = PolicyConfigMapFactory.create(policy, document.canonicalJson(), document.hash(), webhook.caBundlePem());
             if (!PolicyConfigMapFactory.matches(existing, desired)) {
                 client.configMaps().inNamespace(namespace).resource(desired).createOr(op -> op.update());
                 LOG.infof("Rendered policy %s/%s into ConfigMap %s (hash %s)", namespace, name, desired.getMetadata().getName(),

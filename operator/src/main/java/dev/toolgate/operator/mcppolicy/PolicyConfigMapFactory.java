@@ -21,6 +21,19 @@ public final class PolicyConfigMapFactory {
     }
 
     public static ConfigMap create(McpPolicy policy, String canonicalJson, String hash) {
+        return create(policy, canonicalJson, hash, null);
+    }
+
+    /**
+     * @param operatorCa the CA bundle of the operator's HTTPS server, mounted beside the policy so the sidecar can verify
+     *                   the approval API it calls; null for none
+     */
+    public static ConfigMap create(McpPolicy policy, String canonicalJson, String hash, String operatorCa) {
+        Map<String, String> data = new TreeMap<>();
+        data.put(ToolgateNames.POLICY_FILE_KEY, readable(canonicalJson));
+        if (operatorCa != null) {
+            data.put(ToolgateNames.OPERATOR_CA_KEY, operatorCa);
+        }
         return new ConfigMapBuilder()
                 .withNewMetadata()
                 .withName(ToolgateNames.configMapName(policy.getMetadata().getName()))
@@ -36,7 +49,7 @@ public final class PolicyConfigMapFactory {
                         .withBlockOwnerDeletion(true)
                         .build())
                 .endMetadata()
-                .withData(Map.of(ToolgateNames.POLICY_FILE_KEY, readable(canonicalJson)))
+                .withData(data)
                 .build();
     }
 

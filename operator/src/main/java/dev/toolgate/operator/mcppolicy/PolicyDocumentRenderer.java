@@ -113,6 +113,18 @@ public final class PolicyDocumentRenderer {
         if (rule.getLimits() != null) {
             tool.set("limits", limits(rule.getLimits()));
         }
+        if (rule.getApproval() != null) {
+            ObjectNode approval = tool.putObject("approval");
+            if (rule.getApproval().getMode() != null) {
+                approval.put("mode", "retry");
+            }
+            if (rule.getApproval().getExpiresAfter() != null) {
+                approval.put("expires_after", rule.getApproval().getExpiresAfter());
+            }
+            if (rule.getApproval().getArguments() != null) {
+                approval.put("arguments", rule.getApproval().getArguments() == ApprovalSettings.Arguments.DIGEST ? "digest" : "show");
+            }
+        }
         if (rule.getRateLimit() != null) {
             ObjectNode rateLimit = tool.putObject("rate_limit");
             if (rule.getRateLimit().getMax() != null) {

@@ -12,7 +12,8 @@ public final class SpecPaths {
             "deny_if", "denyIf",
             "on_deny", "onDeny",
             "rate_limit", "rateLimit",
-            "hide_denied_tools", "hideDeniedTools");
+            "hide_denied_tools", "hideDeniedTools",
+            "expires_after", "expiresAfter");
 
     private SpecPaths() {
     }

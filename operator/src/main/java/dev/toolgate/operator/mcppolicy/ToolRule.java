@@ -45,6 +45,17 @@ public class ToolRule {
     @JsonPropertyDescription("Shorthand for one limit on this tool.")
     private RateLimit rateLimit;
 
+    @JsonPropertyDescription("With action require_approval: how a human approves its calls (McpApproval).")
+    private ApprovalSettings approval;
+
+    public ApprovalSettings getApproval() {
+        return approval;
+    }
+
+    public void setApproval(ApprovalSettings approval) {
+        this.approval = approval;
+    }
+
     public Action getAction() {
         return action;
     }

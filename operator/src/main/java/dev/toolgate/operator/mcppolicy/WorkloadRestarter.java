@@ -67,8 +67,9 @@ public class WorkloadRestarter {
         this.client = client;
         this.events = events;
         this.enabled = config.workloadRestarts().enabled();
-        // Whether the sidecar runs as a native sidecar plays no part in whether a pod is injected or refused.
-        this.settings = SidecarSettings.from(config.sidecar(), true);
+        // Whether the sidecar runs as a native sidecar, and where it reaches the approval API, play no part in whether a
+        // pod is injected or refused.
+        this.settings = SidecarSettings.from(config.sidecar(), true, "");
     }
 
     public boolean enabled() {

@@ -54,11 +54,14 @@ public final class KubeApiServers {
             admin = Config.fromKubeconfig(kubeconfigYaml);
             try (KubernetesClient client = new KubernetesClientBuilder().withConfig(admin).build()) {
                 applyFile(client, Path.of(System.getProperty("toolgate.crd.committed")));
-                client.apiextensions().v1().customResourceDefinitions().withName("mcppolicies.toolgate.dev")
-                        .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions() != null
-                                && crd.getStatus().getConditions().stream()
-                                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
-                                30, java.util.concurrent.TimeUnit.SECONDS);
+                applyFile(client, Path.of(System.getProperty("toolgate.approval-crd.committed")));
+                for (String crdName : List.of("mcppolicies.toolgate.dev", "mcpapprovals.toolgate.dev")) {
+                    client.apiextensions().v1().customResourceDefinitions().withName(crdName)
+                            .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions() != null
+                                    && crd.getStatus().getConditions().stream()
+                                            .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
+                                    30, java.util.concurrent.TimeUnit.SECONDS);
+                }
             }
         }
         return admin;
@@ -135,6 +138,19 @@ public final class KubeApiServers {
                 .withNewObjectSelector().addNewMatchExpression().withKey(ToolgateNames.INJECT_LABEL).withOperator("NotIn")
                 .withValues("false").endMatchExpression().endObjectSelector()
                 .addNewRule().withApiGroups("").withApiVersions("v1").withOperations("CREATE").withResources("pods").endRule()
+                .endWebhook()
+                .addNewWebhook()
+                .withName("approvals.toolgate.dev")
+                .withAdmissionReviewVersions("v1")
+                .withSideEffects("None")
+                .withFailurePolicy("Fail")
+                .withTimeoutSeconds(5)
+                .withReinvocationPolicy("Never")
+                .withMatchPolicy("Equivalent")
+                .withNewClientConfig().withUrl("https://127.0.0.1:" + webhookPort + ToolgateNames.APPROVAL_ADMISSION_PATH)
+                .withCaBundle(caBundleBase64).endClientConfig()
+                .addNewRule().withApiGroups("toolgate.dev").withApiVersions("*").withOperations("CREATE", "UPDATE")
+                .withResources("mcpapprovals").withScope("Namespaced").endRule()
                 .endWebhook()
                 .build();
     }

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
 
-/** The committed CRD under crds/ must be exactly what the Java classes generate. */
+/** The committed CRDs under crds/ must be exactly what the Java classes generate, one for one. */
 class CrdUpToDateTest {
 
     @Test
@@ -20,5 +20,25 @@ class CrdUpToDateTest {
         assertThat(Files.readString(committed))
                 .as("%s is stale: regenerate it with ./mvnw -pl operator process-classes -Pupdate-crds and commit it", committed)
                 .isEqualTo(Files.readString(generated));
+    }
+
+    @Test
+    void everyGeneratedCrdIsCommitted() throws IOException {
+        Path generatedDir = Path.of(System.getProperty("toolgate.crds.generated-dir"));
+        Path committedDir = Path.of(System.getProperty("toolgate.crds.committed-dir"));
+        try (java.util.stream.Stream<Path> files = Files.list(generatedDir)) {
+            for (Path generated : files.sorted().toList()) {
+                Path committed = committedDir.resolve(generated.getFileName());
+                assertThat(committed).as("committed CRD; create it with ./mvnw -pl operator process-classes -Pupdate-crds").exists();
+                assertThat(Files.readString(committed))
+                        .as("%s is stale: regenerate it with ./mvnw -pl operator process-classes -Pupdate-crds and commit it", committed)
+                        .isEqualTo(Files.readString(generated));
+            }
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(committedDir)) {
+            assertThat(files.map(f -> f.getFileName().toString()).sorted().toList())
+                    .as("CRDs under crds/ that no Java class generates")
+                    .isEqualTo(Files.list(generatedDir).map(f -> f.getFileName().toString()).sorted().toList());
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.toolgate.sidecar.edge;
 
 import dev.toolgate.sidecar.SidecarConfig;
+import dev.toolgate.sidecar.approval.ApprovalStep;
 import dev.toolgate.sidecar.enforce.CallDecision;
 import dev.toolgate.sidecar.enforce.DenialResponses;
 import dev.toolgate.sidecar.enforce.EnforcementFilter;
@@ -78,6 +79,8 @@ public class ProxyRoute {
     ProtectedResourceMetadata resourceMetadata;
     @Inject
     SessionOwners sessions;
+    @Inject
+    ApprovalStep approvals;
 
     void install(@Observes Router router) {
         router.route().handler(this::handle);
@@ -199,8 +202,9 @@ public class ProxyRoute {
     }
 
     /**
-     * The walk of one request whose body is read: parse → caller → decide → forward or answer → record. Parsing is
-     * synchronous; the caller and the decision are stages (a key fetch, a shared counter store), each continued on
+     * The walk of one request whose body is read: parse → caller → decide (then approvals, for calls that need one) →
+     * forward or answer → record. Parsing is synchronous; the caller, the decision and the approvals are stages (a key
+     * fetch, a shared counter store, the operator's approval API), each continued on
      * this request's event loop. Whatever happens, the request is answered or forwarded exactly once, and never
      * forwarded on a fault.
      */
@@ -238,12 +242,14 @@ public class ProxyRoute {
                     walk.malformed(rejection);
                     return;
                 }
-                prepared.decide(System.currentTimeMillis()).whenComplete(walk.then((inspection, fault) -> {
-                    if (fault != null) {
-                        throw fault;
-                    }
-                    walk.decided(bytes, parsed, inspection);
-                }));
+                prepared.decide(System.currentTimeMillis())
+                        .thenCompose(inspection -> approvals.settle(prepared, inspection, caller, walk.session, state.policy() == null ? null : state.policy().hash()))
+                        .whenComplete(walk.then((inspection, fault) -> {
+                            if (fault != null) {
+                                throw fault;
+                            }
+                            walk.decided(bytes, parsed, inspection);
+                        }));
             }));
         });
     }

@@ -1,5 +1,7 @@
 package dev.toolgate.sidecar.enforce;
 
+import dev.toolgate.sidecar.approval.ApprovalTicket;
+
 import dev.toolgate.sidecar.mcp.ErrorCodes;
 import dev.toolgate.sidecar.mcp.JsonRpcMessage;
 import dev.toolgate.sidecar.mcp.JsonRpcParser;
@@ -28,6 +30,15 @@ public final class DenialResponses {
 
     /** The error for a call the policy did not allow. Its message carries the reason so clients surface it as is. */
     public static ObjectNode denial(JsonNode id, Decision decision) {
+        return denial(id, decision, null);
+    }
+
+    /**
+     * As {@link #denial(JsonNode, Decision)}, with where the call's approval stands: a pending one is named in the
+     * message and in {@code data.approval}, with what the agent should do (retry the same call once approved) and what
+     * a human runs to approve it.
+     */
+    public static ObjectNode denial(JsonNode id, Decision decision, ApprovalTicket ticket) {
         ObjectNode data = JSON.objectNode()
                 .put("decision", decision.verdict().label())
                 .put("tool", decision.tool())
@@ -41,7 +52,26 @@ public final class DenialResponses {
                 data.put("counter", decision.counter());
             }
         }
-        return error(id, ErrorCodes.forVerdict(decision.verdict()), message(decision), data);
+        String message = message(decision);
+        if (ticket != null) {
+            ObjectNode approval = data.putObject("approval").put("name", ticket.name()).put("namespace", ticket.namespace())
+                    .put("state", ticket.state());
+            if (ticket.expiresAt() != null) {
+                approval.put("expiresAt", ticket.expiresAt());
+            }
+            if (ticket.approver() != null) {
+                approval.put("approver", ticket.approver());
+            }
+            if (decision.verdict() == Verdict.APPROVAL_REQUIRED && ApprovalTicket.PENDING.equals(ticket.state())) {
+                approval.put("retry", "send the same call again, with the same arguments, once a human approved it");
+                approval.put("approve", ticket.approveCommand());
+                message += ". Approval " + ticket.namespace() + "/" + ticket.name() + " is pending"
+                        + (ticket.expiresAt() == null ? "" : " until " + ticket.expiresAt())
+                        + (ApprovalTicket.CONSUMED.equals(ticket.previousState()) ? " (the previous approval of this call was used)" : "")
+                        + "; retry the same call once a human approved it (" + ticket.approveCommand() + ")";
+            }
+        }
+        return error(id, ErrorCodes.forVerdict(decision.verdict()), message, data);
     }
 
     static String message(Decision decision) {
@@ -104,7 +134,7 @@ public final class DenialResponses {
             }
             CallDecision own = refused.stream().filter(d -> d.id().equals(message.id())).findFirst().orElse(null);
             if (own != null && message.isToolCall()) {
-                answers.add(denial(message.id(), own.decision()));
+                answers.add(denial(message.id(), own.decision(), own.approval()));
             } else {
                 answers.add(notForwarded(message.id(), refused));
             }

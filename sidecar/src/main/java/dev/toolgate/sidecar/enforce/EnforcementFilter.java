@@ -77,6 +77,32 @@ public final class EnforcementFilter {
          * stage (at once for the in-memory store); a fault anywhere becomes a denial of every call.
          */
         public CompletionStage<Inspection> decide(long nowMillis) {
+            return decide(nowMillis, calls);
+        }
+
+        /**
+         * The decisions with the calls at {@code approved} (indices into the body's calls) approved by a human: their
+         * entries go on to their limits instead of asking again. Everything else as {@link #decide(long)}.
+         */
+        public CompletionStage<Inspection> decideApproved(long nowMillis, java.util.Set<Integer> approved) {
+            List<ToolCall> withApprovals = new ArrayList<>(calls.size());
+            for (int i = 0; i < calls.size(); i++) {
+                withApprovals.add(approved.contains(i) ? calls.get(i).approve() : calls.get(i));
+            }
+            return decide(nowMillis, withApprovals);
+        }
+
+        /** The calls as the policy sees them, in body order. */
+        public List<ToolCall> calls() {
+            return calls;
+        }
+
+        /** The policy the calls are decided under; null when none is valid. */
+        public Policy policy() {
+            return policy;
+        }
+
+        private CompletionStage<Inspection> decide(long nowMillis, List<ToolCall> calls) {
             if (calls.isEmpty()) {
                 return CompletableFuture.completedFuture(Inspection.NONE);
             }

@@ -141,6 +141,13 @@ public class AuditLog {
         } else {
             json.writeTree(id);
         }
+        if (call.approval() != null) {
+            json.writeStringField("approval", call.approval().name());
+            json.writeStringField("approvalState", call.approval().state());
+            if (call.approval().approver() != null) {
+                json.writeStringField("approver", call.approval().approver());
+            }
+        }
         if (outcome.upstreamStatus() >= 0) {
             json.writeNumberField("upstreamStatus", outcome.upstreamStatus());
             json.writeNumberField("upstreamLatencyMs", outcome.upstreamLatencyMillis());

@@ -1,0 +1,47 @@
+package dev.toolgate.policy;
+
+import org.junit.jupiter.api.Test;
+
+import static dev.toolgate.policy.PolicyTestSupport.T0;
+import static dev.toolgate.policy.PolicyTestSupport.call;
+import static dev.toolgate.policy.PolicyTestSupport.errorsOf;
+import static dev.toolgate.policy.PolicyTestSupport.policy;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** An entry's {@code approval} settings, and a call a human approved going on to its limits. */
+class ApprovalTermsTest {
+
+    @Test
+    void approvalRequiredCarriesTheEntrysTermsOrTheDefaults() {
+        Policy p = policy("{'version':'1','default':'deny','tools':{'wire':{'action':'require_approval'},"
+                + "'refund':{'action':'require_approval','approval':{'mode':'retry','expires_after':'15m','arguments':'digest'},"
+                + "'deny_if':[{'conditions':[{'arg':'amount','op':'gt','value':100}]}]}}}");
+        assertThat(p.decide(call("wire", "{}", "x"), T0).approval()).isEqualTo(ApprovalTerms.DEFAULT);
+        assertThat(p.decide(call("refund", "{'amount':101}", "x"), T0).approval())
+                .isEqualTo(new ApprovalTerms("retry", 900_000L, false));
+        assertThat(p.decide(call("refund", "{'amount':5}", "x"), T0).approval()).as("allowed: no approval asked").isNull();
+    }
+
+    @Test
+    void anApprovedCallGoesOnToItsLimitsButNotPastItsArguments() {
+        Policy p = policy("{'version':'1','default':'deny','tools':{'wire':{'action':'require_approval',"
+                + "'args':{'required':['amount']},'rate_limit':{'max':1,'window':'minute','scope':'global'}}}}");
+        ToolCall wire = call("wire", "{'amount':1}", "x");
+        assertThat(p.decide(wire, T0).verdict()).isEqualTo(Verdict.APPROVAL_REQUIRED);
+        assertThat(p.decide(wire.approve(), T0).verdict()).isEqualTo(Verdict.ALLOWED);
+        assertThat(p.decide(wire.approve(), T0 + 1).verdict()).as("limits still apply").isEqualTo(Verdict.RATE_LIMITED);
+        assertThat(p.decide(call("wire", "{}", "x").approve(), T0).verdict()).isEqualTo(Verdict.INVALID_ARGUMENTS);
+    }
+
+    @Test
+    void approvalOnlyOnAnEntryThatRequiresItAndOnlyValidSettings() {
+        assertThat(errorsOf("{'version':'1','default':'deny','tools':{'t':{'approval':{}}}}")).extracting(PolicyError::toString)
+                .containsExactly("tools[\"t\"].approval: approval settings apply only to an entry with \"action\": \"require_approval\"");
+        assertThat(errorsOf("{'version':'1','default':'deny','tools':{'t':{'action':'require_approval','approval':{'mode':'hold','expires_after':'1 hour',"
+                + "'arguments':'hide','wait':1}}}}")).extracting(PolicyError::toString).containsExactlyInAnyOrder(
+                "tools[\"t\"].approval.wait: unknown field \"wait\"; expected one of mode, expires_after, arguments",
+                "tools[\"t\"].approval.mode: expected \"retry\" (the agent is answered at once and retries the same call once a human approved it), got \"hold\"",
+                "tools[\"t\"].approval.expires_after: invalid expires_after \"1 hour\"; " + Windows.EXPECTED,
+                "tools[\"t\"].approval.arguments: expected \"show\" (the approver sees the arguments) or \"digest\" (only their SHA-256, for sensitive arguments), got \"hide\"");
+    }
+}

@@ -1,0 +1,238 @@
+package dev.toolgate.sidecar.approval;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.toolgate.policy.ApprovalTerms;
+import dev.toolgate.policy.ArgumentsDigest;
+import dev.toolgate.policy.Caller;
+import dev.toolgate.policy.Decision;
+import dev.toolgate.policy.ToolCall;
+import dev.toolgate.policy.Verdict;
+import dev.toolgate.sidecar.enforce.CallDecision;
+import dev.toolgate.sidecar.enforce.EnforcementFilter;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.inject.Singleton;
+
+/**
+ * The walk's approval step, after the decision: every call the policy answered {@code approval_required} is taken to
+ * the operator, which files (or finds) its McpApproval. A pending one is answered at once (retry mode: the agent
+ * retries the same call once a human approved it), a rejected one is denied with the approver's reason. When every such
+ * call of a body is approved, the body is decided again with them approved, so their limits still apply, and each
+ * approval is then consumed, once: only then is the body forwarded. The operator unreachable, slow or refusing means
+ * the call is refused ("approval service unavailable"); calls that need no approval never come here.
+ *
+ * <p>Counters a re-decided body took are not given back when a consumption then fails (another replica took the last
+ * use first): the failure is rare and errs on the strict side.
+ */
+@Singleton
+public class ApprovalStep {
+
+    private final ApprovalClient client;
+    private final MeterRegistry meters;
+
+    public ApprovalStep(ApprovalClient client, MeterRegistry meters) {
+        this.client = client;
+        this.meters = meters;
+    }
+
+    /** The body's decisions once approvals are settled; completes normally (a failure becomes a refusal). */
+    public CompletionStage<EnforcementFilter.Inspection> settle(EnforcementFilter.Prepared prepared, EnforcementFilter.Inspection inspection,
+            Caller caller, String session, String policyHash) {
+        List<CallDecision> decisions = inspection.decisions();
+        List<Integer> asking = new ArrayList<>();
+        for (int i = 0; i < decisions.size(); i++) {
+            Decision d = decisions.get(i).decision();
+            if (d.verdict() == Verdict.APPROVAL_REQUIRED && d.approval() != null) {
+                asking.add(i);
+            }
+        }
+        if (asking.isEmpty()) {
+            return CompletableFuture.completedFuture(inspection);
+        }
+        if (!client.configured()) {
+            return done(inspection, asking, i -> refuse(decisions.get(i), "approval_unconfigured",
+                    "nobody can approve it here: this sidecar is not connected to Toolgate's approval service"));
+        }
+        if (caller.source() == Caller.Source.ANONYMOUS) {
+            return done(inspection, asking, i -> refuse(decisions.get(i), "approval_anonymous",
+                    "an anonymous call cannot be approved: an approval is bound to who asks"));
+        }
+        List<CompletableFuture<CallDecision>> asked = new ArrayList<>();
+        for (int i : asking) {
+            CallDecision call = decisions.get(i);
+            ToolCall toolCall = prepared.calls().get(i);
+            asked.add(client.call("request", requestBody(call, toolCall, caller, session, policyHash)).toCompletableFuture()
+                    .handle((answer, failure) -> failure != null ? unavailable(call, failure) : answered(call, answer)));
+        }
+        return CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new)).thenCompose(all -> {
+            List<CallDecision> settled = new ArrayList<>(decisions);
+            Set<Integer> approved = new HashSet<>();
+            for (int k = 0; k < asking.size(); k++) {
+                CallDecision call = asked.get(k).join();
+                settled.set(asking.get(k), call);
+                if (call.approval() != null && ApprovalTicket.APPROVED.equals(call.approval().state())
+                        && call.decision().verdict() == Verdict.APPROVAL_REQUIRED) {
+                    approved.add(asking.get(k));
+                }
+            }
+            boolean othersAllowed = true;
+            for (int i = 0; i < settled.size(); i++) {
+                if (!approved.contains(i) && !settled.get(i).allowed()) {
+                    othersAllowed = false;
+                }
+            }
+            if (approved.isEmpty() || !othersAllowed) {
+                return CompletableFuture.completedFuture(new EnforcementFilter.Inspection(List.copyOf(settled)));
+            }
+            return redecideAndConsume(prepared, settled, approved, caller);
+        }).exceptionally(failure -> {
+            List<CallDecision> refused = new ArrayList<>(decisions);
+            for (int i : asking) {
+                refused.set(i, unavailable(decisions.get(i), failure));
+            }
+            return new EnforcementFilter.Inspection(List.copyOf(refused));
+        });
+    }
+
+    private CompletionStage<EnforcementFilter.Inspection> redecideAndConsume(EnforcementFilter.Prepared prepared, List<CallDecision> settled,
+            Set<Integer> approved, Caller caller) {
+        return prepared.decideApproved(System.currentTimeMillis(), approved).thenCompose(again -> {
+            List<CallDecision> redecided = new ArrayList<>(again.decisions().size());
+            for (int i = 0; i < again.decisions().size(); i++) {
+                CallDecision now = again.decisions().get(i);
+                redecided.add(now.with(now.decision(), settled.get(i).approval()));
+            }
+            if (!again.forward()) {
+                count("limited_after_approval");
+                return CompletableFuture.completedFuture(new EnforcementFilter.Inspection(List.copyOf(redecided)));
+            }
+            List<Integer> order = new ArrayList<>(approved);
+            java.util.Collections.sort(order);
+            List<CompletableFuture<CallDecision>> consumed = new ArrayList<>();
+            for (int i : order) {
+                CallDecision call = redecided.get(i);
+                consumed.add(client.call("consume", consumeBody(call, caller)).toCompletableFuture()
+                        .handle((answer, failure) -> {
+                            if (failure != null) {
+                                return unavailable(call, failure);
+                            }
+                            if (!answer.path("consumed").asBoolean(false)) {
+                                count("consume_refused");
+                                return refuse(call, "approval", "approval " + call.approval().name() + " could not be used: "
+                                        + answer.path("reason").asText("refused"));
+                            }
+                            count("admitted");
+                            return call.with(call.decision(), call.approval().consumed());
+                        }));
+            }
+            return CompletableFuture.allOf(consumed.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                for (int k = 0; k < order.size(); k++) {
+                    redecided.set(order.get(k), consumed.get(k).join());
+                }
+                return new EnforcementFilter.Inspection(List.copyOf(redecided));
+            });
+        });
+    }
+
+    private CallDecision answered(CallDecision call, JsonNode answer) {
+        ApprovalTicket ticket = new ApprovalTicket(answer.path("approval").asText(), answer.path("namespace").asText(),
+                answer.path("state").asText(), text(answer, "expiresAt"), text(answer, "approver"), text(answer, "reason"),
+                text(answer.path("previous"), "state"));
+        switch (ticket.state()) {
+            case ApprovalTicket.PENDING -> {
+                count("pending");
+                return call.with(call.decision(), ticket);
+            }
+            case ApprovalTicket.APPROVED -> {
+                return call.with(call.decision(), ticket);
+            }
+            case ApprovalTicket.REJECTED -> {
+                count("rejected");
+                Decision d = call.decision();
+                return call.with(new Decision(Verdict.DENIED, d.tool(), d.rule(), "rejected by " + ticket.approver()
+                        + (ticket.reason() == null ? "" : ": " + ticket.reason()), null, 0, d.grant()), ticket);
+            }
+            default -> {
+                return unavailable(call, new IllegalStateException("the operator answered state " + ticket.state()));
+            }
+        }
+    }
+
+    private CallDecision unavailable(CallDecision call, Throwable failure) {
+        count("unavailable");
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        return refuse(call, "approval_unavailable", "approval service unavailable: " + cause.getMessage());
+    }
+
+    /**
+     * Still {@code approval_required}, with why it cannot be had now (no approval service, an anonymous caller, the
+     * operator unreachable, a use already taken): the agent's answer keeps its code, and nothing is forwarded.
+     */
+    private static CallDecision refuse(CallDecision call, String rule, String why) {
+        Decision d = call.decision();
+        String rulePath = d.rule() == null ? rule : d.rule();
+        return call.with(new Decision(Verdict.APPROVAL_REQUIRED, d.tool(), rulePath, d.reason() + " (" + why + ")", null, 0, d.grant(),
+                d.approval()), call.approval() == null || ApprovalTicket.CONSUMED.equals(call.approval().state()) ? null : call.approval());
+    }
+
+    private static CompletionStage<EnforcementFilter.Inspection> done(EnforcementFilter.Inspection inspection, List<Integer> asking,
+            java.util.function.IntFunction<CallDecision> change) {
+        List<CallDecision> decisions = new ArrayList<>(inspection.decisions());
+        for (int i : asking) {
+            decisions.set(i, change.apply(i));
+        }
+        return CompletableFuture.completedFuture(new EnforcementFilter.Inspection(List.copyOf(decisions)));
+    }
+
+    private static ObjectNode requestBody(CallDecision call, ToolCall toolCall, Caller caller, String session, String policyHash) {
+        ApprovalTerms terms = call.decision().approval();
+        ObjectNode body = JsonNodeFactory.instance.objectNode();
+        body.put("policyHash", policyHash);
+        body.put("tool", call.tool());
+        ObjectNode requester = body.putObject("requester");
+        requester.put("subject", caller.subject());
+        caller.groups().stream().sorted().forEach(requester.putArray("groups")::add);
+        requester.put("source", switch (caller.source()) {
+            case HEADER -> "header";
+            case JWT -> "jwt";
+            case SERVICE_ACCOUNT -> "service-account";
+            case ANONYMOUS -> "anonymous";
+        });
+        body.put("grant", call.decision().grant());
+        body.put("session", session);
+        body.put("argumentsShown", terms.showArguments());
+        if (terms.showArguments()) {
+            body.set("arguments", toolCall.arguments() == null ? JsonNodeFactory.instance.objectNode() : toolCall.arguments());
+        }
+        body.put("argumentsSha256", ArgumentsDigest.sha256Hex(toolCall.arguments()));
+        body.put("expiresAfterSeconds", Math.max(1, terms.expiresAfterMillis() / 1000));
+        return body;
+    }
+
+    private static ObjectNode consumeBody(CallDecision call, Caller caller) {
+        ObjectNode body = JsonNodeFactory.instance.objectNode();
+        body.put("approval", call.approval().name());
+        body.put("subject", caller.subject());
+        body.put("tool", call.tool());
+        body.put("argumentsSha256", ArgumentsDigest.sha256Hex(call.arguments()));
+        return body;
+    }
+
+    private void count(String outcome) {
+        meters.counter("toolgate.approvals", "outcome", outcome).increment();
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode value = node == null ? null : node.get(field);
+        return value == null || value.isNull() || !value.isTextual() ? null : value.textValue();
+    }
+}

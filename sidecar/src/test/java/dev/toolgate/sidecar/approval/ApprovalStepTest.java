@@ -1,0 +1,105 @@
+package dev.toolgate.sidecar.approval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.node.IntNode;
+
+import dev.toolgate.policy.Caller;
+import dev.toolgate.policy.Decision;
+import dev.toolgate.policy.Policy;
+import dev.toolgate.policy.Verdict;
+import dev.toolgate.sidecar.enforce.CallDecision;
+import dev.toolgate.sidecar.enforce.DenialResponses;
+import dev.toolgate.sidecar.enforce.EnforcementFilter;
+import dev.toolgate.sidecar.mcp.JsonRpcParser;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+
+/**
+ * The approval step where no human can be asked: no approval service configured, an anonymous caller, the operator
+ * unreachable. Each keeps the call from the server ({@code approval_required}, with why); calls that need no approval
+ * pass untouched. (With the operator: ApprovalIT in the operator module, and the KT tier on Kind.)
+ */
+class ApprovalStepTest {
+
+    private static final Caller AGENT = new Caller("system:serviceaccount:shop:agent", Set.of(), Caller.Source.SERVICE_ACCOUNT);
+    private static Vertx vertx;
+    private static Policy policy;
+
+    @BeforeAll
+    static void start() throws Exception {
+        vertx = Vertx.vertx();
+        policy = Policy.load("{\"version\":\"1\",\"default\":\"deny\",\"tools\":{\"update_amount\":{\"action\":\"require_approval\","
+                + "\"reason\":\"Amount changes need a human.\"},\"get_payment\":{}}}", new dev.toolgate.policy.InMemoryCounterStore());
+    }
+
+    @AfterAll
+    static void stop() {
+        vertx.close();
+    }
+
+    @Test
+    void withoutAnApprovalServiceTheCallStaysRefusedAndSaysWhy() throws Exception {
+        CallDecision call = settle(new ApprovalClient(null, null, null, null, 1000, vertx), AGENT, "update_amount");
+        assertThat(call.decision().verdict()).isEqualTo(Verdict.APPROVAL_REQUIRED);
+        assertThat(call.decision().reason()).isEqualTo("Amount changes need a human. (nobody can approve it here: this sidecar is not "
+                + "connected to Toolgate's approval service)");
+        assertThat(call.approval()).isNull();
+    }
+
+    @Test
+    void anAnonymousCallCannotBeApproved() throws Exception {
+        CallDecision call = settle(new ApprovalClient("https://127.0.0.1:1", "payments", null, null, 1000, vertx), Caller.anonymous(),
+                "update_amount");
+        assertThat(call.decision().verdict()).isEqualTo(Verdict.APPROVAL_REQUIRED);
+        assertThat(call.decision().reason()).endsWith("(an anonymous call cannot be approved: an approval is bound to who asks)");
+    }
+
+    @Test
+    void theOperatorUnreachableMeansApprovalServiceUnavailableNeverAPass() throws Exception {
+        int closed;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        CallDecision call = settle(new ApprovalClient("http://127.0.0.1:" + closed, "payments", null, null, 1000, vertx), AGENT,
+                "update_amount");
+        assertThat(call.decision().verdict()).isEqualTo(Verdict.APPROVAL_REQUIRED);
+        assertThat(call.decision().reason()).contains("approval service unavailable");
+        assertThat(settle(new ApprovalClient("http://127.0.0.1:" + closed, "payments", null, null, 1000, vertx), AGENT, "get_payment")
+                .decision().verdict()).as("a call needing no approval never asks").isEqualTo(Verdict.ALLOWED);
+    }
+
+    @Test
+    void aPendingApprovalIsNamedWithWhatToDo() {
+        ApprovalTicket ticket = new ApprovalTicket("update-amount-1a2b3c4d-1", "shop", ApprovalTicket.PENDING, "2026-12-02T05:00:00Z", null,
+                null, null);
+        var answer = DenialResponses.denial(new IntNode(7), new Decision(Verdict.APPROVAL_REQUIRED, "update_amount",
+                "tools[\"update_amount\"]", "Amount changes need a human.", null, 0), ticket);
+        assertThat(answer.path("error").path("message").asText()).isEqualTo("Toolgate: tool \"update_amount\" requires approval: Amount "
+                + "changes need a human.. Approval shop/update-amount-1a2b3c4d-1 is pending until 2026-12-02T05:00:00Z; retry the same call "
+                + "once a human approved it (kubectl toolgate approve update-amount-1a2b3c4d-1 -n shop)");
+        assertThat(answer.path("error").path("data").path("approval").path("approve").asText())
+                .isEqualTo("kubectl toolgate approve update-amount-1a2b3c4d-1 -n shop");
+        assertThat(answer.path("error").path("data").path("approval").path("state").asText()).isEqualTo("Pending");
+    }
+
+    private static CallDecision settle(ApprovalClient client, Caller caller, String tool) throws Exception {
+        var body = JsonRpcParser.parse(("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool
+                + "\",\"arguments\":{\"amount\":100}}}").getBytes(StandardCharsets.UTF_8));
+        EnforcementFilter.Prepared prepared = EnforcementFilter.prepare(body, policy, null, caller, "s-1");
+        EnforcementFilter.Inspection decided = prepared.decide(System.currentTimeMillis()).toCompletableFuture().get();
+        List<CallDecision> settled = new ApprovalStep(client, new SimpleMeterRegistry())
+                .settle(prepared, decided, caller, "s-1", policy.hash()).toCompletableFuture().get().decisions();
+        assertThat(settled).hasSize(1);
+        return settled.get(0);
+    }
+}
