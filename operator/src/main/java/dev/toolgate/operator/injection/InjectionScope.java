@@ -10,8 +10,9 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookC
 
 /**
  * Which pods the API server sends to the injection webhook at all: the namespaceSelector and objectSelector of the
- * MutatingWebhookConfiguration as it is installed (the chart's values can change them), evaluated as the API server
- * does (an absent selector matches everything). Pure.
+ * MutatingWebhookConfiguration's webhooks that take pod CREATEs, as installed (the chart's values can change them; the
+ * same configuration also holds the McpApproval webhook), evaluated as the API server does (an absent selector matches
+ * everything). Pure.
  */
 public record InjectionScope(List<Selectors> webhooks) {
 
@@ -22,7 +23,17 @@ public record InjectionScope(List<Selectors> webhooks) {
     public static InjectionScope of(MutatingWebhookConfiguration configuration) {
         List<MutatingWebhook> webhooks = configuration == null || configuration.getWebhooks() == null ? List.of()
                 : configuration.getWebhooks();
-        return new InjectionScope(webhooks.stream().map(w -> new Selectors(w.getNamespaceSelector(), w.getObjectSelector())).toList());
+        return new InjectionScope(webhooks.stream().filter(InjectionScope::takesPodCreates)
+                .map(w -> new Selectors(w.getNamespaceSelector(), w.getObjectSelector())).toList());
+    }
+
+    private static boolean takesPodCreates(MutatingWebhook webhook) {
+        return webhook.getRules() != null && webhook.getRules().stream().anyMatch(rule -> anyOf(rule.getApiGroups(), "")
+                && anyOf(rule.getResources(), "pods") && anyOf(rule.getOperations(), "CREATE"));
+    }
+
+    private static boolean anyOf(List<String> values, String wanted) {
+        return values != null && (values.contains(wanted) || values.contains("*"));
     }
 
     /** Null when the API server would send a pod with these labels in a namespace with these labels to the webhook; else why not. */

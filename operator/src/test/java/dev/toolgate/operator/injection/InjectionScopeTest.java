@@ -25,7 +25,12 @@ class InjectionScopeTest {
             .withNewNamespaceSelector().addToMatchLabels("toolgate.dev/injection", "enabled").endNamespaceSelector()
             .withNewObjectSelector().addNewMatchExpression().withKey("toolgate.dev/inject").withOperator("NotIn").withValues("false")
             .endMatchExpression().endObjectSelector()
-            .endWebhook().build();
+            .addNewRule().withApiGroups("").withApiVersions("v1").withOperations("CREATE").withResources("pods").endRule()
+            .endWebhook()
+            // The McpApproval webhook shares the configuration; it selects everything but never sees pods.
+            .addNewWebhook().withName("approvals.toolgate.dev")
+            .addNewRule().withApiGroups("toolgate.dev").withApiVersions("*").withOperations("CREATE", "UPDATE").withResources("mcpapprovals")
+            .endRule().endWebhook().build();
     static final Map<String, String> ENABLED = Map.of("toolgate.dev/injection", "enabled");
     static final SidecarSettings SETTINGS = InjectionGoldenTest.NATIVE;
 
@@ -49,13 +54,18 @@ class InjectionScopeTest {
     @Test
     void noConfigurationSendsNothingAndAbsentSelectorsSendEverything() {
         assertThat(InjectionScope.of(null).excludes(ENABLED, Map.of())).isEqualTo(InjectionReason.WEBHOOK_NOT_REGISTERED);
-        MutatingWebhookConfiguration unselective = new MutatingWebhookConfigurationBuilder().addNewWebhook().withName("w").endWebhook().build();
+        MutatingWebhookConfiguration approvalsOnly = new MutatingWebhookConfigurationBuilder().withWebhooks(CHART_DEFAULT.getWebhooks().get(1))
+                .build();
+        assertThat(InjectionScope.of(approvalsOnly).excludes(ENABLED, Map.of())).isEqualTo(InjectionReason.WEBHOOK_NOT_REGISTERED);
+        MutatingWebhookConfiguration unselective = new MutatingWebhookConfigurationBuilder().addNewWebhook().withName("w")
+                .addNewRule().withApiGroups("*").withApiVersions("*").withOperations("*").withResources("*").endRule().endWebhook().build();
         assertThat(InjectionScope.of(unselective).excludes(Map.of(), Map.of("toolgate.dev/inject", "false"))).isNull();
     }
 
     @Test
     void aCustomSelectorFromTheChartValuesIsHonoured() {
         MutatingWebhookConfiguration optIn = new MutatingWebhookConfigurationBuilder().addNewWebhook().withName("w")
+                .addNewRule().withApiGroups("").withApiVersions("v1").withOperations("CREATE").withResources("pods").endRule()
                 .withObjectSelector(new LabelSelectorBuilder().addToMatchLabels("toolgate.dev/inject", "enabled").build()).endWebhook().build();
         assertThat(InjectionScope.of(optIn).excludes(Map.of(), Map.of("app", "mcp"))).isEqualTo(InjectionReason.POD_NOT_SELECTED);
         assertThat(InjectionScope.of(optIn).excludes(Map.of(), Map.of("toolgate.dev/inject", "enabled"))).isNull();
