@@ -9,11 +9,11 @@ if [[ "${1:-}" == "--json" ]]; then
   format=
 fi
 
-version=$(sed -n 's:.*<version>\(.*\)</version>.*:\1:p' policy/pom.xml | head -1)
-jar="policy/target/toolgate-policy-${version}-cli.jar"
+version=$(sed -n 's:.*<version>\(.*\)</version>.*:\1:p' policy-cli/pom.xml | head -1)
+jar="policy-cli/target/toolgate-policy-cli-${version}.jar"
 if [[ ! -f "$jar" ]]; then
   echo "building $jar ..." >&2
-  ./mvnw -B -ntp -q package -pl policy -am -DskipTests
+  ./mvnw -B -ntp -q package -pl policy-cli -am -DskipTests
 fi
 
 run() {
@@ -28,11 +28,11 @@ run() {
 }
 
 run "Stripe: update_customer, 30 per minute per grant; everything else denied" \
-  policy/examples/stripe-update_customer.json policy/examples/calls-stripe.jsonl
+  policy-cli/examples/stripe-update_customer.json policy-cli/examples/calls-stripe.jsonl
 run "Aksjah: a tool name with spaces, 30 per minute per grant" \
-  policy/examples/aksjah-wizcommerce-postcustomers.json policy/examples/calls-aksjah.jsonl
+  policy-cli/examples/aksjah-wizcommerce-postcustomers.json policy-cli/examples/calls-aksjah.jsonl
 run "AP2: update_amount always needs a human" \
-  policy/examples/ap2-update_amount.json policy/examples/calls-ap2.jsonl
+  policy-cli/examples/ap2-update_amount.json policy-cli/examples/calls-ap2.jsonl
 
 echo
 echo "== An invalid policy: every error, with its path (exit status 2)"

@@ -1,0 +1,71 @@
+package dev.toolgate.policy.cli;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * YAML text (JSON included) → one tree per document, as kubectl splits a file at {@code ---}. Numbers stay exact and
+ * a duplicate key is an error, so a tree means what the text says.
+ */
+final class YamlDocuments {
+
+    private static final YAMLMapper YAML = YAMLMapper.builder(new YAMLFactory())
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+            .build();
+
+    /** Why a text is not YAML, with where: {@code invalid YAML at line 3, column 7: ...}. */
+    static final class InvalidYaml extends Exception {
+        InvalidYaml(String message) {
+            super(message);
+        }
+    }
+
+    private YamlDocuments() {
+    }
+
+    /** Every document of the text, empty documents ({@code ---} with nothing after it) as {@code null}. */
+    static List<JsonNode> read(String text) throws InvalidYaml {
+        List<JsonNode> documents = new ArrayList<>();
+        try (MappingIterator<JsonNode> it = YAML.readerFor(JsonNode.class).readValues(text)) {
+            while (it.hasNextValue()) {
+                JsonNode document = it.nextValue();
+                documents.add(document == null || document.isMissingNode() || document.isNull() ? null : document);
+            }
+        } catch (JsonProcessingException e) {
+            throw new InvalidYaml("invalid YAML at " + where(e.getLocation()) + ": " + firstLine(e.getOriginalMessage()));
+        } catch (IOException | RuntimeException e) {
+            // MappingIterator wraps what the parser throws in a RuntimeException
+            Throwable cause = e.getCause() instanceof JsonProcessingException ? e.getCause() : e;
+            if (cause instanceof JsonProcessingException processing) {
+                throw new InvalidYaml("invalid YAML at " + where(processing.getLocation()) + ": " + firstLine(processing.getOriginalMessage()));
+            }
+            throw new InvalidYaml("invalid YAML: " + firstLine(cause.getMessage()));
+        }
+        return documents;
+    }
+
+    private static String where(JsonLocation location) {
+        return location == null ? "unknown position" : "line " + location.getLineNr() + ", column " + location.getColumnNr();
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "unreadable";
+        }
+        int newline = message.indexOf('\n');
+        return (newline < 0 ? message : message.substring(0, newline)).strip();
+    }
+}
