@@ -79,7 +79,7 @@ final class PolicyTests {
         Path policyFile = file.getParent() == null ? Path.of(suite.policy).normalize() : file.getParent().resolve(suite.policy).normalize();
         PolicyFile.Loaded loaded;
         try {
-            loaded = PolicyFile.load(policyFile, suite.policyName, "policyName", err);
+            loaded = PolicyFile.load(policyFile, suite.policyName, "policyName:", err);
         } catch (PolicyFile.Unusable e) {
             invalid(file + ": policy: " + e.getMessage(), e.details());
             return;

@@ -10,6 +10,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,17 +47,27 @@ final class YamlDocuments {
                 JsonNode document = it.nextValue();
                 documents.add(document == null || document.isMissingNode() || document.isNull() ? null : document);
             }
-        } catch (JsonProcessingException e) {
-            throw new InvalidYaml("invalid YAML at " + where(e.getLocation()) + ": " + firstLine(e.getOriginalMessage()));
         } catch (IOException | RuntimeException e) {
-            // MappingIterator wraps what the parser throws in a RuntimeException
-            Throwable cause = e.getCause() instanceof JsonProcessingException ? e.getCause() : e;
-            if (cause instanceof JsonProcessingException processing) {
-                throw new InvalidYaml("invalid YAML at " + where(processing.getLocation()) + ": " + firstLine(processing.getOriginalMessage()));
-            }
-            throw new InvalidYaml("invalid YAML: " + firstLine(cause.getMessage()));
+            throw new InvalidYaml(describe(e));
         }
         return documents;
+    }
+
+    /** SnakeYAML's problem and where it is; else Jackson's message (MappingIterator wraps it in a RuntimeException). */
+    private static String describe(Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof MarkedYAMLException marked && marked.getProblemMark() != null) {
+                Mark mark = marked.getProblemMark();
+                return "invalid YAML at line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1) + ": " + marked.getProblem()
+                        + (marked.getContext() == null ? "" : " (" + marked.getContext() + ")");
+            }
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof JsonProcessingException processing) {
+                return "invalid YAML at " + where(processing.getLocation()) + ": " + firstLine(processing.getOriginalMessage());
+            }
+        }
+        return "invalid YAML: " + firstLine(e.getMessage());
     }
 
     private static String where(JsonLocation location) {
