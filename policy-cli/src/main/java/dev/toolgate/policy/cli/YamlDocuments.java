@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -42,9 +41,10 @@ final class YamlDocuments {
     /** Every document of the text, empty documents ({@code ---} with nothing after it) as {@code null}. */
     static List<JsonNode> read(String text) throws InvalidYaml {
         List<JsonNode> documents = new ArrayList<>();
-        try (MappingIterator<JsonNode> it = YAML.readerFor(JsonNode.class).readValues(text)) {
-            while (it.hasNextValue()) {
-                JsonNode document = it.nextValue();
+        // document by document: a MappingIterator would also split a top-level list into "documents"
+        try (JsonParser parser = YAML.createParser(text)) {
+            while (parser.nextToken() != null) {
+                JsonNode document = YAML.readTree(parser);
                 documents.add(document == null || document.isMissingNode() || document.isNull() ? null : document);
             }
         } catch (IOException | RuntimeException e) {
@@ -53,7 +53,7 @@ final class YamlDocuments {
         return documents;
     }
 
-    /** SnakeYAML's problem and where it is; else Jackson's message (MappingIterator wraps it in a RuntimeException). */
+    /** SnakeYAML's problem and where it is; else Jackson's message (wrapped, or as it is). */
     private static String describe(Exception e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof MarkedYAMLException marked && marked.getProblemMark() != null) {
