@@ -116,4 +116,131 @@ class PolicyCheckTest {
         assertThat(run("", "nope.json", "-")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("cannot read policy: no such file nope.json\n");
     }
+
+    @Test
+    void anMcpPolicyManifestDecidesAsItsDocumentWithRulesInTheResourcesSpelling() {
+        int status = run("", "../k8s-examples/seed-policies/stripe-update-customer.yaml", "examples/calls-stripe.jsonl");
+        assertThat(status).isZero();
+        List<String> lines = outLines();
+        assertThat(lines).hasSize(35);
+        assertThat(lines.subList(0, 30)).allMatch(l -> l.contains("\"verdict\":\"allowed\""));
+        assertThat(lines.get(30)).isEqualTo("{\"line\":31,\"verdict\":\"rate_limited\",\"tool\":\"update_customer\","
+                + "\"rule\":\"spec.tools[\\\"update_customer\\\"].limits[0]\",\"reason\":\"rate limit exceeded: counter \\\"update_customer_rate\\\" "
+                + "admits 30 calls per minute per grant\",\"counter\":\"update_customer_rate\",\"retryAfterSeconds\":30}");
+        assertThat(lines.get(33)).contains("\"verdict\":\"denied\"", "\"rule\":\"spec.default\"");
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty();
+    }
+
+    private static final String MANIFESTS = """
+            # a namespace, two policies of one name, and an empty document
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: payments}
+            ---
+            apiVersion: toolgate.dev/v1alpha1
+            kind: McpPolicy
+            metadata: {name: stripe, namespace: payments}
+            spec: {default: deny, tools: {update_customer: {}}}
+            ---
+            ---
+            apiVersion: toolgate.dev/v1alpha1
+            kind: McpPolicy
+            metadata: {name: stripe, namespace: shop}
+            spec: {default: allow}
+            """;
+
+    @Test
+    void severalPoliciesInOneFileAreChosenByNamespaceAndName(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("policies.yaml");
+        Files.writeString(file, MANIFESTS);
+        assertThat(run("{\"tool\":\"get_customer\"}\n", "--policy", "payments/stripe", file.toString(), "-")).isZero();
+        assertThat(outLines()).singleElement().asString().contains("\"verdict\":\"denied\"");
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(file + ": skipped document 1: Namespace v1 is not an McpPolicy\n");
+        out.reset();
+        assertThat(run("{\"tool\":\"get_customer\"}\n", "--policy=shop/stripe", file.toString(), "-")).isZero();
+        assertThat(outLines()).singleElement().asString().contains("\"verdict\":\"allowed\"", "\"rule\":\"spec.default\"");
+    }
+
+    @Test
+    void anAmbiguousOrMissingChoiceIsAClearError(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("policies.yaml");
+        Files.writeString(file, MANIFESTS);
+        String skipped = file + ": skipped document 1: Namespace v1 is not an McpPolicy\n";
+        assertThat(run("", file.toString(), "-")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(skipped + file + " holds 2 McpPolicies (payments/stripe (document 2),"
+                + " shop/stripe (document 4)); choose one with --policy NAMESPACE/NAME or NAME\n");
+        err.reset();
+        assertThat(run("", "--policy", "stripe", file.toString(), "-")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(skipped + "--policy stripe matches 2 McpPolicies in " + file
+                + " (payments/stripe (document 2), shop/stripe (document 4)); name one as NAMESPACE/NAME\n");
+        err.reset();
+        assertThat(run("", "--policy", "billing/stripe", file.toString(), "-")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(skipped + "no McpPolicy billing/stripe in " + file
+                + "; it holds payments/stripe (document 2), shop/stripe (document 4)\n");
+        err.reset();
+        assertThat(run("", "--policy", "stripe", "examples/grants-shop.json", "-")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("--policy stripe: examples/grants-shop.json is a policy document, not McpPolicy manifests\n");
+        err.reset();
+        assertThat(run("", "--policy")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("--policy needs NAMESPACE/NAME or NAME\nusage: policy-check");
+    }
+
+    @Test
+    void aListAJsonManifestAndAYamlPolicyDocumentAreReadToo(@TempDir Path dir) throws Exception {
+        Path list = dir.resolve("list.yaml");
+        Files.writeString(list, "apiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: Service, metadata: {name: s}}\n"
+                + "  - {apiVersion: toolgate.dev/v1alpha1, kind: McpPolicy, metadata: {name: p}, spec: {default: allow}}\n");
+        assertThat(run("{\"tool\":\"t\"}\n", list.toString(), "-")).isZero();
+        assertThat(outLines()).singleElement().asString().contains("\"verdict\":\"allowed\"");
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(list + ": skipped document 1, items[0]: Service v1 is not an McpPolicy\n");
+        out.reset();
+        Path json = dir.resolve("policy.json");
+        Files.writeString(json, "{\"apiVersion\": \"toolgate.dev/v1alpha1\", \"kind\": \"McpPolicy\", \"metadata\": {\"name\": \"p\"},"
+                + " \"spec\": {\"default\": \"deny\", \"tools\": {\"t\": {\"denyIf\": [{\"conditions\": [], \"onDeny\": \"never\"}]}}}}");
+        assertThat(run("{\"tool\":\"t\"}\n", "--text", json.toString(), "-")).isZero();
+        assertThat(outLines()).singleElement().asString().contains("denied", "never");
+        out.reset();
+        Path yamlDocument = dir.resolve("policy.yaml");
+        Files.writeString(yamlDocument, "version: \"1\"\ndefault: deny\ntools:\n  t: {deny_if: [{conditions: [], on_deny: never}]}\n");
+        assertThat(run("{\"tool\":\"t\"}\n", yamlDocument.toString(), "-")).isZero();
+        assertThat(outLines()).singleElement().asString().contains("\"rule\":\"tools[\\\"t\\\"].deny_if[0]\"");
+    }
+
+    @Test
+    void anInvalidManifestNamesTheFileTheDocumentAndTheSpecPaths(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("p.yaml");
+        Files.writeString(file, MANIFESTS.replace("spec: {default: allow}",
+                "spec: {default: maybe, tools: {x: {denyIf: [{conditions: [{arg: a, op: gtt}], on_deny: no}]}}}"));
+        assertThat(run("", "--policy", "shop/stripe", file.toString(), "-")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(file + ": skipped document 1: Namespace v1 is not an McpPolicy\n"
+                + "invalid policy " + file + ", document 4 (McpPolicy shop/stripe): 3 errors\n"
+                + "  spec.tools[\"x\"].denyIf[0].on_deny: unknown field \"on_deny\"; expected one of conditions, onDeny\n"
+                + "  spec.default: expected \"allow\" or \"deny\", got \"maybe\"\n"
+                + "  spec.tools[\"x\"].denyIf[0].conditions[0].op: unknown operator \"gtt\"; expected one of eq, ne, gt, gte, lt, lte, in, not_in,"
+                + " contains, starts_with, ends_with, matches, exists, not_exists\n");
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+    }
+
+    @Test
+    void manifestsThatCannotBeAppliedAreEveryOneReported(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("p.yaml");
+        Files.writeString(file, "apiVersion: toolgate.dev/v1\nkind: McpPolicy\nmetadata: {name: a}\nspec: {}\n---\n"
+                + "apiVersion: toolgate.dev/v1alpha1\nkind: McpPolicy\nmetadata: {namespace: x}\n---\n- a list\n---\nname: no kind\n");
+        assertThat(run("", file.toString(), "-")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("invalid policy file " + file + ": 4 problems\n"
+                + "  document 1: apiVersion toolgate.dev/v1 is not served; expected toolgate.dev/v1alpha1\n"
+                + "  document 2: metadata.name: required field is missing; expected the McpPolicy's name\n"
+                + "  document 3: expected a manifest with apiVersion and kind, got a list\n"
+                + "  document 4: expected a manifest with apiVersion and kind (strings), or a policy document alone in its file\n");
+        err.reset();
+        Files.writeString(file, "apiVersion: v1\nkind: ConfigMap\n---\nkey: [unclosed\n");
+        assertThat(run("", file.toString(), "-")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("cannot read policy " + file
+                + ": invalid YAML at line 5, column 1: expected ',' or ']', but got <stream end> (while parsing a flow sequence)\n");
+        err.reset();
+        Files.writeString(file, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n");
+        assertThat(run("", file.toString(), "-")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(file + ": skipped document 1: ConfigMap v1 is not an McpPolicy\n"
+                + file + " holds no McpPolicy (skipped 1 document of other kinds)\n");
+    }
 }
