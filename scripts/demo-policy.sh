@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interim demo of the policy engine: decides sample tool calls against the three seed policies, offline.
+# Demo of the policy engine, offline: decides sample tool calls against the three seed policies, then runs the example policy tests.
 # Builds the policy checker jar if it is missing. Usage: scripts/demo-policy.sh [--json]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,3 +53,7 @@ cat > "$bad" <<'JSON'
 }
 JSON
 java -jar "$jar" "$bad" /dev/null || echo "(exit status $?)"
+
+echo
+echo "== Policy tests: the example suites, McpPolicies read as applied (exit status 0 when every case passes)"
+java -jar "$jar" test policy-cli/examples/policy-tests/*.yaml
