@@ -102,7 +102,6 @@ final class PolicyFile {
     }
 
     private Loaded load(String text, String selector) throws Unusable {
-        List<JsonNode> documents;
         if (text.stripLeading().startsWith("{")) {
             JsonNode tree = null;
             try {
@@ -113,17 +112,17 @@ final class PolicyFile {
             if (tree == null || !isManifest(tree)) {
                 return document(() -> PolicyDocument.parse(text), selector);
             }
-            documents = List.of(tree);
-        } else {
-            try {
-                documents = YamlDocuments.read(text);
-            } catch (YamlDocuments.InvalidYaml e) {
-                throw new Unusable("cannot read policy " + file + ": " + e.getMessage());
-            }
-            List<JsonNode> present = documents.stream().filter(d -> d != null).toList();
-            if (present.size() == 1 && !isManifest(present.get(0))) {
-                return document(() -> PolicyDocument.parse(present.get(0)), selector);
-            }
+            // a JSON manifest: read on as YAML, which refuses duplicate keys as the engine's reader does
+        }
+        List<JsonNode> documents;
+        try {
+            documents = YamlDocuments.read(text);
+        } catch (YamlDocuments.InvalidYaml e) {
+            throw new Unusable("cannot read policy " + file + ": " + e.getMessage());
+        }
+        List<JsonNode> present = documents.stream().filter(d -> d != null).toList();
+        if (present.size() == 1 && !isManifest(present.get(0))) {
+            return document(() -> PolicyDocument.parse(present.get(0)), selector);
         }
         for (int i = 0; i < documents.size(); i++) {
             manifest(documents.get(i), "document " + (i + 1), true);

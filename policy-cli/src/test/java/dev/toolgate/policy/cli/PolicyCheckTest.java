@@ -200,6 +200,12 @@ class PolicyCheckTest {
         assertThat(run("{\"tool\":\"t\"}\n", "--text", json.toString(), "-")).isZero();
         assertThat(outLines()).singleElement().asString().contains("denied", "never");
         out.reset();
+        err.reset();
+        Files.writeString(json, "{\"apiVersion\": \"toolgate.dev/v1alpha1\", \"kind\": \"McpPolicy\", \"metadata\": {\"name\": \"p\"},"
+                + " \"spec\": {\"default\": \"deny\", \"default\": \"allow\"}}");
+        assertThat(run("", json.toString(), "-")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("cannot read policy " + json + ": invalid YAML at line 1, column 126: Duplicate field 'default'\n");
+        err.reset();
         Path yamlDocument = dir.resolve("policy.yaml");
         Files.writeString(yamlDocument, "version: \"1\"\ndefault: deny\ntools:\n  t: {deny_if: [{conditions: [], on_deny: never}]}\n");
         assertThat(run("{\"tool\":\"t\"}\n", yamlDocument.toString(), "-")).isZero();
