@@ -64,11 +64,12 @@ class PolicyTestsTest {
 
     @Test
     void theExampleSuitesPass() throws IOException {
+        // the suites as shipped: the seed policies, the demo's and the grants example, read from k8s-examples/
         String[] files;
         try (Stream<Path> list = Files.list(Path.of("examples/policy-tests"))) {
             files = list.map(Path::toString).filter(f -> f.endsWith(".yaml")).sorted().toArray(String[]::new);
         }
-        assertThat(files).hasSize(5);
+        assertThat(files).hasSizeGreaterThanOrEqualTo(5); // every suite there runs: a new one is a new file
         String[] args = Stream.concat(Stream.of("test"), Stream.of(files)).toArray(String[]::new);
         assertThat(run(args)).isZero();
         assertThat(outLines()).filteredOn(l -> l.startsWith("  FAIL")).isEmpty();
@@ -77,7 +78,7 @@ class PolicyTestsTest {
                         .replace("k8s-examples", "../k8s-examples"),
                 "  PASS  #1 thirty calls in one minute are allowed: allowed x30",
                 "  PASS  #2 the 31st call in that minute is rate limited: rate_limited");
-        assertThat(outLines().get(outLines().size() - 1)).isEqualTo("32 cases in 5 files: 32 passed, 0 failed");
+        assertThat(outLines().get(outLines().size() - 1)).matches("([0-9]+) cases in " + files.length + " files: \\1 passed, 0 failed");
         assertThat(errText()).isEmpty();
     }
 
