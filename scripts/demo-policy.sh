@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interim demo of the policy engine: decides sample tool calls against the three seed policies, offline.
+# Demo of the policy engine, offline: decides sample tool calls against the three seed policies, then runs the example policy tests.
 # Builds the policy checker jar if it is missing. Usage: scripts/demo-policy.sh [--json]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,11 +9,11 @@ if [[ "${1:-}" == "--json" ]]; then
   format=
 fi
 
-version=$(sed -n 's:.*<version>\(.*\)</version>.*:\1:p' policy/pom.xml | head -1)
-jar="policy/target/toolgate-policy-${version}-cli.jar"
+version=$(sed -n 's:.*<version>\(.*\)</version>.*:\1:p' policy-cli/pom.xml | head -1)
+jar="policy-cli/target/toolgate-policy-cli-${version}.jar"
 if [[ ! -f "$jar" ]]; then
   echo "building $jar ..." >&2
-  ./mvnw -B -ntp -q package -pl policy -am -DskipTests
+  ./mvnw -B -ntp -q package -pl policy-cli -am -DskipTests
 fi
 
 run() {
@@ -28,11 +28,11 @@ run() {
 }
 
 run "Stripe: update_customer, 30 per minute per grant; everything else denied" \
-  policy/examples/stripe-update_customer.json policy/examples/calls-stripe.jsonl
+  policy-cli/examples/stripe-update_customer.json policy-cli/examples/calls-stripe.jsonl
 run "Aksjah: a tool name with spaces, 30 per minute per grant" \
-  policy/examples/aksjah-wizcommerce-postcustomers.json policy/examples/calls-aksjah.jsonl
+  policy-cli/examples/aksjah-wizcommerce-postcustomers.json policy-cli/examples/calls-aksjah.jsonl
 run "AP2: update_amount always needs a human" \
-  policy/examples/ap2-update_amount.json policy/examples/calls-ap2.jsonl
+  policy-cli/examples/ap2-update_amount.json policy-cli/examples/calls-ap2.jsonl
 
 echo
 echo "== An invalid policy: every error, with its path (exit status 2)"
@@ -53,3 +53,7 @@ cat > "$bad" <<'JSON'
 }
 JSON
 java -jar "$jar" "$bad" /dev/null || echo "(exit status $?)"
+
+echo
+echo "== Policy tests: the example suites, McpPolicies read as applied (exit status 0 when every case passes)"
+java -jar "$jar" test policy-cli/examples/policy-tests/*.yaml

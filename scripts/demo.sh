@@ -177,9 +177,10 @@ k create --dry-run=client -o json -f k8s-examples/demo/10-server-everything.yaml
   python3 scripts/demo/kind-workload.py toolgate/server-everything:2026.8.31 | k apply -f - 2>&1 | indent
 log "(server container: image toolgate/server-everything:2026.8.31, imagePullPolicy Never, the image's own command)"
 say "Applying the payments MCP server (list_payments, get_payment, update_amount) and its McpPolicy: update_amount needs a human"
-k create --dry-run=client -o json -f k8s-examples/demo/30-payments.yaml |
+# the policy first: a pod created before any policy selects it starts without the sidecar (and its status says so)
+k apply -f k8s-examples/demo/30-payments-mcppolicy.yaml 2>&1 | indent
+k create --dry-run=client -o json -f k8s-examples/demo/40-payments.yaml |
   python3 scripts/demo/kind-workload.py toolgate/server-everything:2026.8.31 | k apply -f - 2>&1 | indent
-k apply -f k8s-examples/demo/40-payments-policy.yaml 2>&1 | indent
 wait_for "the McpPolicy to be accepted" 90 bash -c "[[ \$('$KUBECTL' -n $NS get mcppolicy server-everything -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}') == True ]]"
 k -n "$NS" rollout status deployment/server-everything --timeout=240s 2>&1 | indent
 k -n "$NS" rollout status deployment/payments --timeout=240s 2>&1 | indent
@@ -237,6 +238,8 @@ TOOLGATE_DEMO_TOKEN=$OPS_TOKEN node scripts/demo/agent.mjs "$MCP_URL" scripts/de
 
 # --- 5b. a human approves ---------------------------------------------------------------------------------------
 wait_for "the payments McpPolicy to be accepted" 90 bash -c "[[ \$('$KUBECTL' -n $NS get mcppolicy payments -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}') == True ]]"
+wait_for "the payments pod to run with the sidecar" 120 bash -c "[[ \$('$KUBECTL' -n $NS get mcppolicy payments -o jsonpath='{.status.podsWithSidecar}') == 1 && \$('$KUBECTL' -n $NS get mcppolicy payments -o jsonpath='{.status.podsWithoutSidecar}') == 0 ]]"
+k -n "$NS" get pods -l app.kubernetes.io/name=payments 2>&1 | indent
 port_forward payments svc/payments 80; PAY_PORT=$FORWARDED
 PAY_URL=http://127.0.0.1:$PAY_PORT/mcp
 say "The support agent on the payments server (kubectl port-forward svc/payments, 127.0.0.1:$PAY_PORT): update_amount waits for a human"

@@ -1,34 +1,23 @@
 package dev.toolgate.helm;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.toolgate.policy.PolicySpec;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Reads k8s-examples/ and turns an McpPolicy's spec into the policy document spelling (docs: POLICY.md, "Two
- * spellings of one policy"). The operator's renderer is the authority; this is the minimum the tests need to run
- * the examples through the policy engine.
+ * Reads k8s-examples/ and turns an McpPolicy's spec into the policy document with the engine's {@link PolicySpec}, the
+ * mapping the operator renders ConfigMaps with.
  */
 final class ExamplePolicies {
-
-    private static final Map<String, String> DOCUMENT_NAMES = Map.of(
-            "hideDeniedTools", "hide_denied_tools",
-            "denyIf", "deny_if",
-            "onDeny", "on_deny",
-            "rateLimit", "rate_limit");
-    /** Kubernetes-only parts of the spec: they say where the policy applies, not what it decides. */
-    private static final List<String> KUBERNETES_ONLY = List.of("podSelector", "upstream", "identity", "sidecar", "restartUnprotected", "rateLimits");
 
     private ExamplePolicies() {
     }
@@ -69,59 +58,12 @@ final class ExamplePolicies {
                 .findFirst().orElseThrow(() -> new AssertionError("no McpPolicy in " + relativePath));
     }
 
-    /** The policy document an McpPolicy stands for. */
+    /** The policy document an McpPolicy stands for, rendered as the operator renders it; a field the resource lacks fails. */
     static ObjectNode toDocument(JsonNode mcpPolicy) {
-        ObjectNode document = JsonNodeFactory.instance.objectNode();
-        document.put("version", "1");
-        JsonNode spec = mcpPolicy.path("spec");
-        for (Iterator<Map.Entry<String, JsonNode>> it = spec.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = it.next();
-            if (!KUBERNETES_ONLY.contains(field.getKey())) {
-                document.set(documentName(field.getKey()), switch (field.getKey()) {
-                    case "tools" -> tools(field.getValue());
-                    case "grants" -> grants(field.getValue());
-                    default -> field.getValue();
-                });
-            }
+        PolicySpec.Rendering rendering = PolicySpec.render(mcpPolicy.path("spec"));
+        if (!rendering.errors().isEmpty()) {
+            throw new AssertionError("McpPolicy " + mcpPolicy.path("metadata").path("name").asText() + ": " + rendering.errors());
         }
-        return document;
-    }
-
-    private static JsonNode tools(JsonNode tools) {
-        ObjectNode result = JsonNodeFactory.instance.objectNode();
-        tools.fields().forEachRemaining(tool -> {
-            ObjectNode entry = JsonNodeFactory.instance.objectNode();
-            tool.getValue().fields().forEachRemaining(f -> entry.set(documentName(f.getKey()),
-                    f.getKey().equals("denyIf") ? denyIf(f.getValue()) : f.getValue()));
-            result.set(tool.getKey(), entry);
-        });
-        return result;
-    }
-
-    /** Grants keep their field names; only their tools entries are spelt differently. */
-    private static JsonNode grants(JsonNode grants) {
-        var result = JsonNodeFactory.instance.arrayNode();
-        for (JsonNode grant : grants) {
-            ObjectNode copy = grant.deepCopy();
-            if (grant.has("tools")) {
-                copy.set("tools", tools(grant.get("tools")));
-            }
-            result.add(copy);
-        }
-        return result;
-    }
-
-    private static JsonNode denyIf(JsonNode items) {
-        var result = JsonNodeFactory.instance.arrayNode();
-        for (JsonNode item : items) {
-            ObjectNode renamed = JsonNodeFactory.instance.objectNode();
-            item.fields().forEachRemaining(f -> renamed.set(documentName(f.getKey()), f.getValue()));
-            result.add(renamed);
-        }
-        return result;
-    }
-
-    private static String documentName(String specName) {
-        return DOCUMENT_NAMES.getOrDefault(specName, specName);
+        return rendering.document();
     }
 }

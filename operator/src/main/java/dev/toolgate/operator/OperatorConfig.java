@@ -37,6 +37,12 @@ public interface OperatorConfig {
         /** How sidecars reach the approval API; empty: {@code https://<webhook service>.<namespace>.svc:443}. */
         Optional<String> url();
 
+        /**
+         * Where to tell people that a call waits for approval (and that it stopped waiting): a JSON POST that Slack-style
+         * and Alertmanager-style webhook receivers take. Empty: no notification (the ApprovalRequested Event remains).
+         */
+        Optional<String> notifyUrl();
+
         /** Approvals in a final state (rejected, consumed, expired) are deleted this long after it. */
         @WithDefault("P1D")
         Duration retention();

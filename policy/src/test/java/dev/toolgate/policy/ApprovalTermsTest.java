@@ -44,4 +44,17 @@ class ApprovalTermsTest {
                 "tools[\"t\"].approval.expires_after: invalid expires_after \"1 hour\"; " + Windows.EXPECTED,
                 "tools[\"t\"].approval.arguments: expected \"show\" (the approver sees the arguments) or \"digest\" (only their SHA-256, for sensitive arguments), got \"hide\"");
     }
+
+    @Test
+    void theMcpPolicySpellingRendersToTheDocumentsApprovalObject() throws Exception {
+        var spec = PolicyTestSupport.json(PolicyTestSupport.q("{'default':'deny','tools':{'update_amount':{'action':'require_approval',"
+                + "'approval':{'mode':'retry','expiresAfter':'30m','arguments':'digest'}}}}"));
+        assertThat(PolicySpec.render(spec).document().path("tools").path("update_amount").path("approval").toString())
+                .isEqualTo("{\"mode\":\"retry\",\"expires_after\":\"30m\",\"arguments\":\"digest\"}");
+        assertThat(PolicySpec.parse(spec).toJson().toString()).contains("\"expires_after\":\"30m\"");
+        var typo = PolicyTestSupport.json(PolicyTestSupport.q("{'default':'deny','tools':{'t':{'action':'require_approval','approval':{'expires_after':'1h'}}}}"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PolicySpec.parse(typo)).isInstanceOfSatisfying(PolicyException.class,
+                e -> assertThat(e.errors()).extracting(PolicyError::toString).containsExactly(
+                        "spec.tools[\"t\"].approval.expires_after: unknown field \"expires_after\"; expected one of mode, expiresAfter, arguments"));
+    }
 }

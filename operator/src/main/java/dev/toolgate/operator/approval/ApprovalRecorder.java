@@ -31,12 +31,14 @@ public class ApprovalRecorder {
 
     private final KubernetesEvents events;
     private final MeterRegistry meters;
+    private final ApprovalNotifier notifier;
     private final Timer timeToDecision;
     /** The approvals pending now, from the reconciler's cache. */
     private volatile Supplier<Stream<McpApproval>> pending = Stream::empty;
 
-    public ApprovalRecorder(KubernetesEvents events, MeterRegistry meters) {
+    public ApprovalRecorder(KubernetesEvents events, MeterRegistry meters, ApprovalNotifier notifier) {
         this.events = events;
+        this.notifier = notifier;
         this.meters = meters;
         Gauge.builder("toolgate.operator.approvals.pending", this, recorder -> recorder.pending.get().count())
                 .description("McpApprovals waiting for a human's decision").register(meters);
@@ -53,6 +55,7 @@ public class ApprovalRecorder {
         line.put("expiresAt", approval.getSpec().getExpiresAt());
         emit(line);
         count("requested");
+        notifier.requested(approval);
         events.normal(policyOf(approval), "ApprovalRequested", approval.getSpec().getRequester().getSubject() + " asks to call "
                 + approval.getSpec().getTool() + ": kubectl toolgate approve " + approval.getMetadata().getName() + " -n "
                 + approval.getMetadata().getNamespace());
@@ -81,6 +84,7 @@ public class ApprovalRecorder {
             Duration waited = Duration.between(Instant.parse(approval.getSpec().getRequestedAt()), Instant.parse(decision.getDecidedAt()));
             timeToDecision.record(waited.isNegative() ? Duration.ZERO : waited);
         }
+        notifier.ended(approval, state);
         String verb = state == ApprovalState.REJECTED ? "rejected" : "approved";
         events.normal(policyOf(approval), state == ApprovalState.REJECTED ? "ApprovalRejected" : "ApprovalGranted",
                 decision.getApprover() + " " + verb + " " + approval.getMetadata().getName() + " (" + approval.getSpec().getTool() + " for "
@@ -90,6 +94,9 @@ public class ApprovalRecorder {
     void expired(McpApproval approval) {
         emit(line("expired", approval));
         count("expired");
+        if (approval.getSpec().getDecision() == null) {
+            notifier.ended(approval, ApprovalState.EXPIRED);
+        }
         events.normal(policyOf(approval), "ApprovalExpired", approval.getMetadata().getName() + " (" + approval.getSpec().getTool()
                 + " for " + approval.getSpec().getRequester().getSubject() + ") expired without being used");
     }

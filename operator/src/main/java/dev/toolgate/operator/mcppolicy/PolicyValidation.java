@@ -5,11 +5,13 @@ import java.util.List;
 
 import dev.toolgate.policy.PolicyDocument;
 import dev.toolgate.policy.PolicyException;
+import dev.toolgate.policy.PolicySpec;
 
 /**
  * Everything wrong with an McpPolicy's spec that can be known from the spec alone, each problem as
  * {@code "<spec path>: <message>"} in the resource's own spelling: the engine's validation of the rendered document and
- * the identity rules. Pure; the reconciler reports the problems in status, the admission webhook refuses with them.
+ * the identity rules (the rest is {@link PolicySpec}'s, which the offline checker runs too). Pure; the reconciler reports
+ * the problems in status, the admission webhook refuses with them.
  */
 public final class PolicyValidation {
 
@@ -28,15 +30,11 @@ public final class PolicyValidation {
             return new Result(null, List.of("spec: required"));
         }
         List<String> problems = new ArrayList<>(IdentityValidation.errors(spec.getIdentity()));
-        if (spec.getGrants() != null && !spec.getGrants().isEmpty() && spec.getIdentity() == null) {
-            problems.add("spec.grants: no grant can ever match: without spec.identity every caller is anonymous, and grants never"
-                    + " match anonymous callers; configure spec.identity or write the rules in spec.tools");
-        }
         PolicyDocument document = null;
         try {
-            document = PolicyDocument.parse(PolicyDocumentRenderer.render(spec));
+            document = PolicySpec.parse(PolicyDocumentRenderer.specJson(spec));
         } catch (PolicyException e) {
-            e.errors().forEach(error -> problems.add(SpecPaths.toSpecPath(error.path()) + ": " + error.message()));
+            e.errors().forEach(error -> problems.add(error.toString()));
         }
         return problems.isEmpty() ? new Result(document, List.of()) : new Result(null, List.copyOf(problems));
     }

@@ -58,6 +58,7 @@ import io.quarkus.test.junit.QuarkusTest;
  */
 @QuarkusTest
 @WithTestResource(OperatorUnderTest.class)
+@WithTestResource(ApprovalReceiver.class)
 class ApprovalIT {
 
     private static final String NS = OperatorUnderTest.APP_NAMESPACE;
@@ -151,6 +152,15 @@ class ApprovalIT {
         assertThat(again.path("state").asText()).isEqualTo("Pending");
         assertThat(again.path("approval").asText()).as("the next identical call needs a new approval").isNotEqualTo(name).endsWith("-2");
         assertThat(again.path("previous").path("state").asText()).isEqualTo("Consumed");
+
+        // the receiver was told when it began waiting and when it stopped
+        JsonNode firing = notification(name, "firing");
+        assertThat(firing.path("text").asText()).contains(AGENT + " asks to call update_amount").contains("kubectl toolgate show " + name);
+        assertThat(firing.path("version").asText()).isEqualTo("4");
+        assertThat(firing.path("alerts").path(0).path("labels").path("alertname").asText()).isEqualTo("ToolgateApprovalPending");
+        assertThat(firing.path("alerts").path(0).path("annotations").path("approve").asText())
+                .isEqualTo("kubectl toolgate approve " + name + " -n " + NS);
+        assertThat(notification(name, "resolved").path("text").asText()).endsWith("was approved by alice");
 
         // a decision is final
         assertThatThrownBy(() -> decide(as("alice"), name, "{\"verdict\":\"Rejected\"}"))
@@ -274,6 +284,22 @@ class ApprovalIT {
     }
 
     // --- helpers
+
+    /** The notification about approval {@code name} with {@code status}, once it arrived (they are sent in the background). */
+    private static JsonNode notification(String name, String status) throws Exception {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (true) {
+            for (String body : ApprovalReceiver.RECEIVED) {
+                JsonNode node = JSON.readTree(body);
+                if (status.equals(node.path("status").asText()) && name.equals(node.path("alerts").path(0).path("labels").path("approval").asText())) {
+                    return node;
+                }
+            }
+            assertThat(System.currentTimeMillis()).as("a %s notification for %s; received: %s", status, name, ApprovalReceiver.RECEIVED)
+                    .isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
 
     private static ObjectNode request(String tool, String digest, String arguments) throws Exception {
         ObjectNode body = JSON.createObjectNode();

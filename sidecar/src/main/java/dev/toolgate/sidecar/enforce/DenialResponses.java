@@ -65,7 +65,7 @@ public final class DenialResponses {
             if (decision.verdict() == Verdict.APPROVAL_REQUIRED && ApprovalTicket.PENDING.equals(ticket.state())) {
                 approval.put("retry", "send the same call again, with the same arguments, once a human approved it");
                 approval.put("approve", ticket.approveCommand());
-                message += ". Approval " + ticket.namespace() + "/" + ticket.name() + " is pending"
+                message += (message.endsWith(".") ? " " : ". ") + "Approval " + ticket.namespace() + "/" + ticket.name() + " is pending"
                         + (ticket.expiresAt() == null ? "" : " until " + ticket.expiresAt())
                         + (ApprovalTicket.CONSUMED.equals(ticket.previousState()) ? " (the previous approval of this call was used)" : "")
                         + "; retry the same call once a human approved it (" + ticket.approveCommand() + ")";

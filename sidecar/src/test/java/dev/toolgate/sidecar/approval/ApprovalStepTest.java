@@ -85,7 +85,7 @@ class ApprovalStepTest {
         var answer = DenialResponses.denial(new IntNode(7), new Decision(Verdict.APPROVAL_REQUIRED, "update_amount",
                 "tools[\"update_amount\"]", "Amount changes need a human.", null, 0), ticket);
         assertThat(answer.path("error").path("message").asText()).isEqualTo("Toolgate: tool \"update_amount\" requires approval: Amount "
-                + "changes need a human.. Approval shop/update-amount-1a2b3c4d-1 is pending until 2026-12-02T05:00:00Z; retry the same call "
+                + "changes need a human. Approval shop/update-amount-1a2b3c4d-1 is pending until 2026-12-02T05:00:00Z; retry the same call "
                 + "once a human approved it (kubectl toolgate approve update-amount-1a2b3c4d-1 -n shop)");
         assertThat(answer.path("error").path("data").path("approval").path("approve").asText())
                 .isEqualTo("kubectl toolgate approve update-amount-1a2b3c4d-1 -n shop");

@@ -10,8 +10,6 @@ import dev.toolgate.policy.Caller;
 import dev.toolgate.policy.Decision;
 import dev.toolgate.policy.InMemoryCounterStore;
 import dev.toolgate.policy.Policy;
-import dev.toolgate.policy.PolicyError;
-import dev.toolgate.policy.PolicyException;
 import dev.toolgate.policy.ToolCall;
 import dev.toolgate.policy.Verdict;
 
@@ -33,9 +31,11 @@ import java.util.Set;
 import java.util.function.LongSupplier;
 
 /**
- * Decides a file of tool calls against a policy, offline: {@code policy-check [--text] <policy.json> <calls.jsonl|->}.
- * Exit status: 0 every line decided; 1 some input lines were invalid (reported on stderr, the rest decided);
- * 2 invalid policy (every error printed with its path), unreadable file or bad usage.
+ * Decides a file of tool calls against a policy, offline:
+ * {@code policy-check [--text] [--policy NAMESPACE/NAME] <policy file> <calls.jsonl|->}, the policy file being McpPolicy
+ * manifests or a policy document ({@link PolicyFile}); {@code policy-check test <tests.yaml>...} runs policy tests
+ * ({@link PolicyTests}). Exit status: 0 every line decided; 1 some input lines were invalid (reported on stderr, the rest
+ * decided); 2 invalid policy (every error printed with its path), unreadable file or bad usage.
  */
 public final class PolicyCheck {
 
@@ -43,7 +43,9 @@ public final class PolicyCheck {
     static final int BAD_INPUT_LINES = 1;
     static final int INVALID_POLICY = 2;
 
-    private static final String USAGE = "usage: policy-check [--text] <policy.json> <calls.jsonl | ->\n"
+    private static final String USAGE = "usage: policy-check [--text] [--policy NAMESPACE/NAME | NAME] <policy file> <calls.jsonl | ->\n"
+            + "       policy-check test <tests.yaml>...\n"
+            + "  the policy file: McpPolicy manifests (YAML or JSON, documents separated by ---) or a policy document (policy.json)\n"
             + "  each input line: {\"tool\": \"name\", \"arguments\": {...}, \"identity\": \"agent\", \"groups\": [\"g\"], \"session\": \"s\", "
             + "\"timestamp\": \"2026-01-01T00:00:00Z\" | <epoch millis>}\n"
             + "  only \"tool\" is required; without a timestamp the call is decided at the current time";
@@ -75,11 +77,26 @@ public final class PolicyCheck {
     }
 
     int run(String[] args, java.io.InputStream stdin) {
+        if (args.length > 0 && "test".equals(args[0])) {
+            return new PolicyTests(out, err).run(List.of(args).subList(1, args.length));
+        }
         boolean text = false;
+        String selector = null;
         List<String> files = new ArrayList<>();
-        for (String arg : args) {
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
             if ("--text".equals(arg)) {
                 text = true;
+            } else if ("--policy".equals(arg) || arg.startsWith("--policy=")) {
+                if (arg.startsWith("--policy=")) {
+                    selector = arg.substring("--policy=".length());
+                } else if (i + 1 < args.length) {
+                    selector = args[++i];
+                } else {
+                    err.println("--policy needs NAMESPACE/NAME or NAME");
+                    err.println(USAGE);
+                    return INVALID_POLICY;
+                }
             } else if ("-h".equals(arg) || "--help".equals(arg)) {
                 out.println(USAGE);
                 return OK;
@@ -95,25 +112,18 @@ public final class PolicyCheck {
             err.println(USAGE);
             return INVALID_POLICY;
         }
-        Policy policy;
+        PolicyFile.Loaded loaded;
         try {
-            policy = Policy.load(Files.readString(Path.of(files.get(0)), StandardCharsets.UTF_8), new InMemoryCounterStore());
-        } catch (PolicyException e) {
-            err.println("invalid policy " + files.get(0) + ": " + e.errors().size() + (e.errors().size() == 1 ? " error" : " errors"));
-            for (PolicyError error : e.errors()) {
-                err.println("  " + error.path() + ": " + error.message());
-            }
-            return INVALID_POLICY;
-        } catch (NoSuchFileException e) {
-            err.println("cannot read policy: no such file " + files.get(0));
-            return INVALID_POLICY;
-        } catch (IOException e) {
-            err.println("cannot read policy " + files.get(0) + ": " + e.getMessage());
+            loaded = PolicyFile.load(Path.of(files.get(0)), selector, "--policy", err);
+        } catch (PolicyFile.Unusable e) {
+            err.println(e.getMessage());
+            e.details().forEach(detail -> err.println("  " + detail));
             return INVALID_POLICY;
         }
+        Policy policy = Policy.compile(loaded.document(), new InMemoryCounterStore());
         try (Reader reader = "-".equals(files.get(1)) ? new InputStreamReader(stdin, StandardCharsets.UTF_8)
                 : Files.newBufferedReader(Path.of(files.get(1)), StandardCharsets.UTF_8)) {
-            return decideAll(policy, new BufferedReader(reader), text);
+            return decideAll(policy, loaded, new BufferedReader(reader), text);
         } catch (NoSuchFileException e) {
             err.println("cannot read calls: no such file " + files.get(1));
             return INVALID_POLICY;
@@ -123,7 +133,7 @@ public final class PolicyCheck {
         }
     }
 
-    private int decideAll(Policy policy, BufferedReader calls, boolean text) throws IOException {
+    private int decideAll(Policy policy, PolicyFile.Loaded loaded, BufferedReader calls, boolean text) throws IOException {
         int status = OK;
         int lineNumber = 0;
         for (String line = calls.readLine(); line != null; line = calls.readLine()) {
@@ -140,7 +150,8 @@ public final class PolicyCheck {
                 continue;
             }
             Decision decision = policy.decide(parsed.call(), parsed.timestamp());
-            out.println(text ? textLine(lineNumber, parsed.call(), decision) : jsonLine(lineNumber, decision));
+            out.println(text ? textLine(lineNumber, parsed.call(), decision, loaded.rule(decision))
+                    : jsonLine(lineNumber, decision, loaded.rule(decision)));
         }
         return status;
     }
@@ -174,25 +185,29 @@ public final class PolicyCheck {
         }
         String identity = optionalString(node, "identity");
         String session = optionalString(node, "session");
-        Caller caller = Caller.fromHeader(identity);
-        JsonNode groups = node.get("groups");
-        if (groups != null && !groups.isNull()) {
-            if (identity == null) {
-                throw new IllegalArgumentException("\"groups\" needs an \"identity\": an anonymous caller has no groups");
-            }
-            if (!groups.isArray()) {
-                throw new IllegalArgumentException("\"groups\" must be an array of strings");
-            }
-            Set<String> names = new java.util.LinkedHashSet<>();
-            for (JsonNode group : groups) {
-                if (!group.isTextual()) {
-                    throw new IllegalArgumentException("\"groups\" must be an array of strings, got " + group);
-                }
-                names.add(group.textValue());
-            }
-            caller = new Caller(identity, names, Caller.Source.HEADER);
-        }
+        Caller caller = caller(identity, node.get("groups"));
         return new ParsedCall(new ToolCall(tool.textValue(), arguments, caller, session), timestamp(node.get("timestamp")));
+    }
+
+    /** A header caller, as the sidecar makes one from a trusted identity header, with the groups it was given. */
+    static Caller caller(String identity, JsonNode groups) {
+        if (groups == null || groups.isNull()) {
+            return Caller.fromHeader(identity);
+        }
+        if (identity == null) {
+            throw new IllegalArgumentException("\"groups\" needs an \"identity\": an anonymous caller has no groups");
+        }
+        if (!groups.isArray()) {
+            throw new IllegalArgumentException("\"groups\" must be an array of strings");
+        }
+        Set<String> names = new java.util.LinkedHashSet<>();
+        for (JsonNode group : groups) {
+            if (!group.isTextual()) {
+                throw new IllegalArgumentException("\"groups\" must be an array of strings, got " + group);
+            }
+            names.add(group.textValue());
+        }
+        return new Caller(identity, names, Caller.Source.HEADER);
     }
 
     private static String optionalString(JsonNode node, String field) {
@@ -210,6 +225,11 @@ public final class PolicyCheck {
         if (node == null || node.isNull()) {
             return clock.getAsLong();
         }
+        return instant(node, "timestamp");
+    }
+
+    /** An ISO-8601 instant string or whole epoch milliseconds, as epoch milliseconds. */
+    static long instant(JsonNode node, String field) {
         if (node.isIntegralNumber() && node.canConvertToLong()) {
             return node.longValue();
         }
@@ -217,18 +237,18 @@ public final class PolicyCheck {
             try {
                 return Instant.parse(node.textValue()).toEpochMilli();
             } catch (DateTimeParseException e) {
-                throw new IllegalArgumentException("\"timestamp\" " + node + " is not an ISO-8601 instant such as \"2026-01-01T00:00:00Z\"");
+                throw new IllegalArgumentException("\"" + field + "\" " + node + " is not an ISO-8601 instant such as \"2026-01-01T00:00:00Z\"");
             }
         }
-        throw new IllegalArgumentException("\"timestamp\" must be an ISO-8601 instant string or whole epoch milliseconds");
+        throw new IllegalArgumentException("\"" + field + "\" must be an ISO-8601 instant string or whole epoch milliseconds");
     }
 
-    private static String jsonLine(int lineNumber, Decision d) {
+    private static String jsonLine(int lineNumber, Decision d, String rule) {
         ObjectNode o = JSON.createObjectNode();
         o.put("line", lineNumber);
         o.put("verdict", d.verdict().label());
         o.put("tool", d.tool());
-        o.put("rule", d.rule());
+        o.put("rule", rule);
         o.put("reason", d.reason());
         o.put("counter", d.counter());
         o.put("retryAfterSeconds", d.retryAfterSeconds());
@@ -238,14 +258,14 @@ public final class PolicyCheck {
         return o.toString();
     }
 
-    private static String textLine(int lineNumber, ToolCall call, Decision d) {
+    private static String textLine(int lineNumber, ToolCall call, Decision d, String rule) {
         StringBuilder sb = new StringBuilder(String.format("%4d  %-17s  %-28s %-12s", lineNumber, d.verdict().label(), d.tool(),
                 call.identity()));
         if (!d.grant().isEmpty()) {
             sb.append("  [grant ").append(d.grant()).append(']');
         }
         if (d.verdict() == Verdict.ALLOWED) {
-            sb.append("  by ").append(d.rule());
+            sb.append("  by ").append(rule);
         } else {
             sb.append("  ").append(d.reason());
             if (d.verdict() == Verdict.RATE_LIMITED) {

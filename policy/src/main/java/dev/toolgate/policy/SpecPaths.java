@@ -1,4 +1,4 @@
-package dev.toolgate.operator.mcppolicy;
+package dev.toolgate.policy;
 
 import java.util.Map;
 
