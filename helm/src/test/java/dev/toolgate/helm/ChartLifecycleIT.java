@@ -63,6 +63,7 @@ class ChartLifecycleIT {
         assertThat(release.getOutput()).contains("kubectl label namespace <your-namespace> toolgate.dev/injection=enabled");
         assertThat(api.established("mcppolicies.toolgate.dev")).isTrue();
         assertThat(objectsOfTheRelease()).containsExactlyInAnyOrder(
+                "clusterrole.rbac.authorization.k8s.io/toolgate-approver",
                 "clusterrole.rbac.authorization.k8s.io/toolgate-operator",
                 "clusterrolebinding.rbac.authorization.k8s.io/toolgate-operator",
                 "mutatingwebhookconfiguration.admissionregistration.k8s.io/toolgate-injector",

@@ -24,6 +24,7 @@ class ChartTemplateTest {
         assertThat(chart.summary()).containsExactlyInAnyOrder(
                 "ServiceAccount/toolgate-operator",
                 "Secret/toolgate-webhook-tls",
+                "ClusterRole/toolgate-approver",
                 "ClusterRole/toolgate-operator",
                 "ClusterRoleBinding/toolgate-operator",
                 "Role/toolgate-operator",
