@@ -83,9 +83,9 @@ log "kube-apiserver ready on https://127.0.0.1:$API_PORT"
 say "Installing Toolgate's CRD, the operator's RBAC and the injection webhook"
 "$K" create namespace toolgate-system >/dev/null
 "$K" apply -f crds/ >/dev/null
-"$K" wait --for condition=established --timeout=60s crd/mcppolicies.toolgate.dev >/dev/null
+"$K" wait --for condition=established --timeout=60s crd/mcppolicies.toolgate.dev crd/mcpapprovals.toolgate.dev >/dev/null
 "$K" apply -n toolgate-system -f operator/src/main/kubernetes/rbac.yaml >/dev/null
-log "CRD mcppolicies.toolgate.dev established; ClusterRole and ServiceAccount toolgate-operator created"
+log "CRDs mcppolicies.toolgate.dev and mcpapprovals.toolgate.dev established; ClusterRole and ServiceAccount toolgate-operator created"
 WEBHOOK_PORT=$(free_port)
 # In a cluster the chart points the webhook at the operator's Service; here the operator runs on this machine.
 cat <<EOF | "$K" apply -f - >/dev/null

@@ -62,9 +62,11 @@ class ChartLifecycleIT {
         assertThat(release.getStatus()).isEqualTo("deployed");
         assertThat(release.getOutput()).contains("kubectl label namespace <your-namespace> toolgate.dev/injection=enabled");
         assertThat(api.established("mcppolicies.toolgate.dev")).isTrue();
+        assertThat(api.established("mcpapprovals.toolgate.dev")).isTrue();
         assertThat(objectsOfTheRelease()).containsExactlyInAnyOrder(
                 "clusterrole.rbac.authorization.k8s.io/toolgate-approver",
                 "clusterrole.rbac.authorization.k8s.io/toolgate-operator",
+                "clusterrole.rbac.authorization.k8s.io/toolgate-approver",
                 "clusterrolebinding.rbac.authorization.k8s.io/toolgate-operator",
                 "mutatingwebhookconfiguration.admissionregistration.k8s.io/toolgate-injector",
                 "validatingwebhookconfiguration.admissionregistration.k8s.io/toolgate-policy-validator",

@@ -27,6 +27,7 @@ class ChartTemplateTest {
                 "ClusterRole/toolgate-approver",
                 "ClusterRole/toolgate-operator",
                 "ClusterRoleBinding/toolgate-operator",
+                "ClusterRole/toolgate-approver",
                 "Role/toolgate-operator",
                 "RoleBinding/toolgate-operator",
                 "ValidatingAdmissionPolicy/toolgate-operator-configmaps",
@@ -42,6 +43,37 @@ class ChartTemplateTest {
             }
             assertThat(object.at("/metadata/labels/app.kubernetes.io~1instance").asText()).isEqualTo("toolgate");
         }
+    }
+
+    @Test
+    void approvalsAreStampedByTheOperatorAndOnlyPatchedByApprovers() {
+        RenderedChart chart = render("");
+        JsonNode webhook = chart.get("MutatingWebhookConfiguration", "toolgate-injector").at("/webhooks/1");
+        assertThat(webhook.at("/name").asText()).isEqualTo("approvals.toolgate.dev");
+        assertThat(webhook.at("/rules/0/resources")).extracting(JsonNode::asText).containsExactly("mcpapprovals");
+        assertThat(webhook.at("/rules/0/operations")).extracting(JsonNode::asText).containsExactly("CREATE", "UPDATE");
+        assertThat(webhook.at("/clientConfig/service/path").asText()).isEqualTo("/mutate-mcpapprovals");
+        assertThat(webhook.at("/failurePolicy").asText()).as("no approval without the operator").isEqualTo("Fail");
+        assertThat(webhook.has("namespaceSelector")).as("approvals in every namespace").isFalse();
+        JsonNode approver = chart.get("ClusterRole", "toolgate-approver");
+        assertThat(approver.at("/rules")).hasSize(1);
+        assertThat(approver.at("/rules/0/resources")).extracting(JsonNode::asText).containsExactly("mcpapprovals");
+        assertThat(approver.at("/rules/0/verbs")).extracting(JsonNode::asText).containsExactly("get", "list", "watch", "patch");
+        assertThat(chart.summary()).as("bound to nobody by the chart").doesNotContain("ClusterRoleBinding/toolgate-approver");
+
+        JsonNode env = chart.get("Deployment", "toolgate-operator").at("/spec/template/spec/containers/0/env");
+        assertThat(env.findValues("name")).extracting(JsonNode::asText).contains("TOOLGATE_OPERATOR_APPROVALS_RETENTION")
+                .doesNotContain("TOOLGATE_OPERATOR_APPROVALS_NOTIFY_URL");
+        JsonNode notify = null;
+        for (JsonNode e : render("approvals: {notifyUrlSecret: {name: slack-hook, key: webhook}}").get("Deployment", "toolgate-operator")
+                .at("/spec/template/spec/containers/0/env")) {
+            if ("TOOLGATE_OPERATOR_APPROVALS_NOTIFY_URL".equals(e.path("name").asText())) {
+                notify = e;
+            }
+        }
+        assertThat(notify).as("the notification URL comes from a Secret").isNotNull();
+        assertThat(notify.at("/valueFrom/secretKeyRef/name").asText()).isEqualTo("slack-hook");
+        assertThat(notify.at("/valueFrom/secretKeyRef/key").asText()).isEqualTo("webhook");
     }
 
     @Test

@@ -71,21 +71,24 @@ public class ApprovalService {
         String policyName = text(body, "policy", true);
         if (!policyName.equals(pod.policy())) {
             throw new ApprovalException(403, "pod " + pod.namespace() + "/" + pod.name() + " is governed by McpPolicy "
-                    + (pod.policy() == null ? "(none)" : pod.policy()) + ", not " + policyName);
+                    + (pod.policy() == null ? "(none: it runs no Toolgate sidecar)" : pod.policy()) + ", not " + policyName);
+        }
+        McpPolicy policy = client.resources(McpPolicy.class).inNamespace(pod.namespace()).withName(policyName).get();
+        if (policy == null) {
+            throw new ApprovalException(404, "McpPolicy " + pod.namespace() + "/" + policyName + " does not exist");
+        }
+        if (!dev.toolgate.operator.LabelSelectors.matches(policy.getSpec().getPodSelector(), pod.labels())) {
+            throw new ApprovalException(403, "McpPolicy " + policyName + " does not select pod " + pod.namespace() + "/" + pod.name());
         }
         return switch (operation) {
-            case "request" -> request(pod, body);
+            case "request" -> request(pod, policy, body);
             case "consume" -> consume(pod, body);
             default -> throw new ApprovalException(404, "unknown approval operation " + operation + "; expected request or consume");
         };
     }
 
-    private ObjectNode request(SidecarAuthenticator.SidecarPod pod, JsonNode body) {
-        String policyName = text(body, "policy", true);
-        McpPolicy policy = client.resources(McpPolicy.class).inNamespace(pod.namespace()).withName(policyName).get();
-        if (policy == null) {
-            throw new ApprovalException(404, "McpPolicy " + pod.namespace() + "/" + policyName + " does not exist");
-        }
+    private ObjectNode request(SidecarAuthenticator.SidecarPod pod, McpPolicy policy, JsonNode body) {
+        String policyName = policy.getMetadata().getName();
         String tool = text(body, "tool", true);
         String digest = text(body, "argumentsSha256", true);
         if (!digest.matches("[0-9a-f]{64}")) {

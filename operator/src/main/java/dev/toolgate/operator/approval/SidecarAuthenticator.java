@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import dev.toolgate.operator.ToolgateNames;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -19,8 +20,11 @@ import io.fabric8.kubernetes.client.KubernetesClient;
  */
 public class SidecarAuthenticator {
 
-    /** The pod a verified sidecar runs in, with the policy it was injected with. */
-    public record SidecarPod(String namespace, String name, String serviceAccount, String policy) {
+    /**
+     * The pod a verified sidecar runs in: the policy it was injected with (null when it has no Toolgate sidecar, whatever
+     * its annotations say) and its labels, for the policy's selector.
+     */
+    public record SidecarPod(String namespace, String name, String serviceAccount, String policy, Map<String, String> labels) {
     }
 
     static final long REMEMBER_MILLIS = 60_000;
@@ -81,8 +85,12 @@ public class SidecarAuthenticator {
             throw new ApprovalException(401, "the token's pod " + parts[2] + "/" + podName + " no longer exists");
         }
         Map<String, String> annotations = pod.getMetadata().getAnnotations();
-        String policy = annotations == null ? null : annotations.get(ToolgateNames.POLICY_ANNOTATION);
-        SidecarPod sidecar = new SidecarPod(parts[2], podName, parts[3], policy);
+        boolean injected = Stream.concat(pod.getSpec().getContainers().stream(),
+                pod.getSpec().getInitContainers() == null ? Stream.empty() : pod.getSpec().getInitContainers().stream())
+                .anyMatch(c -> ToolgateNames.SIDECAR_CONTAINER.equals(c.getName()));
+        String policy = annotations == null || !injected ? null : annotations.get(ToolgateNames.POLICY_ANNOTATION);
+        SidecarPod sidecar = new SidecarPod(parts[2], podName, parts[3], policy,
+                pod.getMetadata().getLabels() == null ? Map.of() : Map.copyOf(pod.getMetadata().getLabels()));
         synchronized (verified) {
             verified.put(token, new Remembered(sidecar, now + REMEMBER_MILLIS));
         }

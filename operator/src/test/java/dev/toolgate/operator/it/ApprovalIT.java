@@ -66,6 +66,7 @@ class ApprovalIT {
     private static final String AGENT = "system:serviceaccount:" + NS + ":payments-agent";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration WAIT = Duration.ofSeconds(30);
+    static final Duration RETENTION = Duration.ofSeconds(20);
     private static KubernetesClient admin;
     private static HttpClient https;
     private static String token;
@@ -182,6 +183,19 @@ class ApprovalIT {
     }
 
     @Test
+    void finalApprovalsAreDeletedAfterTheRetentionPeriod() throws Exception {
+        String digest = "7".repeat(64);
+        String name = call("request", token, request("update_amount", digest, "{}")).path("approval").asText();
+        decide(as("alice"), name, "{\"verdict\":\"Rejected\",\"reason\":\"no\"}");
+        await(name, "Rejected");
+        long rejectedAt = System.currentTimeMillis();
+        admin.resources(McpApproval.class).inNamespace(NS).withName(name)
+                .waitUntilCondition(java.util.Objects::isNull, RETENTION.plusSeconds(30).toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(System.currentTimeMillis() - rejectedAt).as("kept for the retention period first")
+                .isGreaterThanOrEqualTo(RETENTION.minusSeconds(2).toMillis());
+    }
+
+    @Test
     void onlyOthersWithRightsDecideAndNobodyRewritesTheRequest() throws Exception {
         String digest = "d".repeat(64);
         String name = call("request", token, request("update_amount", digest, "{}")).path("approval").asText();
@@ -278,6 +292,12 @@ class ApprovalIT {
         ObjectNode otherPolicy = body.deepCopy();
         otherPolicy.put("policy", "some-other-policy");
         assertThat(status("request", token, otherPolicy)).as("a policy that does not govern the pod").isEqualTo(403);
+        // a pod that claims the policy in an annotation but runs no sidecar (the policy does not select it)
+        Pod impostor = admin.resource(new PodBuilder().withNewMetadata().withName("impostor").withNamespace(NS).addToLabels("app", "other")
+                .addToAnnotations(ToolgateNames.POLICY_ANNOTATION, POLICY).endMetadata()
+                .withNewSpec().withServiceAccountName("payments").addNewContainer().withName("server").withImage("mcp:1").endContainer()
+                .endSpec().build()).createOr(op -> op.update());
+        assertThat(status("request", podToken(impostor, ToolgateNames.APPROVALS_AUDIENCE), body)).as("a pod without the sidecar").isEqualTo(403);
         ObjectNode anonymous = body.deepCopy();
         ((ObjectNode) anonymous.get("requester")).put("subject", "anonymous");
         assertThat(status("request", token, anonymous)).isEqualTo(400);

@@ -13,7 +13,7 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
  * What a team points {@code toolgate.operator.approvals.notify-url} at (a Slack or Alertmanager webhook receiver): an
- * HTTP endpoint on 127.0.0.1 that keeps every JSON body POSTed to it.
+ * HTTP endpoint on 127.0.0.1 that keeps every JSON body POSTed to it. Also sets a short approval retention.
  */
 public class ApprovalReceiver implements QuarkusTestResourceLifecycleManager {
 
@@ -38,7 +38,9 @@ public class ApprovalReceiver implements QuarkusTestResourceLifecycleManager {
         });
         server.start();
         return Map.of("toolgate.operator.approvals.notify-url",
-                "http://127.0.0.1:" + server.getAddress().getPort() + "/hooks/approvals");
+                "http://127.0.0.1:" + server.getAddress().getPort() + "/hooks/approvals",
+                // short, so the IT sees final approvals deleted; long enough for every test to read its own
+                "toolgate.operator.approvals.retention", ApprovalIT.RETENTION.toString());
     }
 
     @Override
