@@ -64,7 +64,6 @@ class ChartLifecycleIT {
         assertThat(api.established("mcppolicies.toolgate.dev")).isTrue();
         assertThat(api.established("mcpapprovals.toolgate.dev")).isTrue();
         assertThat(objectsOfTheRelease()).containsExactlyInAnyOrder(
-                "clusterrole.rbac.authorization.k8s.io/toolgate-approver",
                 "clusterrole.rbac.authorization.k8s.io/toolgate-operator",
                 "clusterrole.rbac.authorization.k8s.io/toolgate-approver",
                 "clusterrolebinding.rbac.authorization.k8s.io/toolgate-operator",

@@ -24,7 +24,6 @@ class ChartTemplateTest {
         assertThat(chart.summary()).containsExactlyInAnyOrder(
                 "ServiceAccount/toolgate-operator",
                 "Secret/toolgate-webhook-tls",
-                "ClusterRole/toolgate-approver",
                 "ClusterRole/toolgate-operator",
                 "ClusterRoleBinding/toolgate-operator",
                 "ClusterRole/toolgate-approver",
