@@ -74,7 +74,9 @@ class ChartLifecycleIT {
                 "service/toolgate-operator",
                 "deployment.apps/toolgate-operator",
                 "role.rbac.authorization.k8s.io/toolgate-operator",
-                "rolebinding.rbac.authorization.k8s.io/toolgate-operator");
+                "rolebinding.rbac.authorization.k8s.io/toolgate-operator",
+                "validatingadmissionpolicy.admissionregistration.k8s.io/toolgate-operator-configmaps",
+                "validatingadmissionpolicybinding.admissionregistration.k8s.io/toolgate-operator-configmaps");
     }
 
     @Test
@@ -86,13 +88,12 @@ class ChartLifecycleIT {
         assertThat(allowed("create", "", "configmaps", "team-a", null)).isTrue();
         assertThat(allowed("list", "", "pods", null, null)).isTrue();
         assertThat(allowed("watch", "", "services", null, null)).isTrue();
-        assertThat(allowed("patch", "apps", "deployments", "team-a", "mcp-server")).isTrue();
         assertThat(allowed("create", "", "events", "team-a", null)).isTrue();
         assertThat(allowed("get", "", "secrets", NAMESPACE, "toolgate-webhook-tls")).isTrue();
         assertThat(allowed("update", "", "secrets", NAMESPACE, "toolgate-webhook-tls")).isTrue();
         assertThat(allowed("update", "toolgate.dev", "mcppolicies/finalizers", "team-a", "p")).isTrue();
-        assertThat(allowed("patch", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", null, "toolgate-injector")).isTrue();
-        assertThat(allowed("patch", "admissionregistration.k8s.io", "validatingwebhookconfigurations", null, "toolgate-policy-validator")).isTrue();
+        assertThat(allowed("update", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", null, "toolgate-injector")).isTrue();
+        assertThat(allowed("update", "admissionregistration.k8s.io", "validatingwebhookconfigurations", null, "toolgate-policy-validator")).isTrue();
 
         assertThat(allowed("get", "", "secrets", NAMESPACE, "someone-elses")).as("other Secrets of its namespace").isFalse();
         assertThat(allowed("list", "", "secrets", NAMESPACE, null)).as("listing Secrets").isFalse();
@@ -101,6 +102,9 @@ class ChartLifecycleIT {
         assertThat(allowed("delete", "", "configmaps", "team-a", "p-toolgate-policy")).as("deleting ConfigMaps").isFalse();
         assertThat(allowed("patch", "toolgate.dev", "mcppolicies", "team-a", "p")).as("changing policies").isFalse();
         assertThat(allowed("delete", "apps", "deployments", "team-a", "mcp-server")).as("deleting workloads").isFalse();
+        assertThat(allowed("patch", "apps", "deployments", "team-a", "mcp-server")).as("restarting workloads (off by default)").isFalse();
+        assertThat(allowed("patch", "", "configmaps", "kube-system", "aws-auth")).as("patching ConfigMaps (the operator only creates and updates)")
+                .isFalse();
         assertThat(allowed("update", "", "services", "team-a", "mcp-server")).as("changing Services").isFalse();
         assertThat(allowed("patch", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", null, "other-webhook"))
                 .as("other webhooks").isFalse();
@@ -114,16 +118,15 @@ class ChartLifecycleIT {
     @Test
     @Order(3)
     void upgradeAppliesNewValuesAndKeepsWhatTheOperatorWrote() {
-        // What the operator does at start in selfManaged mode - as the operator's ServiceAccount, so its RBAC must allow it.
+        // What the operator does at start in selfManaged mode (get, then update: WebhookTls) - as the operator's
+        // ServiceAccount, so its RBAC must allow it.
         try (var operator = api.as(NAMESPACE, "toolgate-operator")) {
-            operator.secrets().inNamespace(NAMESPACE).withName("toolgate-webhook-tls").edit(s -> {
-                s.setData(Map.of("tls.crt", CA_BUNDLE, "tls.key", CA_BUNDLE));
-                return s;
-            });
-            operator.admissionRegistration().v1().mutatingWebhookConfigurations().withName("toolgate-injector").edit(m -> {
-                m.getWebhooks().get(0).getClientConfig().setCaBundle(CA_BUNDLE);
-                return m;
-            });
+            var secret = operator.secrets().inNamespace(NAMESPACE).withName("toolgate-webhook-tls").get();
+            secret.setData(Map.of("tls.crt", CA_BUNDLE, "tls.key", CA_BUNDLE));
+            operator.resource(secret).update();
+            var injector = operator.admissionRegistration().v1().mutatingWebhookConfigurations().withName("toolgate-injector").get();
+            injector.getWebhooks().get(0).getClientConfig().setCaBundle(CA_BUNDLE);
+            operator.resource(injector).update();
         }
 
         Release release = Helm.upgrade(PACKAGE.toString())

@@ -23,6 +23,7 @@ class ChartLintTest {
                 certificates: {mode: certManager, certManager: {issuerRef: {name: ca, kind: ClusterIssuer}}}
                 metrics: {podMonitor: {enabled: true}, serviceMonitor: {enabled: true}}
                 grafana: {dashboard: {enabled: true}}
+                workloadRestarts: {enabled: true}
                 """).call();
 
         assertThat(RenderedChart.parse(manifests).kinds())

@@ -1,56 +1,141 @@
 package dev.toolgate.helm;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The chart grants the operator exactly the rules of operator/src/main/kubernetes/rbac.yaml, its one source. */
+/**
+ * The exact rules the chart grants the operator, per setting: any rule, verb, resource or lifted resourceNames more
+ * than these tables fails. A new permission is a new row in the group of the feature that needs it.
+ * Rows: apiGroups | resources | resourceNames | verbs, comma-separated in the rendered order; {@code ""} is the core group,
+ * {@code -} no resourceNames (any name).
+ */
 class OperatorRbacTest {
 
-    private static final Path OPERATOR_RBAC = Path.of(System.getProperty("toolgate.operator.rbac", "../operator/src/main/kubernetes/rbac.yaml"));
+    /** ClusterRole rules every setting has. */
+    private static final List<String> ALWAYS = List.of(
+            "toolgate.dev | mcppolicies | - | get,list,watch",
+            "toolgate.dev | mcppolicies/status | - | patch",
+            "toolgate.dev | mcppolicies/finalizers | - | update",
+            "toolgate.dev | mcpapprovals | - | get,list,watch,create,delete",
+            "toolgate.dev | mcpapprovals/status | - | update",
+            "authentication.k8s.io | tokenreviews | - | create",
+            "\"\" | configmaps | - | get,list,watch,create,update",
+            "\"\" | pods | - | get,list,watch",
+            "\"\" | services | - | list,watch",
+            "\"\" | events | - | create");
+
+    /** certificates.mode=selfManaged: the operator writes both webhooks' CA bundles ... */
+    private static final List<String> SELF_MANAGED_CLUSTER = List.of(
+            "admissionregistration.k8s.io | mutatingwebhookconfigurations | toolgate-injector | get,update",
+            "admissionregistration.k8s.io | validatingwebhookconfigurations | toolgate-policy-validator | get,update");
+    /** ... and its TLS Secret (Role in the release namespace). */
+    private static final List<String> SELF_MANAGED_NAMESPACED = List.of(
+            "\"\" | secrets | toolgate-webhook-tls | get,update",
+            "\"\" | secrets | - | create");
+
+    /** certificates.mode=certManager: cert-manager writes them; the operator reads the Secret. */
+    private static final List<String> CERT_MANAGER_NAMESPACED = List.of(
+            "\"\" | secrets | toolgate-webhook-tls | get");
+
+    /** workloadRestarts.enabled=true: spec.restartUnprotected. */
+    private static final List<String> WORKLOAD_RESTARTS = List.of(
+            "admissionregistration.k8s.io | mutatingwebhookconfigurations | toolgate-injector | get",
+            "\"\" | namespaces | - | get",
+            "apps | replicasets | - | get",
+            "apps | deployments,statefulsets | - | get,patch");
 
     @Test
-    void selfManagedModeGrantsExactlyTheOperatorsRules() throws IOException {
+    void defaults() {
+        assertRules("", concat(ALWAYS, SELF_MANAGED_CLUSTER), SELF_MANAGED_NAMESPACED);
+    }
+
+    @Test
+    void workloadRestarts() {
+        assertRules("workloadRestarts: {enabled: true}", concat(ALWAYS, SELF_MANAGED_CLUSTER, WORKLOAD_RESTARTS), SELF_MANAGED_NAMESPACED);
+    }
+
+    @Test
+    void certManager() {
+        assertRules("certificates: {mode: certManager}", ALWAYS, CERT_MANAGER_NAMESPACED);
+    }
+
+    @Test
+    void certManagerWithWorkloadRestarts() {
+        assertRules("{certificates: {mode: certManager}, workloadRestarts: {enabled: true}}", concat(ALWAYS, WORKLOAD_RESTARTS),
+                CERT_MANAGER_NAMESPACED);
+    }
+
+    @Test
+    void theOperatorIsToldWhetherItMayRestartWorkloads() {
+        assertThat(RenderedChart.render("").operatorEnv("TOOLGATE_OPERATOR_WORKLOAD_RESTARTS_ENABLED")).isEqualTo("false");
+        assertThat(RenderedChart.render("workloadRestarts: {enabled: true}").operatorEnv("TOOLGATE_OPERATOR_WORKLOAD_RESTARTS_ENABLED"))
+                .isEqualTo("true");
+    }
+
+    @Test
+    void configMapWritesAreLimitedToTheOperatorsOwnByAnAdmissionPolicy() {
         RenderedChart chart = RenderedChart.render("");
+        JsonNode policy = chart.get("ValidatingAdmissionPolicy", "toolgate-operator-configmaps");
 
-        assertThat(chart.get("ClusterRole", "toolgate-operator").path("rules")).isEqualTo(rules("ClusterRole"));
-        assertThat(chart.get("Role", "toolgate-operator").path("rules")).isEqualTo(rules("Role"));
+        assertThat(policy.at("/spec/failurePolicy").asText()).isEqualTo("Fail");
+        assertThat(policy.at("/spec/matchConstraints/resourceRules/0/resources")).extracting(JsonNode::asText).containsExactly("configmaps");
+        assertThat(policy.at("/spec/matchConstraints/resourceRules/0/operations")).extracting(JsonNode::asText)
+                .containsExactly("CREATE", "UPDATE");
+        assertThat(policy.at("/spec/matchConditions/0/expression").asText())
+                .isEqualTo("request.userInfo.username == \"system:serviceaccount:toolgate-system:toolgate-operator\"");
+        assertThat(policy.at("/spec/validations")).hasSize(2);
+        assertThat(policy.at("/spec/validations/0/expression").asText()).contains("endsWith(\"-toolgate-policy\")")
+                .contains("object.metadata.labels[\"app.kubernetes.io/managed-by\"] == \"toolgate-operator\"");
+        assertThat(policy.at("/spec/validations/1/expression").asText()).startsWith("request.operation != \"UPDATE\" ||")
+                .contains("oldObject.metadata.labels[\"app.kubernetes.io/managed-by\"] == \"toolgate-operator\"");
+        JsonNode binding = chart.get("ValidatingAdmissionPolicyBinding", "toolgate-operator-configmaps");
+        assertThat(binding.at("/spec/policyName").asText()).isEqualTo("toolgate-operator-configmaps");
+        assertThat(binding.at("/spec/validationActions")).extracting(JsonNode::asText).containsExactly("Deny");
+
+        // Before Kubernetes 1.30 there is no ValidatingAdmissionPolicy v1: RBAC alone applies.
+        RenderedChart old = RenderedChart.parse(RenderedChart.template("").withKubeVersion("1.29.0").call());
+        assertThat(old.find("ValidatingAdmissionPolicy", "toolgate-operator-configmaps")).isEmpty();
     }
 
-    @Test
-    void certManagerModeTakesAwayWritingTheSecretAndTheCaBundle() throws IOException {
-        RenderedChart chart = RenderedChart.render("certificates: {mode: certManager}");
-
-        List<JsonNode> expectedClusterRules = new ArrayList<>();
-        rules("ClusterRole").forEach(r -> {
-            if (!r.path("resources").toString().contains("webhookconfigurations")) {
-                expectedClusterRules.add(r);
-            }
-        });
-        assertThat(chart.get("ClusterRole", "toolgate-operator").path("rules")).containsExactlyElementsOf(expectedClusterRules);
-        JsonNode roleRules = chart.get("Role", "toolgate-operator").path("rules");
-        assertThat(roleRules).hasSize(1);
-        assertThat(roleRules.at("/0/verbs")).extracting(JsonNode::asText).containsExactly("get", "watch");
-        assertThat(roleRules.at("/0/resourceNames")).extracting(JsonNode::asText).containsExactly("toolgate-webhook-tls");
+    private static void assertRules(String values, List<String> clusterRules, List<String> namespacedRules) {
+        RenderedChart chart = RenderedChart.render(values);
+        assertThat(rows(chart.get("ClusterRole", "toolgate-operator"))).as("ClusterRole rules with %s", values)
+                .containsExactlyElementsOf(clusterRules);
+        assertThat(rows(chart.get("Role", "toolgate-operator"))).as("Role rules with %s", values)
+                .containsExactlyElementsOf(namespacedRules);
+        assertThat(chart.get("Role", "toolgate-operator").at("/metadata/namespace").asText()).isEqualTo(RenderedChart.NAMESPACE);
     }
 
-    private static JsonNode rules(String kind) throws IOException {
-        try (var parser = new YAMLFactory().createParser(OPERATOR_RBAC.toFile())) {
-            var docs = RenderedChart.YAML.readValues(parser, JsonNode.class);
-            while (docs.hasNext()) {
-                JsonNode doc = docs.next();
-                if (doc != null && kind.equals(doc.path("kind").asText())) {
-                    return doc.path("rules");
-                }
-            }
+    /** Each rule as a row; a field the table does not know (nonResourceURLs, ...) makes the row unequal to every expected one. */
+    private static List<String> rows(JsonNode role) {
+        List<String> rows = new ArrayList<>();
+        for (JsonNode rule : role.path("rules")) {
+            List<String> fields = new ArrayList<>();
+            rule.fieldNames().forEachRemaining(fields::add);
+            fields.removeAll(List.of("apiGroups", "resources", "resourceNames", "verbs"));
+            rows.add(join(rule.path("apiGroups")) + " | " + join(rule.path("resources")) + " | " + join(rule.path("resourceNames")) + " | "
+                    + join(rule.path("verbs")) + (fields.isEmpty() ? "" : " | unexpected " + fields));
         }
-        throw new AssertionError("no " + kind + " in " + OPERATOR_RBAC);
+        return rows;
+    }
+
+    private static String join(JsonNode array) {
+        if (array.isMissingNode()) {
+            return "-";
+        }
+        List<String> items = new ArrayList<>();
+        array.forEach(item -> items.add(item.asText().isEmpty() ? "\"\"" : item.asText()));
+        return String.join(",", items);
+    }
+
+    @SafeVarargs
+    private static List<String> concat(List<String>... groups) {
+        return Stream.of(groups).flatMap(List::stream).toList();
     }
 }

@@ -28,6 +28,7 @@ class ValuesSchemaTest {
             sidecar: {counters: {redis: {url: 'redis://u:pw@r:6379'}}}  | /sidecar/counters/redis/url | pattern
             sidecar: {counters: {redis: {failMode: open}}}             | /sidecar/counters/redis/failMode | 'closed'
             metrics: {podMonitor: {enabled: yes please}}               | /metrics/podMonitor/enabled | boolean
+            workloadRestarts: {enabled: "true"}                        | /workloadRestarts/enabled | boolean
             grafana: {dashboard: {enabled: true, namespace: Monitoring}} | /grafana/dashboard/namespace | pattern
             extra: true                                                | extra |
             """)

@@ -19,6 +19,14 @@ public interface OperatorConfig {
 
     Webhook webhook();
 
+    WorkloadRestarts workloadRestarts();
+
+    /** spec.restartUnprotected needs this on: the chart turns it on with the RBAC it needs (patch on Deployments/StatefulSets). */
+    interface WorkloadRestarts {
+        @WithDefault("false")
+        boolean enabled();
+    }
+
     Approvals approvals();
 
     interface Approvals {

@@ -11,7 +11,11 @@ public final class ToolgateNames {
     public static final String POLICY_ANNOTATION = "toolgate.dev/policy";
     public static final String POLICY_HASH_ANNOTATION = "toolgate.dev/policy-hash";
     public static final String INJECT_ANNOTATION = "toolgate.dev/inject";
+    /** The chart's webhook objectSelector leaves out pods with this label set to "false". */
+    public static final String INJECT_LABEL = "toolgate.dev/inject";
     public static final String RESTARTED_AT_ANNOTATION = "toolgate.dev/restartedAt";
+    /** On a Deployment/StatefulSet: the hash of the pod template the operator restarted it for (restarted once per template). */
+    public static final String RESTARTED_TEMPLATE_ANNOTATION = "toolgate.dev/restarted-template";
     public static final String INJECTION_NAMESPACE_LABEL = "toolgate.dev/injection";
 
     public static final String POLICY_FILE_KEY = "policy.json";

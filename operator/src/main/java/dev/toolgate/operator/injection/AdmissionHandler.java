@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.toolgate.operator.AdmissionReviews;
-import dev.toolgate.operator.mcppolicy.IdentityValidation;
 import dev.toolgate.operator.mcppolicy.McpPolicy;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
@@ -57,26 +56,19 @@ public class AdmissionHandler {
             return record(response, InjectionDecision.skip(InjectionReason.NOT_A_POD_CREATE), request).build();
         }
         String namespace = request.getNamespace();
-        InjectionDecision decision = InjectionDecision.decide(pod, policiesInNamespace.apply(namespace));
+        InjectionDecision decision = InjectionDecision.admit(pod, policiesInNamespace.apply(namespace), settings.get());
         if (decision.selectedButSkipped()) {
             record(response, decision, request);
             return response.withWarnings(List.of("toolgate: not injected although McpPolicy " + decision.policy().getMetadata().getName()
                     + " selects this pod: " + decision.reason().sentence())).build();
         }
+        if (decision.reason().refuses()) {
+            record(response, decision, request);
+            return refused(response, decision.refusal());
+        }
         if (!decision.inject()) {
             record(response, decision, request);
             return response.build();
-        }
-        List<String> identityErrors = IdentityValidation.errors(decision.policy().getSpec().getIdentity());
-        if (!identityErrors.isEmpty()) {
-            record(response, InjectionDecision.skip(InjectionReason.INVALID_IDENTITY), request);
-            return refused(response, "toolgate: McpPolicy " + decision.policy().getMetadata().getName() + " selects this pod but its"
-                    + " identity configuration is invalid, so the pod is refused: " + String.join("; ", identityErrors));
-        }
-        String clash = PodMutator.portClash(pod, decision.policy(), settings.get());
-        if (clash != null) {
-            record(response, InjectionDecision.skip(InjectionReason.PORT_CLASH), request);
-            return refused(response, clash);
         }
         record(response, decision, request);
         Pod injected = PodMutator.inject(pod, decision.policy(), settings.get());

@@ -11,7 +11,14 @@ public enum InjectionReason {
     PORT_CLASH("port_clash", "a container of the pod uses a port the sidecar needs; the pod is refused"),
     INVALID_IDENTITY("invalid_identity", "the selecting McpPolicy's spec.identity is invalid (see its Accepted condition); the pod is"
             + " refused rather than started with an identity configuration nobody accepted"),
-    NOT_A_POD_CREATE("not_a_pod_create", "the request is not the creation of a Pod");
+    NOT_A_POD_CREATE("not_a_pod_create", "the request is not the creation of a Pod"),
+    // The API server's side: pods it never sends to the webhook (InjectionScope).
+    WEBHOOK_NOT_REGISTERED("webhook_not_registered", "the MutatingWebhookConfiguration toolgate-injector does not exist or has no"
+            + " webhook for pod creation, so no pod is sent to the webhook"),
+    NAMESPACE_NOT_SELECTED("namespace_not_selected", "the pod's namespace is outside the webhook's namespaceSelector (by the chart's"
+            + " default: not labelled toolgate.dev/injection=enabled)"),
+    POD_NOT_SELECTED("pod_not_selected", "the pod's labels are outside the webhook's objectSelector (by the chart's default: labelled"
+            + " toolgate.dev/inject: \"false\")");
 
     private final String label;
     private final String sentence;

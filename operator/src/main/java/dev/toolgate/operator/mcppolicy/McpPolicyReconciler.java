@@ -138,15 +138,16 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
             meters.counter("toolgate.operator.reconciles", "result", "rejected").increment();
         }
 
+        List<McpPolicy> policiesInNamespace = context.getPrimaryCache().list(namespace).toList();
         ProtectionReport report = ProtectionReport.of(policy,
                 pods.list(namespace, p -> true).toList(),
                 services.list(namespace, s -> true).toList(),
-                context.getPrimaryCache().list(namespace).toList());
+                policiesInNamespace);
         status.setPodsWithSidecar(report.protectedPods().size());
         status.setPodsWithoutSidecar(report.unprotectedPods().size());
         status.setBypassingServices(report.bypassingServices().isEmpty() ? null : report.bypassingServices());
         status.setOverlappingPolicies(report.overlappingPolicies().isEmpty() ? null : report.overlappingPolicies());
-        reportProtection(policy, previous, status, report);
+        reportProtection(policy, previous, status, report, policiesInNamespace);
 
         if (status.equals(policy.getStatus())) {
             return UpdateControl.noUpdate();
@@ -155,15 +156,21 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
         return UpdateControl.patchStatus(policy);
     }
 
-    private void reportProtection(McpPolicy policy, McpPolicyStatus previous, McpPolicyStatus status, ProtectionReport report) {
+    private void reportProtection(McpPolicy policy, McpPolicyStatus previous, McpPolicyStatus status, ProtectionReport report,
+            List<McpPolicy> policiesInNamespace) {
+        boolean restartWanted = Boolean.TRUE.equals(policy.getSpec().getRestartUnprotected());
+        String advice = restartWanted ? "; spec.restartUnprotected is set but workload restarts are off in this installation (chart"
+                + " value workloadRestarts.enabled)" : "; restart them once the webhook would inject them (spec.restartUnprotected can do it)";
+        if (restartWanted && restarter.enabled() && !report.unprotectedPods().isEmpty()) {
+            WorkloadRestarter.Outcome outcome = restarter.restartOwners(policy, report.unprotectedPods(), policiesInNamespace);
+            status.setRestartedWorkloads(outcome.restartedWorkloads().isEmpty() ? null : outcome.restartedWorkloads());
+            advice = (outcome.restartedWorkloads().isEmpty() ? "" : "; restarted for their current pod template: "
+                    + String.join(", ", outcome.restartedWorkloads()))
+                    + (outcome.notRestartable().isEmpty() ? "" : "; a restart would not protect: " + String.join(", ", outcome.notRestartable()));
+        }
         if (!report.unprotectedPods().isEmpty() && !status.getPodsWithoutSidecar().equals(previous.getPodsWithoutSidecar())) {
             events.warning(policy, "UnprotectedPods", report.unprotectedPods().size() + " selected pod(s) run without the sidecar: "
-                    + report.unprotectedPods().stream().map(p -> p.getMetadata().getName()).collect(Collectors.joining(", "))
-                    + (Boolean.TRUE.equals(policy.getSpec().getRestartUnprotected()) ? "; restarting their workloads."
-                            : "; set spec.restartUnprotected or restart them to protect them."));
-        }
-        if (Boolean.TRUE.equals(policy.getSpec().getRestartUnprotected()) && !report.unprotectedPods().isEmpty()) {
-            restarter.restartOwners(policy, report.unprotectedPods());
+                    + report.unprotectedPods().stream().map(p -> p.getMetadata().getName()).collect(Collectors.joining(", ")) + advice + ".");
         }
         if (status.getBypassingServices() != null && !status.getBypassingServices().equals(previous.getBypassingServices())) {
             events.warning(policy, "SidecarBypassed", "Service(s) " + String.join(", ", status.getBypassingServices())

@@ -62,7 +62,7 @@ public class McpPolicySpec {
     @JsonPropertyDescription("Where the sidecars keep their rate-limit counters: each its own (local, the default), or one shared count in Redis.")
     private RateLimits rateLimits;
 
-    @JsonPropertyDescription("When true, the operator rollout-restarts Deployments and StatefulSets whose selected pods run without the sidecar, so they come back protected.")
+    @JsonPropertyDescription("When true, the operator rollout-restarts Deployments and StatefulSets whose selected pods run without the sidecar although the webhook would inject them now, once per pod template; pods opted out, in namespaces the webhook does not see, or that the webhook would skip or refuse are left alone. Needs workload restarts enabled in the installation (chart value workloadRestarts.enabled), which grants the operator patch on Deployments and StatefulSets; otherwise it is reported, not done.")
     private Boolean restartUnprotected;
 
     public LabelSelector getPodSelector() {

@@ -43,6 +43,9 @@ public class McpPolicyStatus {
     @JsonPropertyDescription("Other McpPolicies selecting some of the same pods; the oldest policy (then name) wins at injection.")
     private List<String> overlappingPolicies;
 
+    @JsonPropertyDescription("spec.restartUnprotected: Deployments and StatefulSets (as deployments/name, statefulsets/name) the operator rollout-restarted for their current pod template that still own selected pods without the sidecar. Each pod template is restarted once, never again until it changes.")
+    private List<String> restartedWorkloads;
+
     public Long getObservedGeneration() {
         return observedGeneration;
     }
@@ -123,6 +126,14 @@ public class McpPolicyStatus {
         this.overlappingPolicies = overlappingPolicies;
     }
 
+    public List<String> getRestartedWorkloads() {
+        return restartedWorkloads;
+    }
+
+    public void setRestartedWorkloads(List<String> restartedWorkloads) {
+        this.restartedWorkloads = restartedWorkloads;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof McpPolicyStatus that)) {
@@ -134,7 +145,8 @@ public class McpPolicyStatus {
                 && Objects.equals(podsWithSidecar, that.podsWithSidecar)
                 && Objects.equals(podsWithoutSidecar, that.podsWithoutSidecar)
                 && Objects.equals(bypassingServices, that.bypassingServices)
-                && Objects.equals(overlappingPolicies, that.overlappingPolicies);
+                && Objects.equals(overlappingPolicies, that.overlappingPolicies)
+                && Objects.equals(restartedWorkloads, that.restartedWorkloads);
     }
 
     @Override

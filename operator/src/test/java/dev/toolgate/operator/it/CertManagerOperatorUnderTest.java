@@ -33,7 +33,7 @@ public class CertManagerOperatorUnderTest implements QuarkusTestResourceLifecycl
     public Map<String, String> start() {
         int webhookPort = KubeApiServers.freePort();
         try (KubernetesClient client = new KubernetesClientBuilder().withConfig(KubeApiServers.admin()).build()) {
-            KubeApiServers.prepareForOperator(client, APP_NAMESPACE);
+            KubeApiServers.prepareForOperator(client, APP_NAMESPACE, "cert-manager");
             // Another IT in this JVM may have left a Secret issued by the self-managed operator: start from cert-manager's.
             client.secrets().inNamespace(KubeApiServers.OPERATOR_NAMESPACE).withName(ToolgateNames.WEBHOOK_TLS_SECRET).withGracePeriod(0)
                     .delete();

@@ -105,19 +105,21 @@ public final class KubeApiServers {
     }
 
     /**
-     * As the chart leaves the API server before the operator starts: the operator namespace, the shipped RBAC
-     * ({@code toolgate.rbac}) and an injection-enabled namespace {@code appNamespace}, created or updated.
+     * As the chart leaves the API server before the operator starts: the operator namespace, the RBAC the chart renders
+     * for {@code rbacSetting} (a {@link ChartRbac#SETTINGS} key, rendered into {@code toolgate.rbac.dir} before the ITs)
+     * and an injection-enabled namespace {@code appNamespace}, created or updated.
      */
-    static void prepareForOperator(KubernetesClient client, String appNamespace) {
+    static void prepareForOperator(KubernetesClient client, String appNamespace, String rbacSetting) {
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata()
                 .build()).createOr(op -> op.update());
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(appNamespace)
                 .addToLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endMetadata().build()).createOr(op -> op.update());
-        applyFile(client, Path.of(System.getProperty("toolgate.rbac")));
+        applyFile(client, Path.of(System.getProperty("toolgate.rbac.dir"), rbacSetting + ".yaml"));
     }
 
     /**
-     * The chart's MutatingWebhookConfiguration, but calling the operator in this JVM by URL on {@code webhookPort};
+     * The chart's MutatingWebhookConfiguration (its default selectors: namespaces labelled for injection, pods not
+     * labelled {@code toolgate.dev/inject: "false"}), but calling the operator in this JVM by URL on {@code webhookPort};
      * {@code caBundleBase64} null leaves the caBundle for the operator to fill in.
      */
     static MutatingWebhookConfiguration webhookConfiguration(int webhookPort, String caBundleBase64) {
@@ -133,6 +135,8 @@ public final class KubeApiServers {
                 .withNewClientConfig().withUrl("https://127.0.0.1:" + webhookPort + ToolgateNames.WEBHOOK_PATH)
                 .withCaBundle(caBundleBase64).endClientConfig()
                 .withNewNamespaceSelector().addToMatchLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endNamespaceSelector()
+                .withNewObjectSelector().addNewMatchExpression().withKey(ToolgateNames.INJECT_LABEL).withOperator("NotIn")
+                .withValues("false").endMatchExpression().endObjectSelector()
                 .addNewRule().withApiGroups("").withApiVersions("v1").withOperations("CREATE").withResources("pods").endRule()
                 .endWebhook()
                 .addNewWebhook()

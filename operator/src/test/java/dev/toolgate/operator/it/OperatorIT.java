@@ -290,43 +290,6 @@ class OperatorIT {
         admin.resource(rejected).delete();
     }
 
-    @Test
-    void unprotectedPodsAreReportedAndTheirDeploymentRestarted() throws Exception {
-        // No controllers run against this API server, so the Deployment → ReplicaSet → Pod chain is built by hand;
-        // the pod predates the policy and so has no sidecar.
-        var deployment = admin.apps().deployments().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder()
-                .withNewMetadata().withName("legacy").withNamespace(NS).endMetadata()
-                .withNewSpec().withNewSelector().addToMatchLabels("app", "legacy").endSelector()
-                .withNewTemplate().withNewMetadata().addToLabels("app", "legacy").endMetadata()
-                .withNewSpec().addNewContainer().withName("server").withImage("example/mcp:1").endContainer().endSpec().endTemplate()
-                .endSpec().build()).create();
-        var replicaSet = admin.apps().replicaSets().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder()
-                .withNewMetadata().withName("legacy-1").withNamespace(NS).addNewOwnerReference().withApiVersion("apps/v1")
-                .withKind("Deployment").withName("legacy").withUid(deployment.getMetadata().getUid()).withController(true).endOwnerReference()
-                .endMetadata()
-                .withNewSpec().withNewSelector().addToMatchLabels("app", "legacy").endSelector()
-                .withNewTemplate().withNewMetadata().addToLabels("app", "legacy").endMetadata()
-                .withNewSpec().addNewContainer().withName("server").withImage("example/mcp:1").endContainer().endSpec().endTemplate()
-                .endSpec().build()).create();
-        Pod pod = pod("legacy-1-abc", "legacy", Map.of());
-        pod.getMetadata().setOwnerReferences(List.of(new io.fabric8.kubernetes.api.model.OwnerReferenceBuilder().withApiVersion("apps/v1")
-                .withKind("ReplicaSet").withName("legacy-1").withUid(replicaSet.getMetadata().getUid()).withController(true).build()));
-        admin.resource(pod).create();
-
-        McpPolicy policy = load("/golden/configmap/in-minimal-deny.yaml", "legacy", "legacy");
-        policy.getSpec().setRestartUnprotected(true);
-        admin.resource(policy).create();
-
-        McpPolicy reported = awaitStatus("legacy", p -> p.getStatus().getPodsWithoutSidecar() != null && p.getStatus().getPodsWithoutSidecar() == 1);
-        assertThat(reported.getStatus().getPodsWithSidecar()).isZero();
-        await().atMost(WAIT).until(() -> admin.apps().deployments().inNamespace(NS).withName("legacy").get().getSpec().getTemplate()
-                .getMetadata().getAnnotations() != null
-                && admin.apps().deployments().inNamespace(NS).withName("legacy").get().getSpec().getTemplate().getMetadata()
-                        .getAnnotations().containsKey(ToolgateNames.RESTARTED_AT_ANNOTATION));
-        await().atMost(WAIT).until(() -> events("legacy").stream().map(Event::getReason).toList()
-                .containsAll(List.of("UnprotectedPods", "RestartedUnprotected")));
-    }
-
     @jakarta.inject.Inject
     dev.toolgate.operator.tls.WebhookTls webhookTls;
 
@@ -351,6 +314,25 @@ class OperatorIT {
             KubernetesClientException forbidden = catchThrowableOfType(KubernetesClientException.class,
                     () -> asOperator.secrets().inNamespace(NS).list());
             assertThat(forbidden.getCode()).isEqualTo(403);
+
+            // RBAC lets it write ConfigMaps anywhere; the chart's ValidatingAdmissionPolicy keeps it to its own.
+            admin.configMaps().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata()
+                    .withName("someone-elses-toolgate-policy").endMetadata().addToData("k", "v").build()).createOr(op -> op.update());
+            for (var attempt : List.<Runnable>of(
+                    () -> asOperator.configMaps().inNamespace("kube-system").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                            .withNewMetadata().withName("aws-auth").endMetadata().addToData("mapRoles", "x").build()).create(),
+                    () -> asOperator.configMaps().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                            .withNewMetadata().withName("unlabelled-toolgate-policy").endMetadata().build()).create(),
+                    () -> {
+                        ConfigMap theirs = asOperator.configMaps().inNamespace(NS).withName("someone-elses-toolgate-policy").get();
+                        theirs.getMetadata().setLabels(Map.of(ToolgateNames.MANAGED_BY_LABEL, ToolgateNames.MANAGED_BY_VALUE));
+                        asOperator.resource(theirs).update();
+                    })) {
+                KubernetesClientException refused = catchThrowableOfType(KubernetesClientException.class, attempt::run);
+                assertThat(refused).isNotNull();
+                assertThat(refused.getCode()).isEqualTo(403);
+                assertThat(refused.getMessage()).contains("toolgate-operator-configmaps").contains("the Toolgate operator");
+            }
         }
     }
 

@@ -13,7 +13,7 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
  * Prepares the real API server for the operator under test, as the Helm chart would: the operator namespace, the
- * shipped RBAC, an injection-enabled namespace, the MutatingWebhookConfiguration and the McpPolicy validator (for
+ * RBAC the chart renders with {@code workloadRestarts.enabled=true} (and this operator told so), an injection-enabled namespace, the MutatingWebhookConfiguration and the McpPolicy validator (for
  * namespaces labelled {@link KubeApiServers#POLICY_VALIDATION_LABEL} only, so other ITs can store invalid policies and
  * watch the status report them) — pointing by URL at the webhook
  * of the operator running in this JVM, with no caBundle yet (the operator must patch it in).
@@ -27,7 +27,7 @@ public class OperatorUnderTest implements QuarkusTestResourceLifecycleManager {
         Config admin = KubeApiServers.admin();
         int webhookPort = KubeApiServers.freePort();
         try (KubernetesClient client = new KubernetesClientBuilder().withConfig(admin).build()) {
-            KubeApiServers.prepareForOperator(client, APP_NAMESPACE);
+            KubeApiServers.prepareForOperator(client, APP_NAMESPACE, "restarts");
             client.admissionRegistration().v1().mutatingWebhookConfigurations()
                     .resource(KubeApiServers.webhookConfiguration(webhookPort, null)).createOr(op -> op.update());
             client.admissionRegistration().v1().validatingWebhookConfigurations()
@@ -38,6 +38,8 @@ public class OperatorUnderTest implements QuarkusTestResourceLifecycleManager {
                         KubeApiServers.kubeconfigYaml().getBytes(StandardCharsets.UTF_8)),
                 "toolgate.operator.namespace", KubeApiServers.OPERATOR_NAMESPACE,
                 "toolgate.operator.webhook.port", String.valueOf(webhookPort),
+                // As the chart's workloadRestarts.enabled=true passes it, with the RBAC of that setting (above).
+                "toolgate.operator.workload-restarts.enabled", "true",
                 "toolgate.operator.webhook.extra-sans", "127.0.0.1");
     }
 
