@@ -57,11 +57,6 @@ public record Decision(Verdict verdict, String tool, String rule, String reason,
         return !enforced && verdict != Verdict.ALLOWED;
     }
 
-    /** This decision in audit mode ({@code enforced} false). */
-    public Decision inAudit() {
-        return enforced ? new Decision(verdict, tool, rule, reason, counter, retryAfterSeconds, grant, approval, false) : this;
-    }
-
     /** {@code "enforce"} or {@code "audit"}, the policy's spelling of {@link #enforced()}. */
     public String enforcement() {
         return enforced ? "enforce" : "audit";
