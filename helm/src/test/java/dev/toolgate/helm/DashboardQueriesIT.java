@@ -33,6 +33,14 @@ class DashboardQueriesIT {
               values: '0+12x10'
             - series: 'toolgate_tool_calls_total{namespace="demo",pod="p1",tool="update_amount",decision="approval_required"}'
               values: '0+3x10'
+            - series: 'toolgate_shadow_decisions_total{namespace="demo",pod="p1",tool="create_issue",decision="rate_limited",grant=""}'
+              values: '0+6x10'
+            - series: 'toolgate_shadow_decisions_total{namespace="demo",pod="p1",tool="create_issue",decision="allowed",grant=""}'
+              values: '0+60x10'
+            - series: 'toolgate_shadow_decisions_total{namespace="demo",pod="p1",tool="push_files",decision="denied",grant=""}'
+              values: '0+3x10'
+            - series: 'toolgate_shadow_decisions_total{namespace="demo",pod="p2",tool="push_files",decision="denied",grant="ops"}'
+              values: '0+3x10'
             - series: 'toolgate_upstream_duration_seconds_bucket{namespace="demo",pod="p1",tool="echo",le="0.05"}'
               values: '0+0x10'
             - series: 'toolgate_upstream_duration_seconds_bucket{namespace="demo",pod="p1",tool="echo",le="0.1"}'
@@ -72,7 +80,11 @@ class DashboardQueriesIT {
             "Policy reloads/A", Map.of("{result=\"success\"}", "1", "{result=\"failure\"}", "0"),
             "Loaded policy hash per pod/A", Map.of(
                     "{namespace=\"demo\",pod=\"p1\",hash=\"9f2c\"}", "1",
-                    "{namespace=\"demo\",pod=\"p2\",hash=\"41ab\"}", "1"));
+                    "{namespace=\"demo\",pod=\"p2\",hash=\"41ab\"}", "1"),
+            // would-be allowed calls are left out; both pods' would-be denials of push_files add up
+            "Shadow decisions (audit mode) by tool and decision/A", Map.of(
+                    "{tool=\"create_issue\",decision=\"rate_limited\"}", "0.1",
+                    "{tool=\"push_files\",decision=\"denied\"}", "0.1"));
 
     @Test
     void everyDashboardQueryReturnsTheExpectedSeriesInPrometheus() throws Exception {

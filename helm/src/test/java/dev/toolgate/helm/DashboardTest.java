@@ -20,7 +20,8 @@ class DashboardTest {
             "toolgate_upstream_duration_seconds_bucket",
             "toolgate_policy_reloads_total",
             "toolgate_policy_info",
-            "toolgate_upstream_errors_total");
+            "toolgate_upstream_errors_total",
+            "toolgate_shadow_decisions_total");
     private static final Pattern METRIC = Pattern.compile("\\btoolgate_[a-z_]+");
 
     @Test
@@ -32,13 +33,14 @@ class DashboardTest {
                 "Upstream latency by tool (p50, p99)",
                 "Upstream errors",
                 "Policy reloads",
-                "Loaded policy hash per pod");
+                "Loaded policy hash per pod",
+                "Shadow decisions (audit mode) by tool and decision");
     }
 
     @Test
     void queriesUseOnlyTheSidecarsContractMetrics() {
         List<DashboardQueries.Query> queries = DashboardQueries.all();
-        assertThat(queries).hasSize(8);
+        assertThat(queries).hasSize(9);
         for (DashboardQueries.Query query : queries) {
             Matcher metric = METRIC.matcher(query.expr());
             assertThat(metric.find()).as("%s queries a toolgate metric", query.panel()).isTrue();

@@ -50,7 +50,7 @@ class ExamplePoliciesTest {
                 }
             }
         }
-        assertThat(policies).isEqualTo(7);
+        assertThat(policies).isEqualTo(8);
     }
 
     @Test

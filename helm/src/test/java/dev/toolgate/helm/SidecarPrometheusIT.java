@@ -37,7 +37,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * End to end for the dashboard: a real Prometheus (Debian's package) scrapes a real sidecar (the built Quarkus app)
  * in front of a real server-everything, while the MCP Java SDK drives allowed, denied, invalid-argument and
- * rate-limited calls under the demo McpPolicy. Then every PromQL query of the dashboard runs against that
+ * rate-limited calls under the demo McpPolicy (plus one tool in audit mode, whose would-be denials are forwarded). Then every PromQL query of the dashboard runs against that
  * Prometheus and must return the expected series.
  */
 class SidecarPrometheusIT {
@@ -70,7 +70,11 @@ class SidecarPrometheusIT {
         start("server-everything", Map.of("PORT", Integer.toString(serverPort)), node.toString(), serverEverything.toString(), "streamableHttp");
         awaitUp("server-everything", () -> listening(serverPort));
 
-        PolicyDocument policy = PolicyDocument.parse(ExamplePolicies.toDocument(ExamplePolicies.mcpPolicy("demo/20-mcppolicy.yaml")));
+        var document = ExamplePolicies.toDocument(ExamplePolicies.mcpPolicy("demo/20-mcppolicy.yaml"));
+        // one tool in audit mode (shadow): its would-be denials are forwarded and counted for the shadow panel
+        ((com.fasterxml.jackson.databind.node.ObjectNode) document.get("tools")).putObject("get-resource-links")
+                .put("action", "deny").put("enforcement", "audit").put("reason", "Links are under review.");
+        PolicyDocument policy = PolicyDocument.parse(document);
         policyHash = policy.hash();
         Path policyFile = Files.writeString(WORK.resolve("policy.json"), policy.canonicalJson());
         proxyPort = freePort();
@@ -164,6 +168,10 @@ class SidecarPrometheusIT {
         assertThat(hashes.get(0).at("/metric/pod").asText()).isEqualTo(POD);
         assertThat(hashes.get(0).at("/metric/namespace").asText()).isEqualTo(NAMESPACE);
 
+        assertThat(positive(results.get("Shadow decisions (audit mode) by tool and decision/A")))
+                .extracting(s -> s.at("/metric/tool").asText() + " " + s.at("/metric/decision").asText())
+                .containsExactly("get-resource-links denied");
+
         assertThat(results.get("Upstream errors/A")).as("no upstream failures while the server runs")
                 .allSatisfy(s -> assertThat(Double.parseDouble(s.at("/value/1").asText())).isZero());
 
@@ -201,6 +209,8 @@ class SidecarPrometheusIT {
             }
             expectRefused(client, "echo", Map.of("message", "one too many"));
             expectRefused(client, "trigger-long-running-operation", Map.of("duration", 1, "steps", 1));
+            assertThat(call(client, "get-resource-links", Map.of("count", 1)).isError()).as("shadowed get-resource-links ran")
+                    .isNotEqualTo(Boolean.TRUE);
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.toolgate.policy.PolicyModel.Action;
 import dev.toolgate.policy.PolicyModel.DenyRule;
+import dev.toolgate.policy.PolicyModel.Enforcement;
 import dev.toolgate.policy.PolicyModel.Grant;
 import dev.toolgate.policy.PolicyModel.LimitSpec;
 import dev.toolgate.policy.PolicyModel.ToolEntry;
@@ -34,6 +35,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Step 1 first tries the {@code grants} in document order: the first grant that matches the caller and has an entry
  * for the tool decides with that entry (its name is the decision's {@link Decision#grant()}); when none does, the
  * document's own {@code tools}, then {@code default}, decide.
+ *
+ * <p>An entry in audit mode ({@code "enforcement": "audit"}, its own or the document's) decides exactly as it would
+ * enforced, but its decisions say {@link Decision#enforced()} false: the caller forwards the call and reports the
+ * verdict. Its limits count in shadow counters ({@link LimitDefinition#asShadow()}), kept apart from the enforced ones,
+ * so a would-be {@code rate_limited} is accurate while enforced counters only ever see enforced calls.
  */
 public final class Policy {
 
@@ -47,6 +53,8 @@ public final class Policy {
     private final PolicyDocument document;
     private final boolean defaultDeny;
     private final boolean hideDeniedTools;
+    /** The document's {@code enforcement} is {@code audit}: for its default and the entries without their own. */
+    private final boolean audit;
     /** The document's own {@code tools}. */
     private final EntryTable tools;
     /** In document order; empty for a document without grants, which then decides exactly as before grants existed. */
@@ -64,20 +72,24 @@ public final class Policy {
         this.inMemory = store instanceof InMemoryCounterStore local ? local : null;
         this.defaultDeny = model.defaultDeny();
         this.hideDeniedTools = model.hideDeniedTools();
-        this.defaultLimits = bind(store, model.limits(), List.of());
+        this.audit = model.enforcement() == Enforcement.AUDIT;
+        this.defaultLimits = bind(store, model.limits(), List.of(), audit);
         Set<String> names = new LinkedHashSet<>();
-        this.tools = new EntryTable(store, model.limits(), model.tools(), "", names);
+        this.tools = new EntryTable(store, model.limits(), model.tools(), "", names, audit);
         this.grants = new CompiledGrant[model.grants().size()];
         for (int i = 0; i < grants.length; i++) {
             Grant grant = model.grants().get(i);
             grants[i] = new CompiledGrant(grant.name(), new GrantCallers(grant.subjects(), grant.groups()),
-                    new EntryTable(store, model.limits(), grant.tools(), grant.name(), names));
+                    new EntryTable(store, model.limits(), grant.tools(), grant.name(), names, audit));
         }
         this.exactToolNames = Collections.unmodifiableSet(names);
     }
 
-    /** Top-level and entry limits, one per distinct counter: a call consumes each counter once even if named twice. */
-    private static Limits bind(CounterStore store, List<LimitSpec> top, List<LimitSpec> own) {
+    /**
+     * Top-level and entry limits, one per distinct counter: a call consumes each counter once even if named twice. In
+     * audit mode ({@code shadow}) each is bound as its shadow counter.
+     */
+    private static Limits bind(CounterStore store, List<LimitSpec> top, List<LimitSpec> own, boolean shadow) {
         Map<String, LimitSpec> byCounter = new LinkedHashMap<>();
         for (List<LimitSpec> specs : List.of(top, own)) {
             for (LimitSpec spec : specs) {
@@ -89,14 +101,14 @@ public final class Policy {
         int i = 0;
         for (LimitSpec spec : byCounter.values()) {
             LimitDefinition definition = spec.definition();
-            counters[i] = store.bind(definition);
+            counters[i] = store.bind(shadow ? definition.asShadow() : definition);
             if (counters[i] == null) {
                 throw new IllegalStateException("the counter store returned no handle for counter " + PolicyPaths.quote(definition.counter()));
             }
             limits[i++] = new Limit(spec.path(), definition,
                     "rate limit exceeded: counter " + PolicyPaths.quote(definition.counter()) + " admits " + definition.describe());
         }
-        return new Limits(limits, List.of(counters));
+        return new Limits(limits, List.of(counters), shadow);
     }
 
     /** Compiles a validated document; its limits count in {@code store}. */
@@ -134,14 +146,14 @@ public final class Policy {
         }
         Limits limits = limitsOf(entry);
         if (limits.isEmpty()) {
-            return allowed(tool, entry);
+            return allowed(tool, entry, audit);
         }
         Demand demand = new Demand(limits.counters(), grantOf(entry), call.caller().subject(), call.session());
         // the in-memory store is asked directly, without a stage
         Admission admission = inMemory != null
                 ? inMemory.acquireOne(demand, nowMillis)
                 : answered(store.acquire(List.of(demand), nowMillis, true), 1).get(0);
-        return admission.isAdmitted() ? allowed(tool, entry) : rateLimited(tool, entry, limits, admission);
+        return admission.isAdmitted() ? allowed(tool, entry, audit) : rateLimited(tool, entry, limits, admission);
     }
 
     /** Decides the calls of one batch now (wall clock); see {@link #decideAll(List, long)}. */
@@ -175,7 +187,12 @@ public final class Policy {
             return List.of(decide(requireCall(calls, 0), nowMillis));
         }
         Evaluation evaluation = evaluate(calls);
-        return evaluation.complete(answered(store.acquire(evaluation.demands(), nowMillis, evaluation.mayConsume()), n));
+        List<Admission> admissions = answered(store.acquire(evaluation.demands(), nowMillis, evaluation.mayConsume()), n);
+        if (!evaluation.hasShadowDemands()) {
+            return evaluation.complete(admissions);
+        }
+        return evaluation.complete(admissions, answered(store.acquire(evaluation.shadowDemands(), nowMillis,
+                evaluation.shadowMayConsume(admissions)), n));
     }
 
     /**
@@ -200,23 +217,39 @@ public final class Policy {
         Limits[] limits = new Limits[n];
         Decision[] decided = new Decision[n];
         Demand[] demands = new Demand[n];
+        Demand[] shadowDemands = new Demand[n];
         boolean anyRefused = false;
+        boolean anyShadowRefused = false;
+        boolean anyShadowCounters = false;
         for (int i = 0; i < n; i++) {
             ToolCall call = requireCall(calls, i);
             tools[i] = toolOf(call);
             entries[i] = entryFor(tools[i], call.caller());
             decided[i] = refusedBeforeLimits(call, tools[i], entries[i]);
+            demands[i] = Demand.NONE;
+            shadowDemands[i] = Demand.NONE;
             if (decided[i] != null) {
-                anyRefused = true;
+                // a refusal in audit mode refuses nothing: only the other shadow calls' counters are left untouched
+                if (decided[i].enforced()) {
+                    anyRefused = true;
+                } else {
+                    anyShadowRefused = true;
+                }
                 limits[i] = Limits.NONE;
-                demands[i] = Demand.NONE;
             } else {
                 limits[i] = limitsOf(entries[i]);
-                demands[i] = new Demand(limits[i].counters(), grantOf(entries[i]), call.caller().subject(), call.session());
+                Demand demand = new Demand(limits[i].counters(), grantOf(entries[i]), call.caller().subject(), call.session());
+                if (limits[i].shadow()) {
+                    shadowDemands[i] = demand;
+                    anyShadowCounters |= !limits[i].isEmpty();
+                } else {
+                    demands[i] = demand;
+                }
             }
         }
         // with a call refused, the others' limits are still checked, without consuming, for their would-be verdict
-        return new Evaluation(tools, entries, limits, decided, List.of(demands), !anyRefused);
+        return new Evaluation(tools, entries, limits, decided, List.of(demands), !anyRefused,
+                anyShadowCounters ? List.of(shadowDemands) : null, !anyRefused && !anyShadowRefused, audit);
     }
 
     /** The store's answer, which {@link #decide} and {@link #decideAll} need at once. */
@@ -249,7 +282,7 @@ public final class Policy {
     /** Steps 1–5: the decision when the call is refused before its limits, else {@code null}. */
     private Decision refusedBeforeLimits(ToolCall call, String tool, CompiledEntry entry) {
         if (entry == null) {
-            return defaultDeny ? new Decision(Verdict.DENIED, tool, "default", DEFAULT_DENY, null, 0) : null;
+            return defaultDeny ? new Decision(Verdict.DENIED, tool, "default", DEFAULT_DENY, null, 0, "", null, !audit) : null;
         }
         ToolEntry spec = entry.spec;
         if (spec.action() == Action.DENY) {
@@ -301,15 +334,15 @@ public final class Policy {
             case ADMITTED -> throw new IllegalArgumentException("an admitted call is not rate limited");
         };
         return new Decision(Verdict.RATE_LIMITED, tool, limit.path(), reason, limit.definition().counter(), admission.retryAfterSeconds(),
-                grantOf(entry));
+                grantOf(entry), null, !limits.shadow());
     }
 
-    /** Step 7. */
-    static Decision allowed(String tool, CompiledEntry entry) {
+    /** Step 7; {@code audit} is the document's enforcement, for a call allowed by the default ({@code entry} null). */
+    static Decision allowed(String tool, CompiledEntry entry, boolean audit) {
         if (entry != null) {
             return entry.allowed(tool);
         }
-        return new Decision(Verdict.ALLOWED, tool, "default", "allowed by default", null, 0);
+        return new Decision(Verdict.ALLOWED, tool, "default", "allowed by default", null, 0, "", null, !audit);
     }
 
     private static boolean allHold(List<Condition> conditions, JsonNode arguments) {
@@ -334,6 +367,11 @@ public final class Policy {
         return tools.lookup(tool);
     }
 
+    /** Whether the document's own {@code enforcement} is {@code audit} (entries may say otherwise). */
+    public boolean audit() {
+        return audit;
+    }
+
     /** The document's {@code hide_denied_tools}. */
     public boolean hideDeniedTools() {
         return hideDeniedTools;
@@ -350,12 +388,16 @@ public final class Policy {
     /**
      * True when {@code caller} could never call {@code tool}: the entry that would decide its call (step 1, grants
      * included) has action deny or an always-matching deny_if, or there is none under default deny. An entry with
-     * {@code require_approval} is not "never callable": approval may be given.
+     * {@code require_approval} is not "never callable": approval may be given. Nor is one in audit mode, whose calls are
+     * forwarded whatever their verdict.
      */
     public boolean neverCallable(String tool, Caller caller) {
         CompiledEntry entry = entryFor(tool == null ? "" : tool, caller == null ? Caller.anonymous() : caller);
         if (entry == null) {
-            return defaultDeny;
+            return defaultDeny && !audit;
+        }
+        if (entry.audit) {
+            return false;
         }
         if (entry.spec.action() == Action.DENY) {
             return true;
@@ -412,9 +454,12 @@ public final class Policy {
     record Limit(String path, LimitDefinition definition, String exceeded) {
     }
 
-    /** The limits one call meets, one per distinct counter, and their counters in the store, in the same order. */
-    record Limits(Limit[] limits, List<CounterRef> counters) {
-        static final Limits NONE = new Limits(new Limit[0], List.of());
+    /**
+     * The limits one call meets, one per distinct counter, and their counters in the store, in the same order; with
+     * {@code shadow}, the counters are the shadow ones of an entry in audit mode.
+     */
+    record Limits(Limit[] limits, List<CounterRef> counters, boolean shadow) {
+        static final Limits NONE = new Limits(new Limit[0], List.of(), false);
 
         boolean isEmpty() {
             return limits.length == 0;
@@ -432,10 +477,13 @@ public final class Policy {
         private final CompiledEntry[] globs;
         private final ConcurrentHashMap<String, CompiledEntry> globCache = new ConcurrentHashMap<>();
 
-        EntryTable(CounterStore store, List<LimitSpec> topLimits, List<ToolEntry> entries, String grant, Set<String> exactNames) {
+        EntryTable(CounterStore store, List<LimitSpec> topLimits, List<ToolEntry> entries, String grant, Set<String> exactNames,
+                boolean documentAudit) {
             List<CompiledEntry> globEntries = new ArrayList<>();
             for (ToolEntry entry : entries) {
-                CompiledEntry compiled = new CompiledEntry(entry, grant, bind(store, topLimits, entry.limits()));
+                // a tool's own enforcement overrides the document's
+                boolean audit = entry.enforcement() == null ? documentAudit : entry.enforcement() == Enforcement.AUDIT;
+                CompiledEntry compiled = new CompiledEntry(entry, grant, bind(store, topLimits, entry.limits(), audit), audit);
                 if (entry.isGlob()) {
                     globEntries.add(compiled);
                 } else {
@@ -479,6 +527,8 @@ public final class Policy {
         final ToolEntry spec;
         /** The name of the grant the entry belongs to; {@code ""} for the document's own entries. */
         final String grant;
+        /** Audit mode: the entry's decisions are reported, not enforced. */
+        final boolean audit;
         final ToolGlob glob;
         final Limits limits;
         final String argsPath;
@@ -491,6 +541,7 @@ public final class Policy {
         private CompiledEntry() {
             spec = null;
             grant = "";
+            audit = false;
             glob = null;
             limits = Limits.NONE;
             argsPath = null;
@@ -498,9 +549,10 @@ public final class Policy {
             denyIfMatched = new Decision[0];
         }
 
-        CompiledEntry(ToolEntry spec, String grant, Limits limits) {
+        CompiledEntry(ToolEntry spec, String grant, Limits limits, boolean audit) {
             this.spec = spec;
             this.grant = grant;
+            this.audit = audit;
             this.glob = spec.isGlob() ? new ToolGlob(spec.name()) : null;
             this.limits = limits;
             this.argsPath = PolicyPaths.field(spec.path(), "args");
@@ -508,10 +560,10 @@ public final class Policy {
             String approvalReason = spec.reason() != null ? spec.reason() : subject + " requires human approval";
             // the tool field is filled per call for globs; for exact entries these decisions are final and shared
             this.denied = new Decision(Verdict.DENIED, spec.name(), spec.path(),
-                    spec.reason() != null ? spec.reason() : subject + " is denied by policy", null, 0, grant);
+                    spec.reason() != null ? spec.reason() : subject + " is denied by policy", null, 0, grant, null, !audit);
             ApprovalTerms terms = spec.approval() != null ? spec.approval() : ApprovalTerms.DEFAULT;
-            this.approvalRequired = new Decision(Verdict.APPROVAL_REQUIRED, spec.name(), spec.path(), approvalReason, null, 0, grant, terms);
-            this.allowed = new Decision(Verdict.ALLOWED, spec.name(), spec.path(), "allowed by " + spec.path(), null, 0, grant);
+            this.approvalRequired = new Decision(Verdict.APPROVAL_REQUIRED, spec.name(), spec.path(), approvalReason, null, 0, grant, terms, !audit);
+            this.allowed = new Decision(Verdict.ALLOWED, spec.name(), spec.path(), "allowed by " + spec.path(), null, 0, grant, null, !audit);
             Verdict onMatch = spec.action() == Action.REQUIRE_APPROVAL ? Verdict.APPROVAL_REQUIRED : Verdict.DENIED;
             this.denyIfMatched = new Decision[spec.denyIf().size()];
             for (int i = 0; i < denyIfMatched.length; i++) {
@@ -519,7 +571,7 @@ public final class Policy {
                 String reason = rule.onDeny() != null ? rule.onDeny()
                         : onMatch == Verdict.APPROVAL_REQUIRED ? approvalReason : "denied by " + rule.path();
                 denyIfMatched[i] = new Decision(onMatch, spec.name(), rule.path(), reason, null, 0, grant,
-                        onMatch == Verdict.APPROVAL_REQUIRED ? terms : null);
+                        onMatch == Verdict.APPROVAL_REQUIRED ? terms : null, !audit);
             }
         }
 
@@ -543,7 +595,7 @@ public final class Policy {
             if (glob == null) {
                 return prebuilt;
             }
-            return new Decision(prebuilt.verdict(), tool, prebuilt.rule(), prebuilt.reason(), null, 0, grant, prebuilt.approval());
+            return new Decision(prebuilt.verdict(), tool, prebuilt.rule(), prebuilt.reason(), null, 0, grant, prebuilt.approval(), !audit);
         }
     }
 }

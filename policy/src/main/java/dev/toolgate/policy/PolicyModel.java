@@ -3,8 +3,23 @@ package dev.toolgate.policy;
 import java.util.List;
 
 /** The validated content of a policy document, with conditions, patterns and schemas already compiled. Immutable. */
-record PolicyModel(boolean defaultDeny, boolean hideDeniedTools, List<LimitSpec> limits, List<ToolEntry> tools,
-                   List<Grant> grants) {
+record PolicyModel(boolean defaultDeny, boolean hideDeniedTools, Enforcement enforcement, List<LimitSpec> limits,
+                   List<ToolEntry> tools, List<Grant> grants) {
+
+    /** {@code enforcement}: whether refusals are carried out ({@code enforce}) or only reported ({@code audit}). */
+    enum Enforcement {
+        ENFORCE("enforce"), AUDIT("audit");
+
+        private final String spelling;
+
+        Enforcement(String spelling) {
+            this.spelling = spelling;
+        }
+
+        String spelling() {
+            return spelling;
+        }
+    }
 
     enum Action {
         ALLOW("allow"), DENY("deny"), REQUIRE_APPROVAL("require_approval");
@@ -31,9 +46,12 @@ record PolicyModel(boolean defaultDeny, boolean hideDeniedTools, List<LimitSpec>
         }
     }
 
-    /** One {@code tools} entry; {@code args} is null when absent; {@code limits} includes a {@code rate_limit} shorthand. */
+    /**
+     * One {@code tools} entry; {@code args} is null when absent; {@code limits} includes a {@code rate_limit} shorthand;
+     * {@code enforcement} is null when the entry inherits the document's.
+     */
     record ToolEntry(String name, String path, Action action, String reason, ArgsSchema args, List<DenyRule> denyIf,
-                     List<LimitSpec> limits, ApprovalTerms approval) {
+                     List<LimitSpec> limits, ApprovalTerms approval, Enforcement enforcement) {
         boolean isGlob() {
             return ToolGlob.isGlob(name);
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.re2j.PatternSyntaxException;
 import dev.toolgate.policy.PolicyModel.Action;
 import dev.toolgate.policy.PolicyModel.DenyRule;
+import dev.toolgate.policy.PolicyModel.Enforcement;
 import dev.toolgate.policy.PolicyModel.Grant;
 import dev.toolgate.policy.PolicyModel.LimitSpec;
 import dev.toolgate.policy.PolicyModel.ToolEntry;
@@ -25,10 +26,10 @@ final class PolicyParser {
     static final java.util.regex.Pattern GRANT_NAME = java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?");
     static final int MAX_PATTERN_LENGTH = 512;
 
-    private static final List<String> ROOT_FIELDS = List.of("version", "default", "hide_denied_tools", "limits", "tools", "grants");
+    private static final List<String> ROOT_FIELDS = List.of("version", "default", "enforcement", "hide_denied_tools", "limits", "tools", "grants");
     private static final List<String> GRANT_FIELDS = List.of("name", "callers", "tools");
     private static final List<String> CALLERS_FIELDS = List.of("subjects", "groups");
-    private static final List<String> ENTRY_FIELDS = List.of("action", "reason", "args", "deny_if", "limits", "rate_limit", "approval");
+    private static final List<String> ENTRY_FIELDS = List.of("action", "reason", "args", "deny_if", "limits", "rate_limit", "approval", "enforcement");
     private static final List<String> APPROVAL_FIELDS = List.of("mode", "expires_after", "arguments");
     private static final List<String> DENY_FIELDS = List.of("conditions", "on_deny");
     private static final List<String> CONDITION_FIELDS = List.of("arg", "op", "value");
@@ -76,6 +77,8 @@ final class PolicyParser {
             defaultDeny = "deny".equals(def.textValue());
         }
 
+        Enforcement enforcement = enforcement(root, "");
+
         boolean hide = false;
         JsonNode hideNode = root.get("hide_denied_tools");
         if (hideNode != null) {
@@ -90,7 +93,7 @@ final class PolicyParser {
 
         List<ToolEntry> tools = toolEntries(root.get("tools"), "", true);
         List<Grant> grants = grants(root.get("grants"));
-        return new PolicyModel(defaultDeny, hide, List.copyOf(limits), List.copyOf(tools), List.copyOf(grants));
+        return new PolicyModel(defaultDeny, hide, enforcement == null ? Enforcement.ENFORCE : enforcement, List.copyOf(limits), List.copyOf(tools), List.copyOf(grants));
     }
 
     /** The entries of a {@code tools} object under {@code parent} ({@code ""} for the document's own). */
@@ -181,7 +184,26 @@ final class PolicyParser {
             }
         }
         ApprovalTerms approval = approval(node.get("approval"), PolicyPaths.field(path, "approval"), action);
-        return new ToolEntry(name, path, action, reason, args, List.copyOf(denyIf), List.copyOf(limits), approval);
+        Enforcement enforcement = enforcement(node, path);
+        return new ToolEntry(name, path, action, reason, args, List.copyOf(denyIf), List.copyOf(limits), approval, enforcement);
+    }
+
+    /** The {@code enforcement} field of the object at {@code path}, or null when absent (or invalid: the error is added). */
+    private Enforcement enforcement(JsonNode node, String path) {
+        JsonNode value = node.get("enforcement");
+        if (value == null) {
+            return null;
+        }
+        if (value.isTextual()) {
+            for (Enforcement e : Enforcement.values()) {
+                if (e.spelling().equals(value.textValue())) {
+                    return e;
+                }
+            }
+        }
+        error(PolicyPaths.field(path, "enforcement"), "expected \"enforce\" (refusals are carried out) or \"audit\" (calls are decided, "
+                + "counted and audited as they would be, but forwarded), got " + shown(value));
+        return null;
     }
 
     /** An entry's {@code approval} object, or null when absent (then {@link ApprovalTerms#DEFAULT} applies). */

@@ -29,9 +29,10 @@ public final class PolicySpec {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     /** The spec's fields; podSelector, upstream, identity, sidecar, rateLimits and restartUnprotected are the operator's, not the document's. */
-    private static final List<String> SPEC_FIELDS = List.of("podSelector", "upstream", "identity", "default", "hideDeniedTools", "limits",
+    private static final List<String> SPEC_FIELDS = List.of("podSelector", "upstream", "identity", "default", "enforcement", "hideDeniedTools", "limits",
             "tools", "grants", "sidecar", "rateLimits", "restartUnprotected");
-    private static final List<String> TOOL_FIELDS = List.of("action", "reason", "args", "denyIf", "limits", "rateLimit", "approval");
+    private static final List<String> TOOL_FIELDS = List.of("action", "reason", "args", "denyIf", "limits", "rateLimit", "approval",
+            "enforcement");
     private static final List<String> APPROVAL_FIELDS = List.of("mode", "expiresAfter", "arguments");
     private static final List<String> DENY_IF_FIELDS = List.of("conditions", "onDeny");
     private static final List<String> CONDITION_FIELDS = List.of("arg", "op", "value");
@@ -96,6 +97,7 @@ public final class PolicySpec {
         }
         unknownFields(spec, "spec", SPEC_FIELDS);
         copy(spec, "default", doc, "default");
+        copy(spec, "enforcement", doc, "enforcement");
         copy(spec, "hideDeniedTools", doc, "hide_denied_tools");
         if (present(spec.get("limits"))) {
             doc.set("limits", limits(spec.get("limits"), "spec.limits"));
@@ -166,6 +168,7 @@ public final class PolicySpec {
         ObjectNode tool = JSON.objectNode();
         copy(rule, "action", tool, "action");
         copy(rule, "reason", tool, "reason");
+        copy(rule, "enforcement", tool, "enforcement");
         if (rule.has("args")) {
             // a JSON Schema: its names are the user's own, copied as they are
             tool.set("args", rule.get("args").deepCopy());

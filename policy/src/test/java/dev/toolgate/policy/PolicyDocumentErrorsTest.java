@@ -60,9 +60,9 @@ class PolicyDocumentErrorsTest {
     @Test
     void unknownFieldsAnywhere() {
         assertThat(messages("{'version':'1','default':'deny','tool':{}}"))
-                .containsExactly("tool: unknown field \"tool\"; expected one of version, default, hide_denied_tools, limits, tools, grants");
+                .containsExactly("tool: unknown field \"tool\"; expected one of version, default, enforcement, hide_denied_tools, limits, tools, grants");
         assertThat(messages(withTool("{'deny-if':[]}")))
-                .containsExactly("tools[\"t\"][\"deny-if\"]: unknown field \"deny-if\"; expected one of action, reason, args, deny_if, limits, rate_limit, approval");
+                .containsExactly("tools[\"t\"][\"deny-if\"]: unknown field \"deny-if\"; expected one of action, reason, args, deny_if, limits, rate_limit, approval, enforcement");
         assertThat(messages(withTool("{'deny_if':[{'conditions':[],'onDeny':'x'}]}")))
                 .containsExactly("tools[\"t\"].deny_if[0].onDeny: unknown field \"onDeny\"; expected one of conditions, on_deny");
         assertThat(messages(withTool("{'deny_if':[{'conditions':[{'arg':'a','op':'exists','values':1}]}]}")))

@@ -41,6 +41,9 @@ public class McpPolicySpec {
     @JsonPropertyDescription("Decision for tools that no entry matches: allow or deny.")
     private DefaultAction defaultAction;
 
+    @JsonPropertyDescription("enforce (default): refusals are carried out. audit (shadow mode): every call is decided, counted and audited as it would be (\"would have been denied, rate_limited, ...\"), but forwarded; for rolling a policy out on a live server. A tool entry's own enforcement overrides this.")
+    private Enforcement enforcement;
+
     @JsonPropertyDescription("Remove from tools/list the tools this caller could never call. Hidden tools are still denied when called.")
     private Boolean hideDeniedTools;
 
@@ -95,6 +98,14 @@ public class McpPolicySpec {
 
     public void setDefaultAction(DefaultAction defaultAction) {
         this.defaultAction = defaultAction;
+    }
+
+    public Enforcement getEnforcement() {
+        return enforcement;
+    }
+
+    public void setEnforcement(Enforcement enforcement) {
+        this.enforcement = enforcement;
     }
 
     public Boolean getHideDeniedTools() {

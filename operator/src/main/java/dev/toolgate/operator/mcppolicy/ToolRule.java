@@ -48,6 +48,17 @@ public class ToolRule {
     @JsonPropertyDescription("With action require_approval: how a human approves its calls (McpApproval).")
     private ApprovalSettings approval;
 
+    @JsonPropertyDescription("enforce or audit for this tool's calls, overriding spec.enforcement. In audit mode a call is decided, counted (in shadow counters apart from the enforced ones) and audited as it would be, but forwarded, and no McpApproval is filed.")
+    private Enforcement enforcement;
+
+    public Enforcement getEnforcement() {
+        return enforcement;
+    }
+
+    public void setEnforcement(Enforcement enforcement) {
+        this.enforcement = enforcement;
+    }
+
     public ApprovalSettings getApproval() {
         return approval;
     }

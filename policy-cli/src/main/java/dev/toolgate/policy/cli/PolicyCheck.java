@@ -255,6 +255,9 @@ public final class PolicyCheck {
         if (!d.grant().isEmpty()) {
             o.put("grant", d.grant());
         }
+        if (!d.enforced()) {
+            o.put("enforcement", "audit");
+        }
         return o.toString();
     }
 
@@ -263,6 +266,9 @@ public final class PolicyCheck {
                 call.identity()));
         if (!d.grant().isEmpty()) {
             sb.append("  [grant ").append(d.grant()).append(']');
+        }
+        if (!d.enforced()) {
+            sb.append("  [audit: forwarded]");
         }
         if (d.verdict() == Verdict.ALLOWED) {
             sb.append("  by ").append(rule);

@@ -29,7 +29,7 @@ final class PolicyTests {
     static final String USAGE = "usage: policy-check test <tests.yaml>...\n"
             + "  a test file: {policy: <file, relative to the test file>, policyName: <NAMESPACE/NAME or NAME, optional>,\n"
             + "                cases: [{name, tool, arguments, identity, groups, session, time, repeat,\n"
-            + "                         expect: {decision, rule, reason, grant, counter, retryAfterSeconds}}]}";
+            + "                         expect: {decision, rule, reason, grant, counter, retryAfterSeconds, enforcement}}]}";
 
     private final PrintStream out;
     private final PrintStream err;
@@ -118,6 +118,7 @@ final class PolicyTests {
         compare(differences, "reason", expect.reason(), actual.reason());
         compare(differences, "grant", expect.grant(), actual.grant());
         compare(differences, "counter", expect.counter(), actual.counter());
+        compare(differences, "enforcement", expect.enforcement(), actual.enforcement());
         if (expect.retryAfterSeconds() != null && expect.retryAfterSeconds() != actual.retryAfterSeconds()) {
             differences.add("retryAfterSeconds: expected " + expect.retryAfterSeconds() + ", got " + actual.retryAfterSeconds());
         }

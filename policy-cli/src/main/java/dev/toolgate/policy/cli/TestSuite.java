@@ -40,12 +40,14 @@ final class TestSuite {
 
     private static final List<String> TOP_FIELDS = List.of("policy", "policyName", "cases");
     private static final List<String> CASE_FIELDS = List.of("name", "tool", "arguments", "identity", "groups", "session", "time", "repeat", "expect");
-    private static final List<String> EXPECT_FIELDS = List.of("decision", "rule", "reason", "grant", "counter", "retryAfterSeconds");
+    private static final List<String> EXPECT_FIELDS = List.of("decision", "rule", "reason", "grant", "counter", "retryAfterSeconds",
+            "enforcement");
     private static final String DECISIONS = Arrays.stream(Verdict.values()).map(Verdict::label).collect(Collectors.joining(", "));
     private static final Pattern OFFSET = Pattern.compile("\\+([0-9]{1,9})(ms|s|m|h)");
 
     /** What a case must get; {@code null} fields are not checked. */
-    record Expectation(Verdict decision, String rule, String reason, String grant, String counter, Long retryAfterSeconds) {
+    record Expectation(Verdict decision, String rule, String reason, String grant, String counter, Long retryAfterSeconds,
+                       String enforcement) {
     }
 
     record Case(int number, String name, ToolCall call, long time, int repeat, Expectation expect) {
@@ -155,7 +157,7 @@ final class TestSuite {
                 return null;
             }
             if (!node.isObject()) {
-                problems.add(path + ": expected a mapping with decision (and rule, reason, grant, counter, retryAfterSeconds), got "
+                problems.add(path + ": expected a mapping with decision (and rule, reason, grant, counter, retryAfterSeconds, enforcement), got "
                         + PolicyFile.typeName(node));
                 return null;
             }
@@ -183,8 +185,12 @@ final class TestSuite {
                     problems.add(path + ".retryAfterSeconds: expected a whole number of seconds, got " + retry);
                 }
             }
+            String enforcement = string(node, path, "enforcement", false, null);
+            if (enforcement != null && !enforcement.equals("audit") && !enforcement.equals("enforce")) {
+                problems.add(path + ".enforcement: expected \"enforce\" or \"audit\", got " + quote(enforcement));
+            }
             return new Expectation(verdict, string(node, path, "rule", false, null), string(node, path, "reason", false, null),
-                    string(node, path, "grant", false, null), string(node, path, "counter", false, null), retryAfter);
+                    string(node, path, "grant", false, null), string(node, path, "counter", false, null), retryAfter, enforcement);
         }
 
         private long time(JsonNode node, String path) {

@@ -83,6 +83,24 @@ class PolicyTestsTest {
     }
 
     @Test
+    void anEnforcementExpectationIsChecked() throws IOException {
+        testFile("audit.json", "{\"version\":\"1\",\"default\":\"deny\",\"enforcement\":\"audit\","
+                + "\"tools\":{\"t\":{\"enforcement\":\"enforce\"}}}");
+        String tests = testFile("audit-tests.yaml", "policy: audit.json\ncases:\n"
+                + "  - {tool: t, expect: {decision: allowed, enforcement: audit}}\n"
+                + "  - {tool: u, expect: {decision: denied, enforcement: audit}}\n"
+                + "  - {tool: u, expect: {decision: denied, enforcement: shadow}}\n");
+        assertThat(run("test", tests)).isEqualTo(2);
+        assertThat(errText()).contains("cases[2].expect.enforcement: expected \"enforce\" or \"audit\", got \"shadow\"");
+        String fixed = testFile("audit-tests.yaml", "policy: audit.json\ncases:\n"
+                + "  - {tool: t, expect: {decision: allowed, enforcement: audit}}\n"
+                + "  - {tool: u, expect: {decision: denied, enforcement: audit}}\n");
+        assertThat(run("test", fixed)).isEqualTo(1);
+        assertThat(outLines()).anySatisfy(l -> assertThat(l).startsWith("  FAIL  #1").contains("enforcement: expected \"audit\", got \"enforce\""));
+        assertThat(outLines()).anySatisfy(l -> assertThat(l).startsWith("  PASS  #2"));
+    }
+
+    @Test
     void aWrongExpectationFailsWithExpectedAndActualAndExits1() {
         assertThat(run("test", "src/test/resources/policy-tests/wrong-expectation.yaml")).isEqualTo(1);
         assertThat(outLines()).containsExactly(
@@ -154,8 +172,8 @@ class PolicyTestsTest {
         assertThat(errText()).isEqualTo("invalid test file " + tests + ": 4 problems\n"
                 + "  policy_name: unknown field \"policy_name\"; expected one of policy, policyName, cases\n"
                 + "  cases[0].identty: unknown field \"identty\"; expected one of name, tool, arguments, identity, groups, session, time, repeat, expect\n"
-                + "  cases[0].expect.decison: unknown field \"decison\"; expected one of decision, rule, reason, grant, counter, retryAfterSeconds\n"
-                + "  cases[0].expect.reson: unknown field \"reson\"; expected one of decision, rule, reason, grant, counter, retryAfterSeconds\n");
+                + "  cases[0].expect.decison: unknown field \"decison\"; expected one of decision, rule, reason, grant, counter, retryAfterSeconds, enforcement\n"
+                + "  cases[0].expect.reson: unknown field \"reson\"; expected one of decision, rule, reason, grant, counter, retryAfterSeconds, enforcement\n");
     }
 
     @Test
@@ -262,7 +280,7 @@ class PolicyTestsTest {
         Path bad = dir.resolve("bad.yaml");
         assertThat(errText()).isEqualTo(bad + ": skipped document 1: ConfigMap v1 is not an McpPolicy\n"
                 + tests + ": policy: invalid policy " + bad + ", document 2 (McpPolicy stripe): 3 errors\n"
-                + "  spec.tools[\"x\"].deny_if: unknown field \"deny_if\"; expected one of action, reason, args, denyIf, limits, rateLimit, approval\n"
+                + "  spec.tools[\"x\"].deny_if: unknown field \"deny_if\"; expected one of action, reason, args, denyIf, limits, rateLimit, approval, enforcement\n"
                 + "  spec.tools[\"x\"].action: expected \"allow\", \"deny\" or \"require_approval\", got \"block\"\n"
                 + "  spec.tools[\"x\"].rateLimit.max: expected a whole number from 1 to 1000000, got 0\n");
     }

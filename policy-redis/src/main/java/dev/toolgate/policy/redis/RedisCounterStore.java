@@ -349,7 +349,8 @@ public final class RedisCounterStore implements CounterStore, AutoCloseable {
 
     /** A definition's part of its keys: equal definitions give equal keys, so counts survive an unchanged reload. */
     static String definitionHash(LimitDefinition d) {
-        return hash(d.counter() + "\0" + d.windowMillis() + "\0" + d.max() + "\0" + d.scope().spelling());
+        // a shadow counter (audit mode) hashes with a marker; enforced definitions keep the keys they always had
+        return hash(d.counter() + "\0" + d.windowMillis() + "\0" + d.max() + "\0" + d.scope().spelling() + (d.shadow() ? "\0shadow" : ""));
     }
 
     static String scopeKeyHash(String scopeKey) {

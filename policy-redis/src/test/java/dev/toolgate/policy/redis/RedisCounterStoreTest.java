@@ -120,8 +120,7 @@ class RedisCounterStoreTest {
 
     static List<Decision> decide(Policy policy, List<ToolCall> calls, long now) throws Exception {
         Evaluation evaluation = policy.evaluate(calls);
-        return policy.limiter().acquire(evaluation.demands(), now, evaluation.mayConsume()).thenApply(evaluation::complete)
-                .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return evaluation.decide(policy.limiter(), now).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
     static Decision decide(Policy policy, String tool, String identity) throws Exception {
@@ -176,6 +175,33 @@ class RedisCounterStoreTest {
         Decision refused = decide(sidecars.get(0), "all", "agent-9");
         assertThat(refused.verdict()).isEqualTo(Verdict.RATE_LIMITED);
         assertThat(refused.retryAfterSeconds()).isBetween(1L, 60L);
+    }
+
+    @Test
+    void callsInAuditModeCountInAShadowCounterThatTheEnforcedOneNeverSees() throws Exception {
+        String prefix = prefix();
+        String audited = POLICY.replace("\"mine\":{\"limits\"", "\"mine\":{\"enforcement\":\"audit\",\"limits\"");
+        Policy shadow = Policy.load(audited, store(prefix));
+        for (int i = 0; i < 5; i++) {
+            assertThat(decide(shadow, "mine", "a").allowed()).isTrue();
+        }
+        Decision over = decide(shadow, "mine", "a");
+        assertThat(over.verdict()).isEqualTo(Verdict.RATE_LIMITED);
+        assertThat(over.enforced()).isFalse();
+        // a batch with an audited call over its limit: the enforced sibling is admitted and consumes its counter
+        List<Decision> batch = decide(shadow, List.of(new ToolCall("mine", null, "a", null), new ToolCall("all", null, "a", null)),
+                System.currentTimeMillis());
+        assertThat(batch).extracting(Decision::verdict).containsExactly(Verdict.RATE_LIMITED, Verdict.ALLOWED);
+        // another sidecar enforcing the same definition starts from zero
+        Policy enforced = Policy.load(POLICY, store(prefix));
+        assertThat(decide(enforced, "mine", "a")).satisfies(d -> {
+            assertThat(d.allowed()).isTrue();
+            assertThat(d.enforced()).isTrue();
+        });
+        LimitDefinition mine = new LimitDefinition("mine", 60_000, 5, Scope.IDENTITY);
+        assertThat(RedisCounterStore.definitionHash(mine.asShadow())).isNotEqualTo(RedisCounterStore.definitionHash(mine));
+        assertThat(RedisCounterStore.definitionHash(mine)).as("an enforced counter keeps its keys")
+                .isEqualTo(RedisCounterStore.definitionHash(new LimitDefinition("mine", 60_000, 5, Scope.IDENTITY, false)));
     }
 
     @Test

@@ -28,7 +28,8 @@ import jakarta.inject.Singleton;
  * retries the same call once a human approved it), a rejected one is denied with the approver's reason. When every such
  * call of a body is approved, the body is decided again with them approved, so their limits still apply, and each
  * approval is then consumed, once: only then is the body forwarded. The operator unreachable, slow or refusing means
- * the call is refused ("approval service unavailable"); calls that need no approval never come here.
+ * the call is refused ("approval service unavailable"); calls that need no approval never come here, nor do calls
+ * decided in audit mode: a would-be {@code approval_required} is forwarded and files no McpApproval.
  *
  * <p>Counters a re-decided body took are not given back when a consumption then fails (another replica took the last
  * use first): the failure is rare and errs on the strict side.
@@ -51,7 +52,7 @@ public class ApprovalStep {
         List<Integer> asking = new ArrayList<>();
         for (int i = 0; i < decisions.size(); i++) {
             Decision d = decisions.get(i).decision();
-            if (d.verdict() == Verdict.APPROVAL_REQUIRED && d.approval() != null) {
+            if (d.verdict() == Verdict.APPROVAL_REQUIRED && d.approval() != null && d.enforced()) {
                 asking.add(i);
             }
         }
@@ -86,7 +87,7 @@ public class ApprovalStep {
             }
             boolean othersAllowed = true;
             for (int i = 0; i < settled.size(); i++) {
-                if (!approved.contains(i) && !settled.get(i).allowed()) {
+                if (!approved.contains(i) && !settled.get(i).proceeds()) {
                     othersAllowed = false;
                 }
             }

@@ -367,8 +367,8 @@ public class ProxyRoute {
         /** Steps 4 and 5 once decided: forward what was allowed, or answer every call of a refused body. */
         void decided(byte[] bytes, ParsedBody parsed, EnforcementFilter.Inspection inspection) {
             for (CallDecision call : inspection.decisions()) {
-                metrics.decided(call.tool(), call.decision().verdict(), call.decision().grant());
-                if (!call.allowed()) {
+                metrics.decided(call.tool(), call.decision());
+                if (!call.proceeds()) {
                     audit.record(call, caller.subject(), session, AuditLog.Outcome.NOT_FORWARDED);
                 }
             }
@@ -386,7 +386,7 @@ public class ProxyRoute {
             forwarder.forward(ctx, bytes, parsed, inspection.allowed(), caller, session, decidedUnder, held::release);
         }
 
-        /** Batches are all-or-nothing: nothing of a body with a refused call reaches the server. */
+        /** Batches are all-or-nothing: nothing of a body with an enforced refusal reaches the server. */
         private void answerRefused(ParsedBody parsed, EnforcementFilter.Inspection inspection) {
             List<ObjectNode> answers = DenialResponses.forRefusedBody(parsed, inspection.decisions());
             for (CallDecision call : inspection.allowed()) {

@@ -26,4 +26,9 @@ public record CallDecision(JsonNode id, String tool, JsonNode arguments, Decisio
     public boolean allowed() {
         return decision.allowed();
     }
+
+    /** Whether the call goes ahead: allowed, or decided in audit mode (a shadowed refusal is only reported). */
+    public boolean proceeds() {
+        return decision.proceeds();
+    }
 }

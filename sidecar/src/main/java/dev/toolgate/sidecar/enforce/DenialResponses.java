@@ -126,7 +126,7 @@ public final class DenialResponses {
      * calls get their denial, every other request {@link #notForwarded}); notifications and responses get none.
      */
     public static List<ObjectNode> forRefusedBody(ParsedBody body, List<CallDecision> decisions) {
-        List<CallDecision> refused = decisions.stream().filter(d -> !d.allowed()).toList();
+        List<CallDecision> refused = decisions.stream().filter(d -> !d.proceeds()).toList();
         List<ObjectNode> answers = new ArrayList<>();
         for (JsonRpcMessage message : body.messages()) {
             if (!message.isRequest()) {

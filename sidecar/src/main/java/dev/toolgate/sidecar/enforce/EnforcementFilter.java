@@ -6,10 +6,8 @@ import dev.toolgate.sidecar.mcp.ParsedBody;
 import dev.toolgate.sidecar.mcp.ToolCallExtractor;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.toolgate.policy.Admission;
 import dev.toolgate.policy.Caller;
 import dev.toolgate.policy.Decision;
-import dev.toolgate.policy.Evaluation;
 import dev.toolgate.policy.Policy;
 import dev.toolgate.policy.ToolCall;
 import dev.toolgate.policy.Verdict;
@@ -18,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
 
 /**
  * The walk's decide step for one parsed body, knowing nothing of HTTP. {@link #prepare} checks every call's shape first,
@@ -29,26 +26,30 @@ import java.util.function.Function;
  */
 public final class EnforcementFilter {
 
-    /** Result for a body: one decision per tools/call in body order; {@link #forward()} when every one is allowed. */
+    /**
+     * Result for a body: one decision per tools/call in body order; {@link #forward()} when every one goes ahead
+     * (allowed, or decided in audit mode: a body whose only refusals are shadowed is forwarded whole).
+     */
     public record Inspection(List<CallDecision> decisions) {
 
         public static final Inspection NONE = new Inspection(List.of());
 
         public boolean forward() {
             for (CallDecision d : decisions) {
-                if (!d.allowed()) {
+                if (!d.proceeds()) {
                     return false;
                 }
             }
             return true;
         }
 
+        /** The calls that go ahead (all of them when the body is forwarded), shadowed ones included. */
         public List<CallDecision> allowed() {
-            return forward() ? decisions : decisions.stream().filter(CallDecision::allowed).toList();
+            return forward() ? decisions : decisions.stream().filter(CallDecision::proceeds).toList();
         }
 
         public long maxRetryAfterSeconds() {
-            return decisions.stream().filter(d -> d.decision().verdict() == Verdict.RATE_LIMITED)
+            return decisions.stream().filter(d -> d.decision().verdict() == Verdict.RATE_LIMITED && d.decision().enforced())
                     .mapToLong(d -> d.decision().retryAfterSeconds()).max().orElse(0);
         }
     }
@@ -110,25 +111,14 @@ public final class EnforcementFilter {
                 return CompletableFuture.completedFuture(inspection(denyAll("no_policy",
                         "no valid policy is loaded (" + noPolicyWhy + "), so every tool call is denied")));
             }
-            Evaluation evaluation;
-            CompletionStage<List<Admission>> admissions;
+            CompletionStage<List<Decision>> decisions;
             try {
-                evaluation = policy.evaluate(calls);
-                admissions = policy.limiter().acquire(evaluation.demands(), nowMillis, evaluation.mayConsume());
+                // enforced counters first, then (only with calls in audit mode) their shadow counters
+                decisions = policy.evaluate(calls).decide(policy.limiter(), nowMillis);
             } catch (RuntimeException e) {
                 return CompletableFuture.completedFuture(inspection(engineFault(e)));
             }
-            Function<List<Admission>, List<Decision>> complete = evaluation::complete;
-            return admissions.handle((answer, failure) -> {
-                if (failure != null) {
-                    return inspection(engineFault(failure));
-                }
-                try {
-                    return inspection(complete.apply(answer));
-                } catch (RuntimeException e) {
-                    return inspection(engineFault(e));
-                }
-            });
+            return decisions.handle((decided, failure) -> failure != null ? inspection(engineFault(failure)) : inspection(decided));
         }
 
         private List<Decision> engineFault(Throwable e) {

@@ -124,6 +124,10 @@ public class AuditLog {
         json.writeStartObject();
         json.writeStringField("time", time.toString());
         json.writeStringField("decision", d.verdict().label());
+        if (!d.enforced()) {
+            // audit mode: the decision is what would have happened; the call went ahead
+            json.writeStringField("enforcement", "audit");
+        }
         json.writeStringField("tool", call.tool());
         json.writeStringField("identity", identity == null ? "anonymous" : identity);
         json.writeStringField("session", session);

@@ -2,6 +2,7 @@ package dev.toolgate.sidecar.observe;
 
 import dev.toolgate.sidecar.SidecarConfig;
 
+import dev.toolgate.policy.Decision;
 import dev.toolgate.policy.Policy;
 import dev.toolgate.policy.Verdict;
 import io.micrometer.core.instrument.Counter;
@@ -28,6 +29,7 @@ public class ToolCallMetrics {
     // Meters resolved once per label: registering through a builder on every call costs an id, tag sorting and a map
     // lookup (and, for the histogram, its config). Labels are bounded (ToolLabels), so these maps are too.
     private final Map<Verdict, Map<String, Counter>> callCounters = new EnumMap<>(Verdict.class);
+    private final Map<Verdict, Map<String, Counter>> shadowCounters = new EnumMap<>(Verdict.class);
     private final Map<String, Timer> upstreamTimers = new ConcurrentHashMap<>();
     private final Map<RefusalReason, Counter> refusals = new EnumMap<>(RefusalReason.class);
 
@@ -37,9 +39,11 @@ public class ToolCallMetrics {
         this.labels = new ToolLabels(config.maxToolLabels());
         for (Verdict v : Verdict.values()) {
             callCounters.put(v, new ConcurrentHashMap<>());
+            shadowCounters.put(v, new ConcurrentHashMap<>());
         }
         // Pre-register every series a dashboard expects, so they exist at zero before the first event.
         Arrays.stream(Verdict.values()).forEach(v -> callCounter(ToolLabels.OTHER, v, ""));
+        Arrays.stream(Verdict.values()).forEach(v -> shadowCounter(ToolLabels.OTHER, v, ""));
         reloads("success");
         reloads("failure");
         for (String kind : new String[] {"connect", "timeout", "reset", "status"}) {
@@ -62,9 +66,20 @@ public class ToolCallMetrics {
         return labels;
     }
 
-    /** @param grant the grant whose entry decided ({@code ""} for the document's own entries): a name from the policy */
-    public void decided(String tool, Verdict verdict, String grant) {
-        callCounter(labels.label(tool), verdict, grant == null ? "" : grant).increment();
+    /**
+     * One decided call: {@code toolgate_tool_calls_total} by what the sidecar did with it (a call in audit mode goes
+     * ahead, so it counts as {@code allowed} there) and, in audit mode, {@code toolgate_shadow_decisions_total} by its
+     * would-be verdict. The grant is a name from the policy ({@code ""} for the document's own entries).
+     */
+    public void decided(String tool, Decision decision) {
+        String label = labels.label(tool);
+        String grant = decision.grant() == null ? "" : decision.grant();
+        if (decision.enforced()) {
+            callCounter(label, decision.verdict(), grant).increment();
+            return;
+        }
+        callCounter(label, Verdict.ALLOWED, grant).increment();
+        shadowCounter(label, decision.verdict(), grant).increment();
     }
 
     public void upstreamDuration(String tool, long nanos) {
@@ -106,6 +121,16 @@ public class ToolCallMetrics {
         String key = grant.isEmpty() ? tool : grant + "\n" + tool;
         return callCounters.get(decision).computeIfAbsent(key, k -> Counter.builder("toolgate.tool.calls")
                 .description("tools/call requests decided, by tool, decision and the grant that decided (empty: the policy's own entries)")
+                .tag("tool", tool)
+                .tag("decision", decision.label())
+                .tag("grant", grant)
+                .register(registry));
+    }
+
+    private Counter shadowCounter(String tool, Verdict decision, String grant) {
+        String key = grant.isEmpty() ? tool : grant + "\n" + tool;
+        return shadowCounters.get(decision).computeIfAbsent(key, k -> Counter.builder("toolgate.shadow.decisions")
+                .description("tools/call requests decided in audit mode (enforcement: audit) and forwarded, by tool, would-be decision and grant")
                 .tag("tool", tool)
                 .tag("decision", decision.label())
                 .tag("grant", grant)

@@ -39,7 +39,8 @@ class ApprovalStepTest {
     static void start() throws Exception {
         vertx = Vertx.vertx();
         policy = Policy.load("{\"version\":\"1\",\"default\":\"deny\",\"tools\":{\"update_amount\":{\"action\":\"require_approval\","
-                + "\"reason\":\"Amount changes need a human.\"},\"get_payment\":{}}}", new dev.toolgate.policy.InMemoryCounterStore());
+                + "\"reason\":\"Amount changes need a human.\"},\"get_payment\":{},\"refund\":{\"action\":\"require_approval\","
+                + "\"enforcement\":\"audit\"}}}", new dev.toolgate.policy.InMemoryCounterStore());
     }
 
     @AfterAll
@@ -79,6 +80,23 @@ class ApprovalStepTest {
     }
 
     @Test
+    void aWouldBeApprovalInAuditModeAsksNobodyAndGoesAhead() throws Exception {
+        int closed;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        // the operator is unreachable: were it asked, the call would be refused "approval service unavailable"
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        CallDecision call = settle(new ApprovalClient("http://127.0.0.1:" + closed, "payments", null, null, 1000, vertx), AGENT, "refund", meters);
+        assertThat(call.decision().verdict()).isEqualTo(Verdict.APPROVAL_REQUIRED);
+        assertThat(call.decision().enforced()).isFalse();
+        assertThat(call.decision().reason()).isEqualTo("tool \"refund\" requires human approval");
+        assertThat(call.proceeds()).isTrue();
+        assertThat(call.approval()).as("no McpApproval filed").isNull();
+        assertThat(meters.getMeters()).as("the approval service was never asked").isEmpty();
+    }
+
+    @Test
     void aPendingApprovalIsNamedWithWhatToDo() {
         ApprovalTicket ticket = new ApprovalTicket("update-amount-1a2b3c4d-1", "shop", ApprovalTicket.PENDING, "2026-12-02T05:00:00Z", null,
                 null, null);
@@ -93,11 +111,15 @@ class ApprovalStepTest {
     }
 
     private static CallDecision settle(ApprovalClient client, Caller caller, String tool) throws Exception {
+        return settle(client, caller, tool, new SimpleMeterRegistry());
+    }
+
+    private static CallDecision settle(ApprovalClient client, Caller caller, String tool, SimpleMeterRegistry meters) throws Exception {
         var body = JsonRpcParser.parse(("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool
                 + "\",\"arguments\":{\"amount\":100}}}").getBytes(StandardCharsets.UTF_8));
         EnforcementFilter.Prepared prepared = EnforcementFilter.prepare(body, policy, null, caller, "s-1");
         EnforcementFilter.Inspection decided = prepared.decide(System.currentTimeMillis()).toCompletableFuture().get();
-        List<CallDecision> settled = new ApprovalStep(client, new SimpleMeterRegistry())
+        List<CallDecision> settled = new ApprovalStep(client, meters)
                 .settle(prepared, decided, caller, "s-1", policy.hash()).toCompletableFuture().get().decisions();
         assertThat(settled).hasSize(1);
         return settled.get(0);

@@ -56,6 +56,26 @@ class EnforcementFilterTest {
     }
 
     @Test
+    void aBodyWhoseOnlyRefusalsAreInAuditModeIsForwardedWhole() throws Exception {
+        Policy policy = Policy.load("""
+                {"version":"1","default":"deny","tools":{
+                  "limited":{"limits":[{"counter":"c","window":"minute","max":1,"scope":"global"}]},
+                  "secret":{"action":"deny","enforcement":"audit"},
+                  "loud":{"enforcement":"audit","rate_limit":{"max":1,"window":"minute"}}}}""", new RateLimiter());
+        inspect(policy, call(1, "loud"));
+        var body = inspect(policy, "[" + call(1, "limited") + "," + call(2, "secret") + "," + call(3, "loud") + "]");
+        assertThat(body.forward()).isTrue();
+        assertThat(body.decisions()).extracting(d -> d.decision().verdict())
+                .containsExactly(Verdict.ALLOWED, Verdict.DENIED, Verdict.RATE_LIMITED);
+        assertThat(body.allowed()).extracting(CallDecision::tool).containsExactly("limited", "secret", "loud");
+        assertThat(body.maxRetryAfterSeconds()).as("no Retry-After for a shadowed limit").isZero();
+        // an enforced refusal still refuses the body, shadowed siblings included
+        var refused = inspect(policy, "[" + call(1, "secret") + "," + call(2, "unlisted") + "]");
+        assertThat(refused.forward()).isFalse();
+        assertThat(refused.allowed()).extracting(CallDecision::tool).containsExactly("secret");
+    }
+
+    @Test
     void withoutAPolicyEveryCallIsDenied() throws Exception {
         var inspection = EnforcementFilter.inspect(JsonRpcParser.parse(("[" + call(1, "a") + "," + call(2, "b") + "]")
                 .getBytes(StandardCharsets.UTF_8)), null, "policy file missing", "agent", null);

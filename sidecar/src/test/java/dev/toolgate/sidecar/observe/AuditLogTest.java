@@ -41,6 +41,17 @@ class AuditLogTest {
         assertThat(JSON.readTree(allowed).get("identity").asText()).isEqualTo("anonymous");
     }
 
+    @Test
+    void aCallDecidedInAuditModeSaysSoAfterItsWouldBeDecision() throws Exception {
+        var call = new CallDecision(new IntNode(6), "pay", null,
+                new Decision(Verdict.DENIED, "pay", "tools[\"pay\"]", "nope", null, 0, "", null, false));
+        String line = AuditLog.line(Instant.parse("2026-01-01T00:00:00Z"), call, "alice", "s1", new AuditLog.Outcome(200, 3));
+        assertThat(line).startsWith("{\"time\":\"2026-01-01T00:00:00Z\",\"decision\":\"denied\",\"enforcement\":\"audit\",\"tool\":\"pay\"");
+        assertThat(JSON.readTree(line).get("upstreamStatus").asInt()).isEqualTo(200);
+        var enforced = new CallDecision(new IntNode(7), "pay", null, new Decision(Verdict.DENIED, "pay", "tools[\"pay\"]", "nope", null, 0));
+        assertThat(AuditLog.line(Instant.now(), enforced, "alice", "s1", AuditLog.Outcome.NOT_FORWARDED)).doesNotContain("enforcement");
+    }
+
     /** The streaming writers produce exactly the bytes of a tree-based writer (audit consumers compare lines). */
     @Test
     void sameBytesAsTheTreeBasedWriters() throws Exception {
@@ -56,7 +67,8 @@ class AuditLogTest {
             for (JsonNode id : ids) {
               for (Decision decided : new Decision[] {
                       new Decision(Verdict.RATE_LIMITED, "pay", "tools[\"pay\"]", "why \"quoted\"", "c1", 3),
-                      new Decision(Verdict.ALLOWED, "pay", "grants[0].tools[\"pay\"]", "allowed", null, 0, "billing")}) {
+                      new Decision(Verdict.ALLOWED, "pay", "grants[0].tools[\"pay\"]", "allowed", null, 0, "billing"),
+                      new Decision(Verdict.DENIED, "pay", "tools[\"pay\"]", "nope", null, 0, "", null, false)}) {
                 var call = new CallDecision(id, "pay", args, decided);
                 for (var outcome : new AuditLog.Outcome[] {AuditLog.Outcome.NOT_FORWARDED, new AuditLog.Outcome(200, 12)}) {
                     Instant time = Instant.parse("2026-01-01T00:00:00.123456789Z");
@@ -93,8 +105,11 @@ class AuditLogTest {
         var d = call.decision();
         ObjectNode json = JsonNodeFactory.instance.objectNode()
                 .put("time", time.toString())
-                .put("decision", d.verdict().label())
-                .put("tool", call.tool())
+                .put("decision", d.verdict().label());
+        if (!d.enforced()) {
+            json.put("enforcement", "audit");
+        }
+        json.put("tool", call.tool())
                 .put("identity", identity == null ? "anonymous" : identity)
                 .put("session", session)
                 .put("rule", d.rule())
