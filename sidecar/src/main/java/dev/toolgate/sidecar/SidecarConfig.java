@@ -13,6 +13,12 @@ public interface SidecarConfig {
     /** Base URL of the MCP server, e.g. {@code http://127.0.0.1:8080}; request paths are appended as they come. */
     String upstream();
 
+    /** The McpPolicy this sidecar enforces, by name, for the audit lines (injected by the operator). */
+    Optional<String> policyName();
+
+    /** The namespace of that McpPolicy (the pod's), for the audit lines. */
+    Optional<String> policyNamespace();
+
     /** The policy document to enforce; watched for changes. */
     @WithDefault("/etc/toolgate/policy.json")
     String policyFile();

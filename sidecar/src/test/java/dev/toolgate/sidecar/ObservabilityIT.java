@@ -48,7 +48,14 @@ class ObservabilityIT {
         String before = TestSupport.metrics();
         String agent = "observer-" + UUID.randomUUID();
         String madeUp = "made-up-" + UUID.randomUUID();
-        try (McpSyncClient client = TestSupport.javaClient(agent)) {
+        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        var transport = io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport.builder(SidecarTestResource.proxyUrl())
+                .endpoint("/mcp").requestBuilder(HttpRequest.newBuilder().header("X-Agent-Id", agent)
+                        .header("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"))
+                .build();
+        try (McpSyncClient client = io.modelcontextprotocol.client.McpClient.sync(transport).requestTimeout(java.time.Duration.ofSeconds(20))
+                .clientInfo(new io.modelcontextprotocol.spec.McpSchema.Implementation("observer-agent", "2.5.0")).build()) {
+            client.initialize();
             client.callTool(new CallToolRequest("echo", Map.of("message", "one")));
             client.callTool(new CallToolRequest("echo", Map.of("message", "two")));
             assertThatThrownBy(() -> client.callTool(new CallToolRequest("get-env", Map.of())));
@@ -61,7 +68,11 @@ class ObservabilityIT {
         assertThat(after).doesNotContain(madeUp);
         String count = "toolgate_upstream_duration_seconds_count{tool=\"echo\"}";
         assertThat(TestSupport.sample(after, count) - TestSupport.sample(before, count)).isEqualTo(2.0);
-        assertThat(after).contains("toolgate_upstream_duration_seconds_bucket{tool=\"echo\",le=");
+        // explicit buckets, so a server with many tools does not multiply Micrometer's ~70 percentile buckets
+        assertThat(after.lines().filter(l -> l.startsWith("toolgate_upstream_duration_seconds_bucket{tool=\"echo\",le="))
+                .map(l -> l.substring(l.indexOf("le=\"") + 4, l.indexOf('"', l.indexOf("le=\"") + 4))).toList())
+                .containsExactly("0.001", "0.002", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0",
+                        "30.0", "60.0", "120.0", "+Inf");
         assertThat(TestSupport.sample(after, "toolgate_policy_info{hash=\"" + holder.policy().map(Policy::hash).orElseThrow() + "\"}")).isEqualTo(1.0);
         assertThat(TestSupport.sample(after, "toolgate_policy_reloads_total{result=\"success\"}")).isPositive();
         assertThat(after).contains("toolgate_upstream_errors_total{kind=\"connect\"}");
@@ -78,6 +89,15 @@ class ObservabilityIT {
         JsonNode denied = mine.stream().filter(j -> j.get("tool").asText().equals("get-env")).findFirst().orElseThrow();
         assertThat(denied.get("reason").asText()).isEqualTo("Environment variables may hold credentials.");
         assertThat(denied.has("upstreamStatus")).isFalse();
+        for (JsonNode line : mine) {
+            // which policy decided, where the request came from, its trace, and the client its session's initialize named
+            assertThat(line.path("policy").asText()).isEqualTo("server-everything");
+            assertThat(line.path("namespace").asText()).isEqualTo("toolgate-it");
+            assertThat(line.path("source").asText()).isEqualTo("127.0.0.1");
+            assertThat(line.path("traceId").asText()).isEqualTo(traceId);
+            assertThat(line.path("clientName").asText()).as("%s", line).isEqualTo("observer-agent");
+            assertThat(line.path("clientVersion").asText()).isEqualTo("2.5.0");
+        }
         assertThat(Files.readString(SidecarTestResource.auditLog)).doesNotContain("4111-1111");
     }
 

@@ -62,6 +62,9 @@ public class SidecarTestResource implements QuarkusTestResourceLifecycleManager 
         config.put("toolgate.policy-file", policyDir.resolve("policy.json").toString());
         config.put("toolgate.identity.header", "X-Agent-Id");
         config.put("toolgate.audit-log", auditLog.toString());
+        // as the operator injects them: the McpPolicy and its namespace, named in every audit line
+        config.put("toolgate.policy-name", "server-everything");
+        config.put("toolgate.policy-namespace", "toolgate-it");
         // Long poll: reloads in tests must come from the directory watch.
         config.put("toolgate.policy-poll-interval", "30s");
         config.put("toolgate.upstream-idle-timeout", idleTimeout);

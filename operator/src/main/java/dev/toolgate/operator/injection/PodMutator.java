@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -282,6 +283,10 @@ public final class PodMutator {
         List<EnvVar> env = new ArrayList<>();
         env.add(new EnvVar("TOOLGATE_UPSTREAM", "http://127.0.0.1:" + upstreamPort, null));
         env.add(new EnvVar("TOOLGATE_POLICY_FILE", ToolgateNames.POLICY_MOUNT_PATH + "/" + ToolgateNames.POLICY_FILE_KEY, null));
+        // the audit lines name the McpPolicy and its namespace
+        env.add(new EnvVar("TOOLGATE_POLICY_NAME", policy.getMetadata().getName(), null));
+        env.add(new EnvVarBuilder().withName("TOOLGATE_POLICY_NAMESPACE").withNewValueFrom().withNewFieldRef().withApiVersion("v1")
+                .withFieldPath("metadata.namespace").endFieldRef().endValueFrom().build());
         env.addAll(SidecarIdentity.env(spec.getIdentity()));
         RedisCounters redis = redisCounters(spec, settings);
         if (redis != null) {

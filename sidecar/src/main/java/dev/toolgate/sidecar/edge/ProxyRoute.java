@@ -16,6 +16,7 @@ import dev.toolgate.sidecar.mcp.ParsedBody;
 import dev.toolgate.sidecar.mcp.SseEventParser;
 import dev.toolgate.sidecar.observe.AuditLog;
 import dev.toolgate.sidecar.observe.RefusalReason;
+import dev.toolgate.sidecar.observe.RequestFacts;
 import dev.toolgate.sidecar.observe.ToolCallMetrics;
 import dev.toolgate.sidecar.upstream.LegacySseSessions;
 import dev.toolgate.sidecar.upstream.UpstreamForwarder;
@@ -269,12 +270,15 @@ public class ProxyRoute {
         PolicyHolder.State decidedUnder;
         /** True once the forwarder has the request (and with it the buffer reservation). */
         boolean forwarded;
+        /** Where the request came from, for its audit lines. */
+        final RequestFacts facts;
 
         Walk(RoutingContext ctx, LegacySseSessions.Route route, BufferBudget.Reservation held) {
             this.ctx = ctx;
             this.request = ctx.request();
             this.held = held;
             this.context = ctx.vertx().getOrCreateContext();
+            this.facts = RequestFacts.of(request);
             if (route instanceof LegacySseSessions.Legacy message) {
                 // The legacy server knows its session only from the endpoint; a Mcp-Session-Id header means nothing to it.
                 this.session = message.session();
@@ -369,7 +373,7 @@ public class ProxyRoute {
             for (CallDecision call : inspection.decisions()) {
                 metrics.decided(call.tool(), call.decision());
                 if (!call.proceeds()) {
-                    audit.record(call, caller.subject(), session, AuditLog.Outcome.NOT_FORWARDED);
+                    audit.record(call, caller.subject(), session, AuditLog.Outcome.NOT_FORWARDED, facts);
                 }
             }
             if (inspection.forward()) {
@@ -383,14 +387,14 @@ public class ProxyRoute {
 
         void forward(byte[] bytes, ParsedBody parsed, EnforcementFilter.Inspection inspection) {
             forwarded = true;
-            forwarder.forward(ctx, bytes, parsed, inspection.allowed(), caller, session, decidedUnder, held::release);
+            forwarder.forward(ctx, bytes, parsed, inspection.allowed(), caller, session, decidedUnder, facts, held::release);
         }
 
         /** Batches are all-or-nothing: nothing of a body with an enforced refusal reaches the server. */
         private void answerRefused(ParsedBody parsed, EnforcementFilter.Inspection inspection) {
             List<ObjectNode> answers = DenialResponses.forRefusedBody(parsed, inspection.decisions());
             for (CallDecision call : inspection.allowed()) {
-                audit.record(call, caller.subject(), session, AuditLog.Outcome.NOT_FORWARDED);
+                audit.record(call, caller.subject(), session, AuditLog.Outcome.NOT_FORWARDED, facts);
             }
             HttpServerResponse response = ctx.response();
             if (response.ended()) {
@@ -466,7 +470,7 @@ public class ProxyRoute {
         if (answer(ctx, status, code, message, id)) {
             HttpServerRequest request = ctx.request();
             metrics.refused(reason);
-            audit.refused(reason, message, identity, session, request.method().name(), path(request));
+            audit.refused(reason, message, identity, session, request.method().name(), path(request), RequestFacts.of(request));
         }
     }
 

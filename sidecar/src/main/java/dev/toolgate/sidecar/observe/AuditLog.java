@@ -35,10 +35,25 @@ public class AuditLog {
         public static final Outcome NOT_FORWARDED = new Outcome(-1, -1);
     }
 
+    /**
+     * What every line of a request carries besides the call: the McpPolicy (and its namespace) the sidecar enforces,
+     * the request's {@link RequestFacts}, and the client the session's {@code initialize} named. Absent parts are
+     * left out of the line.
+     */
+    public record LineContext(String policy, String namespace, String source, String traceId, String clientName, String clientVersion) {
+        public static final LineContext NONE = new LineContext(null, null, null, null, null, null);
+    }
+
     private final AuditWriter writer;
+    private final String policy;
+    private final String namespace;
+    private final SessionClients clients;
 
     @Inject
-    public AuditLog(SidecarConfig config) throws IOException {
+    public AuditLog(SidecarConfig config, SessionClients clients) throws IOException {
+        this.policy = config.policyName().orElse(null);
+        this.namespace = config.policyNamespace().orElse(null);
+        this.clients = clients;
         String target = config.auditLog();
         OutputStream out = target.equals("stdout") ? new FileOutputStream(FileDescriptor.out)
                 : Files.newOutputStream(Path.of(target), StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
@@ -50,19 +65,32 @@ public class AuditLog {
         writer.close();
     }
 
-    public void record(CallDecision call, String identity, String session, Outcome outcome) {
-        writer.write(lineBytes(Instant.now(), call, identity, session, outcome));
+    public void record(CallDecision call, String identity, String session, Outcome outcome, RequestFacts facts) {
+        writer.write(lineBytes(Instant.now(), call, identity, session, outcome, context(session, facts)));
+    }
+
+    private LineContext context(String session, RequestFacts facts) {
+        SessionClients.Client client = clients.of(session);
+        RequestFacts f = facts == null ? RequestFacts.NONE : facts;
+        return new LineContext(policy, namespace, f.source(), f.traceId(), client == null ? null : client.name(),
+                client == null ? null : client.version());
     }
 
     /**
      * One line for a request or server message refused before any policy decision (see {@link RefusalReason}):
      * {@code {"time","decision":"refused","reason","detail","identity","session","method","path"}}.
      */
-    public void refused(RefusalReason reason, String detail, String identity, String session, String method, String path) {
-        writer.write((refusedLine(Instant.now(), reason, detail, identity, session, method, path) + "\n").getBytes(StandardCharsets.UTF_8));
+    public void refused(RefusalReason reason, String detail, String identity, String session, String method, String path, RequestFacts facts) {
+        writer.write((refusedLine(Instant.now(), reason, detail, identity, session, method, path, context(session, facts)) + "\n")
+                .getBytes(StandardCharsets.UTF_8));
     }
 
     static String refusedLine(Instant time, RefusalReason reason, String detail, String identity, String session, String method, String path) {
+        return refusedLine(time, reason, detail, identity, session, method, path, LineContext.NONE);
+    }
+
+    static String refusedLine(Instant time, RefusalReason reason, String detail, String identity, String session, String method, String path,
+            LineContext context) {
         StringWriter out = new StringWriter(256);
         try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out)) {
             json.writeStartObject();
@@ -74,6 +102,7 @@ public class AuditLog {
             json.writeStringField("session", session);
             json.writeStringField("method", method);
             json.writeStringField("path", path);
+            writeContext(json, context);
             json.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -87,15 +116,20 @@ public class AuditLog {
      * any surrogate in its strings (rare) takes the String route, whose encoding writes '?' as it always did.
      */
     static byte[] lineBytes(Instant time, CallDecision call, String identity, String session, Outcome outcome) {
+        return lineBytes(time, call, identity, session, outcome, LineContext.NONE);
+    }
+
+    static byte[] lineBytes(Instant time, CallDecision call, String identity, String session, Outcome outcome, LineContext context) {
         var d = call.decision();
         JsonNode id = call.id();
         if (hasSurrogate(call.tool()) || hasSurrogate(identity) || hasSurrogate(session)
                 || hasSurrogate(d.rule()) || hasSurrogate(d.reason())
                 || hasSurrogate(d.counter()) || hasSurrogate(d.grant()) || (id != null && !id.isValueNode())
-                || (id != null && hasSurrogate(id.textValue()))) {
-            return (line(time, call, identity, session, outcome) + "\n").getBytes(StandardCharsets.UTF_8);
+                || (id != null && hasSurrogate(id.textValue())) || hasSurrogate(context.clientName())
+                || hasSurrogate(context.clientVersion())) {
+            return (line(time, call, identity, session, outcome, context) + "\n").getBytes(StandardCharsets.UTF_8);
         }
-        return LINES.write(json -> write(json, time, call, identity, session, outcome), out -> {
+        return LINES.write(json -> write(json, time, call, identity, session, outcome, context), out -> {
             out.write('\n');
             byte[] line = out.toByteArray();
             out.reset();
@@ -107,17 +141,21 @@ public class AuditLog {
             new PerThreadJsonWriter<>(JsonRpcParser.STRICT.getFactory(), () -> new ByteArrayBuilder(512));
 
     static String line(Instant time, CallDecision call, String identity, String session, Outcome outcome) {
+        return line(time, call, identity, session, outcome, LineContext.NONE);
+    }
+
+    static String line(Instant time, CallDecision call, String identity, String session, Outcome outcome, LineContext context) {
         StringWriter out = new StringWriter(512);
         try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out)) {
-            write(json, time, call, identity, session, outcome);
+            write(json, time, call, identity, session, outcome, context);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return out.toString();
     }
 
-    private static void write(JsonGenerator json, Instant time, CallDecision call, String identity, String session, Outcome outcome)
-            throws IOException {
+    private static void write(JsonGenerator json, Instant time, CallDecision call, String identity, String session, Outcome outcome,
+            LineContext context) throws IOException {
         // Written field by field with a generator (same bytes as serialising an ObjectNode with these fields in this
         // order): no intermediate tree, no serializer lookup.
         var d = call.decision();
@@ -156,7 +194,23 @@ public class AuditLog {
             json.writeNumberField("upstreamStatus", outcome.upstreamStatus());
             json.writeNumberField("upstreamLatencyMs", outcome.upstreamLatencyMillis());
         }
+        writeContext(json, context);
         json.writeEndObject();
+    }
+
+    private static void writeContext(JsonGenerator json, LineContext context) throws IOException {
+        writeIfPresent(json, "policy", context.policy());
+        writeIfPresent(json, "namespace", context.namespace());
+        writeIfPresent(json, "source", context.source());
+        writeIfPresent(json, "traceId", context.traceId());
+        writeIfPresent(json, "clientName", context.clientName());
+        writeIfPresent(json, "clientVersion", context.clientVersion());
+    }
+
+    private static void writeIfPresent(JsonGenerator json, String field, String value) throws IOException {
+        if (value != null) {
+            json.writeStringField(field, value);
+        }
     }
 
     /** The engine's one arguments digest ({@link ArgumentsDigest}): what an approval binds to, whatever the spelling. */

@@ -12,6 +12,8 @@ import dev.toolgate.sidecar.mcp.ParsedBody;
 import dev.toolgate.sidecar.mcp.SseEvent;
 import dev.toolgate.sidecar.mcp.SseEventParser;
 import dev.toolgate.sidecar.observe.AuditLog;
+import dev.toolgate.sidecar.observe.RequestFacts;
+import dev.toolgate.sidecar.observe.SessionClients;
 import dev.toolgate.sidecar.observe.RefusalReason;
 import dev.toolgate.sidecar.observe.ToolCallMetrics;
 
@@ -91,6 +93,7 @@ public class UpstreamForwarder {
      * the loop that accepted the request.
      */
     private final Map<EventLoop, HttpClient> clients = new ConcurrentHashMap<>();
+    private final SessionClients sessionClients;
     private final String host;
     private final int port;
     private final String basePath;
@@ -98,9 +101,10 @@ public class UpstreamForwarder {
 
     @Inject
     public UpstreamForwarder(Vertx vertx, SidecarConfig config, PolicyHolder policies, ToolCallMetrics metrics, AuditLog audit,
-            LegacySseSessions legacy, CallerResolver resolver, SessionOwners sessions) {
+            LegacySseSessions legacy, CallerResolver resolver, SessionOwners sessions, SessionClients sessionClients) {
         this.config = config;
         this.sessions = sessions;
+        this.sessionClients = sessionClients;
         Set<String> drop = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         drop.addAll(REQUEST_DROP);
         drop.addAll(resolver.consumedHeaders());
@@ -162,6 +166,7 @@ public class UpstreamForwarder {
         /** The policy the request was decided under, for its answers; null for a GET event stream, which follows reloads. */
         final PolicyHolder.State decidedUnder;
         final String session;
+        final RequestFacts facts;
         /** Requests of the body not answered yet, keyed by id value ({@link JsonRpcIds}), with the id as the client spelt it. */
         final Map<Object, JsonNode> pending = new LinkedHashMap<>();
         final long start = System.nanoTime();
@@ -176,8 +181,9 @@ public class UpstreamForwarder {
         boolean lostUnknownMessage;
 
         Exchange(RoutingContext ctx, ParsedBody body, List<CallDecision> allowed, Caller caller, String session, PolicyHolder.State decidedUnder,
-                Runnable onFinish) {
+                RequestFacts facts, Runnable onFinish) {
             this.ctx = ctx;
+            this.facts = facts == null ? RequestFacts.NONE : facts;
             this.onFinish = onFinish;
             this.body = body;
             this.allowed = allowed;
@@ -220,7 +226,7 @@ public class UpstreamForwarder {
                 if (upstreamStatus > 0) {
                     metrics.upstreamDuration(call.tool(), nanos);
                 }
-                audit.record(call, caller.subject(), session, new AuditLog.Outcome(upstreamStatus, nanos / 1_000_000));
+                audit.record(call, caller.subject(), session, new AuditLog.Outcome(upstreamStatus, nanos / 1_000_000), facts);
             }
         }
     }
@@ -236,9 +242,9 @@ public class UpstreamForwarder {
     }
 
     public void forward(RoutingContext ctx, byte[] bytes, ParsedBody body, List<CallDecision> allowed, Caller caller, String session,
-            PolicyHolder.State decidedUnder,
+            PolicyHolder.State decidedUnder, RequestFacts facts,
             Runnable onFinish) {
-        Exchange exchange = new Exchange(ctx, body, allowed, caller, session, decidedUnder, onFinish);
+        Exchange exchange = new Exchange(ctx, body, allowed, caller, session, decidedUnder, facts, onFinish);
         HttpServerRequest request = ctx.request();
         RequestOptions options = new RequestOptions()
                 .setMethod(request.method())
@@ -308,6 +314,7 @@ public class UpstreamForwarder {
         }
         HopByHopHeaders.copy(upstream.headers(), response.headers(), RESPONSE_DROP);
         sessions.created(upstream.getHeader(McpMethods.SESSION_ID_HEADER), exchange.caller);
+        sessionClients.created(upstream.getHeader(McpMethods.SESSION_ID_HEADER), exchange.body);
         if (kind == ResponseHeaders.Kind.EVENT_STREAM) {
             streamEvents(exchange, upstream);
         } else if (hasBody) {
@@ -564,7 +571,8 @@ public class UpstreamForwarder {
     private void recordRefusal(Exchange exchange, String detail) {
         metrics.refused(RefusalReason.UPSTREAM_MESSAGE);
         HttpServerRequest request = exchange.ctx.request();
-        audit.refused(RefusalReason.UPSTREAM_MESSAGE, detail, exchange.caller.subject(), exchange.session, request.method().name(), request.path());
+        audit.refused(RefusalReason.UPSTREAM_MESSAGE, detail, exchange.caller.subject(), exchange.session, request.method().name(), request.path(),
+                exchange.facts);
         Log.debugf("MCP server message not relayed: %s", detail);
     }
 
