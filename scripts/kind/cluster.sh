@@ -89,6 +89,22 @@ load() {
   [[ ${#missing[@]} -eq 0 ]] || "$here/images.sh" all
   log "kind load docker-image ${LOAD_IMAGES[*]}"
   "$KIND" load docker-image --name "$CLUSTER" "${LOAD_IMAGES[@]}" >&2
+  prune_untagged
+}
+
+# Every reload leaves the previous build of an image on the node untagged, and they pile up on a kept cluster (disk,
+# and the kubelet's 50-image node status): remove the untagged ones no container uses (crictl keeps those in use).
+prune_untagged() {
+  local node ids
+  for node in $("$KIND" get nodes --name "$CLUSTER"); do
+    ids=$(docker exec "$node" crictl images -o json | python3 -c '
+import json, sys
+print(" ".join(i["id"] for i in json.load(sys.stdin)["images"] if not i.get("repoTags")))')
+    [[ -z $ids ]] && continue
+    # shellcheck disable=SC2086
+    docker exec "$node" crictl rmi $ids >/dev/null 2>&1 || true
+    log "$node: removed untagged images no container uses ($(wc -w <<<"$ids") untagged before)"
+  done
 }
 
 smoke() {

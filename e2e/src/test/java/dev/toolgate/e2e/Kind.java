@@ -74,7 +74,24 @@ final class Kind {
         List<String> present = client.nodes().list().getItems().stream()
                 .flatMap(n -> n.getStatus().getImages() == null ? Stream.empty() : n.getStatus().getImages().stream())
                 .flatMap(i -> i.getNames() == null ? Stream.empty() : i.getNames().stream()).toList(); // untagged images have none
-        return IMAGES.stream().filter(img -> present.stream().noneMatch(p -> p.equals(img) || p.equals("docker.io/" + img))).toList();
+        // the node's status lists only the kubelet's 50 largest images (nodeStatusMaxImages): ask the node's
+        // containerd (the node is a Docker container of the same name) for any image it does not list
+        List<String> nodes = client.nodes().list().getItems().stream().map(n -> n.getMetadata().getName()).toList();
+        return IMAGES.stream().filter(img -> present.stream().noneMatch(p -> p.equals(img) || p.equals("docker.io/" + img)))
+                .filter(img -> nodes.stream().noneMatch(node -> onNode(node, img))).toList();
+    }
+
+    private static boolean onNode(String node, String image) {
+        try {
+            Process inspect = new ProcessBuilder("docker", "exec", node, "crictl", "inspecti", image).redirectErrorStream(true).start();
+            inspect.getInputStream().readAllBytes();
+            return inspect.waitFor() == 0;
+        } catch (java.io.IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     static Node node(KubernetesClient client) {
