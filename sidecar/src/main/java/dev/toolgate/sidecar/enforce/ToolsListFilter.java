@@ -12,8 +12,9 @@ import dev.toolgate.policy.Policy;
  * Looks at tools/list results: learns the announced tool names (for metric labels) and, when the policy says
  * {@code hide_denied_tools}, removes the tools this caller could never call. A result is recognised by its shape (a
  * response whose {@code result} holds a {@code tools} array), not by the id of the request it answers: a client may
- * take any answer for its tools/list (a resumed stream's replay, an id spelt differently, a batch answer). Pure apart
- * from the label set.
+ * take any answer for its tools/list (a resumed stream's replay, an id spelt differently, a batch answer). With hiding
+ * on, a result that carries the 2026-07-28 {@code cacheScope} hint gets {@code "private"}: what it lists depends on the
+ * caller, so no shared cache may serve it to another. Pure apart from the label set.
  */
 public final class ToolsListFilter {
 
@@ -51,6 +52,12 @@ public final class ToolsListFilter {
                 tools.remove(i);
                 changed = true;
             }
+        }
+        // 2026-07-28 caching hints: a list filtered per caller is not the same for every caller, whatever the server said
+        ObjectNode result = (ObjectNode) message.get("result");
+        if (hide && result.has("cacheScope") && !"private".equals(result.path("cacheScope").asText())) {
+            result.put("cacheScope", "private");
+            changed = true;
         }
         return changed;
     }

@@ -49,6 +49,21 @@ class ServerMessageInspectorTest {
     }
 
     @Test
+    void aListFilteredPerCallerIsNeverPublicToCaches() {
+        var hinted = inspect("{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"tools\":[{\"name\":\"echo\"}],\"ttlMs\":60000,"
+                + "\"cacheScope\":\"public\",\"resultType\":\"complete\"}}");
+        assertThat(hinted.outcome()).as("nothing removed, but what is listed depends on the caller").isEqualTo(ServerMessageInspector.Outcome.REWRITTEN);
+        assertThat(hinted.message().at("/result/cacheScope").asText()).isEqualTo("private");
+        assertThat(hinted.message().at("/result/ttlMs").asInt()).isEqualTo(60000);
+        var older = inspect("{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"tools\":[{\"name\":\"echo\"}]}}");
+        assertThat(older.outcome()).as("a revision without caching hints gets none added").isEqualTo(ServerMessageInspector.Outcome.PASS);
+        var unfiltered = ServerMessageInspector.inspect("{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"tools\":[{\"name\":\"echo\"}],"
+                + "\"cacheScope\":\"public\"}}", policy("{\"version\":\"1\",\"default\":\"deny\",\"tools\":{\"echo\":{}}}"), Caller.anonymous(),
+                new ToolLabels(100));
+        assertThat(unfiltered.outcome()).as("without hiding, the server's list and hint pass").isEqualTo(ServerMessageInspector.Outcome.PASS);
+    }
+
+    @Test
     void escapedKeysAreTheSameKeys() {
         var result = inspect("{\"jsonrpc\":\"2.0\",\"id\":2,\"r\\u0065sult\":{\"t\\u006fols\":[{\"name\":\"echo\"},{\"n\\u0061me\":\"get-\\u0065nv\"}]}}");
         assertThat(result.outcome()).isEqualTo(ServerMessageInspector.Outcome.REWRITTEN);
