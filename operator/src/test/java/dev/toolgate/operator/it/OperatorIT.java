@@ -315,7 +315,27 @@ class OperatorIT {
                     () -> asOperator.secrets().inNamespace(NS).list());
             assertThat(forbidden.getCode()).isEqualTo(403);
 
-            // RBAC lets it write ConfigMaps anywhere; the chart's ValidatingAdmissionPolicy keeps it to its own.
+            // RBAC lets it write ConfigMaps anywhere; the chart's ValidatingAdmissionPolicy keeps it to its own. The API
+            // server loads a new admission policy asynchronously: wait until it refuses a probe before the real attempts.
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (true) {
+                try {
+                    asOperator.configMaps().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata()
+                            .withName("vap-probe").endMetadata().build()).create();
+                    admin.configMaps().inNamespace(NS).withName("vap-probe").delete();
+                } catch (KubernetesClientException e) {
+                    if (e.getCode() == 403) {
+                        break;
+                    }
+                    admin.configMaps().inNamespace(NS).withName("vap-probe").delete(); // left by an earlier round
+                }
+                assertThat(System.currentTimeMillis()).as("the ValidatingAdmissionPolicy to take effect").isLessThan(deadline);
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
             admin.configMaps().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata()
                     .withName("someone-elses-toolgate-policy").endMetadata().addToData("k", "v").build()).createOr(op -> op.update());
             for (var attempt : List.<Runnable>of(
