@@ -172,8 +172,8 @@ log "operator Ready; it issued the webhook's certificate and wrote the CA bundle
 say "Applying k8s-examples/demo: namespace (injection enabled), server-everything, and an McpPolicy"
 # The example runs node:22-alpine + npx (a registry pull); this cluster pulls nothing, so the Deployment runs the
 # same package from the image built here (toolgate/server-everything, loaded, imagePullPolicy Never).
-k apply -f k8s-examples/demo/00-namespace.yaml -f k8s-examples/demo/20-mcppolicy.yaml 2>&1 | indent
-k create --dry-run=client -o json -f k8s-examples/demo/10-server-everything.yaml |
+k apply -f k8s-examples/demo/00-namespace.yaml -f k8s-examples/demo/10-mcppolicy.yaml 2>&1 | indent
+k create --dry-run=client -o json -f k8s-examples/demo/20-server-everything.yaml |
   python3 scripts/demo/kind-workload.py toolgate/server-everything:2026.8.31 | k apply -f - 2>&1 | indent
 log "(server container: image toolgate/server-everything:2026.8.31, imagePullPolicy Never, the image's own command)"
 say "Applying the payments MCP server (list_payments, get_payment, update_amount) and its McpPolicy: update_amount needs a human"

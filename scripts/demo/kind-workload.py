@@ -1,4 +1,4 @@
-# Reads `kubectl create --dry-run=client -o json` of k8s-examples/demo/10-server-everything.yaml or 40-payments.yaml (one JSON object
+# Reads `kubectl create --dry-run=client -o json` of k8s-examples/demo/20-server-everything.yaml or 40-payments.yaml (one JSON object
 # per document) and prints one v1 List for `kubectl apply -f -`, with the server container switched to the image
 # built and kind-loaded here: the example runs node:22-alpine + npx, which pulls, and the Kind cluster pulls nothing.
 import json

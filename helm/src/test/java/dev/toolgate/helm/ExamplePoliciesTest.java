@@ -81,7 +81,7 @@ class ExamplePoliciesTest {
     @Test
     void demoPolicyAllowsDeniesChecksArgumentsAndRateLimits() throws Exception {
         Policy policy = Policy.compile(PolicyDocument.parse(ExamplePolicies.toDocument(
-                ExamplePolicies.mcpPolicy("demo/20-mcppolicy.yaml"))), new RateLimiter());
+                ExamplePolicies.mcpPolicy("demo/10-mcppolicy.yaml"))), new RateLimiter());
 
         assertThat(decide(policy, "agent-a", "echo", "{\"message\":\"hello\"}")).isEqualTo("allowed");
         assertThat(decide(policy, "agent-a", "echo", "{\"message\":\"my API_KEY is 42\"}")).isEqualTo("denied");

@@ -137,14 +137,14 @@ class OperatorInjectionIT {
 
         api.admin().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(DEMO)
                 .addToLabels("toolgate.dev/injection", "enabled").endMetadata().build()).create();
-        try (var in = Files.newInputStream(ExamplePolicies.examplesDir().resolve("demo/20-mcppolicy.yaml"))) {
+        try (var in = Files.newInputStream(ExamplePolicies.examplesDir().resolve("demo/10-mcppolicy.yaml"))) {
             api.admin().load(in).create();
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> api.admin().configMaps().inNamespace(DEMO).withName("server-everything-toolgate-policy").get() != null);
 
         // The demo Deployment's pod template, as a ReplicaSet would create it.
         Deployment demo;
-        try (var in = Files.newInputStream(ExamplePolicies.examplesDir().resolve("demo/10-server-everything.yaml"))) {
+        try (var in = Files.newInputStream(ExamplePolicies.examplesDir().resolve("demo/20-server-everything.yaml"))) {
             demo = api.admin().load(in).items().stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
                     .findFirst().orElseThrow();
         }

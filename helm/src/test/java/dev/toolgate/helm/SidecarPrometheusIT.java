@@ -70,7 +70,7 @@ class SidecarPrometheusIT {
         start("server-everything", Map.of("PORT", Integer.toString(serverPort)), node.toString(), serverEverything.toString(), "streamableHttp");
         awaitUp("server-everything", () -> listening(serverPort));
 
-        var document = ExamplePolicies.toDocument(ExamplePolicies.mcpPolicy("demo/20-mcppolicy.yaml"));
+        var document = ExamplePolicies.toDocument(ExamplePolicies.mcpPolicy("demo/10-mcppolicy.yaml"));
         // one tool in audit mode (shadow): its would-be denials are forwarded and counted for the shadow panel
         ((com.fasterxml.jackson.databind.node.ObjectNode) document.get("tools")).putObject("get-resource-links")
                 .put("action", "deny").put("enforcement", "audit").put("reason", "Links are under review.");
