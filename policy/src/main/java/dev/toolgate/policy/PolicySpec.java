@@ -140,17 +140,7 @@ public final class PolicySpec {
         unknownFields(grant, path, GRANT_FIELDS);
         ObjectNode rendered = JSON.objectNode();
         copy(grant, "name", rendered, "name");
-        JsonNode callers = grant.get("callers");
-        if (present(callers)) {
-            if (callers.isObject()) {
-                unknownFields(callers, path + ".callers", CALLERS_FIELDS);
-                ObjectNode renderedCallers = rendered.putObject("callers");
-                copy(callers, "subjects", renderedCallers, "subjects");
-                copy(callers, "groups", renderedCallers, "groups");
-            } else {
-                rendered.set("callers", callers.deepCopy());
-            }
-        }
+        nested(grant, "callers", path, rendered, "callers", CALLERS_FIELDS, CALLERS_FIELDS);
         if (present(grant.get("tools"))) {
             rendered.set("tools", tools(grant.get("tools"), path));
         }
@@ -180,29 +170,8 @@ public final class PolicySpec {
         if (present(rule.get("limits"))) {
             tool.set("limits", limits(rule.get("limits"), path + ".limits"));
         }
-        JsonNode rateLimit = rule.get("rateLimit");
-        if (present(rateLimit)) {
-            if (rateLimit.isObject()) {
-                unknownFields(rateLimit, path + ".rateLimit", RATE_LIMIT_FIELDS);
-                ObjectNode rendered = tool.putObject("rate_limit");
-                copy(rateLimit, "max", rendered, "max");
-                copy(rateLimit, "window", rendered, "window");
-            } else {
-                tool.set("rate_limit", rateLimit.deepCopy());
-            }
-        }
-        JsonNode approval = rule.get("approval");
-        if (present(approval)) {
-            if (approval.isObject()) {
-                unknownFields(approval, path + ".approval", APPROVAL_FIELDS);
-                ObjectNode rendered = tool.putObject("approval");
-                copy(approval, "mode", rendered, "mode");
-                copy(approval, "expiresAfter", rendered, "expires_after");
-                copy(approval, "arguments", rendered, "arguments");
-            } else {
-                tool.set("approval", approval.deepCopy());
-            }
-        }
+        nested(rule, "rateLimit", path, tool, "rate_limit", RATE_LIMIT_FIELDS, RATE_LIMIT_FIELDS);
+        nested(rule, "approval", path, tool, "approval", APPROVAL_FIELDS, List.of("mode", "expires_after", "arguments"));
         return tool;
     }
 
@@ -286,6 +255,28 @@ public final class PolicySpec {
                 String fieldPath = IDENTIFIER.matcher(name).matches() ? path + "." + name : path + "[" + PolicyPaths.quote(name) + "]";
                 errors.add(new PolicyError(fieldPath, "unknown field " + PolicyPaths.quote(name) + "; expected one of " + String.join(", ", allowed)));
             }
+        }
+    }
+
+    /**
+     * A nested object of plain fields ({@code rateLimit}, {@code approval}, {@code callers}): {@code parent.field} rendered
+     * as {@code into.to}, each of {@code fields} under its document name at the same position of {@code documentNames};
+     * a field the spec does not have is an error; anything but an object is carried over for the engine to report.
+     */
+    private void nested(JsonNode parent, String field, String path, ObjectNode into, String to, List<String> fields,
+            List<String> documentNames) {
+        JsonNode value = parent.get(field);
+        if (absent(value)) {
+            return;
+        }
+        if (!value.isObject()) {
+            into.set(to, value.deepCopy());
+            return;
+        }
+        unknownFields(value, path + "." + field, fields);
+        ObjectNode rendered = into.putObject(to);
+        for (int i = 0; i < fields.size(); i++) {
+            copy(value, fields.get(i), rendered, documentNames.get(i));
         }
     }
 
