@@ -123,20 +123,22 @@ public class ToolCallMetrics {
     }
 
     private Counter callCounter(String tool, Verdict decision, String grant) {
-        // keyed by the tool label alone without a grant (no key built on the common path); grant names hold no newline
-        String key = grant.isEmpty() ? tool : grant + "\n" + tool;
-        return callCounters.get(decision).computeIfAbsent(key, k -> Counter.builder("toolgate.tool.calls")
-                .description("tools/call requests decided, by tool, decision and the grant that decided (empty: the policy's own entries)")
-                .tag("tool", tool)
-                .tag("decision", decision.label())
-                .tag("grant", grant)
-                .register(registry));
+        return counter(callCounters, "toolgate.tool.calls",
+                "tools/call requests decided, by tool, decision and the grant that decided (empty: the policy's own entries)", tool, decision, grant);
     }
 
     private Counter shadowCounter(String tool, Verdict decision, String grant) {
+        return counter(shadowCounters, "toolgate.shadow.decisions",
+                "tools/call requests decided in audit mode (enforcement: audit) and forwarded, by tool, would-be decision and grant", tool, decision,
+                grant);
+    }
+
+    private Counter counter(Map<Verdict, Map<String, Counter>> counters, String name, String description, String tool, Verdict decision,
+            String grant) {
+        // keyed by the tool label alone without a grant (no key built on the common path); grant names hold no newline
         String key = grant.isEmpty() ? tool : grant + "\n" + tool;
-        return shadowCounters.get(decision).computeIfAbsent(key, k -> Counter.builder("toolgate.shadow.decisions")
-                .description("tools/call requests decided in audit mode (enforcement: audit) and forwarded, by tool, would-be decision and grant")
+        return counters.get(decision).computeIfAbsent(key, k -> Counter.builder(name)
+                .description(description)
                 .tag("tool", tool)
                 .tag("decision", decision.label())
                 .tag("grant", grant)
