@@ -2,12 +2,9 @@ package dev.toolgate.helm;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -106,7 +103,7 @@ class DashboardQueriesIT {
         Path testFile = Files.createDirectories(Path.of("target", "promtool")).resolve("dashboard-queries.yaml");
         Files.writeString(testFile, file);
 
-        Result result = run(List.of(promtool(), "test", "rules", testFile.toString()));
+        Promtool.Result result = Promtool.run("test", "rules", testFile.toString());
 
         assertThat(result.exitCode()).as("promtool test rules %s:%n%s", testFile, result.output()).isZero();
         assertThat(result.output()).contains("SUCCESS");
@@ -121,27 +118,6 @@ class DashboardQueriesIT {
         Path testFile = Files.createDirectories(Path.of("target", "promtool")).resolve("negative-control.yaml");
         Files.writeString(testFile, file);
 
-        assertThat(run(List.of(promtool(), "test", "rules", testFile.toString())).exitCode()).isNotZero();
+        assertThat(Promtool.run("test", "rules", testFile.toString()).exitCode()).isNotZero();
     }
-
-    private static String promtool() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            Path candidate = Path.of(dir, "promtool");
-            if (Files.isExecutable(candidate)) {
-                return candidate.toString();
-            }
-        }
-        throw new AssertionError("promtool not found on PATH: install Prometheus (Debian: apt-get install prometheus)");
-    }
-
-    private record Result(int exitCode, String output) {
-    }
-
-    private static Result run(List<String> command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("%s finished", command).isTrue();
-        return new Result(process.exitValue(), output);
-    }
-
 }

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
@@ -97,7 +95,7 @@ class PrometheusRuleIT {
         Path rulesFile = dir.resolve("toolgate-rules.yaml");
         Files.writeString(rulesFile, RenderedChart.YAML.writeValueAsString(rules));
 
-        Result check = run(List.of(promtool(), "check", "rules", rulesFile.toString()));
+        Promtool.Result check = Promtool.run("check", "rules", rulesFile.toString());
         assertThat(check.exitCode()).as("promtool check rules:%n%s", check.output()).isZero();
         assertThat(check.output()).contains("SUCCESS: 5 rules found");
 
@@ -105,7 +103,7 @@ class PrometheusRuleIT {
                 + SERIES.indent(6) + "    alert_rule_test:\n" + ALERTS.indent(6);
         Path testFile = dir.resolve("toolgate-rules-test.yaml");
         Files.writeString(testFile, tests);
-        Result test = run(List.of(promtool(), "test", "rules", testFile.toString()));
+        Promtool.Result test = Promtool.run("test", "rules", testFile.toString());
         assertThat(test.exitCode()).as("promtool test rules %s:%n%s", testFile, test.output()).isZero();
         assertThat(test.output()).contains("SUCCESS");
     }
@@ -113,25 +111,5 @@ class PrometheusRuleIT {
     @Test
     void offByDefault() {
         assertThat(RenderedChart.render("").summary()).noneMatch(s -> s.startsWith("PrometheusRule/"));
-    }
-
-    private static String promtool() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            Path candidate = Path.of(dir, "promtool");
-            if (Files.isExecutable(candidate)) {
-                return candidate.toString();
-            }
-        }
-        throw new AssertionError("promtool not found on PATH: install Prometheus (Debian: apt-get install prometheus)");
-    }
-
-    private record Result(int exitCode, String output) {
-    }
-
-    private static Result run(List<String> command) throws Exception {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("%s finished", command).isTrue();
-        return new Result(process.exitValue(), output);
     }
 }
