@@ -441,7 +441,7 @@ public class ProxyRoute {
         return resolver instanceof HeaderCallerResolver ? config.identity().header().map(request::getHeader).orElse(null) : null;
     }
 
-    /** The raw path, as forwarded ({@link UpstreamForwarder#originForm}). */
+    /** The raw path, as forwarded ({@link dev.toolgate.sidecar.upstream.UpstreamClient#originForm}). */
     private static String path(HttpServerRequest request) {
         return request.path() == null || request.path().isEmpty() ? "/" : request.path();
     }

@@ -2,7 +2,6 @@ package dev.toolgate.sidecar.edge;
 
 import dev.toolgate.sidecar.caller.BearerChallenge;
 import dev.toolgate.sidecar.caller.Resolution;
-import dev.toolgate.sidecar.upstream.UpstreamForwarder;
 
 import org.junit.jupiter.api.Test;
 
@@ -14,13 +13,6 @@ class ProxyRouteTest {
         assertThat(MediaType.parse("application/json").parameters()).isEmpty();
         assertThat(MediaType.parse("application/json; charset=UTF-8").parameters()).containsExactly(new MediaType.Parameter("charset", "UTF-8"));
         assertThat(MediaType.parse("application/json;Charset=\"utf-16\"").parameters()).containsExactly(new MediaType.Parameter("charset", "utf-16"));
-    }
-
-    @Test
-    void failureKinds() {
-        assertThat(UpstreamForwarder.failureKind(new java.net.ConnectException("Connection refused"))).isEqualTo("connect");
-        assertThat(UpstreamForwarder.failureKind(new java.util.concurrent.TimeoutException("idle"))).isEqualTo("timeout");
-        assertThat(UpstreamForwarder.failureKind(new IllegalStateException("Connection was closed"))).isEqualTo("reset");
     }
 
     @Test
