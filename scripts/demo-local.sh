@@ -2,7 +2,7 @@
 # The demo's fallback path, for machines where no Docker engine can run (scripts/demo.sh runs it then, or with
 # TOOLGATE_DEMO_NO_CLUSTER=1; it can also be run directly): Toolgate end to end on this machine, no cluster.
 #   1. starts a local control plane (the same kube-apiserver + etcd the tests use),
-#   2. installs the CRD, the operator's RBAC and the injection webhook, runs the operator,
+#   2. installs the CRD, the operator's RBAC and the chart's webhook configurations, runs the operator,
 #   3. applies k8s-examples/demo (namespace, server-everything, an McpPolicy) and shows the injected pod spec,
 #   4. runs the sidecar locally with the ConfigMap the operator rendered, in front of a real server-everything,
 #   5. drives a scripted agent (the MCP TypeScript SDK) through allowed, denied, invalid and rate-limited calls,
@@ -43,9 +43,10 @@ jars_stale() {
   local jar=$1 module=$2
   [[ ! -f $jar ]] || [[ -n $(find "$module/src" policy/src -newer "$jar" -type f -print -quit) ]]
 }
-if jars_stale sidecar/target/quarkus-app/quarkus-run.jar sidecar || jars_stale operator/target/quarkus-app/quarkus-run.jar operator; then
-  log "building policy, sidecar and operator (skipping tests)"
-  ./mvnw -B -ntp -q package -DskipTests -pl sidecar,operator -am
+if jars_stale sidecar/target/quarkus-app/quarkus-run.jar sidecar || jars_stale operator/target/quarkus-app/quarkus-run.jar operator \
+   || [[ ! -f helm/target/chart/toolgate/Chart.yaml ]] || [[ -n $(find helm/toolgate -newer helm/target/chart/toolgate/Chart.yaml -type f -print -quit) ]]; then
+  log "building policy, sidecar, operator and the chart (skipping tests)"
+  ./mvnw -B -ntp -q package -DskipTests -pl sidecar,operator,helm -am
 fi
 bash scripts/mcp-deps.sh >"$WORK/mcp-deps.log" 2>&1 || { cat "$WORK/mcp-deps.log"; die "installing the npm peers failed"; }
 KUBE_VERSION=$(bash scripts/kube-binaries.sh 2>"$WORK/kube-binaries.log" | tail -n1) || { cat "$WORK/kube-binaries.log"; die "building the Kubernetes binaries failed"; }
@@ -80,31 +81,26 @@ K="$BIN/kubectl"
 wait_for "kube-apiserver" 90 "$K" get --raw /readyz
 log "kube-apiserver ready on https://127.0.0.1:$API_PORT"
 
-say "Installing Toolgate's CRD, the operator's RBAC and the injection webhook"
+say "Installing Toolgate's CRDs, the operator's RBAC and the chart's webhook configurations"
 "$K" create namespace toolgate-system >/dev/null
 "$K" apply -f crds/ >/dev/null
 "$K" wait --for condition=established --timeout=60s crd/mcppolicies.toolgate.dev crd/mcpapprovals.toolgate.dev >/dev/null
 "$K" apply -n toolgate-system -f operator/src/main/kubernetes/rbac.yaml >/dev/null
 log "CRDs mcppolicies.toolgate.dev and mcpapprovals.toolgate.dev established; ClusterRole and ServiceAccount toolgate-operator created"
 WEBHOOK_PORT=$(free_port)
-# In a cluster the chart points the webhook at the operator's Service; here the operator runs on this machine.
-cat <<EOF | "$K" apply -f - >/dev/null
-apiVersion: admissionregistration.k8s.io/v1
-kind: MutatingWebhookConfiguration
-metadata:
-  name: toolgate-injector
-webhooks:
-  - name: inject.toolgate.dev
-    admissionReviewVersions: [v1]
-    sideEffects: None
-    failurePolicy: Fail
-    timeoutSeconds: 5
-    clientConfig:
-      url: https://127.0.0.1:$WEBHOOK_PORT/mutate-pods
-    rules: [{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [pods]}]
-    namespaceSelector:
-      matchLabels: {toolgate.dev/injection: enabled}
-EOF
+# The chart's own webhook configurations (the pod injector with the McpApproval admission, and the McpPolicy validator),
+# rendered by the helm CLI; in a cluster they call the operator's Service, here the operator on this machine, by URL.
+HELM=$(bash scripts/kind/helm.sh 2>"$WORK/helm.log" | tail -n1) || { cat "$WORK/helm.log"; die "building the helm CLI failed"; }
+"$HELM" template toolgate helm/target/chart/toolgate -n toolgate-system --kube-version "$KUBE_VERSION" \
+    --show-only templates/mutatingwebhookconfiguration.yaml --show-only templates/validatingwebhookconfiguration.yaml \
+  | awk -v base="https://127.0.0.1:$WEBHOOK_PORT" '
+      /^ *service:$/ { match($0, /^ */); indent = substr($0, 1, RLENGTH); service = 1; next }
+      service { match($0, /^ */); if (RLENGTH > length(indent)) { if ($1 == "path:") path = $2; next }
+                print indent "url: " base path; service = 0 }
+      { print }' >"$WORK/webhooks.yaml"
+grep -q "url: https://127.0.0.1:$WEBHOOK_PORT/mutate-pods" "$WORK/webhooks.yaml" || die "the chart's webhooks did not render as expected ($WORK/webhooks.yaml)"
+"$K" apply -f "$WORK/webhooks.yaml" >/dev/null
+log "webhook configurations toolgate-injector and toolgate-policy-validator from the chart, pointed at https://127.0.0.1:$WEBHOOK_PORT"
 
 say "Running the operator as its ServiceAccount (exactly the chart's RBAC)"
 OPERATOR_MGMT=$(free_port)

@@ -12,20 +12,26 @@ import java.util.stream.Stream;
 import com.marcnuri.helm.Helm;
 
 /**
- * Build step before the ITs ({@code pre-integration-test}): renders the chart's RBAC (with its ValidatingAdmissionPolicy
- * on the operator's ConfigMap writes) and ServiceAccount with the real
- * Helm engine, once per setting an IT runs the operator in, into {@code <out>/<setting>.yaml}. The ITs apply that file,
- * so the operator under test has exactly what the chart grants in that setting. Arguments: the chart's source
- * directory, the operator's rbac.yaml (the chart's files/rbac.yaml), the output directory.
+ * Build step before the ITs ({@code pre-integration-test}): renders, with the real Helm engine, what the ITs take from
+ * the chart rather than from a copy of their own:
+ * <ul>
+ * <li>its RBAC (with its ValidatingAdmissionPolicy on the operator's ConfigMap writes) and ServiceAccount, once per
+ * setting an IT runs the operator in, into {@code <out>/<setting>.yaml}, so the operator under test has exactly what the
+ * chart grants in that setting;</li>
+ * <li>its webhook configurations (the pod injector with the McpApproval admission, and the McpPolicy validator) with
+ * the default values, into {@code <out>/webhooks.yaml}; {@link KubeApiServers} points them at the operator in the test
+ * JVM.</li>
+ * </ul>
+ * Arguments: the chart's source directory, the operator's rbac.yaml (the chart's files/rbac.yaml), the output directory.
  */
-public final class ChartRbac {
+public final class ChartManifests {
 
     /** Setting name → values. {@code restarts}: the defaults plus workload restarts (OperatorIT restarts workloads). */
     static final Map<String, String> SETTINGS = Map.of(
             "restarts", "workloadRestarts: {enabled: true}\n",
             "cert-manager", "certificates: {mode: certManager}\n");
 
-    private ChartRbac() {
+    private ChartManifests() {
     }
 
     public static void main(String[] args) throws IOException {
@@ -51,7 +57,23 @@ public final class ChartRbac {
             }
             Files.writeString(out.resolve(setting.getKey() + ".yaml"), String.join("\n---\n", kept) + "\n");
         }
+        String defaults = new Helm(chart).template().withName("toolgate").withNamespace(KubeApiServers.OPERATOR_NAMESPACE)
+                .withKubeVersion("1.32.0").call();
+        List<String> webhooks = new ArrayList<>();
+        for (String doc : defaults.split("(?m)^---\\s*$")) {
+            if (doc.contains("# Source: toolgate/templates/mutatingwebhookconfiguration.yaml")
+                    || doc.contains("# Source: toolgate/templates/validatingwebhookconfiguration.yaml")) {
+                webhooks.add(doc.strip());
+            }
+        }
+        if (webhooks.size() != 2) {
+            throw new IllegalStateException("expected the chart's two webhook configurations, it rendered " + webhooks.size() + ":\n" + defaults);
+        }
+        Files.writeString(out.resolve(WEBHOOKS_FILE), String.join("\n---\n", webhooks) + "\n");
     }
+
+    /** The file, beside the RBAC files, holding the chart's webhook configurations. */
+    static final String WEBHOOKS_FILE = "webhooks.yaml";
 
     private static void copyTree(Path from, Path to) throws IOException {
         try (Stream<Path> paths = Files.walk(from)) {

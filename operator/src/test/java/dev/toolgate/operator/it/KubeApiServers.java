@@ -13,9 +13,11 @@ import dev.toolgate.operator.ToolgateNames;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfig;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfigBuilder;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -106,7 +108,7 @@ public final class KubeApiServers {
 
     /**
      * As the chart leaves the API server before the operator starts: the operator namespace, the RBAC the chart renders
-     * for {@code rbacSetting} (a {@link ChartRbac#SETTINGS} key, rendered into {@code toolgate.rbac.dir} before the ITs)
+     * for {@code rbacSetting} (a {@link ChartManifests#SETTINGS} key, rendered into {@code toolgate.chart.manifests} before the ITs)
      * and an injection-enabled namespace {@code appNamespace}, created or updated.
      */
     static void prepareForOperator(KubernetesClient client, String appNamespace, String rbacSetting) {
@@ -114,68 +116,57 @@ public final class KubeApiServers {
                 .build()).createOr(op -> op.update());
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(appNamespace)
                 .addToLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endMetadata().build()).createOr(op -> op.update());
-        applyFile(client, Path.of(System.getProperty("toolgate.rbac.dir"), rbacSetting + ".yaml"));
+        applyFile(client, Path.of(System.getProperty("toolgate.chart.manifests"), rbacSetting + ".yaml"));
     }
 
     /**
-     * The chart's MutatingWebhookConfiguration (its default selectors: namespaces labelled for injection, pods not
-     * labelled {@code toolgate.dev/inject: "false"}), but calling the operator in this JVM by URL on {@code webhookPort};
+     * The chart's MutatingWebhookConfiguration (rendered by {@link ChartManifests} with the default values: the pod
+     * injector and the McpApproval admission), but calling the operator in this JVM by URL on {@code webhookPort};
      * {@code caBundleBase64} null leaves the caBundle for the operator to fill in.
      */
     static MutatingWebhookConfiguration webhookConfiguration(int webhookPort, String caBundleBase64) {
-        return new MutatingWebhookConfigurationBuilder()
-                .withNewMetadata().withName(ToolgateNames.WEBHOOK_CONFIGURATION).endMetadata()
-                .addNewWebhook()
-                .withName("pods.toolgate.dev")
-                .withAdmissionReviewVersions("v1")
-                .withSideEffects("None")
-                .withFailurePolicy("Fail")
-                .withTimeoutSeconds(5)
-                .withReinvocationPolicy("Never")
-                .withNewClientConfig().withUrl("https://127.0.0.1:" + webhookPort + ToolgateNames.WEBHOOK_PATH)
-                .withCaBundle(caBundleBase64).endClientConfig()
-                .withNewNamespaceSelector().addToMatchLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endNamespaceSelector()
-                .withNewObjectSelector().addNewMatchExpression().withKey(ToolgateNames.INJECT_LABEL).withOperator("NotIn")
-                .withValues("false").endMatchExpression().endObjectSelector()
-                .addNewRule().withApiGroups("").withApiVersions("v1").withOperations("CREATE").withResources("pods").endRule()
-                .endWebhook()
-                .addNewWebhook()
-                .withName("approvals.toolgate.dev")
-                .withAdmissionReviewVersions("v1")
-                .withSideEffects("None")
-                .withFailurePolicy("Fail")
-                .withTimeoutSeconds(5)
-                .withReinvocationPolicy("Never")
-                .withMatchPolicy("Equivalent")
-                .withNewClientConfig().withUrl("https://127.0.0.1:" + webhookPort + ToolgateNames.APPROVAL_ADMISSION_PATH)
-                .withCaBundle(caBundleBase64).endClientConfig()
-                .addNewRule().withApiGroups("toolgate.dev").withApiVersions("*").withOperations("CREATE", "UPDATE")
-                .withResources("mcpapprovals").withScope("Namespaced").endRule()
-                .endWebhook()
-                .build();
+        MutatingWebhookConfiguration configuration = chartWebhook(MutatingWebhookConfiguration.class);
+        configuration.getWebhooks().forEach(webhook -> webhook.setClientConfig(atThisJvm(webhook.getClientConfig(), webhookPort, caBundleBase64)));
+        return configuration;
     }
 
     /** Namespaces with this label set to {@code enabled} get their McpPolicy writes validated by the operator under test. */
     static final String POLICY_VALIDATION_LABEL = "toolgate.dev/it-policy-validation";
 
-    /** The chart's McpPolicy validator, by URL at the operator in this JVM, for {@link #POLICY_VALIDATION_LABEL} namespaces. */
+    /**
+     * The chart's McpPolicy validator, by URL at the operator in this JVM. Its one change besides the address: it sees
+     * only {@link #POLICY_VALIDATION_LABEL} namespaces, so other ITs can still store invalid policies and watch their status.
+     */
     static ValidatingWebhookConfiguration policyValidatorConfiguration(int webhookPort, String caBundleBase64) {
-        return new ValidatingWebhookConfigurationBuilder()
-                .withNewMetadata().withName(ToolgateNames.POLICY_VALIDATION_CONFIGURATION).endMetadata()
-                .addNewWebhook()
-                .withName("policies.toolgate.dev")
-                .withAdmissionReviewVersions("v1")
-                .withSideEffects("None")
-                .withFailurePolicy("Fail")
-                .withTimeoutSeconds(5)
-                .withMatchPolicy("Equivalent")
-                .withNewClientConfig().withUrl("https://127.0.0.1:" + webhookPort + ToolgateNames.POLICY_VALIDATION_PATH)
-                .withCaBundle(caBundleBase64).endClientConfig()
-                .withNewNamespaceSelector().addToMatchLabels(POLICY_VALIDATION_LABEL, "enabled").endNamespaceSelector()
-                .addNewRule().withApiGroups("toolgate.dev").withApiVersions("*").withOperations("CREATE", "UPDATE")
-                .withResources("mcppolicies").withScope("Namespaced").endRule()
-                .endWebhook()
-                .build();
+        ValidatingWebhookConfiguration configuration = chartWebhook(ValidatingWebhookConfiguration.class);
+        configuration.getWebhooks().forEach(webhook -> {
+            webhook.setClientConfig(atThisJvm(webhook.getClientConfig(), webhookPort, caBundleBase64));
+            webhook.setNamespaceSelector(new LabelSelectorBuilder().addToMatchLabels(POLICY_VALIDATION_LABEL, "enabled").build());
+        });
+        return configuration;
+    }
+
+    private static <T extends HasMetadata> T chartWebhook(Class<T> type) {
+        Path file = Path.of(System.getProperty("toolgate.chart.manifests"), ChartManifests.WEBHOOKS_FILE);
+        try (InputStream in = Files.newInputStream(file)) {
+            List<T> found = Serialization.unmarshal(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)) instanceof List<?> all
+                    ? all.stream().filter(type::isInstance).map(type::cast).toList() : List.of();
+            if (found.size() != 1) {
+                throw new IllegalStateException(file + " holds " + found.size() + " " + type.getSimpleName() + "s, expected the chart's one");
+            }
+            return found.get(0);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + file + " (rendered by ChartManifests before the ITs)", e);
+        }
+    }
+
+    /** The chart's client config (a Service path) as a URL at the operator in this JVM, with the same path. */
+    private static WebhookClientConfig atThisJvm(WebhookClientConfig chart, int webhookPort, String caBundleBase64) {
+        if (chart.getService() == null || chart.getService().getPath() == null) {
+            throw new IllegalStateException("the chart's webhook calls no Service path: " + chart);
+        }
+        return new WebhookClientConfigBuilder().withUrl("https://127.0.0.1:" + webhookPort + chart.getService().getPath())
+                .withCaBundle(caBundleBase64).build();
     }
 
     /** A free loopback port for a process the tests start. */

@@ -11,7 +11,7 @@ import jakarta.inject.Singleton;
 
 /**
  * Replaces Quarkus's default Kubernetes client Config in the ITs: the operator under test talks to the real API
- * server as its ServiceAccount (impersonated), so it has exactly the permissions the chart grants in the IT's setting ({@link ChartRbac}).
+ * server as its ServiceAccount (impersonated), so it has exactly the permissions the chart grants in the IT's setting ({@link ChartManifests}).
  */
 @Singleton
 public class OperatorIdentity {
