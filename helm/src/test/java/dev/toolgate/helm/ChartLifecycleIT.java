@@ -1,5 +1,6 @@
 package dev.toolgate.helm;
 
+import dev.toolgate.testsupport.RealApiServer;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
 import io.fabric8.kubernetes.api.model.Secret;

@@ -11,13 +11,13 @@ import java.util.List;
 import java.util.Map;
 
 /** The PromQL queries of the chart's Grafana dashboard, extracted so tests can run them in Prometheus. */
-final class DashboardQueries {
+public final class DashboardQueries {
 
     /** One target of one panel. */
-    record Query(String panel, String refId, String expr, boolean instant) {
+    public record Query(String panel, String refId, String expr, boolean instant) {
 
         /** The expression with Grafana's variables replaced, as Grafana would send it for "All namespaces". */
-        String executable(String rateInterval, String range) {
+        public String executable(String rateInterval, String range) {
             return expr.replace("$__rate_interval", rateInterval)
                     .replace("$__range", range)
                     .replace("$namespace", ".*");
@@ -27,11 +27,11 @@ final class DashboardQueries {
     private DashboardQueries() {
     }
 
-    static Path dashboardFile() {
+    public static Path dashboardFile() {
         return RenderedChart.chartDir().resolve("dashboards/toolgate.json");
     }
 
-    static JsonNode dashboard() {
+    public static JsonNode dashboard() {
         try {
             return new ObjectMapper().readTree(dashboardFile().toFile());
         } catch (IOException e) {
@@ -39,7 +39,7 @@ final class DashboardQueries {
         }
     }
 
-    static List<Query> all() {
+    public static List<Query> all() {
         List<Query> queries = new ArrayList<>();
         for (JsonNode panel : dashboard().path("panels")) {
             for (JsonNode target : panel.path("targets")) {
@@ -50,7 +50,7 @@ final class DashboardQueries {
         return queries;
     }
 
-    static Map<String, Query> byPanelAndRef() {
+    public static Map<String, Query> byPanelAndRef() {
         Map<String, Query> map = new java.util.LinkedHashMap<>();
         all().forEach(q -> map.put(q.panel() + "/" + q.refId(), q));
         return map;

@@ -17,17 +17,17 @@ import java.util.stream.Stream;
  * Reads k8s-examples/ and turns an McpPolicy's spec into the policy document with the engine's {@link PolicySpec}, the
  * mapping the operator renders ConfigMaps with.
  */
-final class ExamplePolicies {
+public final class ExamplePolicies {
 
     private ExamplePolicies() {
     }
 
-    static Path examplesDir() {
+    public static Path examplesDir() {
         return Path.of(System.getProperty("toolgate.examples.dir", "../k8s-examples"));
     }
 
     /** Every YAML file under k8s-examples/, sorted. */
-    static List<Path> files() {
+    public static List<Path> files() {
         try (Stream<Path> walk = Files.walk(examplesDir())) {
             return walk.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
         } catch (IOException e) {
@@ -36,7 +36,7 @@ final class ExamplePolicies {
     }
 
     /** The objects of one YAML file. */
-    static List<JsonNode> objects(Path file) {
+    public static List<JsonNode> objects(Path file) {
         List<JsonNode> objects = new ArrayList<>();
         try (var parser = new YAMLFactory().createParser(file.toFile())) {
             var docs = RenderedChart.YAML.readValues(parser, JsonNode.class);
@@ -52,14 +52,14 @@ final class ExamplePolicies {
         return objects;
     }
 
-    static JsonNode mcpPolicy(String relativePath) {
+    public static JsonNode mcpPolicy(String relativePath) {
         return objects(examplesDir().resolve(relativePath)).stream()
                 .filter(o -> "McpPolicy".equals(o.path("kind").asText()))
                 .findFirst().orElseThrow(() -> new AssertionError("no McpPolicy in " + relativePath));
     }
 
     /** The policy document an McpPolicy stands for, rendered as the operator renders it; a field the resource lacks fails. */
-    static ObjectNode toDocument(JsonNode mcpPolicy) {
+    public static ObjectNode toDocument(JsonNode mcpPolicy) {
         PolicySpec.Rendering rendering = PolicySpec.render(mcpPolicy.path("spec"));
         if (!rendering.errors().isEmpty()) {
             throw new AssertionError("McpPolicy " + mcpPolicy.path("metadata").path("name").asText() + ": " + rendering.errors());

@@ -1,5 +1,6 @@
 package dev.toolgate.helm;
 
+import dev.toolgate.testsupport.RealApiServer;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,5 +1,6 @@
 package dev.toolgate.sidecar;
 
+import dev.toolgate.testsupport.McpPeers;
 import dev.toolgate.policy.redis.RedisServer;
 import dev.toolgate.sidecar.mcp.ErrorCodes;
 import io.modelcontextprotocol.client.McpClient;

@@ -1,5 +1,6 @@
 package dev.toolgate.sidecar;
 
+import dev.toolgate.testsupport.McpPeers;
 import dev.toolgate.sidecar.enforce.PolicyHolder;
 import dev.toolgate.sidecar.mcp.ErrorCodes;
 

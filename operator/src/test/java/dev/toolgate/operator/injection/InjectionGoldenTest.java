@@ -12,7 +12,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 import dev.toolgate.operator.mcppolicy.McpPolicy;
 import dev.toolgate.operator.mcppolicy.RateLimits;
-import dev.toolgate.operator.testing.GoldenFiles;
+import dev.toolgate.testsupport.GoldenFiles;
 import io.fabric8.kubernetes.api.model.Pod;
 
 /**

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.toolgate.operator.ToolgateNames;
 import dev.toolgate.operator.mcppolicy.McpPolicy;
-import dev.toolgate.operator.testing.GoldenFiles;
+import dev.toolgate.testsupport.GoldenFiles;
 import dev.toolgate.operator.tls.WebhookCertificates;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;

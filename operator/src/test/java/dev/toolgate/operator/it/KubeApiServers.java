@@ -7,8 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-import io.fabric8.kubeapitest.KubeAPIServer;
-import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import dev.toolgate.testsupport.RealApiServer;
 import dev.toolgate.operator.ToolgateNames;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -19,7 +18,6 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientCon
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 
@@ -32,7 +30,7 @@ public final class KubeApiServers {
     public static final String OPERATOR_NAMESPACE = "toolgate-system";
     public static final String OPERATOR_USER = "system:serviceaccount:" + OPERATOR_NAMESPACE + ":toolgate-operator";
 
-    private static KubeAPIServer server;
+    private static RealApiServer server;
     private static Config admin;
     private static String kubeconfigYaml;
 
@@ -41,18 +39,10 @@ public final class KubeApiServers {
 
     public static synchronized Config admin() {
         if (server == null) {
-            String version = System.getProperty("toolgate.kube.version");
-            if (version == null || version.isBlank()) {
-                throw new IllegalStateException("system property toolgate.kube.version is not set (the operator pom passes it to failsafe)");
-            }
-            KubeAPIServer started = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-                    .withOfflineMode(true)
-                    .withApiServerVersion(version)
-                    .build());
-            started.start();
-            Runtime.getRuntime().addShutdownHook(new Thread(started::stop));
+            RealApiServer started = RealApiServer.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(started::close));
             server = started;
-            kubeconfigYaml = started.getKubeConfigYaml();
+            kubeconfigYaml = started.kubeConfigYaml();
             admin = Config.fromKubeconfig(kubeconfigYaml);
             try (KubernetesClient client = new KubernetesClientBuilder().withConfig(admin).build()) {
                 applyFile(client, Path.of(System.getProperty("toolgate.crd.committed")));
@@ -71,9 +61,7 @@ public final class KubeApiServers {
 
     /** A binary scripts/kube-binaries.sh built for the test version, where kube-api-test finds its own. */
     public static Path binary(String name) {
-        String root = System.getenv("KUBE_API_TEST_DIR") != null ? System.getenv("KUBE_API_TEST_DIR")
-                : Path.of(System.getProperty("user.home"), ".kubeapitest").toString();
-        return Path.of(root, "k8s", System.getProperty("toolgate.kube.version") + "-linux-amd64", name);
+        return RealApiServer.binary(name);
     }
 
     /** The admin kubeconfig (client certificate in system:masters). */
@@ -84,18 +72,12 @@ public final class KubeApiServers {
 
     /** The operator's identity: as {@link #asOperator()}, starting from a given admin config. */
     public static Config asOperator(Config adminConfig) {
-        return new ConfigBuilder(adminConfig)
-                .withImpersonateUsername(OPERATOR_USER)
-                .withImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + OPERATOR_NAMESPACE, "system:authenticated")
-                .build();
+        return RealApiServer.asServiceAccount(adminConfig, OPERATOR_NAMESPACE, "toolgate-operator");
     }
 
     /** The operator's identity: its ServiceAccount with the groups a real token of it would carry. */
     public static Config asOperator() {
-        return new ConfigBuilder(admin())
-                .withImpersonateUsername(OPERATOR_USER)
-                .withImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + OPERATOR_NAMESPACE, "system:authenticated")
-                .build();
+        return asOperator(admin());
     }
 
     public static List<HasMetadata> applyFile(KubernetesClient client, Path file) {

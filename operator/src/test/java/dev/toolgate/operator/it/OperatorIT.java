@@ -25,7 +25,7 @@ import dev.toolgate.operator.mcppolicy.Limit;
 import dev.toolgate.operator.mcppolicy.McpPolicy;
 import dev.toolgate.operator.mcppolicy.StatusConditions;
 import dev.toolgate.operator.mcppolicy.ToolRule;
-import dev.toolgate.operator.testing.GoldenFiles;
+import dev.toolgate.testsupport.GoldenFiles;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -360,11 +360,7 @@ class OperatorIT {
     private static String kubectl(String... args) throws Exception {
         Path kubeconfig = Files.createTempFile("kubeconfig", ".yaml");
         Files.writeString(kubeconfig, KubeApiServers.kubeconfigYaml());
-        Path binary = Path.of(System.getProperty("user.home"), ".kubeapitest", "k8s",
-                System.getProperty("toolgate.kube.version") + "-linux-amd64", "kubectl");
-        if (System.getenv("KUBE_API_TEST_DIR") != null) {
-            binary = Path.of(System.getenv("KUBE_API_TEST_DIR"), "k8s", System.getProperty("toolgate.kube.version") + "-linux-amd64", "kubectl");
-        }
+        Path binary = KubeApiServers.binary("kubectl");
         List<String> command = new java.util.ArrayList<>(List.of(binary.toString(), "--kubeconfig", kubeconfig.toString()));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.toolgate.operator.ToolgateNames;
 import dev.toolgate.operator.mcppolicy.McpPolicy;
-import dev.toolgate.operator.testing.GoldenFiles;
+import dev.toolgate.testsupport.GoldenFiles;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;

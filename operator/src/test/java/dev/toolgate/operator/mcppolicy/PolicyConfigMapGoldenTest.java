@@ -5,7 +5,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import dev.toolgate.operator.testing.GoldenFiles;
+import dev.toolgate.testsupport.GoldenFiles;
 import dev.toolgate.policy.PolicyDocument;
 
 /** McpPolicy ({@code in-*.yaml}) → rendered ConfigMap ({@code out-*.yaml}). */

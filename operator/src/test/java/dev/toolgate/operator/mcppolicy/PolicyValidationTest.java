@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.toolgate.operator.testing.GoldenFiles;
+import dev.toolgate.testsupport.GoldenFiles;
 import dev.toolgate.policy.PolicyError;
 import dev.toolgate.policy.PolicyException;
 import dev.toolgate.policy.PolicySpec;

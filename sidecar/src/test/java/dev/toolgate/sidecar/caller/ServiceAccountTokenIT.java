@@ -7,8 +7,7 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.SignedJWT;
 import dev.toolgate.policy.Caller;
-import io.fabric8.kubeapitest.KubeAPIServer;
-import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import dev.toolgate.testsupport.RealApiServer;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
@@ -50,7 +49,7 @@ class ServiceAccountTokenIT {
     /** kube-api-test runs the API server with --service-account-issuer=https://localhost. */
     private static final String ISSUER = "https://localhost";
 
-    private static KubeAPIServer apiServer;
+    private static RealApiServer apiServer;
     private static KubernetesClient admin;
     private static Vertx vertx;
     private static Path caFile;
@@ -60,13 +59,8 @@ class ServiceAccountTokenIT {
 
     @BeforeAll
     static void start() throws Exception {
-        String version = System.getProperty("kube-api-test.server-version");
-        if (version == null || version.isBlank()) {
-            throw new IllegalStateException("system property kube-api-test.server-version is not set (the sidecar pom passes it; binaries: scripts/kube-binaries.sh)");
-        }
-        apiServer = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig().withOfflineMode(true).withApiServerVersion(version).build());
-        apiServer.start();
-        Config config = Config.fromKubeconfig(apiServer.getKubeConfigYaml());
+        apiServer = RealApiServer.start();
+        Config config = apiServer.adminConfig();
         admin = new KubernetesClientBuilder().withConfig(config).build();
         admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build()).serverSideApply();
         for (String name : List.of("agent-a", "toolgate-sidecar")) {
@@ -92,7 +86,7 @@ class ServiceAccountTokenIT {
             admin.close();
         }
         if (apiServer != null) {
-            apiServer.stop();
+            apiServer.close();
         }
     }
 

