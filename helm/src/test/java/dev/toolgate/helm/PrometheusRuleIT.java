@@ -41,6 +41,12 @@ class PrometheusRuleIT {
               values: '0x30'
             - series: 'toolgate_operator_approvals_pending{namespace="toolgate-system",pod="op"}'
               values: '0x5 1x25'
+            - series: 'toolgate_operator_unprotected_pods{namespace="toolgate-system",pod="op-a",policy_namespace="demo",policy="shop"}'
+              values: '0x5 2x25'
+            - series: 'toolgate_operator_unprotected_pods{namespace="toolgate-system",pod="op-b",policy_namespace="demo",policy="shop"}'
+              values: '0x5 2x25'
+            - series: 'toolgate_operator_unprotected_pods{namespace="toolgate-system",pod="op-a",policy_namespace="demo",policy="guarded"}'
+              values: '0x30'
             """;
 
     private static final String ALERTS = """
@@ -72,6 +78,16 @@ class PrometheusRuleIT {
                   exp_annotations:
                     summary: The sidecar of demo/p3 cannot reach its Redis
                     description: Calls with shared limits are refused (failMode closed) or counted per sidecar (failMode local) until Redis answers.
+            - eval_time: 8m
+              alertname: ToolgateUnprotectedPods
+              exp_alerts: []
+            - eval_time: 25m
+              alertname: ToolgateUnprotectedPods
+              exp_alerts:
+                - exp_labels: {severity: critical, policy_namespace: demo, policy: shop}
+                  exp_annotations:
+                    summary: 2 pods selected by McpPolicy demo/shop run without the Toolgate sidecar
+                    description: 'Their tool calls are not checked. kubectl describe mcppolicy shop -n demo names them; pods started before the policy or the webhook need a restart (spec.restartUnprotected).'
             - eval_time: 15m
               alertname: ToolgateApprovalsWaiting
               exp_alerts: []
@@ -97,7 +113,7 @@ class PrometheusRuleIT {
 
         Promtool.Result check = Promtool.run("check", "rules", rulesFile.toString());
         assertThat(check.exitCode()).as("promtool check rules:%n%s", check.output()).isZero();
-        assertThat(check.output()).contains("SUCCESS: 5 rules found");
+        assertThat(check.output()).contains("SUCCESS: 6 rules found");
 
         String tests = "rule_files: [" + rulesFile.getFileName() + "]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n"
                 + SERIES.indent(6) + "    alert_rule_test:\n" + ALERTS.indent(6);

@@ -37,6 +37,12 @@ public class PolicyResolver {
         return current.getStore().list().stream().filter(p -> namespace.equals(p.getMetadata().getNamespace())).toList();
     }
 
+    /** Every McpPolicy in the cache; empty before the informer's first list. */
+    public List<McpPolicy> all() {
+        SharedIndexInformer<McpPolicy> current = informer;
+        return current == null ? List.of() : current.getStore().list();
+    }
+
     void stop(@Observes ShutdownEvent event) {
         if (informer != null) {
             informer.close();

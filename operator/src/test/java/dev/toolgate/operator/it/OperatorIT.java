@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -118,9 +119,13 @@ class OperatorIT {
                 .containsEntry(ToolgateNames.POLICY_HASH_ANNOTATION, updated.getStatus().getPolicyHash());
         await().atMost(WAIT).until(() -> events("lifecycle").stream().anyMatch(e -> "PolicyRejected".equals(e.getReason())));
 
+        String series = "toolgate_operator_unprotected_pods{policy=\"lifecycle\",policy_namespace=\"" + NS + "\"} 0.0";
+        await().atMost(WAIT).until(() -> metrics().contains(series));
+
         // Delete: the policy goes; its ConfigMap is a controlled dependent the garbage collector removes.
         admin.resource(created).delete();
         await().atMost(WAIT).until(() -> admin.resources(McpPolicy.class).inNamespace(NS).withName("lifecycle").get() == null);
+        await().atMost(WAIT).until(() -> !metrics().contains("policy=\"lifecycle\""));
         // kube-controller-manager's garbage collector (started for this class) removes the owned ConfigMap.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> assertThat(configMap("lifecycle"))
                 .as(() -> "ConfigMap not garbage-collected; kube-controller-manager (alive: " + controllerManager.isAlive() + ") log:\n"
@@ -190,8 +195,9 @@ class OperatorIT {
         assertThat(admin.secrets().inNamespace(KubeApiServers.OPERATOR_NAMESPACE).withName(ToolgateNames.WEBHOOK_TLS_SECRET).get()
                 .getData()).containsKeys("tls.crt", "tls.key", "ca.crt");
 
-        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:9001/q/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        // The opted-out pod is selected and unprotected: the operator's gauge says so (refreshed from the policy cache).
+        await().atMost(WAIT).until(() -> metrics().contains("toolgate_operator_unprotected_pods{policy=\"inject\",policy_namespace=\"" + NS + "\"} 1.0"));
+        String metrics = metrics();
         assertThat(metrics).contains("toolgate_operator_admission_requests_total{reason=\"injected\",result=\"injected\"}")
                 .contains("toolgate_operator_admission_requests_total{reason=\"opted_out\",result=\"skipped\"}")
                 .contains("toolgate_operator_reconciles_total{result=\"accepted\"}");
@@ -377,6 +383,11 @@ class OperatorIT {
         policy.getMetadata().setNamespace(NS);
         policy.getSpec().setPodSelector(new io.fabric8.kubernetes.api.model.LabelSelectorBuilder().addToMatchLabels("app", app).build());
         return policy;
+    }
+
+    private static String metrics() throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:9001/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static void edit(String name, UnaryOperator<McpPolicy> change) {
