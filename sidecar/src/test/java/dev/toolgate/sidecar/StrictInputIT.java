@@ -208,8 +208,10 @@ class StrictInputIT {
                 Map.of("Mcp-Method", "tools/call", "Mcp-Name", "get-sum"));
         assertThat(wrongName.statusCode()).isEqualTo(400);
         assertThat(error(wrongName).get("message").asText()).contains("Mcp-Name");
+        assertThat(error(wrongName).get("code").asInt()).as("MCP 2026-07-28 HeaderMismatch").isEqualTo(-32020);
         var wrongMethod = session.post("/mcp", TestSupport.callBody(2, "echo", "{\"message\":\"" + m + "\"}"), Map.of("Mcp-Method", "tools/list"));
         assertThat(wrongMethod.statusCode()).isEqualTo(400);
+        assertThat(error(wrongMethod).get("code").asInt()).isEqualTo(-32020);
         neverForwarded(m);
         String ok = marker();
         var matching = session.post("/mcp", TestSupport.callBody(3, "echo", "{\"message\":\"" + ok + "\"}"),

@@ -12,6 +12,8 @@ public final class ErrorCodes {
     public static final int INVALID_REQUEST = -32600;
     public static final int INVALID_PARAMS = -32602;
     public static final int INTERNAL_ERROR = -32603;
+    /** MCP 2026-07-28: the mirrored headers ({@code Mcp-Method}, {@code Mcp-Name}) are malformed or disagree with the body; HTTP 400. */
+    public static final int HEADER_MISMATCH = -32020;
 
     // Toolgate decisions.
     public static final int DENIED = -31001;

@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * Revision 2026-07-28 mirrors the method and tool name in {@code Mcp-Method} / {@code Mcp-Name} headers. A server or
- * gateway may route on them, so a request whose headers disagree with the body it carries is refused.
+ * gateway may route on them, so a request whose headers disagree with the body it carries is refused, with the
+ * revision's own answer: HTTP 400 and {@code -32020} (HeaderMismatch).
  */
 public final class McpHeaderCheck {
 
@@ -58,6 +59,6 @@ public final class McpHeaderCheck {
 
     private static JsonRpcRejection reject(String why, ParsedBody body) {
         var id = body != null && !body.batch() ? body.messages().get(0).id() : null;
-        return new JsonRpcRejection(ErrorCodes.INVALID_REQUEST, "Invalid Request: " + why, id);
+        return new JsonRpcRejection(ErrorCodes.HEADER_MISMATCH, "Header mismatch: " + why, id);
     }
 }

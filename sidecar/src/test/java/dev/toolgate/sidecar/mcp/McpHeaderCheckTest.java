@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class McpHeaderCheckTest {
@@ -26,7 +27,8 @@ class McpHeaderCheckTest {
     @Test
     void disagreementIsRejected() throws Exception {
         ParsedBody call = body(CALL);
-        assertThatThrownBy(() -> McpHeaderCheck.check(List.of("tools/list"), List.of(), call)).hasMessageContaining("Mcp-Method");
+        assertThatThrownBy(() -> McpHeaderCheck.check(List.of("tools/list"), List.of(), call)).hasMessageContaining("Mcp-Method")
+                .isInstanceOfSatisfying(JsonRpcRejection.class, r -> assertThat(r.code()).as("MCP's HeaderMismatch").isEqualTo(-32020));
         assertThatThrownBy(() -> McpHeaderCheck.check(List.of("tools/call"), List.of("get-env"), call)).hasMessageContaining("Mcp-Name");
         assertThatThrownBy(() -> McpHeaderCheck.check(List.of("tools/call", "tools/call"), List.of(), call)).hasMessageContaining("at most once");
         assertThatThrownBy(() -> McpHeaderCheck.check(List.of("tools/call"), List.of(), body("[" + CALL + "]"))).hasMessageContaining("batch");
