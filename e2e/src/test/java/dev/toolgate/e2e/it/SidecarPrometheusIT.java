@@ -84,6 +84,8 @@ class SidecarPrometheusIT {
                         "TOOLGATE_UPSTREAM", "http://127.0.0.1:" + serverPort,
                         "TOOLGATE_POLICY_FILE", policyFile.toString(),
                         "TOOLGATE_IDENTITY_HEADER", "X-Agent-Id",
+                        "TOOLGATE_POLICY_NAME", "demo-policy",
+                        "TOOLGATE_POLICY_NAMESPACE", NAMESPACE,
                         "QUARKUS_HTTP_PORT", Integer.toString(proxyPort),
                         "QUARKUS_HTTP_HOST", "127.0.0.1",
                         "QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort),
@@ -168,6 +170,13 @@ class SidecarPrometheusIT {
         assertThat(hashes.get(0).at("/metric/hash").asText()).isEqualTo(policyHash);
         assertThat(hashes.get(0).at("/metric/pod").asText()).isEqualTo(POD);
         assertThat(hashes.get(0).at("/metric/namespace").asText()).isEqualTo(NAMESPACE);
+        // every toolgate series names the McpPolicy (the operator sets TOOLGATE_POLICY_NAME/_NAMESPACE on injected sidecars)
+        for (String series : List.of("toolgate_policy_info", "toolgate_tool_calls_total")) {
+            assertThat(query(series)).as(series).isNotEmpty().allSatisfy(s -> {
+                assertThat(s.at("/metric/policy").asText()).isEqualTo("demo-policy");
+                assertThat(s.at("/metric/policy_namespace").asText()).isEqualTo(NAMESPACE);
+            });
+        }
 
         assertThat(positive(results.get("Shadow decisions (audit mode) by tool and decision/A")))
                 .extracting(s -> s.at("/metric/tool").asText() + " " + s.at("/metric/decision").asText())

@@ -18,6 +18,30 @@ public class PrometheusHygiene {
         return name.startsWith("netty.") || name.equals("process.cpu.time") || name.equals("system.cpu.count");
     }
 
+    /**
+     * Every {@code toolgate_*} series names the McpPolicy the sidecar enforces ({@code policy}, {@code policy_namespace}),
+     * so servers scraped together stay apart whatever labels the scrape adds. {@code policy_namespace} rather than
+     * {@code namespace}: a PodMonitor's target label {@code namespace} would otherwise rename it.
+     */
+    @Produces
+    @Singleton
+    public MeterFilter policyLabels(dev.toolgate.sidecar.SidecarConfig config) {
+        Tags tags = Tags.empty();
+        if (config.policyName().isPresent()) {
+            tags = tags.and("policy", config.policyName().get());
+        }
+        if (config.policyNamespace().isPresent()) {
+            tags = tags.and("policy_namespace", config.policyNamespace().get());
+        }
+        Tags policyTags = tags;
+        return new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                return id.getName().startsWith("toolgate.") && policyTags.iterator().hasNext() ? id.withTags(policyTags) : id;
+            }
+        };
+    }
+
     @Produces
     @Singleton
     public MeterFilter promtoolClean() {
