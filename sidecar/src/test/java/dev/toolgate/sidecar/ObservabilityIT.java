@@ -76,6 +76,9 @@ class ObservabilityIT {
         assertThat(TestSupport.sample(after, "toolgate_policy_info{hash=\"" + holder.policy().map(Policy::hash).orElseThrow() + "\"}")).isEqualTo(1.0);
         assertThat(TestSupport.sample(after, "toolgate_policy_reloads_total{result=\"success\"}")).isPositive();
         assertThat(after).contains("toolgate_upstream_errors_total{kind=\"connect\"}");
+        // every toolgate series names the McpPolicy the sidecar enforces (toolgate.policy-name/-namespace)
+        assertThat(TestSupport.rawMetrics()).contains("toolgate_tool_calls_total{decision=\"allowed\",grant=\"\",policy=\"server-everything\","
+                + "policy_namespace=\"toolgate-it\",tool=\"echo\"}");
 
         List<JsonNode> mine = TestSupport.auditLinesOf(agent, 4);
         assertThat(mine).extracting(j -> j.get("tool").asText() + ":" + j.get("decision").asText())

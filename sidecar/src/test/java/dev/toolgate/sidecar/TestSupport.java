@@ -158,7 +158,33 @@ final class TestSupport {
         return "{\"jsonrpc\":\"2.0\",\"id\":" + idJson + ",\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool + "\",\"arguments\":" + argumentsJson + "}}";
     }
 
+    /** The labels every toolgate_* series carries under {@link SidecarTestResource}'s policy name and namespace. */
+    static final String POLICY_LABELS = "policy=\"server-everything\",policy_namespace=\"toolgate-it\"";
+
+    /**
+     * The sidecar's metrics with {@link #POLICY_LABELS} taken out of each series, so assertions name only the labels
+     * they are about. When the labels are there at all, every toolgate_* sample must carry them.
+     */
     static String metrics() {
+        String text = rawMetrics();
+        if (!text.contains(POLICY_LABELS)) {
+            return text;
+        }
+        StringBuilder out = new StringBuilder(text.length());
+        for (String line : text.split("\n", -1)) {
+            if (line.startsWith("toolgate_")) {
+                if (!line.contains(POLICY_LABELS)) {
+                    throw new AssertionError("a toolgate series without the McpPolicy labels: " + line);
+                }
+                line = line.replace("{" + POLICY_LABELS + "}", "").replace(POLICY_LABELS + ",", "").replace("," + POLICY_LABELS, "");
+            }
+            out.append(line).append('\n');
+        }
+        return out.toString();
+    }
+
+    /** The sidecar's metrics as it serves them. */
+    static String rawMetrics() {
         try {
             return HTTP.send(HttpRequest.newBuilder(URI.create(SidecarTestResource.managementUrl() + "/q/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
