@@ -56,32 +56,55 @@ class DashboardQueriesIT {
               values: '1x10'
             - series: 'toolgate_policy_info{namespace="demo",pod="p2",hash="41ab"}'
               values: '1x10'
+            - series: 'toolgate_approvals_total{namespace="demo",pod="p1",outcome="pending"}'
+              values: '0+6x10'
+            - series: 'toolgate_approvals_total{namespace="demo",pod="p2",outcome="pending"}'
+              values: '0+6x10'
+            - series: 'toolgate_approvals_total{namespace="demo",pod="p1",outcome="admitted"}'
+              values: '0+3x10'
+            - series: 'toolgate_approvals_total{namespace="other",pod="o1",outcome="rejected"}'
+              values: '0+60x10'
+            - series: 'toolgate_operator_unprotected_pods{namespace="toolgate-system",pod="op-a",policy_namespace="demo",policy="shop"}'
+              values: '2x10'
+            - series: 'toolgate_operator_unprotected_pods{namespace="toolgate-system",pod="op-b",policy_namespace="demo",policy="shop"}'
+              values: '2x10'
+            - series: 'toolgate_operator_unprotected_pods{namespace="toolgate-system",pod="op-a",policy_namespace="demo",policy="guarded"}'
+              values: '0x10'
             """;
 
     /** Expected result of each query (panel title / refId) at 10m: series labels → value. */
-    private static final Map<String, Map<String, String>> EXPECTED = Map.of(
+    private static final Map<String, Map<String, String>> EXPECTED = Map.ofEntries(Map.entry(
             "Tool calls by decision/A", Map.of(
                     "{decision=\"allowed\"}", "1",
                     "{decision=\"rate_limited\"}", "0.1",
                     "{decision=\"denied\"}", "0.5",
                     "{decision=\"invalid_arguments\"}", "0.2",
-                    "{decision=\"approval_required\"}", "0.05"),
-            "Denials by tool and decision/A", Map.of(
+                    "{decision=\"approval_required\"}", "0.05")),
+            Map.entry("Denials by tool and decision/A", Map.of(
                     "{tool=\"get-env\",decision=\"denied\"}", "0.5",
                     "{tool=\"get-sum\",decision=\"invalid_arguments\"}", "0.2",
-                    "{tool=\"update_amount\",decision=\"approval_required\"}", "0.05"),
-            "Rate-limited calls by tool/A", Map.of("{tool=\"echo\"}", "0.1"),
-            "Upstream latency by tool (p50, p99)/A", Map.of("{tool=\"echo\"}", "0.1"),
-            "Upstream latency by tool (p50, p99)/B", Map.of("{tool=\"echo\"}", "0.25"),
-            "Upstream errors/A", Map.of("{kind=\"connect\"}", "0.05"),
-            "Policy reloads/A", Map.of("{result=\"success\"}", "1", "{result=\"failure\"}", "0"),
-            "Loaded policy hash per pod/A", Map.of(
+                    "{tool=\"update_amount\",decision=\"approval_required\"}", "0.05")),
+            Map.entry("Rate-limited calls by tool/A", Map.of("{tool=\"echo\"}", "0.1")),
+            Map.entry("Upstream latency by tool (p50, p99)/A", Map.of("{tool=\"echo\"}", "0.1")),
+            Map.entry("Upstream latency by tool (p50, p99)/B", Map.of("{tool=\"echo\"}", "0.25")),
+            Map.entry("Upstream errors/A", Map.of("{kind=\"connect\"}", "0.05")),
+            Map.entry("Policy reloads/A", Map.of("{result=\"success\"}", "1", "{result=\"failure\"}", "0")),
+            Map.entry("Loaded policy hash per pod/A", Map.of(
                     "{namespace=\"demo\",pod=\"p1\",hash=\"9f2c\"}", "1",
-                    "{namespace=\"demo\",pod=\"p2\",hash=\"41ab\"}", "1"),
+                    "{namespace=\"demo\",pod=\"p2\",hash=\"41ab\"}", "1")),
             // would-be allowed calls are left out; both pods' would-be denials of push_files add up
-            "Shadow decisions (audit mode) by tool and decision/A", Map.of(
+            Map.entry("Shadow decisions (audit mode) by tool and decision/A", Map.of(
                     "{tool=\"create_issue\",decision=\"rate_limited\"}", "0.1",
-                    "{tool=\"push_files\",decision=\"denied\"}", "0.1"));
+                    "{tool=\"push_files\",decision=\"denied\"}", "0.1")),
+            // All namespaces: both pods' pending add up; another namespace's rejections count too
+            Map.entry("Approvals by outcome/A", Map.of(
+                    "{outcome=\"pending\"}", "0.2",
+                    "{outcome=\"admitted\"}", "0.05",
+                    "{outcome=\"rejected\"}", "1")),
+            // the operator's replicas export the same series: max, so 2, not 4; a policy with none shows 0
+            Map.entry("Pods running without the sidecar, by policy/A", Map.of(
+                    "{policy_namespace=\"demo\",policy=\"shop\"}", "2",
+                    "{policy_namespace=\"demo\",policy=\"guarded\"}", "0")));
 
     @Test
     void everyDashboardQueryReturnsTheExpectedSeriesInPrometheus() throws Exception {

@@ -11,17 +11,19 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The dashboard's shape: the panels the issue asks for, queries on the sidecar's contract metrics only. */
+/** The dashboard's shape: the panels the issue asks for, queries on the contract's metrics only. */
 class DashboardTest {
 
-    /** docs/CONTRACTS.md, "Sidecar" metrics (histograms appear as their _bucket series). */
+    /** docs/CONTRACTS.md, the sidecar's and the operator's metrics (histograms appear as their _bucket series). */
     private static final Set<String> CONTRACT_METRICS = Set.of(
             "toolgate_tool_calls_total",
             "toolgate_upstream_duration_seconds_bucket",
             "toolgate_policy_reloads_total",
             "toolgate_policy_info",
             "toolgate_upstream_errors_total",
-            "toolgate_shadow_decisions_total");
+            "toolgate_shadow_decisions_total",
+            "toolgate_approvals_total",
+            "toolgate_operator_unprotected_pods");
     private static final Pattern METRIC = Pattern.compile("\\btoolgate_[a-z_]+");
 
     @Test
@@ -34,13 +36,15 @@ class DashboardTest {
                 "Upstream errors",
                 "Policy reloads",
                 "Loaded policy hash per pod",
-                "Shadow decisions (audit mode) by tool and decision");
+                "Shadow decisions (audit mode) by tool and decision",
+                "Approvals by outcome",
+                "Pods running without the sidecar, by policy");
     }
 
     @Test
     void queriesUseOnlyTheSidecarsContractMetrics() {
         List<DashboardQueries.Query> queries = DashboardQueries.all();
-        assertThat(queries).hasSize(9);
+        assertThat(queries).hasSize(11);
         for (DashboardQueries.Query query : queries) {
             Matcher metric = METRIC.matcher(query.expr());
             assertThat(metric.find()).as("%s queries a toolgate metric", query.panel()).isTrue();
