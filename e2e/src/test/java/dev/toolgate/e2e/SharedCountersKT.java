@@ -64,7 +64,8 @@ class SharedCountersKT {
         Kind.assertImagesLoaded(client);
         assertThat(Kind.CHART).as("the packaged chart (./mvnw package -pl helm -am)").isRegularFile();
         ToolgateRelease.cleanUp(client, List.of(NS, ClientPod.NAMESPACE));
-        ToolgateRelease.install(client);
+        // the operator checks each policy's Redis with the password Secret it names (condition CountersReachable)
+        ToolgateRelease.install(client, Map.of("redisChecks.readSecrets", "true", "redisChecks.interval", "10s"));
     }
 
     @AfterAll
@@ -98,6 +99,14 @@ class SharedCountersKT {
             }
         }
         awaitReadyPods(REDIS, 1, Duration.ofSeconds(120));
+        // the operator reaches the Redis Service as the sidecars will, with the Secret's password
+        Kind.waitFor("the McpPolicy's CountersReachable to be True", Duration.ofSeconds(90), () -> {
+            Map<String, Object> c = countersCondition();
+            return c != null && "True".equals(c.get("status"));
+        }, () -> "condition: " + countersCondition() + "\n" + Kind.events(client, NS));
+        Kind.log("McpPolicy condition CountersReachable: %s", countersCondition());
+        assertThat(String.valueOf(countersCondition().get("message"))).doesNotContain(password)
+                .contains("answered PING with the password of Secret " + REDIS);
         List<Pod> pods = awaitReadyPods(SERVER, 3, Duration.ofSeconds(300));
         Kind.log("Redis and 3 injected replicas Ready in %d ms", (System.nanoTime() - t0) / 1_000_000);
         for (Pod pod : pods) {
@@ -287,6 +296,17 @@ class SharedCountersKT {
             }
         }
         return objects;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> countersCondition() {
+        var policy = client.genericKubernetesResources("toolgate.dev/v1alpha1", "McpPolicy").inNamespace(NS).withName(SERVER).get();
+        Object status = policy == null ? null : policy.getAdditionalProperties().get("status");
+        if (!(status instanceof Map<?, ?> m) || !(m.get("conditions") instanceof List<?> conditions)) {
+            return null;
+        }
+        return conditions.stream().map(c -> (Map<String, Object>) c).filter(c -> "CountersReachable".equals(c.get("type"))).findFirst()
+                .orElse(null);
     }
 
     static List<Pod> awaitReadyPods(String app, int count, Duration timeout) {

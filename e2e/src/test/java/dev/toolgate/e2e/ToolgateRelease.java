@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
@@ -65,12 +66,18 @@ final class ToolgateRelease {
 
     /** {@code helm install} of the packaged chart into {@value #SYSTEM}; returns once the operator is Ready. */
     static Release install(KubernetesClient client) {
+        return install(client, Map.of());
+    }
+
+    /** The same with more chart values ({@code --set name=value}). */
+    static Release install(KubernetesClient client, Map<String, String> values) {
         long t0 = System.nanoTime();
-        Release release = Helm.install(Kind.CHART.toString()).withName(NAME).withNamespace(SYSTEM).createNamespace()
+        var install = Helm.install(Kind.CHART.toString()).withName(NAME).withNamespace(SYSTEM).createNamespace()
                 .withKubeConfig(Kind.KUBECONFIG)
                 .set("operator.image.pullPolicy", "Never")
-                .set("sidecar.image.pullPolicy", "Never")
-                .call();
+                .set("sidecar.image.pullPolicy", "Never");
+        values.forEach(install::set);
+        Release release = install.call();
         assertThat(release.getStatus()).isEqualTo("deployed");
         Kind.waitFor("the operator Deployment to be Ready", Duration.ofSeconds(180), () -> {
             Deployment d = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator").get();
