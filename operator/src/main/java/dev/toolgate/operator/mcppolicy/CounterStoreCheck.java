@@ -80,7 +80,7 @@ public final class CounterStoreCheck {
                 return new Result(true, "Reachable", where + " answered PING" + (password.isPresent() ? " with the password of Secret "
                         + redis.getPasswordSecretRef().getName() : "") + (connection.tls() ? " over TLS" : "") + ".");
             }
-            return failed(where, failure);
+            return masked(failed(where, failure), password);
         } catch (IOException e) {
             return new Result(false, "CheckFailed", where + " could not be checked: " + e.getMessage());
         } catch (IllegalArgumentException e) {
@@ -137,6 +137,13 @@ public final class CounterStoreCheck {
             case CONNECTION -> new Result(false, "Unreachable", where + " cannot be reached (" + words(failure) + ")");
             default -> new Result(false, "RedisError", where + " answered with an error (" + words(failure) + ")");
         };
+    }
+
+    /** A server's error reply is quoted: one that echoes what it was sent must not put the password into the status. */
+    static Result masked(Result result, Optional<String> password) {
+        return password.filter(p -> result.message().contains(p))
+                .map(p -> new Result(result.reachable(), result.reason(), result.message().replace(p, "(password)")))
+                .orElse(result);
     }
 
     private static String words(Throwable t) {

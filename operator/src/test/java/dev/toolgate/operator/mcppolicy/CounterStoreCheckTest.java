@@ -36,4 +36,12 @@ class CounterStoreCheckTest {
         String message = CounterStoreCheck.failed(WHERE, new IllegalStateException("ERR " + "x".repeat(500))).message();
         assertThat(message).hasSizeLessThan(WHERE.length() + 260).endsWith("…)");
     }
+
+    @Test
+    void aReplyEchoingThePasswordIsMasked() {
+        CounterStoreCheck.Result echoed = CounterStoreCheck.failed(WHERE, new IllegalStateException("ERR unknown user hunter2-secret"));
+        assertThat(CounterStoreCheck.masked(echoed, java.util.Optional.of("hunter2-secret")).message())
+                .isEqualTo(WHERE + " answered with an error (ERR unknown user (password))");
+        assertThat(CounterStoreCheck.masked(echoed, java.util.Optional.empty())).isEqualTo(echoed);
+    }
 }
