@@ -3,7 +3,7 @@
 #
 #   scripts/kind/cluster.sh up      create it (or keep the running one): cgroup v1 patch, API server on 127.0.0.1;
 #                                   waits for the node to be Ready and CoreDNS to run, then loads our images
-#   scripts/kind/cluster.sh load    kind load docker-image: the sidecar, operator, init and server-everything images
+#   scripts/kind/cluster.sh load    kind load docker-image: the sidecar, operator, init, server-everything and redis images
 #                                   (images.sh builds them if missing)
 #   scripts/kind/cluster.sh smoke   a server-everything pod + Service, and a client pod that calls MCP initialize on it
 #   scripts/kind/cluster.sh down    delete the cluster
@@ -18,7 +18,7 @@ readonly CLUSTER="${TOOLGATE_KIND_CLUSTER:-toolgate}"
 export KUBECONFIG="$KIND_CACHE/kubeconfig-$CLUSTER"
 readonly APP_VERSION="$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$KIND_ROOT/helm/toolgate/Chart.yaml")"
 readonly LOAD_IMAGES=("ghcr.io/toolgate-dev/sidecar:$APP_VERSION" "ghcr.io/toolgate-dev/operator:$APP_VERSION"
-  "ghcr.io/toolgate-dev/init:$APP_VERSION" "toolgate/server-everything:2026.8.31")
+  "ghcr.io/toolgate-dev/init:$APP_VERSION" "toolgate/server-everything:2026.8.31" "toolgate/redis:7.0")
 
 kind_bin() { bash -c "source '$here/go-tools.sh'; tool_dir kind"; }
 KIND="$(kind_bin)/kind"

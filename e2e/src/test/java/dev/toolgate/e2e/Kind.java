@@ -38,7 +38,8 @@ final class Kind {
     static final String OPERATOR_IMAGE = "ghcr.io/toolgate-dev/operator:" + VERSION;
     static final String INIT_IMAGE = "ghcr.io/toolgate-dev/init:" + VERSION;
     static final String SERVER_EVERYTHING_IMAGE = "toolgate/server-everything:2026.8.31";
-    static final List<String> IMAGES = List.of(SIDECAR_IMAGE, OPERATOR_IMAGE, INIT_IMAGE, SERVER_EVERYTHING_IMAGE);
+    static final String REDIS_IMAGE = "toolgate/redis:7.0";
+    static final List<String> IMAGES = List.of(SIDECAR_IMAGE, OPERATOR_IMAGE, INIT_IMAGE, SERVER_EVERYTHING_IMAGE, REDIS_IMAGE);
 
     private Kind() {
     }

@@ -45,8 +45,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ToolgateKT {
 
-    static final String SYSTEM = "toolgate-system";
-    static final String RELEASE = "toolgate";
+    static final String SYSTEM = ToolgateRelease.SYSTEM;
+    static final String RELEASE = ToolgateRelease.NAME;
     static final String NS = "toolgate-kt";
     static final String SELECTOR_KEY = "app.kubernetes.io/name";
     static final String SERVER = "server-everything";
@@ -73,39 +73,7 @@ class ToolgateKT {
 
     /** Leaves the cluster as a previous (maybe interrupted) run may not have: no release, no test namespaces. */
     static void cleanUp() {
-        long t0 = System.nanoTime();
-        for (String ns : List.of(NS, ClientPod.NAMESPACE)) {
-            client.namespaces().withName(ns).delete();
-        }
-        Kind.waitFor("old test namespaces to go", Duration.ofSeconds(120),
-                () -> client.namespaces().withName(NS).get() == null && client.namespaces().withName(ClientPod.NAMESPACE).get() == null,
-                () -> "namespaces: " + client.namespaces().list().getItems().stream().map(n -> n.getMetadata().getName()
-                        + "=" + n.getStatus().getPhase()).toList());
-        List<Release> releases = Helm.list().withKubeConfig(Kind.KUBECONFIG).withNamespace(SYSTEM).call();
-        if (releases.stream().anyMatch(r -> r.getName().equals(RELEASE))) {
-            Kind.log("uninstalling the release a previous run left");
-            Helm.uninstall(RELEASE).withNamespace(SYSTEM).withKubeConfig(Kind.KUBECONFIG).call();
-        }
-        client.namespaces().withName(SYSTEM).delete();
-        Kind.waitFor("namespace " + SYSTEM + " to go", Duration.ofSeconds(120), () -> client.namespaces().withName(SYSTEM).get() == null,
-                () -> Kind.describePods(client, SYSTEM));
-        // Helm installs crds/ only while the CRD is absent and never upgrades it (for every chart): a CRD a previous run
-        // installed would stay at that run's schema. Apply this build's, as an upgrade of Toolgate does.
-        for (String name : List.of("mcppolicies.toolgate.dev", "mcpapprovals.toolgate.dev")) {
-            try (java.io.InputStream in = java.nio.file.Files.newInputStream(Kind.ROOT.resolve("crds/" + name + "-v1.yml"))) {
-                var crd = client.getKubernetesSerialization().unmarshal(in,
-                        io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class);
-                client.resource(crd).fieldManager("toolgate-kt").forceConflicts().serverSideApply();
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-            Kind.waitFor("CRD " + name + " to be established", Duration.ofSeconds(60), () -> {
-                var crd = client.apiextensions().v1().customResourceDefinitions().withName(name).get();
-                return crd != null && crd.getStatus() != null && crd.getStatus().getConditions().stream()
-                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
-            }, () -> "CRD " + name + " not established");
-        }
-        Kind.log("clean cluster in %d ms", (System.nanoTime() - t0) / 1_000_000);
+        ToolgateRelease.cleanUp(client, List.of(NS, ClientPod.NAMESPACE));
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -114,18 +82,7 @@ class ToolgateKT {
     @Test
     @Order(1)
     void helmInstallBringsTheOperatorUpAndItIssuesTheWebhookCa() throws Exception {
-        long t0 = System.nanoTime();
-        Release release = Helm.install(Kind.CHART.toString()).withName(RELEASE).withNamespace(SYSTEM).createNamespace()
-                .withKubeConfig(Kind.KUBECONFIG)
-                .set("operator.image.pullPolicy", "Never")
-                .set("sidecar.image.pullPolicy", "Never")
-                .call();
-        assertThat(release.getStatus()).isEqualTo("deployed");
-        Kind.waitFor("the operator Deployment to be Ready", Duration.ofSeconds(180), () -> {
-            Deployment d = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator").get();
-            return d != null && d.getStatus() != null && Integer.valueOf(1).equals(d.getStatus().getReadyReplicas());
-        }, () -> Kind.describePods(client, SYSTEM));
-        Kind.log("operator Ready %d ms after helm install", (System.nanoTime() - t0) / 1_000_000);
+        ToolgateRelease.install(client);
 
         Kind.waitFor("the operator to write the webhook's caBundle", Duration.ofSeconds(60), () -> caBundle() != null,
                 () -> Kind.describePods(client, SYSTEM));

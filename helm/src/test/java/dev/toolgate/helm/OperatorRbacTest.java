@@ -50,6 +50,10 @@ class OperatorRbacTest {
             "apps | replicasets | - | get",
             "apps | deployments,statefulsets | - | get,patch");
 
+    /** redisChecks.readSecrets=true: the Redis password/CA Secrets McpPolicies name, by name (no list, no watch). */
+    private static final List<String> REDIS_SECRET_CHECKS = List.of(
+            "\"\" | secrets | - | get");
+
     @Test
     void defaults() {
         assertRules("", concat(ALWAYS, SELF_MANAGED_CLUSTER), SELF_MANAGED_NAMESPACED);
@@ -69,6 +73,20 @@ class OperatorRbacTest {
     void certManagerWithWorkloadRestarts() {
         assertRules("{certificates: {mode: certManager}, workloadRestarts: {enabled: true}}", concat(ALWAYS, WORKLOAD_RESTARTS),
                 CERT_MANAGER_NAMESPACED);
+    }
+
+    @Test
+    void redisSecretChecks() {
+        assertRules("redisChecks: {readSecrets: true}", concat(ALWAYS, SELF_MANAGED_CLUSTER, REDIS_SECRET_CHECKS), SELF_MANAGED_NAMESPACED);
+    }
+
+    @Test
+    void theOperatorIsToldWhetherItMayReadRedisSecrets() {
+        assertThat(RenderedChart.render("").operatorEnv("TOOLGATE_OPERATOR_REDIS_CHECKS_READ_SECRETS")).isEqualTo("false");
+        assertThat(RenderedChart.render("redisChecks: {readSecrets: true, interval: 5m}").operatorEnv("TOOLGATE_OPERATOR_REDIS_CHECKS_READ_SECRETS"))
+                .isEqualTo("true");
+        assertThat(RenderedChart.render("redisChecks: {readSecrets: true, interval: 5m}").operatorEnv("TOOLGATE_OPERATOR_REDIS_CHECKS_INTERVAL"))
+                .isEqualTo("5m");
     }
 
     @Test

@@ -29,6 +29,23 @@ public interface OperatorConfig {
 
     Approvals approvals();
 
+    RedisChecks redisChecks();
+
+    /** The operator's own check of each policy's Redis (condition CountersReachable), at reconcile and every {@link #interval()}. */
+    interface RedisChecks {
+        /**
+         * Whether the check reads the password and CA Secrets a policy names and makes the whole handshake (TLS, AUTH,
+         * PING); off, it is a TCP connect only. On needs {@code get} on Secrets, which the chart grants with
+         * {@code redisChecks.readSecrets}.
+         */
+        @WithDefault("false")
+        boolean readSecrets();
+
+        /** How often each policy's Redis is checked again. */
+        @WithDefault("60s")
+        Duration interval();
+    }
+
     interface Approvals {
         /** The operator's own ServiceAccount: only it may create McpApprovals. */
         @WithDefault("toolgate-operator")

@@ -84,7 +84,7 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
      * The operator's {@code sidecar.counters.*} as the rate-limit settings of every policy without {@code spec.rateLimits},
      * or null when sidecars count locally by default. A setting that cannot work stops the operator with its name.
      */
-    static RateLimits counterDefaults(OperatorConfig.Sidecar.Counters config) {
+    public static RateLimits counterDefaults(OperatorConfig.Sidecar.Counters config) {
         String backend = config.backend();
         if (backend.equals("local")) {
             return null;

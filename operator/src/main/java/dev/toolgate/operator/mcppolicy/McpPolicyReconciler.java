@@ -44,14 +44,16 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
     private final MeterRegistry meters;
     private final Clock clock = Clock.systemUTC();
     private final dev.toolgate.operator.injection.WebhookServer webhook;
+    private final CounterStoreChecks counterChecks;
 
     private InformerEventSource<ConfigMap, McpPolicy> configMaps;
     private InformerEventSource<Pod, McpPolicy> pods;
     private InformerEventSource<Service, McpPolicy> services;
 
     public McpPolicyReconciler(KubernetesClient client, KubernetesEvents events, WorkloadRestarter restarter, MeterRegistry meters,
-            dev.toolgate.operator.injection.WebhookServer webhook) {
+            dev.toolgate.operator.injection.WebhookServer webhook, CounterStoreChecks counterChecks) {
         this.webhook = webhook;
+        this.counterChecks = counterChecks;
         this.client = client;
         this.events = events;
         this.restarter = restarter;
@@ -148,12 +150,17 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
         status.setBypassingServices(report.bypassingServices().isEmpty() ? null : report.bypassingServices());
         status.setOverlappingPolicies(report.overlappingPolicies().isEmpty() ? null : report.overlappingPolicies());
         reportProtection(policy, previous, status, report, policiesInNamespace);
+        boolean redis = reportCounters(policy, previous, status, generation, now);
 
+        UpdateControl<McpPolicy> control;
         if (status.equals(policy.getStatus())) {
-            return UpdateControl.noUpdate();
+            control = UpdateControl.noUpdate();
+        } else {
+            policy.setStatus(status);
+            control = UpdateControl.patchStatus(policy);
         }
-        policy.setStatus(status);
-        return UpdateControl.patchStatus(policy);
+        // a Redis that breaks (or heals) while nothing else changes is still seen: each such policy is checked again
+        return redis ? control.rescheduleAfter(counterChecks.interval()) : control;
     }
 
     private void reportProtection(McpPolicy policy, McpPolicyStatus previous, McpPolicyStatus status, ProtectionReport report,
@@ -180,6 +187,28 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
             events.warning(policy, "OverlappingPolicies", "Pods selected by this policy are also selected by "
                     + String.join(", ", status.getOverlappingPolicies()) + "; the oldest policy (then by name) is injected.");
         }
+    }
+
+    /**
+     * Condition {@code CountersReachable} for a policy whose sidecars count in Redis (its {@code spec.rateLimits}, else the
+     * operator's default), from the operator's own check; removed otherwise. Reporting only: the sidecars' fail mode
+     * decides calls, whatever this says. Returns whether the policy counts in Redis.
+     */
+    private boolean reportCounters(McpPolicy policy, McpPolicyStatus previous, McpPolicyStatus status, Long generation, Instant now) {
+        RedisCounters redis = counterChecks.redisOf(policy.getSpec());
+        if (redis == null) {
+            status.setConditions(StatusConditions.remove(status.getConditions(), StatusConditions.COUNTERS_REACHABLE));
+            return false;
+        }
+        CounterStoreCheck.Result result = counterChecks.latest(policy, redis, now);
+        status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.COUNTERS_REACHABLE, result.reachable(),
+                result.reason(), result.message(), generation, now));
+        var before = StatusConditions.find(previous.getConditions(), StatusConditions.COUNTERS_REACHABLE);
+        if (!result.reachable() && (before == null || !result.reason().equals(before.getReason()))) {
+            events.warning(policy, "CountersUnreachable", result.message());
+            LOG.warnf("McpPolicy %s/%s: %s", policy.getMetadata().getNamespace(), policy.getMetadata().getName(), result.message());
+        }
+        return true;
     }
 
     private static boolean sameCondition(McpPolicyStatus previous, McpPolicyStatus current, String type) {

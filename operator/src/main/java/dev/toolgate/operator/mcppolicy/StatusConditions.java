@@ -14,6 +14,8 @@ public final class StatusConditions {
 
     public static final String ACCEPTED = "Accepted";
     public static final String READY = "Ready";
+    /** Whether the operator reached the policy's Redis as its sidecars would (only for policies counting in Redis). */
+    public static final String COUNTERS_REACHABLE = "CountersReachable";
 
     private StatusConditions() {
     }
@@ -49,6 +51,11 @@ public final class StatusConditions {
             updated.add(condition);
         }
         return updated;
+    }
+
+    /** The conditions without the one of this type. */
+    public static List<Condition> remove(List<Condition> current, String type) {
+        return current == null ? null : current.stream().filter(c -> !type.equals(c.getType())).toList();
     }
 
     public static Condition find(List<Condition> conditions, String type) {

@@ -26,9 +26,12 @@ import com.marcnuri.helm.Helm;
  */
 public final class ChartManifests {
 
-    /** Setting name → values. {@code restarts}: the defaults plus workload restarts (OperatorIT restarts workloads). */
+    /**
+     * Setting name → values. {@code restarts}: the defaults plus workload restarts (OperatorIT restarts workloads) and the
+     * Redis checks' Secret reads (CounterStoreCheckIT).
+     */
     static final Map<String, String> SETTINGS = Map.of(
-            "restarts", "workloadRestarts: {enabled: true}\n",
+            "restarts", "workloadRestarts: {enabled: true}\nredisChecks: {readSecrets: true}\n",
             "cert-manager", "certificates: {mode: certManager}\n");
 
     private ChartManifests() {

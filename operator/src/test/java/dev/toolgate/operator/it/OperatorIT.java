@@ -88,8 +88,8 @@ class OperatorIT {
         assertThat(accepted.getStatus().getToolCount()).isEqualTo(2);
         String acceptedTransition = condition(accepted, "Accepted").getLastTransitionTime();
         assertThat(kubectl("get", "mcpp", "lifecycle", "-n", NS)).as("kubectl get by short name, printer columns")
-                .containsPattern("NAME\\s+DEFAULT\\s+TOOLS\\s+IDENTITY\\s+READY\\s+AGE\\n")
-                .containsPattern("lifecycle\\s+deny\\s+2\\s+none\\s+True\\s+\\S+\\n");
+                .containsPattern("NAME\\s+DEFAULT\\s+TOOLS\\s+IDENTITY\\s+READY\\s+COUNTERS\\s+AGE\\n")
+                .containsPattern("lifecycle\\s+deny\\s+2\\s+none\\s+True\\s+(<none>\\s+)?\\S+\\n"); // local counters: no COUNTERS
 
         // Update: a new tool changes the document and its hash.
         edit("lifecycle", p -> {
@@ -363,7 +363,7 @@ class OperatorIT {
     }
 
     /** The kubectl built alongside the API server, as a user would run it. */
-    private static String kubectl(String... args) throws Exception {
+    static String kubectl(String... args) throws Exception {
         Path kubeconfig = Files.createTempFile("kubeconfig", ".yaml");
         Files.writeString(kubeconfig, KubeApiServers.kubeconfigYaml());
         Path binary = KubeApiServers.binary("kubectl");

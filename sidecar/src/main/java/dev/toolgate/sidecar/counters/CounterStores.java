@@ -71,8 +71,8 @@ public class CounterStores {
             if (problem == null) {
                 Log.infof("Rate-limit store %s is ready", connection);
             } else {
-                Log.errorf("Rate-limit store %s is not ready (%s: %s); calls with limits meet fail-mode %s until it answers", connection,
-                        RedisCounterStore.classify(problem).label(), problem.getMessage(), failMode);
+                // reported as an outage (metric up = 0, one log line), so the first answer later says it is back
+                metrics.failed(RedisCounterStore.classify(problem), 0, problem, false);
             }
         });
     }

@@ -86,4 +86,14 @@ class CounterStoresTest {
         Files.writeString(secret, "s3cret\n");
         assertThat(CounterStores.password(secret.toString())).isEqualTo("s3cret");
     }
+
+    @Test
+    void aRedisNotReadyAtStartupIsReportedAsAnOutageSoItsReturnIsToo() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new CounterStores(new Counters(Backend.REDIS, REDIS), 1_000, vertx, registry); // nothing listens on port 1
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(
+                () -> registry.get("toolgate.counter.store.up").gauge().value() == 0.0);
+        assertThat(registry.get("toolgate.counter.store.errors").tag("kind", "connection").counter().count()).isEqualTo(1.0);
+        assertThat(registry.get("toolgate.counter.store.unavailable").counter().count()).as("no call was decided").isZero();
+    }
 }
