@@ -11,7 +11,7 @@ import dev.toolgate.operator.mcppolicy.McpPolicy;
 import dev.toolgate.operator.mcppolicy.RateLimits;
 import dev.toolgate.operator.mcppolicy.RedisCounters;
 import dev.toolgate.operator.mcppolicy.StatusConditions;
-import dev.toolgate.operator.testing.GoldenFiles;
+import dev.toolgate.testsupport.GoldenFiles;
 import dev.toolgate.policy.redis.RedisServer;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
