@@ -93,6 +93,16 @@ public final class McpPeers {
         return startNode("resumable-sdk-server", port -> java.util.List.of(script.toString(), sdk.toString(), Integer.toString(port)));
     }
 
+    /**
+     * The TypeScript SDK server of {@code sidecar/src/test/node/changing-tools-server.mjs}, whose tool definitions change
+     * on request while it runs (Streamable HTTP on {@code /mcp}, legacy HTTP+SSE on {@code /sse}).
+     */
+    public static ServerEverything startChangingToolsServer() {
+        Path script = repoRoot().resolve("sidecar/src/test/node/changing-tools-server.mjs");
+        Path sdk = require("node_modules/@modelcontextprotocol/sdk");
+        return startNode("changing-tools-server", port -> java.util.List.of(script.toString(), sdk.toString(), Integer.toString(port)));
+    }
+
     /** Starts a node peer on a free port (also passed as {@code PORT}) and waits until it listens. */
     private static ServerEverything startNode(String name, java.util.function.IntFunction<java.util.List<String>> arguments) {
         int port = freePort();
