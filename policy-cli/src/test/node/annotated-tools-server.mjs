@@ -1,5 +1,5 @@
 // A TypeScript SDK server (the low-level Server, so tools/list returns the definitions exactly as written) announcing
-// the tools of a JSON file, three to a page, over Streamable HTTP with JSON responses on /mcp. Every request needs
+// the tools of a JSON file, three to a page (its name and version hold line breaks YAML knows, as a hostile server's may), over Streamable HTTP with JSON responses on /mcp. Every request needs
 // "Authorization: Bearer <token>", otherwise 401. Usage: node annotated-tools-server.mjs <sdk-package-dir> <port> <tools.json> <token>
 import { createServer } from "node:http";
 import { randomUUID } from "node:crypto";
@@ -16,7 +16,7 @@ const tools = JSON.parse(readFileSync(toolsFile, "utf8"));
 const PAGE = 3;
 
 function newServer() {
-  const server = new Server({ name: "Annotated Tools", version: "0.3.0" }, { capabilities: { tools: {} } });
+  const server = new Server({ name: "Annotated Tools\u2028kind: Secret", version: "0.3.0\n---" }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, async (request) => {
     const index = Number(request.params?.cursor ?? "0");
     const page = tools.slice(index, index + PAGE);

@@ -23,6 +23,8 @@ import java.util.Map;
 final class StarterPolicy {
 
     static final int WRITES_PER_MINUTE = 30;
+    private static final com.fasterxml.jackson.databind.ObjectMapper QUOTED = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.json.JsonWriteFeature.ESCAPE_NON_ASCII).build();
 
     /** Where the policy is applied and what it selects; each has a default the comments tell the user to check. */
     record Target(String name, String namespace, String appLabel, int port, String source) {
@@ -125,17 +127,24 @@ final class StarterPolicy {
         return Character.toUpperCase(text.charAt(0)) + text.substring(1);
     }
 
-    /** A YAML double-quoted scalar (JSON's string syntax is one). */
+    /**
+     * A YAML double-quoted scalar (JSON's string syntax is one), every non-ASCII character escaped: YAML 1.1 reads
+     * U+0085, U+2028 and U+2029 as line breaks, which would fold a raw one inside the quotes into a space.
+     */
     static String quote(String text) {
         try {
-            return McpToolsClient.JSON.writeValueAsString(text);
+            return QUOTED.writeValueAsString(text);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** Text for a comment line: control characters (a newline would end the comment) as spaces. */
-    private static String oneLine(String text) {
-        return text.replaceAll("\\p{Cntrl}", " ");
+    /**
+     * Text for a comment line: control characters and every character YAML takes for a line break (U+0085, U+2028,
+     * U+2029) as spaces, since a break would end the comment and the rest would be read as YAML. The server's name
+     * and version, which the header shows, are the server's to choose.
+     */
+    static String oneLine(String text) {
+        return text.replaceAll("[\\p{Cntrl}\\u0085\\u2028\\u2029]", " ");
     }
 }

@@ -149,7 +149,7 @@ class StarterCommandTest {
         for (String entry : List.of("list_issues=read", "lookup_user=read", "get_forecast=write", "create_issue=write",
                 "search_index=write", "cache_warm=write", "sync_files=write", "get_report=destructive", "delete_repository=destructive",
                 "describe_table=destructive", "refund_payment=financial", "update_amount=financial", "list_payments=read",
-                "get_invoice_total=financial")) {
+                "note\\u2028    kind: Secret=write", "get_invoice_total=financial")) {
             expected.put(entry.substring(0, entry.indexOf('=')), entry.substring(entry.indexOf('=') + 1));
         }
         assertThat(classes).containsExactlyEntriesOf(expected);
@@ -173,6 +173,9 @@ class StarterCommandTest {
                     .isEqualTo(ToolDefinitionDigest.of(definition));
         }
         assertThat(spec.get("default").asText()).isEqualTo("deny");
+        assertThat(YamlDocuments.read(yaml)).as("one document: the server's line breaks stay in comments and quotes").hasSize(1);
+        assertThat(yaml.lines().filter(line -> line.contains("Annotated Tools"))).singleElement().asString()
+                .startsWith("# Starter McpPolicy").contains("Annotated Tools kind: Secret 0.3.0 ---");
         assertThat(spec.at("/tools/create_issue/limits/0").toString())
                 .isEqualTo("{\"counter\":\"create_issue_rate\",\"window\":\"minute\",\"max\":30,\"scope\":\"grant\"}");
         assertThat(spec.at("/tools/refund_payment/action").asText()).isEqualTo("require_approval");
