@@ -374,6 +374,15 @@ public final class Policy {
         return pin == null ? null : pin.digest();
     }
 
+    /**
+     * Whether {@code caller}'s calls of {@code tool} are enforced: the entry that would decide them (grants first), or
+     * the document for its default, is not in audit mode.
+     */
+    public boolean enforced(String tool, Caller caller) {
+        CompiledEntry entry = entryFor(tool == null ? "" : tool, caller == null ? Caller.anonymous() : caller);
+        return entry == null ? !audit : !entry.audit;
+    }
+
     /** Every pinned tool name with its pin, in document order. */
     public Map<String, String> pins() {
         return pinDigests;

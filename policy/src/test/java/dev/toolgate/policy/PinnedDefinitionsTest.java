@@ -118,6 +118,9 @@ class PinnedDefinitionsTest {
         Decision shadow = decide(p, List.of(new ToolCall("shadow", null, "agent", null)), t -> changed).get(0);
         assertThat(shadow.verdict()).isEqualTo(Verdict.DENIED);
         assertThat(shadow.enforced()).as("audit mode reports a changed definition, and forwards").isFalse();
+        assertThat(p.enforced("shadow", Caller.anonymous())).isFalse();
+        assertThat(p.enforced("typed", Caller.anonymous())).isTrue();
+        assertThat(p.enforced("unlisted", null)).as("the default, enforced").isTrue();
     }
 
     @Test

@@ -23,7 +23,8 @@ import java.util.Map;
  * <p>Pinned tools ({@code "pin"} in the policy) are checked whatever {@code hide_denied_tools} says: each entry of a
  * pinned name is digested ({@link ToolDefinitionDigest}) and recorded in {@link ToolDefinitions}; when any entry of that
  * name announces another definition than the pin, every entry of that name is removed, so the client never sees a
- * definition other than the pinned one. Pure apart from the label set and the announced definitions.
+ * definition other than the pinned one (in audit mode, {@code enforcement: audit}, the entry stays, as its calls are
+ * forwarded and reported). Pure apart from the label set and the announced definitions.
  */
 public final class ToolsListFilter {
 
@@ -59,9 +60,11 @@ public final class ToolsListFilter {
                 labels.announced(name.textValue());
             }
             boolean unpinned = named && announced.containsKey(name.textValue())
-                    && !announced.get(name.textValue()).equals(policy.pin(name.textValue()));
+                    && !announced.get(name.textValue()).equals(policy.pin(name.textValue()))
+                    && policy.enforced(name.textValue(), caller);
             // With no valid policy every call is denied, so every tool is hidden too. An entry without a name cannot be
-            // judged, so it is not shown either. A pinned tool announced with another definition is never shown.
+            // judged, so it is not shown either. A pinned tool announced with another definition is not shown, unless
+            // this caller's entry for it is in audit mode (its calls are forwarded and reported, so is its listing).
             if (unpinned || hide && (!named || policy == null || policy.neverCallable(name.textValue(), caller))) {
                 tools.remove(i);
                 changed = true;

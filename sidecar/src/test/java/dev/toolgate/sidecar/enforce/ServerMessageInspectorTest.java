@@ -234,6 +234,12 @@ class ServerMessageInspectorTest {
         assertThat(batch.message().get(0).get("result").get("tools")).isEmpty();
         assertThat(changes).hasSize(1);
 
+        // in audit mode the listing is reported, not filtered: the change is recorded all the same
+        Policy audited = policy("{\"version\":\"1\",\"default\":\"allow\",\"enforcement\":\"audit\",\"tools\":{\"echo\":{\"pin\":\"" + pin + "\"}}}");
+        var shadow = ServerMessageInspector.inspect(listing(POISONED), audited, Caller.anonymous(), labels, definitions);
+        assertThat(shadow.outcome()).isEqualTo(ServerMessageInspector.Outcome.PASS);
+        assertThat(changes).hasSize(1);
+
         var back = ServerMessageInspector.inspect(listing(ECHO), pinned, Caller.anonymous(), labels, definitions);
         assertThat(back.outcome()).isEqualTo(ServerMessageInspector.Outcome.PASS);
         assertThat(definitions.digest("echo")).isEqualTo(pin);
