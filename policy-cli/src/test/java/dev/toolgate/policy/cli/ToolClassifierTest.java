@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The word rules of {@link ToolClassifier}; the whole classification is tested against real servers in StarterCommandTest. */
+/** The word rules of {@link ToolClassifier}; the whole classification is tested against real servers in StarterCommandIT. */
 class ToolClassifierTest {
 
     private static ToolClass classOf(String toolJson) throws Exception {

