@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -245,6 +244,11 @@ final class McpToolsClient {
             throw new Failure("the event stream at " + url + " announced no endpoint (is it the legacy HTTP+SSE transport?)");
         }
         endpoint = url.resolve(announced);
+        // the token goes wherever messages are posted: only to the server asked, never to an origin its stream names
+        if (!url.getScheme().equalsIgnoreCase(String.valueOf(endpoint.getScheme())) || !url.getHost().equalsIgnoreCase(String.valueOf(endpoint.getHost()))
+                || endpoint.getPort() != url.getPort()) {
+            throw new Failure("the event stream at " + url + " announced the endpoint " + announced + " of another origin; refused");
+        }
     }
 
     private JsonNode legacyExchange(ObjectNode message, int id) throws IOException, InterruptedException, Failure {
@@ -346,9 +350,5 @@ final class McpToolsClient {
         String lastEvent() {
             return lastEvent;
         }
-    }
-
-    static Optional<String> nonBlank(String value) {
-        return value == null || value.isBlank() ? Optional.empty() : Optional.of(value);
     }
 }
