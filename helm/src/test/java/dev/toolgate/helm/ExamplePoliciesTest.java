@@ -50,7 +50,7 @@ class ExamplePoliciesTest {
                 }
             }
         }
-        assertThat(policies).isEqualTo(8);
+        assertThat(policies).isEqualTo(9); // the starter example (starter/server-everything.yaml) included
     }
 
     @Test

@@ -64,6 +64,9 @@ public final class Policy {
     private final InMemoryCounterStore inMemory;
     private final Limits defaultLimits;
     private final Set<String> exactToolNames;
+    /** Per pinned tool name: its pin and where it is written (the first entry naming it; all agree, validated). */
+    private final Map<String, Pin> pins;
+    private final Map<String, String> pinDigests;
 
     private Policy(PolicyDocument document, CounterStore store) {
         PolicyModel model = document.model();
@@ -83,6 +86,22 @@ public final class Policy {
                     new EntryTable(store, model.limits(), grant.tools(), grant.name(), names, audit));
         }
         this.exactToolNames = Collections.unmodifiableSet(names);
+        Map<String, Pin> pinned = new LinkedHashMap<>();
+        List<ToolEntry> all = new ArrayList<>(model.tools());
+        model.grants().forEach(grant -> all.addAll(grant.tools()));
+        for (ToolEntry entry : all) {
+            if (entry.pin() != null) {
+                pinned.putIfAbsent(entry.name(), new Pin(entry.pin(), PolicyPaths.field(entry.path(), "pin")));
+            }
+        }
+        this.pins = Collections.unmodifiableMap(pinned);
+        Map<String, String> digests = new LinkedHashMap<>();
+        pinned.forEach((name, pin) -> digests.put(name, pin.digest()));
+        this.pinDigests = Collections.unmodifiableMap(digests);
+    }
+
+    /** A tool's pin: the digest its announced definition must have, and the path of the {@code pin} field. */
+    record Pin(String digest, String path) {
     }
 
     /**
@@ -140,7 +159,7 @@ public final class Policy {
     public Decision decide(ToolCall call, long nowMillis) {
         String tool = toolOf(call);
         CompiledEntry entry = entryFor(tool, call.caller());
-        Decision refused = refusedBeforeLimits(call, tool, entry);
+        Decision refused = refusedBeforeLimits(call, tool, entry, null);
         if (refused != null) {
             return refused;
         }
@@ -208,6 +227,16 @@ public final class Policy {
      * @throws IllegalArgumentException when {@code calls} or one of them is null
      */
     public Evaluation evaluate(List<ToolCall> calls) {
+        return evaluate(calls, null);
+    }
+
+    /**
+     * {@link #evaluate(List)} with the pins checked against what the server announced: after steps 1 and 2, a call to a
+     * pinned tool is {@code denied} (rule: the pin's path, enforced unless the deciding entry is in audit mode) when
+     * {@code announced} has no digest for it or another digest than the pin. {@code null} checks no pin (as
+     * {@link #decide} and {@link #decideAll} do: offline there is no server to compare with).
+     */
+    public Evaluation evaluate(List<ToolCall> calls, AnnouncedDefinitions announced) {
         if (calls == null) {
             throw new IllegalArgumentException("calls is required");
         }
@@ -225,7 +254,7 @@ public final class Policy {
             ToolCall call = requireCall(calls, i);
             tools[i] = toolOf(call);
             entries[i] = entryFor(tools[i], call.caller());
-            decided[i] = refusedBeforeLimits(call, tools[i], entries[i]);
+            decided[i] = refusedBeforeLimits(call, tools[i], entries[i], announced);
             demands[i] = Demand.NONE;
             shadowDemands[i] = Demand.NONE;
             if (decided[i] != null) {
@@ -280,13 +309,18 @@ public final class Policy {
     }
 
     /** Steps 1–5: the decision when the call is refused before its limits, else {@code null}. */
-    private Decision refusedBeforeLimits(ToolCall call, String tool, CompiledEntry entry) {
+    private Decision refusedBeforeLimits(ToolCall call, String tool, CompiledEntry entry, AnnouncedDefinitions announced) {
         if (entry == null) {
-            return defaultDeny ? new Decision(Verdict.DENIED, tool, "default", DEFAULT_DENY, null, 0, "", null, !audit) : null;
+            return defaultDeny ? new Decision(Verdict.DENIED, tool, "default", DEFAULT_DENY, null, 0, "", null, !audit)
+                    : pinRefusal(tool, null, announced);
         }
         ToolEntry spec = entry.spec;
         if (spec.action() == Action.DENY) {
             return entry.denied(tool);
+        }
+        Decision changed = pinRefusal(tool, entry, announced);
+        if (changed != null) {
+            return changed;
         }
         JsonNode arguments = call.arguments() == null || call.arguments().isMissingNode() || call.arguments().isNull()
                 ? EMPTY_ARGUMENTS : call.arguments();
@@ -307,6 +341,51 @@ public final class Policy {
             return entry.approvalRequired(tool);
         }
         return null;
+    }
+
+    /** The denial of a call to a pinned tool whose announced definition is not the pinned one; null otherwise. */
+    private Decision pinRefusal(String tool, CompiledEntry entry, AnnouncedDefinitions announced) {
+        if (announced == null || pins.isEmpty()) {
+            return null;
+        }
+        Pin pin = pins.get(tool);
+        if (pin == null) {
+            return null;
+        }
+        String seen = announced.digest(tool);
+        if (pin.digest().equals(seen)) {
+            return null;
+        }
+        String reason = seen == null
+                ? "tool definition not announced: tool " + PolicyPaths.quote(tool) + " is pinned to " + pin.digest()
+                        + " and the server has not announced its definition in a tools/list result this sidecar relayed; list the tools first"
+                : "tool definition changed: tool " + PolicyPaths.quote(tool) + " is pinned to " + pin.digest() + " but the server announces "
+                        + seen + "; it is hidden and denied until the pin is updated or the server announces the pinned definition again";
+        boolean enforced = entry == null ? !audit : !entry.audit;
+        return new Decision(Verdict.DENIED, tool, pin.path(), reason, null, 0, grantOf(entry), null, enforced);
+    }
+
+    /**
+     * The pinned digest of {@code tool}'s definition ({@code "pin"} on an entry naming it exactly, the document's own or a
+     * grant's), or {@code null} when it has none.
+     */
+    public String pin(String tool) {
+        Pin pin = tool == null ? null : pins.get(tool);
+        return pin == null ? null : pin.digest();
+    }
+
+    /**
+     * Whether {@code caller}'s calls of {@code tool} are enforced: the entry that would decide them (grants first), or
+     * the document for its default, is not in audit mode.
+     */
+    public boolean enforced(String tool, Caller caller) {
+        CompiledEntry entry = entryFor(tool == null ? "" : tool, caller == null ? Caller.anonymous() : caller);
+        return entry == null ? !audit : !entry.audit;
+    }
+
+    /** Every pinned tool name with its pin, in document order. */
+    public Map<String, String> pins() {
+        return pinDigests;
     }
 
     /** Step 6's limits: the entry's, or the top-level ones for a call allowed by the default ({@code entry} null). */

@@ -48,10 +48,11 @@ record PolicyModel(boolean defaultDeny, boolean hideDeniedTools, Enforcement enf
 
     /**
      * One {@code tools} entry; {@code args} is null when absent; {@code limits} includes a {@code rate_limit} shorthand;
-     * {@code enforcement} is null when the entry inherits the document's.
+     * {@code enforcement} is null when the entry inherits the document's; {@code pin} is the {@link ToolDefinitionDigest}
+     * the tool's announced definition must have, or null.
      */
     record ToolEntry(String name, String path, Action action, String reason, ArgsSchema args, List<DenyRule> denyIf,
-                     List<LimitSpec> limits, ApprovalTerms approval, Enforcement enforcement) {
+                     List<LimitSpec> limits, ApprovalTerms approval, Enforcement enforcement, String pin) {
         boolean isGlob() {
             return ToolGlob.isGlob(name);
         }

@@ -29,7 +29,7 @@ final class PolicyParser {
     private static final List<String> ROOT_FIELDS = List.of("version", "default", "enforcement", "hide_denied_tools", "limits", "tools", "grants");
     private static final List<String> GRANT_FIELDS = List.of("name", "callers", "tools");
     private static final List<String> CALLERS_FIELDS = List.of("subjects", "groups");
-    private static final List<String> ENTRY_FIELDS = List.of("action", "reason", "args", "deny_if", "limits", "rate_limit", "approval", "enforcement");
+    private static final List<String> ENTRY_FIELDS = List.of("action", "reason", "args", "deny_if", "limits", "rate_limit", "approval", "enforcement", "pin");
     private static final List<String> APPROVAL_FIELDS = List.of("mode", "expires_after", "arguments");
     private static final List<String> DENY_FIELDS = List.of("conditions", "on_deny");
     private static final List<String> CONDITION_FIELDS = List.of("arg", "op", "value");
@@ -93,6 +93,7 @@ final class PolicyParser {
 
         List<ToolEntry> tools = toolEntries(root.get("tools"), "", true);
         List<Grant> grants = grants(root.get("grants"));
+        checkPins(tools, grants);
         return new PolicyModel(defaultDeny, hide, enforcement == null ? Enforcement.ENFORCE : enforcement, List.copyOf(limits), List.copyOf(tools), List.copyOf(grants));
     }
 
@@ -185,7 +186,45 @@ final class PolicyParser {
         }
         ApprovalTerms approval = approval(node.get("approval"), PolicyPaths.field(path, "approval"), action);
         Enforcement enforcement = enforcement(node, path);
-        return new ToolEntry(name, path, action, reason, args, List.copyOf(denyIf), List.copyOf(limits), approval, enforcement);
+        String pin = pin(node.get("pin"), PolicyPaths.field(path, "pin"), name);
+        return new ToolEntry(name, path, action, reason, args, List.copyOf(denyIf), List.copyOf(limits), approval, enforcement, pin);
+    }
+
+    /** An entry's {@code pin}, or null when absent (or invalid: the error is added). */
+    private String pin(JsonNode node, String path, String name) {
+        if (node == null) {
+            return null;
+        }
+        if (ToolGlob.isGlob(name)) {
+            error(path, "a pin is the digest of one tool's definition, so only an entry naming one tool exactly may carry it, not a glob");
+            return null;
+        }
+        if (!node.isTextual() || !ToolDefinitionDigest.isWellFormed(node.textValue())) {
+            error(path, "expected \"sha256:\" followed by 64 lower-case hex digits (the digest of the tool's definition, as "
+                    + "policy-check starter writes it), got " + shown(node));
+            return null;
+        }
+        return node.textValue();
+    }
+
+    /**
+     * A tool has one definition, whoever calls it: every entry naming it (the document's own and each grant's) must pin
+     * the same digest. Each disagreeing pin is reported at its path, naming the first.
+     */
+    private void checkPins(List<ToolEntry> tools, List<Grant> grants) {
+        Map<String, ToolEntry> first = new LinkedHashMap<>();
+        List<ToolEntry> all = new ArrayList<>(tools);
+        grants.forEach(grant -> all.addAll(grant.tools()));
+        for (ToolEntry entry : all) {
+            if (entry.pin() == null) {
+                continue;
+            }
+            ToolEntry earlier = first.putIfAbsent(entry.name(), entry);
+            if (earlier != null && !earlier.pin().equals(entry.pin())) {
+                error(PolicyPaths.field(entry.path(), "pin"), "conflicts with the pin at " + PolicyPaths.field(earlier.path(), "pin")
+                        + ": a tool has one definition, so every entry naming it must pin the same digest");
+            }
+        }
     }
 
     /** The {@code enforcement} field of the object at {@code path}, or null when absent (or invalid: the error is added). */

@@ -32,7 +32,7 @@ public final class PolicySpec {
     private static final List<String> SPEC_FIELDS = List.of("podSelector", "upstream", "identity", "default", "enforcement", "hideDeniedTools", "limits",
             "tools", "grants", "sidecar", "rateLimits", "restartUnprotected");
     private static final List<String> TOOL_FIELDS = List.of("action", "reason", "args", "denyIf", "limits", "rateLimit", "approval",
-            "enforcement");
+            "enforcement", "pin");
     private static final List<String> APPROVAL_FIELDS = List.of("mode", "expiresAfter", "arguments");
     private static final List<String> DENY_IF_FIELDS = List.of("conditions", "onDeny");
     private static final List<String> CONDITION_FIELDS = List.of("arg", "op", "value");
@@ -159,6 +159,7 @@ public final class PolicySpec {
         copy(rule, "action", tool, "action");
         copy(rule, "reason", tool, "reason");
         copy(rule, "enforcement", tool, "enforcement");
+        copy(rule, "pin", tool, "pin");
         if (rule.has("args")) {
             // a JSON Schema: its names are the user's own, copied as they are
             tool.set("args", rule.get("args").deepCopy());

@@ -102,7 +102,7 @@ class GrantsValidationTest {
         assertThat(messages(withGrants(grant("'g'", "{'subjects':['a']}",
                 "{'t':{'deny-if':[]},'u':{'deny_if':[{'conditions':[{'arg':'x','op':'gtt','value':1}]}]},'':{}}"))))
                 .containsExactly(
-                        "grants[0].tools[\"t\"][\"deny-if\"]: unknown field \"deny-if\"; expected one of action, reason, args, deny_if, limits, rate_limit, approval, enforcement",
+                        "grants[0].tools[\"t\"][\"deny-if\"]: unknown field \"deny-if\"; expected one of action, reason, args, deny_if, limits, rate_limit, approval, enforcement, pin",
                         "grants[0].tools[\"u\"].deny_if[0].conditions[0].op: unknown operator \"gtt\"; expected one of eq, ne, gt,"
                                 + " gte, lt, lte, in, not_in, contains, starts_with, ends_with, matches, exists, not_exists",
                         "grants[0].tools[\"\"]: tool name must not be empty");

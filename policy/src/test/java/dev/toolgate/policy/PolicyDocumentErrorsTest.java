@@ -62,7 +62,7 @@ class PolicyDocumentErrorsTest {
         assertThat(messages("{'version':'1','default':'deny','tool':{}}"))
                 .containsExactly("tool: unknown field \"tool\"; expected one of version, default, enforcement, hide_denied_tools, limits, tools, grants");
         assertThat(messages(withTool("{'deny-if':[]}")))
-                .containsExactly("tools[\"t\"][\"deny-if\"]: unknown field \"deny-if\"; expected one of action, reason, args, deny_if, limits, rate_limit, approval, enforcement");
+                .containsExactly("tools[\"t\"][\"deny-if\"]: unknown field \"deny-if\"; expected one of action, reason, args, deny_if, limits, rate_limit, approval, enforcement, pin");
         assertThat(messages(withTool("{'deny_if':[{'conditions':[],'onDeny':'x'}]}")))
                 .containsExactly("tools[\"t\"].deny_if[0].onDeny: unknown field \"onDeny\"; expected one of conditions, on_deny");
         assertThat(messages(withTool("{'deny_if':[{'conditions':[{'arg':'a','op':'exists','values':1}]}]}")))

@@ -51,7 +51,7 @@ class PolicySpecTest {
         assertThat(rendering.errors()).extracting(PolicyError::toString).containsExactly(
                 "spec.version: unknown field \"version\"; expected one of podSelector, upstream, identity, default, enforcement, hideDeniedTools, limits, tools, "
                         + "grants, sidecar, rateLimits, restartUnprotected",
-                "spec.tools[\"t\"].deny_if: unknown field \"deny_if\"; expected one of action, reason, args, denyIf, limits, rateLimit, approval, enforcement",
+                "spec.tools[\"t\"].deny_if: unknown field \"deny_if\"; expected one of action, reason, args, denyIf, limits, rateLimit, approval, enforcement, pin",
                 "spec.tools[\"t\"].denyIf[0].on_deny: unknown field \"on_deny\"; expected one of conditions, onDeny",
                 "spec.tools[\"t\"].denyIf[0].conditions[0].negate: unknown field \"negate\"; expected one of arg, op, value",
                 "spec.tools[\"t\"].rateLimit.scope: unknown field \"scope\"; expected one of max, window",
@@ -66,7 +66,7 @@ class PolicySpecTest {
                 + "'onDeny':7}],'rateLimit':{'max':0,'window':'minute'},'denyIff':[]}},'grants':[{'name':'g','callers':{'groups':['x']},'tools':{}}]}");
         assertThatThrownBy(() -> PolicySpec.parse(spec)).isInstanceOfSatisfying(PolicyException.class, e -> assertThat(e.errors())
                 .extracting(PolicyError::toString).containsExactly(
-                        "spec.tools[\"t\"].denyIff: unknown field \"denyIff\"; expected one of action, reason, args, denyIf, limits, rateLimit, approval, enforcement",
+                        "spec.tools[\"t\"].denyIff: unknown field \"denyIff\"; expected one of action, reason, args, denyIf, limits, rateLimit, approval, enforcement, pin",
                         "spec.grants: " + PolicySpec.GRANTS_WITHOUT_IDENTITY,
                         "spec.hideDeniedTools: expected a boolean, got string",
                         "spec.tools[\"t\"].action: expected \"allow\", \"deny\" or \"require_approval\", got \"block\"",

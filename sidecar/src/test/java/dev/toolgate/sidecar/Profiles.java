@@ -108,4 +108,12 @@ public final class Profiles {
                     new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "sse")));
         }
     }
+
+    /** The TypeScript SDK server whose tool definitions change while the sidecar runs, behind the recorder. */
+    public static class ChangingTools implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "changing", "policy", "policies/allow-all.json")));
+        }
+    }
 }

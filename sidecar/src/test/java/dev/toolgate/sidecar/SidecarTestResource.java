@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Starts the real server-everything (mode from init arg {@code mode}; {@code resumable} starts the TypeScript SDK server
- * with an event store instead), a {@link RecordingUpstream} in front of it, and a
+ * with an event store instead, {@code changing} the one whose tool definitions change on request), a {@link RecordingUpstream} in front of it, and a
  * policy directory laid out like a Kubernetes ConfigMap volume ({@code policy.json -> ..data/policy.json}, {@code ..data ->
  * ..<version>}), so every policy change in tests is the same atomic symlink swap the kubelet does.
  */
@@ -45,7 +45,11 @@ public class SidecarTestResource implements QuarkusTestResourceLifecycleManager 
 
     @Override
     public Map<String, String> start() {
-        server = mode.equals("resumable") ? McpPeers.startResumableSdkServer() : McpPeers.startServerEverything(mode);
+        server = switch (mode) {
+            case "resumable" -> McpPeers.startResumableSdkServer();
+            case "changing" -> McpPeers.startChangingToolsServer();
+            default -> McpPeers.startServerEverything(mode);
+        };
         recorder = new RecordingUpstream(server.port());
         try {
             policyDir = Files.createTempDirectory("toolgate-policy-");

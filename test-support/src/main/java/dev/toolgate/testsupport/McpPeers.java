@@ -93,6 +93,30 @@ public final class McpPeers {
         return startNode("resumable-sdk-server", port -> java.util.List.of(script.toString(), sdk.toString(), Integer.toString(port)));
     }
 
+    /**
+     * The TypeScript SDK server of {@code sidecar/src/test/node/changing-tools-server.mjs}, whose tool definitions change
+     * on request while it runs (Streamable HTTP on {@code /mcp}, legacy HTTP+SSE on {@code /sse}).
+     */
+    public static ServerEverything startChangingToolsServer() {
+        Path script = repoRoot().resolve("sidecar/src/test/node/changing-tools-server.mjs");
+        Path sdk = require("node_modules/@modelcontextprotocol/sdk");
+        return startNode("changing-tools-server", port -> java.util.List.of(script.toString(), sdk.toString(), Integer.toString(port)));
+    }
+
+    /**
+     * A TypeScript SDK server script of a module's tests, started as {@code node <script> <sdk-package-dir> <port>
+     * <arguments>...} on a free port.
+     */
+    public static ServerEverything startSdkScript(Path script, String... arguments) {
+        Path sdk = require("node_modules/@modelcontextprotocol/sdk");
+        String name = script.getFileName().toString().replaceFirst("\\.m?js$", "");
+        return startNode(name, port -> {
+            java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(script.toString(), sdk.toString(), Integer.toString(port)));
+            all.addAll(java.util.List.of(arguments));
+            return all;
+        });
+    }
+
     /** Starts a node peer on a free port (also passed as {@code PORT}) and waits until it listens. */
     private static ServerEverything startNode(String name, java.util.function.IntFunction<java.util.List<String>> arguments) {
         int port = freePort();

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
 
 /** What happens when a tool matching this entry is called. */
@@ -50,6 +51,18 @@ public class ToolRule {
 
     @JsonPropertyDescription("enforce or audit for this tool's calls, overriding spec.enforcement. In audit mode a call is decided, counted (in shadow counters apart from the enforced ones) and audited as it would be, but forwarded, and no McpApproval is filed.")
     private Enforcement enforcement;
+
+    @Pattern("^sha256:[0-9a-f]{64}$")
+    @JsonPropertyDescription("The digest of this tool's definition as the MCP server announces it in tools/list (sha256: and the hex SHA-256 of the whole tool object's canonical JSON; policy-check starter writes it). Only on an entry naming one tool exactly. The sidecar hides the tool from tools/list and denies its calls while the server announces another definition, or none yet.")
+    private String pin;
+
+    public String getPin() {
+        return pin;
+    }
+
+    public void setPin(String pin) {
+        this.pin = pin;
+    }
 
     public Enforcement getEnforcement() {
         return enforcement;

@@ -34,7 +34,8 @@ import java.util.function.LongSupplier;
  * Decides a file of tool calls against a policy, offline:
  * {@code policy-check [--text] [--policy NAMESPACE/NAME] <policy file> <calls.jsonl|->}, the policy file being McpPolicy
  * manifests or a policy document ({@link PolicyFile}); {@code policy-check test <tests.yaml>...} runs policy tests
- * ({@link PolicyTests}). Exit status: 0 every line decided; 1 some input lines were invalid (reported on stderr, the rest
+ * ({@link PolicyTests}); {@code policy-check starter <server URL>} writes a starter McpPolicy from a live server's tools
+ * ({@link StarterCommand}). Exit status: 0 every line decided; 1 some input lines were invalid (reported on stderr, the rest
  * decided); 2 invalid policy (every error printed with its path), unreadable file or bad usage.
  */
 public final class PolicyCheck {
@@ -45,6 +46,7 @@ public final class PolicyCheck {
 
     private static final String USAGE = "usage: policy-check [--text] [--policy NAMESPACE/NAME | NAME] <policy file> <calls.jsonl | ->\n"
             + "       policy-check test <tests.yaml>...\n"
+            + "       policy-check starter [options] <MCP server URL>   (policy-check starter --help)\n"
             + "  the policy file: McpPolicy manifests (YAML or JSON, documents separated by ---) or a policy document (policy.json)\n"
             + "  each input line: {\"tool\": \"name\", \"arguments\": {...}, \"identity\": \"agent\", \"groups\": [\"g\"], \"session\": \"s\", "
             + "\"timestamp\": \"2026-01-01T00:00:00Z\" | <epoch millis>}\n"
@@ -79,6 +81,9 @@ public final class PolicyCheck {
     int run(String[] args, java.io.InputStream stdin) {
         if (args.length > 0 && "test".equals(args[0])) {
             return new PolicyTests(out, err).run(List.of(args).subList(1, args.length));
+        }
+        if (args.length > 0 && "starter".equals(args[0])) {
+            return new StarterCommand(out, err).run(List.of(args).subList(1, args.length));
         }
         boolean text = false;
         String selector = null;

@@ -101,6 +101,11 @@ final class PolicyFile {
         return new PolicyFile(file, selectorOption, notes).load(text, selector);
     }
 
+    /** {@code text} read as the content of a policy file named {@code file}, which must hold exactly one policy. */
+    static Loaded parse(String file, String text) throws Unusable {
+        return new PolicyFile(file, "--policy", System.err).load(text, null);
+    }
+
     private Loaded load(String text, String selector) throws Unusable {
         if (text.stripLeading().startsWith("{")) {
             JsonNode tree = null;

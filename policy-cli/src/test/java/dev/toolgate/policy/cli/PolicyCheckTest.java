@@ -85,7 +85,7 @@ class PolicyCheckTest {
         assertThat(run("", policy.toString(), "-")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("invalid policy " + policy + ": 2 errors\n"
                 + "  version: unsupported version \"2\"; expected \"1\"\n"
-                + "  tools[\"t\"][\"deny-if\"]: unknown field \"deny-if\"; expected one of action, reason, args, deny_if, limits, rate_limit, approval, enforcement\n");
+                + "  tools[\"t\"][\"deny-if\"]: unknown field \"deny-if\"; expected one of action, reason, args, deny_if, limits, rate_limit, approval, enforcement, pin\n");
         assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
     }
 

@@ -280,7 +280,7 @@ class PolicyTestsTest {
         Path bad = dir.resolve("bad.yaml");
         assertThat(errText()).isEqualTo(bad + ": skipped document 1: ConfigMap v1 is not an McpPolicy\n"
                 + tests + ": policy: invalid policy " + bad + ", document 2 (McpPolicy stripe): 3 errors\n"
-                + "  spec.tools[\"x\"].deny_if: unknown field \"deny_if\"; expected one of action, reason, args, denyIf, limits, rateLimit, approval, enforcement\n"
+                + "  spec.tools[\"x\"].deny_if: unknown field \"deny_if\"; expected one of action, reason, args, denyIf, limits, rateLimit, approval, enforcement, pin\n"
                 + "  spec.tools[\"x\"].action: expected \"allow\", \"deny\" or \"require_approval\", got \"block\"\n"
                 + "  spec.tools[\"x\"].rateLimit.max: expected a whole number from 1 to 1000000, got 0\n");
     }

@@ -5,6 +5,7 @@ import dev.toolgate.sidecar.approval.ApprovalStep;
 import dev.toolgate.sidecar.enforce.CallDecision;
 import dev.toolgate.sidecar.enforce.DenialResponses;
 import dev.toolgate.sidecar.enforce.EnforcementFilter;
+import dev.toolgate.sidecar.enforce.ToolDefinitions;
 import dev.toolgate.sidecar.enforce.PolicyHolder;
 import dev.toolgate.sidecar.mcp.ErrorCodes;
 import dev.toolgate.sidecar.mcp.ForwardedBody;
@@ -82,6 +83,8 @@ public class ProxyRoute {
     SessionOwners sessions;
     @Inject
     ApprovalStep approvals;
+    @Inject
+    ToolDefinitions definitions;
 
     void install(@Observes Router router) {
         router.route().handler(this::handle);
@@ -238,7 +241,7 @@ public class ProxyRoute {
                 walk.decidedUnder = state;
                 EnforcementFilter.Prepared prepared;
                 try {
-                    prepared = EnforcementFilter.prepare(parsed, state.policy(), state.problem(), caller, walk.session);
+                    prepared = EnforcementFilter.prepare(parsed, state.policy(), state.problem(), caller, walk.session, definitions);
                 } catch (JsonRpcRejection rejection) {
                     walk.malformed(rejection);
                     return;

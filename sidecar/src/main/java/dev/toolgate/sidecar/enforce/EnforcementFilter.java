@@ -6,6 +6,7 @@ import dev.toolgate.sidecar.mcp.ParsedBody;
 import dev.toolgate.sidecar.mcp.ToolCallExtractor;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.toolgate.policy.AnnouncedDefinitions;
 import dev.toolgate.policy.Caller;
 import dev.toolgate.policy.Decision;
 import dev.toolgate.policy.Policy;
@@ -60,8 +61,10 @@ public final class EnforcementFilter {
         private final List<ToolCall> calls;
         private final Policy policy;
         private final String noPolicyWhy;
+        private final AnnouncedDefinitions announced;
 
-        private Prepared(List<JsonNode> ids, List<ToolCall> calls, Policy policy, String noPolicyWhy) {
+        private Prepared(List<JsonNode> ids, List<ToolCall> calls, Policy policy, String noPolicyWhy, AnnouncedDefinitions announced) {
+            this.announced = announced;
             this.ids = ids;
             this.calls = calls;
             this.policy = policy;
@@ -114,7 +117,7 @@ public final class EnforcementFilter {
             CompletionStage<List<Decision>> decisions;
             try {
                 // enforced counters first, then (only with calls in audit mode) their shadow counters
-                decisions = policy.evaluate(calls).decide(policy.limiter(), nowMillis);
+                decisions = policy.evaluate(calls, announced).decide(policy.limiter(), nowMillis);
             } catch (RuntimeException e) {
                 return CompletableFuture.completedFuture(inspection(engineFault(e)));
             }
@@ -142,14 +145,25 @@ public final class EnforcementFilter {
     private EnforcementFilter() {
     }
 
+    /** {@link #prepare(ParsedBody, Policy, String, Caller, String, AnnouncedDefinitions)} with nothing announced. */
+    public static Prepared prepare(ParsedBody body, Policy policy, String noPolicyWhy, Caller caller, String session)
+            throws JsonRpcRejection {
+        return prepare(body, policy, noPolicyWhy, caller, session, NOTHING_ANNOUNCED);
+    }
+
+    /** No tools/list seen: every pinned tool is denied (fail closed). */
+    private static final AnnouncedDefinitions NOTHING_ANNOUNCED = tool -> null;
+
     /**
      * Extracts every tools/call of {@code body}; throws on the first malformed one, before anything is decided.
      *
      * @param policy      the policy in force, or {@code null} when none is valid (every call is then denied)
      * @param noPolicyWhy why there is no policy, for the denial reason
+     * @param announced   the definitions the server announced ({@link ToolDefinitions}), against which pinned tools are
+     *                    decided
      */
-    public static Prepared prepare(ParsedBody body, Policy policy, String noPolicyWhy, Caller caller, String session)
-            throws JsonRpcRejection {
+    public static Prepared prepare(ParsedBody body, Policy policy, String noPolicyWhy, Caller caller, String session,
+            AnnouncedDefinitions announced) throws JsonRpcRejection {
         List<JsonNode> ids = new ArrayList<>();
         List<ToolCall> calls = new ArrayList<>();
         for (JsonRpcMessage message : body.messages()) {
@@ -159,7 +173,7 @@ public final class EnforcementFilter {
                 calls.add(new ToolCall(call.tool(), call.arguments(), caller, session));
             }
         }
-        return new Prepared(ids, calls, policy, noPolicyWhy);
+        return new Prepared(ids, calls, policy, noPolicyWhy, announced);
     }
 
     /** {@link #prepare} and {@link Prepared#decide} now, for a store that answers at once (tests, tools). */

@@ -28,7 +28,9 @@ import java.util.List;
  * server-sent event. The message is read strictly (valid UTF-8, no duplicate keys, nothing after the value), then every
  * tools/list-shaped result in it — at the top or in a batch, whatever id it carries — is filtered under the policy. A
  * message that cannot be read that way is refused: relayed unread, a client could find in it what the sidecar did not
- * (the last of two {@code result} keys, say). Pure apart from the learnt tool labels.
+ * (the last of two {@code result} keys, say). Pinned tools announced with another definition are removed whatever the
+ * policy says of hiding ({@link ToolsListFilter}). Pure apart from the learnt tool labels and the announced definitions
+ * of pinned tools ({@link ToolDefinitions}).
  */
 public final class ServerMessageInspector {
 
@@ -68,7 +70,8 @@ public final class ServerMessageInspector {
      * A JSON body (the caller drops one leading byte order mark, as clients' decoders do). Parsed from the bytes, which
      * must be valid UTF-8 without NUL: no strict JSON has one, and without one Jackson cannot take them for UTF-16/32.
      */
-    public static Result inspect(byte[] body, int start, int end, Policy policy, Caller caller, ToolLabels labels) {
+    public static Result inspect(byte[] body, int start, int end, Policy policy, Caller caller, ToolLabels labels,
+            ToolDefinitions definitions) {
         boolean ascii = true;
         for (int i = start; i < end; i++) {
             if (body[i] == 0) {
@@ -87,20 +90,20 @@ public final class ServerMessageInspector {
             if (!scan.toolsList()) {
                 return new Result(Outcome.PASS, null, scan.ids(), null);
             }
-            return filtered(JsonRpcParser.STRICT.readTree(body, start, end - start), policy, caller, labels);
+            return filtered(JsonRpcParser.STRICT.readTree(body, start, end - start), policy, caller, labels, definitions);
         } catch (IOException e) {
             return Result.refused(notStrictJson(e), idsOf(new String(body, start, end - start, StandardCharsets.UTF_8)));
         }
     }
 
     /** A message already decoded (the data of a server-sent event). */
-    public static Result inspect(String text, Policy policy, Caller caller, ToolLabels labels) {
+    public static Result inspect(String text, Policy policy, Caller caller, ToolLabels labels, ToolDefinitions definitions) {
         try {
             Scan scan = scan(JsonRpcParser.STRICT.createParser(text));
             if (!scan.toolsList()) {
                 return new Result(Outcome.PASS, null, scan.ids(), null);
             }
-            return filtered(JsonRpcParser.STRICT.readTree(text), policy, caller, labels);
+            return filtered(JsonRpcParser.STRICT.readTree(text), policy, caller, labels, definitions);
         } catch (IOException e) {
             return Result.refused(notStrictJson(e), idsOf(text));
         }
@@ -188,24 +191,25 @@ public final class ServerMessageInspector {
         return tools;
     }
 
-    private static Result filtered(JsonNode root, Policy policy, Caller caller, ToolLabels labels) {
+    private static Result filtered(JsonNode root, Policy policy, Caller caller, ToolLabels labels, ToolDefinitions definitions) {
         List<JsonNode> ids = new ArrayList<>(1);
-        boolean changed = visit(root, policy, caller, labels, ids);
+        boolean changed = visit(root, policy, caller, labels, definitions, ids);
         return new Result(changed ? Outcome.REWRITTEN : Outcome.PASS, root, ids, null);
     }
 
     /** Filters every object of a message or batch, nested arrays too. */
-    private static boolean visit(JsonNode node, Policy policy, Caller caller, ToolLabels labels, List<JsonNode> ids) {
+    private static boolean visit(JsonNode node, Policy policy, Caller caller, ToolLabels labels, ToolDefinitions definitions,
+            List<JsonNode> ids) {
         if (node.isArray()) {
             boolean changed = false;
             for (JsonNode element : node) {
-                changed |= visit(element, policy, caller, labels, ids);
+                changed |= visit(element, policy, caller, labels, definitions, ids);
             }
             return changed;
         }
         if (node instanceof ObjectNode object) {
             collectId(object, ids);
-            return ToolsListFilter.apply(object, policy, caller, labels);
+            return ToolsListFilter.apply(object, policy, caller, labels, definitions);
         }
         return false;
     }

@@ -85,6 +85,38 @@ public class AuditLog {
                 .getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * One line when a pinned tool's announced definition moves away from its pin, or back to it:
+     * {@code {"time","decision":"definition_changed"|"definition_restored","tool","pin","previous","announced","reason"}}
+     * and the policy's names. Not a call: no identity, session or arguments.
+     */
+    public void definitionChanged(String tool, String pin, String previous, String announced) {
+        writer.write((definitionLine(Instant.now(), tool, pin, previous, announced, new LineContext(policy, namespace, null, null, null, null))
+                + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String definitionLine(Instant time, String tool, String pin, String previous, String announced, LineContext context) {
+        boolean restored = announced.equals(pin);
+        StringWriter out = new StringWriter(384);
+        try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out)) {
+            json.writeStartObject();
+            json.writeStringField("time", time.toString());
+            json.writeStringField("decision", restored ? "definition_restored" : "definition_changed");
+            json.writeStringField("tool", tool);
+            json.writeStringField("pin", pin);
+            json.writeStringField("previous", previous);
+            json.writeStringField("announced", announced);
+            json.writeStringField("reason", restored
+                    ? "the server announces the pinned definition again: the tool is listed and callable"
+                    : "the server announces a definition other than the pinned one: the tool is hidden from tools/list and its calls are denied");
+            writeContext(json, context);
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
     static String refusedLine(Instant time, RefusalReason reason, String detail, String identity, String session, String method, String path) {
         return refusedLine(time, reason, detail, identity, session, method, path, LineContext.NONE);
     }

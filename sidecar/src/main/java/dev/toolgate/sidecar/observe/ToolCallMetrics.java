@@ -31,6 +31,7 @@ public class ToolCallMetrics {
     private final Map<Verdict, Map<String, Counter>> callCounters = new EnumMap<>(Verdict.class);
     private final Map<Verdict, Map<String, Counter>> shadowCounters = new EnumMap<>(Verdict.class);
     private final Map<String, Timer> upstreamTimers = new ConcurrentHashMap<>();
+    private final Map<String, Counter> definitionChanges = new ConcurrentHashMap<>();
     private final Map<RefusalReason, Counter> refusals = new EnumMap<>(RefusalReason.class);
 
     @Inject
@@ -100,6 +101,17 @@ public class ToolCallMetrics {
                 // percentile histogram gives 70 and more, which a server with a hundred tools multiplies
                 .serviceLevelObjectives(UPSTREAM_BUCKETS)
                 .register(registry);
+    }
+
+    /**
+     * A pinned tool's announced definition moved away from its pin ({@code toolgate_tool_definition_changes_total}):
+     * once per change, not per listing. The tool is a pinned name of the policy, so the label stays bounded.
+     */
+    public void definitionChanged(String tool) {
+        definitionChanges.computeIfAbsent(labels.label(tool), label -> Counter.builder("toolgate.tool.definition.changes")
+                .description("Changes of a pinned tool's definition announced in tools/list, away from its pin")
+                .tag("tool", label)
+                .register(registry)).increment();
     }
 
     public void upstreamError(String kind) {

@@ -8,6 +8,7 @@ import dev.toolgate.sidecar.SidecarConfig;
 import dev.toolgate.sidecar.caller.SessionOwners;
 import dev.toolgate.sidecar.enforce.DenialResponses;
 import dev.toolgate.sidecar.enforce.ServerMessageInspector;
+import dev.toolgate.sidecar.enforce.ToolDefinitions;
 import dev.toolgate.sidecar.mcp.SseEvent;
 import dev.toolgate.sidecar.mcp.SseEventParser;
 import dev.toolgate.sidecar.observe.ToolCallMetrics;
@@ -33,10 +34,12 @@ class EventStreamRelay {
     private final SessionOwners sessions;
     private final ToolCallMetrics metrics;
     private final UnrelayedAnswers unrelayed;
+    private final ToolDefinitions definitions;
 
     @Inject
     EventStreamRelay(SidecarConfig config, LegacySseSessions legacy, SessionOwners sessions, ToolCallMetrics metrics,
-            UnrelayedAnswers unrelayed) {
+            UnrelayedAnswers unrelayed, ToolDefinitions definitions) {
+        this.definitions = definitions;
         this.config = config;
         this.legacy = legacy;
         this.sessions = sessions;
@@ -145,7 +148,8 @@ class EventStreamRelay {
         if (!event.carriesData()) {
             return event.canonical(); // comments, priming events (id, retry): nothing a client reads as a message
         }
-        ServerMessageInspector.Result result = ServerMessageInspector.inspect(event.data(), exchange.policy(), exchange.caller, metrics.labels());
+        ServerMessageInspector.Result result = ServerMessageInspector.inspect(event.data(), exchange.policy(), exchange.caller, metrics.labels(),
+                definitions);
         if (result.outcome() == ServerMessageInspector.Outcome.REFUSED) {
             unrelayed.refuseEvent(exchange, result.problem(), result.answeredIds());
             return null;

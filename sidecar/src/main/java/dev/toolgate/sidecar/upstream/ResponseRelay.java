@@ -7,6 +7,7 @@ import dev.toolgate.sidecar.SidecarConfig;
 import dev.toolgate.sidecar.caller.SessionOwners;
 import dev.toolgate.sidecar.enforce.DenialResponses;
 import dev.toolgate.sidecar.enforce.ServerMessageInspector;
+import dev.toolgate.sidecar.enforce.ToolDefinitions;
 import dev.toolgate.sidecar.mcp.McpMethods;
 import dev.toolgate.sidecar.observe.SessionClients;
 import dev.toolgate.sidecar.observe.ToolCallMetrics;
@@ -37,10 +38,12 @@ class ResponseRelay {
     private final SessionClients sessionClients;
     private final EventStreamRelay events;
     private final UnrelayedAnswers unrelayed;
+    private final ToolDefinitions definitions;
 
     @Inject
     ResponseRelay(SidecarConfig config, Vertx vertx, ToolCallMetrics metrics, SessionOwners sessions, SessionClients sessionClients,
-            EventStreamRelay events, UnrelayedAnswers unrelayed) {
+            EventStreamRelay events, UnrelayedAnswers unrelayed, ToolDefinitions definitions) {
+        this.definitions = definitions;
         this.config = config;
         this.vertx = vertx;
         this.metrics = metrics;
@@ -191,7 +194,7 @@ class ResponseRelay {
         boolean bom = collected.length() >= 3 && (bytes[offset] & 0xff) == 0xEF && (bytes[offset + 1] & 0xff) == 0xBB
                 && (bytes[offset + 2] & 0xff) == 0xBF;
         ServerMessageInspector.Result result = ServerMessageInspector.inspect(bytes, bom ? offset + 3 : offset, end,
-                exchange.policy(), exchange.caller, metrics.labels());
+                exchange.policy(), exchange.caller, metrics.labels(), definitions);
         Buffer out;
         switch (result.outcome()) {
             case REFUSED -> {
