@@ -46,3 +46,18 @@ app.kubernetes.io/component: operator
 {{- define "toolgate.webhookServiceHost" -}}
 {{- printf "%s.%s.svc" (include "toolgate.operatorName" .) .Release.Namespace -}}
 {{- end -}}
+
+{{/*
+Whether the ValidatingAdmissionPolicy toolgate-selected-pods guards pod creation (webhook.outageScope=selectedPods with
+failurePolicy Fail, on Kubernetes 1.30+ where ValidatingAdmissionPolicy is GA): then the pod webhook itself may fail
+open, because the API server refuses every pod an McpPolicy selects that reaches it without the sidecar.
+*/}}
+{{- define "toolgate.podGuard" -}}
+{{- if and (eq .Values.webhook.failurePolicy "Fail") (eq (.Values.webhook.outageScope | default "selectedPods") "selectedPods") (semverCompare ">=1.30.0-0" .Capabilities.KubeVersion.Version) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "toolgate.podWebhookFailurePolicy" -}}
+{{- if include "toolgate.podGuard" . -}}Ignore{{- else -}}{{ .Values.webhook.failurePolicy }}{{- end -}}
+{{- end -}}
