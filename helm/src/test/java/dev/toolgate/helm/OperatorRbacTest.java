@@ -45,7 +45,7 @@ class OperatorRbacTest {
 
     /** Leader election (every setting): the Lease the replicas compete for, in the release namespace. */
     private static final List<String> LEADER_ELECTION = List.of(
-            "coordination.k8s.io | leases | toolgate-operator | get,update",
+            "coordination.k8s.io | leases | toolgate-operator | get,update,patch",
             "coordination.k8s.io | leases | - | create");
 
     /** workloadRestarts.enabled=true: spec.restartUnprotected. */
