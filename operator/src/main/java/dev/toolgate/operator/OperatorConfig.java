@@ -89,7 +89,8 @@ public interface OperatorConfig {
         @WithDefault("50m")
         String cpuRequest();
 
-        @WithDefault("64Mi")
+        /** Measured: 71 MiB cgroup usage idle, 88-102 MiB under 50-170 calls/s (VmRSS 99 / 117-130 MiB); helm/README.md. */
+        @WithDefault("128Mi")
         String memoryRequest();
 
         @WithDefault("256Mi")
