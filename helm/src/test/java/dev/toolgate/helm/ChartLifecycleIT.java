@@ -60,7 +60,8 @@ class ChartLifecycleIT {
                 .call();
 
         assertThat(release.getStatus()).isEqualTo("deployed");
-        assertThat(release.getOutput()).contains("kubectl label namespace <your-namespace> toolgate.dev/injection=enabled");
+        assertThat(release.getOutput()).contains("kubectl label namespace <your-namespace> toolgate.dev/injection=enabled")
+                .contains("while no replica answers, pods an McpPolicy selects are refused (ValidatingAdmissionPolicy toolgate-selected-pods)");
         assertThat(api.established("mcppolicies.toolgate.dev")).isTrue();
         assertThat(api.established("mcpapprovals.toolgate.dev")).isTrue();
         assertThat(objectsOfTheRelease()).containsExactlyInAnyOrder(
