@@ -61,3 +61,15 @@ true
 {{- define "toolgate.podWebhookFailurePolicy" -}}
 {{- if include "toolgate.podGuard" . -}}Ignore{{- else -}}{{ .Values.webhook.failurePolicy }}{{- end -}}
 {{- end -}}
+
+{{/*
+The namespaces the pod webhook (and its guard) sees: webhook.namespaceSelector, and never kube-system or the release
+namespace, whatever the selector says (a pod there must never wait for the operator, the operator's own included).
+*/}}
+{{- define "toolgate.podNamespaceSelector" -}}
+{{- $selector := deepCopy (.Values.webhook.namespaceSelector | default dict) -}}
+{{- $expressions := concat ($selector.matchExpressions | default list) (list (dict "key" "kubernetes.io/metadata.name" "operator" "NotIn" "values" (list "kube-system" .Release.Namespace))) -}}
+{{- $_ := set $selector "matchExpressions" $expressions -}}
+{{- if not $selector.matchLabels }}{{ $_ := unset $selector "matchLabels" }}{{ end -}}
+{{- toYaml $selector -}}
+{{- end -}}

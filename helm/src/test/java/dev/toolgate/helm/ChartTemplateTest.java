@@ -119,6 +119,11 @@ class ChartTemplateTest {
         assertThat(webhook.at("/namespaceSelector/matchLabels/toolgate.dev~1injection").asText()).isEqualTo("enabled");
         assertThat(webhook.at("/objectSelector/matchExpressions/0/key").asText()).isEqualTo("toolgate.dev/inject");
         assertThat(webhook.at("/objectSelector/matchExpressions/0/operator").asText()).isEqualTo("NotIn");
+        assertThat(webhook.at("/namespaceSelector/matchExpressions")).as("never kube-system or the operator's namespace").hasSize(1);
+        assertThat(webhook.at("/namespaceSelector/matchExpressions/0/key").asText()).isEqualTo("kubernetes.io/metadata.name");
+        assertThat(webhook.at("/namespaceSelector/matchExpressions/0/operator").asText()).isEqualTo("NotIn");
+        assertThat(webhook.at("/namespaceSelector/matchExpressions/0/values")).extracting(JsonNode::asText)
+                .containsExactly("kube-system", NAMESPACE);
     }
 
     @Test
@@ -256,6 +261,8 @@ class ChartTemplateTest {
         assertThat(webhook.at("/namespaceSelector/matchExpressions/0/key").asText()).isEqualTo("team");
         assertThat(webhook.at("/namespaceSelector/matchExpressions/0/values/0").asText()).isEqualTo("agents");
         assertThat(webhook.at("/objectSelector").isMissingNode()).isTrue();
+        assertThat(webhook.at("/namespaceSelector/matchExpressions/1/key").asText())
+                .as("replacing the selector keeps kube-system and the operator's namespace out").isEqualTo("kubernetes.io/metadata.name");
     }
 
     @Test
