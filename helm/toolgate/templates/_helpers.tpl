@@ -46,3 +46,30 @@ app.kubernetes.io/component: operator
 {{- define "toolgate.webhookServiceHost" -}}
 {{- printf "%s.%s.svc" (include "toolgate.operatorName" .) .Release.Namespace -}}
 {{- end -}}
+
+{{/*
+Whether the ValidatingAdmissionPolicy toolgate-selected-pods guards pod creation (webhook.outageScope=selectedPods with
+failurePolicy Fail, on Kubernetes 1.30+ where ValidatingAdmissionPolicy is GA): then the pod webhook itself may fail
+open, because the API server refuses every pod an McpPolicy selects that reaches it without the sidecar.
+*/}}
+{{- define "toolgate.podGuard" -}}
+{{- if and (eq .Values.webhook.failurePolicy "Fail") (eq (.Values.webhook.outageScope | default "selectedPods") "selectedPods") (semverCompare ">=1.30.0-0" .Capabilities.KubeVersion.Version) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "toolgate.podWebhookFailurePolicy" -}}
+{{- if include "toolgate.podGuard" . -}}Ignore{{- else -}}{{ .Values.webhook.failurePolicy }}{{- end -}}
+{{- end -}}
+
+{{/*
+The namespaces the pod webhook (and its guard) sees: webhook.namespaceSelector, and never kube-system or the release
+namespace, whatever the selector says (a pod there must never wait for the operator, the operator's own included).
+*/}}
+{{- define "toolgate.podNamespaceSelector" -}}
+{{- $selector := deepCopy (.Values.webhook.namespaceSelector | default dict) -}}
+{{- $expressions := concat ($selector.matchExpressions | default list) (list (dict "key" "kubernetes.io/metadata.name" "operator" "NotIn" "values" (list "kube-system" .Release.Namespace))) -}}
+{{- $_ := set $selector "matchExpressions" $expressions -}}
+{{- if not $selector.matchLabels }}{{ $_ := unset $selector "matchLabels" }}{{ end -}}
+{{- toYaml $selector -}}
+{{- end -}}

@@ -83,6 +83,14 @@ class ToolgateKT {
     @Order(1)
     void helmInstallBringsTheOperatorUpAndItIssuesTheWebhookCa() throws Exception {
         ToolgateRelease.install(client);
+        Deployment operator = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator").get();
+        assertThat(operator.getStatus().getReadyReplicas()).as("the chart's default: two operator replicas").isEqualTo(2);
+        Kind.waitFor("one replica to hold the leader Lease", Duration.ofSeconds(60), () -> {
+            var lease = client.resources(io.fabric8.kubernetes.api.model.coordination.v1.Lease.class).inNamespace(SYSTEM)
+                    .withName("toolgate-operator").get();
+            return lease != null && lease.getSpec().getHolderIdentity() != null
+                    && lease.getSpec().getHolderIdentity().startsWith("toolgate-operator-");
+        }, () -> Kind.describePods(client, SYSTEM));
 
         Kind.waitFor("the operator to write the webhook's caBundle", Duration.ofSeconds(60), () -> caBundle() != null,
                 () -> Kind.describePods(client, SYSTEM));
@@ -539,9 +547,17 @@ class ToolgateKT {
             refusal = e.getMessage();
         }
         Kind.log("pod creation with the operator down: %s", refusal);
-        assertThat(refusal).as("a new MCP pod is refused while the webhook is down").isNotNull()
-                .contains("injector.toolgate.dev").contains("toolgate-operator");
+        assertThat(refusal).as("a new MCP pod is refused while the webhook is down, by the API server's pod guard").isNotNull()
+                .contains("toolgate-selected-pods").contains("McpPolicy " + SERVER + " selects this pod");
         assertThat(client.pods().inNamespace(NS).withName("server-everything-extra").get()).isNull();
+        // A pod no McpPolicy selects does not wait for the operator.
+        Pod plain = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("not-an-mcp-server").withNamespace(NS)
+                .addToLabels(SELECTOR_KEY, "redis").endMetadata()
+                .withSpec(client.apps().deployments().inNamespace(NS).withName(SERVER).get().getSpec().getTemplate().getSpec())
+                .build();
+        assertThat(appContainers(client.pods().inNamespace(NS).resource(plain).create())).extracting(Container::getName)
+                .doesNotContain(SIDECAR);
+        client.pods().inNamespace(NS).withName("not-an-mcp-server").withGracePeriod(0).delete();
 
         // the running pods keep enforcing the last policy they loaded
         try (LocalPortForward forward = portForwardToService(SERVER, "mcp")) {
@@ -554,10 +570,10 @@ class ToolgateKT {
             assertThat(approval.response().path("error").path("message").asText()).contains("approval service unavailable");
         }
 
-        operator.scale(1);
+        operator.scale(2);
         Kind.waitFor("the operator to be Ready again", Duration.ofSeconds(180), () -> {
             Deployment d = operator.get();
-            return d.getStatus() != null && Integer.valueOf(1).equals(d.getStatus().getReadyReplicas());
+            return d.getStatus() != null && Integer.valueOf(2).equals(d.getStatus().getReadyReplicas());
         }, () -> Kind.describePods(client, SYSTEM));
         String[] lastError = {null};
         Kind.waitFor("the new MCP pod to be admitted once the operator is back", Duration.ofSeconds(60), () -> {

@@ -79,9 +79,10 @@ final class ToolgateRelease {
         values.forEach(install::set);
         Release release = install.call();
         assertThat(release.getStatus()).isEqualTo("deployed");
-        Kind.waitFor("the operator Deployment to be Ready", Duration.ofSeconds(180), () -> {
+        Kind.waitFor("every operator replica to be Ready", Duration.ofSeconds(180), () -> {
             Deployment d = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator").get();
-            return d != null && d.getStatus() != null && Integer.valueOf(1).equals(d.getStatus().getReadyReplicas());
+            return d != null && d.getStatus() != null && d.getSpec().getReplicas() != null
+                    && d.getSpec().getReplicas().equals(d.getStatus().getReadyReplicas());
         }, () -> Kind.describePods(client, SYSTEM));
         Kind.log("operator Ready %d ms after helm install", (System.nanoTime() - t0) / 1_000_000);
         return release;

@@ -61,7 +61,8 @@ class ChartLifecycleIT {
                 .call();
 
         assertThat(release.getStatus()).isEqualTo("deployed");
-        assertThat(release.getOutput()).contains("kubectl label namespace <your-namespace> toolgate.dev/injection=enabled");
+        assertThat(release.getOutput()).contains("kubectl label namespace <your-namespace> toolgate.dev/injection=enabled")
+                .contains("while no replica answers, pods an McpPolicy selects are refused (ValidatingAdmissionPolicy toolgate-selected-pods)");
         assertThat(api.established("mcppolicies.toolgate.dev")).isTrue();
         assertThat(api.established("mcpapprovals.toolgate.dev")).isTrue();
         assertThat(objectsOfTheRelease()).containsExactlyInAnyOrder(
@@ -77,7 +78,10 @@ class ChartLifecycleIT {
                 "role.rbac.authorization.k8s.io/toolgate-operator",
                 "rolebinding.rbac.authorization.k8s.io/toolgate-operator",
                 "validatingadmissionpolicy.admissionregistration.k8s.io/toolgate-operator-configmaps",
-                "validatingadmissionpolicybinding.admissionregistration.k8s.io/toolgate-operator-configmaps");
+                "validatingadmissionpolicybinding.admissionregistration.k8s.io/toolgate-operator-configmaps",
+                "validatingadmissionpolicy.admissionregistration.k8s.io/toolgate-selected-pods",
+                "validatingadmissionpolicybinding.admissionregistration.k8s.io/toolgate-selected-pods",
+                "poddisruptionbudget.policy/toolgate-operator");
     }
 
     @Test
@@ -96,6 +100,11 @@ class ChartLifecycleIT {
         assertThat(allowed("update", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", null, "toolgate-injector")).isTrue();
         assertThat(allowed("update", "admissionregistration.k8s.io", "validatingwebhookconfigurations", null, "toolgate-policy-validator")).isTrue();
 
+        assertThat(allowed("patch", "coordination.k8s.io", "leases", NAMESPACE, "toolgate-operator")).as("renewing its Lease").isTrue();
+        assertThat(allowed("create", "coordination.k8s.io", "leases", NAMESPACE, null)).as("creating its Lease").isTrue();
+
+        assertThat(allowed("patch", "coordination.k8s.io", "leases", NAMESPACE, "someone-elses")).as("other Leases").isFalse();
+        assertThat(allowed("get", "coordination.k8s.io", "leases", "kube-system", "toolgate-operator")).as("Leases elsewhere").isFalse();
         assertThat(allowed("get", "", "secrets", NAMESPACE, "someone-elses")).as("other Secrets of its namespace").isFalse();
         assertThat(allowed("list", "", "secrets", NAMESPACE, null)).as("listing Secrets").isFalse();
         assertThat(allowed("get", "", "secrets", "team-a", "toolgate-webhook-tls")).as("Secrets elsewhere").isFalse();

@@ -31,8 +31,11 @@ class ChartTemplateTest {
                 "RoleBinding/toolgate-operator",
                 "ValidatingAdmissionPolicy/toolgate-operator-configmaps",
                 "ValidatingAdmissionPolicyBinding/toolgate-operator-configmaps",
+                "ValidatingAdmissionPolicy/toolgate-selected-pods",
+                "ValidatingAdmissionPolicyBinding/toolgate-selected-pods",
                 "Service/toolgate-operator",
                 "Deployment/toolgate-operator",
+                "PodDisruptionBudget/toolgate-operator",
                 "MutatingWebhookConfiguration/toolgate-injector",
                 "ValidatingWebhookConfiguration/toolgate-policy-validator");
         for (JsonNode object : chart.objects()) {
@@ -96,6 +99,9 @@ class ChartTemplateTest {
     @Test
     void webhookAdmitsPodCreateOnlyWithoutSideEffectsAndFailsClosedByDefault() {
         JsonNode webhook = render("").get("MutatingWebhookConfiguration", "toolgate-injector").at("/webhooks/0");
+        // Closed for selected pods through the guard (below); the webhook itself lets the others through.
+        assertThat(webhook.at("/failurePolicy").asText()).isEqualTo("Ignore");
+        webhook = render("webhook: {outageScope: allPods}").get("MutatingWebhookConfiguration", "toolgate-injector").at("/webhooks/0");
 
         assertThat(webhook.at("/rules")).hasSize(1);
         assertThat(webhook.at("/rules/0/operations")).extracting(JsonNode::asText).containsExactly("CREATE");
@@ -113,6 +119,127 @@ class ChartTemplateTest {
         assertThat(webhook.at("/namespaceSelector/matchLabels/toolgate.dev~1injection").asText()).isEqualTo("enabled");
         assertThat(webhook.at("/objectSelector/matchExpressions/0/key").asText()).isEqualTo("toolgate.dev/inject");
         assertThat(webhook.at("/objectSelector/matchExpressions/0/operator").asText()).isEqualTo("NotIn");
+        assertThat(webhook.at("/namespaceSelector/matchExpressions")).as("never kube-system or the operator's namespace").hasSize(1);
+        assertThat(webhook.at("/namespaceSelector/matchExpressions/0/key").asText()).isEqualTo("kubernetes.io/metadata.name");
+        assertThat(webhook.at("/namespaceSelector/matchExpressions/0/operator").asText()).isEqualTo("NotIn");
+        assertThat(webhook.at("/namespaceSelector/matchExpressions/0/values")).extracting(JsonNode::asText)
+                .containsExactly("kube-system", NAMESPACE);
+    }
+
+    @Test
+    void outageGuardRefusesSelectedPodsWithoutTheSidecarInTheWebhooksScope() {
+        RenderedChart chart = render("""
+                webhook:
+                  namespaceSelector:
+                    matchExpressions:
+                      - {key: team, operator: In, values: [agents]}
+                """);
+        JsonNode policy = chart.get("ValidatingAdmissionPolicy", "toolgate-selected-pods");
+        assertThat(policy.at("/spec/failurePolicy").asText()).isEqualTo("Fail");
+        assertThat(policy.at("/spec/paramKind/apiVersion").asText()).isEqualTo("toolgate.dev/v1alpha1");
+        assertThat(policy.at("/spec/paramKind/kind").asText()).isEqualTo("McpPolicy");
+        assertThat(policy.at("/spec/matchConstraints/resourceRules/0/resources")).extracting(JsonNode::asText).containsExactly("pods");
+        assertThat(policy.at("/spec/matchConstraints/resourceRules/0/operations")).extracting(JsonNode::asText).containsExactly("CREATE");
+        assertThat(policy.at("/spec/validations")).hasSize(1);
+        assertThat(policy.at("/spec/validations/0/expression").asText())
+                .isEqualTo("!variables.selected || variables.injected || variables.optedOut || (has(object.spec.hostNetwork) && object.spec.hostNetwork)");
+        JsonNode binding = chart.get("ValidatingAdmissionPolicyBinding", "toolgate-selected-pods");
+        assertThat(binding.at("/spec/policyName").asText()).isEqualTo("toolgate-selected-pods");
+        assertThat(binding.at("/spec/validationActions")).extracting(JsonNode::asText).containsExactly("Deny");
+        assertThat(binding.at("/spec/paramRef/namespace").isMissingNode()).as("the pod's own namespace's policies").isTrue();
+        assertThat(binding.at("/spec/paramRef/selector").isEmpty()).as("all of them").isTrue();
+        assertThat(binding.at("/spec/paramRef/parameterNotFoundAction").asText()).isEqualTo("Allow");
+        JsonNode webhook = chart.get("MutatingWebhookConfiguration", "toolgate-injector").at("/webhooks/0");
+        assertThat(binding.at("/spec/matchResources/namespaceSelector")).isEqualTo(webhook.at("/namespaceSelector"));
+        assertThat(binding.at("/spec/matchResources/objectSelector")).isEqualTo(webhook.at("/objectSelector"));
+        assertThat(webhook.at("/failurePolicy").asText()).isEqualTo("Ignore");
+
+        // Without the guard the webhook's own failurePolicy decides: allPods, Ignore, or a cluster before 1.30.
+        for (RenderedChart unguarded : List.of(render("webhook: {outageScope: allPods}"),
+                RenderedChart.parse(RenderedChart.template("").withKubeVersion("1.29.0").call()))) {
+            assertThat(unguarded.find("ValidatingAdmissionPolicy", "toolgate-selected-pods")).isEmpty();
+            assertThat(unguarded.get("MutatingWebhookConfiguration", "toolgate-injector").at("/webhooks/0/failurePolicy").asText())
+                    .isEqualTo("Fail");
+        }
+        RenderedChart open = render("webhook: {failurePolicy: Ignore}");
+        assertThat(open.find("ValidatingAdmissionPolicy", "toolgate-selected-pods")).isEmpty();
+        assertThat(open.get("MutatingWebhookConfiguration", "toolgate-injector").at("/webhooks/0/failurePolicy").asText()).isEqualTo("Ignore");
+    }
+
+    @Test
+    void twoReplicasWithLeaderElectionADisruptionBudgetAndPreferredSpread() {
+        RenderedChart chart = render("");
+        JsonNode deployment = chart.get("Deployment", "toolgate-operator");
+        assertThat(deployment.at("/spec/replicas").asInt()).isEqualTo(2);
+        JsonNode identity = null;
+        for (JsonNode e : chart.operatorContainer().at("/env")) {
+            if ("TOOLGATE_OPERATOR_LEADER_ELECTION_IDENTITY".equals(e.path("name").asText())) {
+                identity = e;
+            }
+        }
+        assertThat(identity).as("each replica names itself in the Lease").isNotNull();
+        assertThat(identity.at("/valueFrom/fieldRef/fieldPath").asText()).isEqualTo("metadata.name");
+        JsonNode term = deployment.at("/spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/0");
+        assertThat(term.at("/podAffinityTerm/topologyKey").asText()).isEqualTo("kubernetes.io/hostname");
+        assertThat(term.at("/podAffinityTerm/labelSelector/matchLabels")).isEqualTo(deployment.at("/spec/selector/matchLabels"));
+        assertThat(deployment.at("/spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution")
+                .isMissingNode()).as("preferred, so a one-node cluster still runs both").isTrue();
+        JsonNode budget = chart.get("PodDisruptionBudget", "toolgate-operator");
+        assertThat(budget.at("/spec/minAvailable").asInt()).isEqualTo(1);
+        assertThat(budget.at("/spec/selector/matchLabels")).isEqualTo(deployment.at("/spec/selector/matchLabels"));
+
+        assertThat(render("operator: {replicas: 1}").find("PodDisruptionBudget", "toolgate-operator"))
+                .as("a budget on one replica only blocks drains").isEmpty();
+        assertThat(render("operator: {podDisruptionBudget: {enabled: false}}").find("PodDisruptionBudget", "toolgate-operator")).isEmpty();
+        assertThat(render("operator: {replicas: 3, podDisruptionBudget: {enabled: true, minAvailable: 2}}")
+                .get("PodDisruptionBudget", "toolgate-operator").at("/spec/minAvailable").asInt()).isEqualTo(2);
+        RenderedChart custom = render("""
+                operator:
+                  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: pool, operator: In, values: [system]}]}]}}}
+                  topologySpreadConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway}]
+                """);
+        JsonNode spec = custom.get("Deployment", "toolgate-operator").at("/spec/template/spec");
+        assertThat(spec.at("/affinity/podAntiAffinity").isMissingNode()).as("affinity replaces the default").isTrue();
+        assertThat(spec.at("/affinity/nodeAffinity").isMissingNode()).isFalse();
+        assertThat(spec.at("/topologySpreadConstraints/0/topologyKey").asText()).isEqualTo("topology.kubernetes.io/zone");
+    }
+
+    @Test
+    void webhookPortAndHostNetworkForControlPlanesThatReachNodesOnFewPorts() {
+        RenderedChart chart = render("""
+                webhook: {port: 10250}
+                operator: {hostNetwork: true, managementPort: 9443}
+                """);
+        JsonNode spec = chart.get("Deployment", "toolgate-operator").at("/spec/template/spec");
+        JsonNode container = chart.operatorContainer();
+        assertThat(spec.at("/hostNetwork").asBoolean()).isTrue();
+        assertThat(spec.at("/dnsPolicy").asText()).isEqualTo("ClusterFirstWithHostNet");
+        assertThat(container.at("/ports/0/containerPort").asInt()).isEqualTo(10250);
+        assertThat(container.at("/ports/1/containerPort").asInt()).isEqualTo(9443);
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_WEBHOOK_PORT")).isEqualTo("10250");
+        assertThat(chart.operatorEnv("QUARKUS_MANAGEMENT_PORT")).isEqualTo("9443");
+        assertThat(chart.operatorEnv("QUARKUS_HTTP_HOST")).as("the unused HTTP server stays off the node").isEqualTo("127.0.0.1");
+        assertThat(chart.get("Service", "toolgate-operator").at("/spec/ports/0/targetPort").asText()).isEqualTo("https-webhook");
+
+        RenderedChart defaults = render("");
+        assertThat(defaults.get("Deployment", "toolgate-operator").at("/spec/template/spec/hostNetwork").isMissingNode()).isTrue();
+        assertThat(defaults.operatorContainer().at("/env").toString()).doesNotContain("QUARKUS_HTTP_HOST");
+    }
+
+    @Test
+    void sidecarPullSecretsAndUidReachTheOperator() {
+        RenderedChart defaults = render("");
+        assertThat(defaults.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_RUN_AS_USER")).isEqualTo("65532");
+        assertThat(defaults.operatorContainer().at("/env").toString()).doesNotContain("TOOLGATE_OPERATOR_SIDECAR_IMAGE_PULL_SECRETS");
+
+        RenderedChart chart = render("""
+                sidecar:
+                  imagePullSecrets: [{name: toolgate-registry}, {name: regcred}]
+                  runAsUser: null
+                """);
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_IMAGE_PULL_SECRETS")).isEqualTo("toolgate-registry,regcred");
+        assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_RUN_AS_USER")).as("OpenShift assigns its own").isEqualTo("unset");
+        assertThat(render("sidecar: {runAsUser: 1000700000}").operatorEnv("TOOLGATE_OPERATOR_SIDECAR_RUN_AS_USER")).isEqualTo("1000700000");
     }
 
     @Test
@@ -134,6 +261,8 @@ class ChartTemplateTest {
         assertThat(webhook.at("/namespaceSelector/matchExpressions/0/key").asText()).isEqualTo("team");
         assertThat(webhook.at("/namespaceSelector/matchExpressions/0/values/0").asText()).isEqualTo("agents");
         assertThat(webhook.at("/objectSelector").isMissingNode()).isTrue();
+        assertThat(webhook.at("/namespaceSelector/matchExpressions/1/key").asText())
+                .as("replacing the selector keeps kube-system and the operator's namespace out").isEqualTo("kubernetes.io/metadata.name");
     }
 
     @Test

@@ -43,6 +43,11 @@ class OperatorRbacTest {
     private static final List<String> CERT_MANAGER_NAMESPACED = List.of(
             "\"\" | secrets | toolgate-webhook-tls | get");
 
+    /** Leader election (every setting): the Lease the replicas compete for, in the release namespace. */
+    private static final List<String> LEADER_ELECTION = List.of(
+            "coordination.k8s.io | leases | toolgate-operator | get,update,patch",
+            "coordination.k8s.io | leases | - | create");
+
     /** workloadRestarts.enabled=true: spec.restartUnprotected. */
     private static final List<String> WORKLOAD_RESTARTS = List.of(
             "admissionregistration.k8s.io | mutatingwebhookconfigurations | toolgate-injector | get",
@@ -56,23 +61,24 @@ class OperatorRbacTest {
 
     @Test
     void defaults() {
-        assertRules("", concat(ALWAYS, SELF_MANAGED_CLUSTER), SELF_MANAGED_NAMESPACED);
+        assertRules("", concat(ALWAYS, SELF_MANAGED_CLUSTER), concat(SELF_MANAGED_NAMESPACED, LEADER_ELECTION));
     }
 
     @Test
     void workloadRestarts() {
-        assertRules("workloadRestarts: {enabled: true}", concat(ALWAYS, SELF_MANAGED_CLUSTER, WORKLOAD_RESTARTS), SELF_MANAGED_NAMESPACED);
+        assertRules("workloadRestarts: {enabled: true}", concat(ALWAYS, SELF_MANAGED_CLUSTER, WORKLOAD_RESTARTS),
+                concat(SELF_MANAGED_NAMESPACED, LEADER_ELECTION));
     }
 
     @Test
     void certManager() {
-        assertRules("certificates: {mode: certManager}", ALWAYS, CERT_MANAGER_NAMESPACED);
+        assertRules("certificates: {mode: certManager}", ALWAYS, concat(CERT_MANAGER_NAMESPACED, LEADER_ELECTION));
     }
 
     @Test
     void certManagerWithWorkloadRestarts() {
         assertRules("{certificates: {mode: certManager}, workloadRestarts: {enabled: true}}", concat(ALWAYS, WORKLOAD_RESTARTS),
-                CERT_MANAGER_NAMESPACED);
+                concat(CERT_MANAGER_NAMESPACED, LEADER_ELECTION));
     }
 
     @Test

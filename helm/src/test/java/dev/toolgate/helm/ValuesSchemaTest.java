@@ -19,6 +19,13 @@ class ValuesSchemaTest {
             certificates: {certManager: {duration: one year}}          | /certificates/certManager/duration | pattern
             operator: {logLevel: LOUD}                                 | /operator/logLevel | 'INFO'
             operator: {replicas: 0}                                    | /operator/replicas | 1
+            operator: {podDisruptionBudget: {enabled: true, minAvailable: 0}} | /operator/podDisruptionBudget/minAvailable | 1
+            operator: {hostNetwork: "yes"}                             | /operator/hostNetwork | boolean
+            webhook: {port: 70000}                                     | /webhook/port | maximum
+            webhook: {outageScope: none}                               | /webhook/outageScope | 'selectedPods', 'allPods'
+            sidecar: {imagePullSecrets: [regcred]}                     | /sidecar/imagePullSecrets/0 | object
+            sidecar: {imagePullSecrets: [{name: Reg_Cred}]}            | /sidecar/imagePullSecrets/0/name | pattern
+            sidecar: {runAsUser: 0}                                    | /sidecar/runAsUser | 1
             operator: {image: {repository: ''}}                        | /operator/image/repository | 
             sidecar: {image: {tag: 'has space'}}                       | /sidecar/image/tag | pattern
             sidecar: {resources: {limits: {memory: lots}}}             | /sidecar/resources/limits/memory |

@@ -69,6 +69,9 @@ class OperatorInjectionIT {
         Helm.install(PACKAGE.toString()).withName("toolgate").withNamespace(NAMESPACE).createNamespace()
                 .withKubeConfigContents(api.kubeConfigYaml())
                 .set("sidecar.image.tag", "it")
+                // a private registry's pull secret, and a platform that assigns the uid (OpenShift)
+                .set("sidecar.imagePullSecrets[0].name", "toolgate-registry")
+                .set("sidecar.runAsUser", "null")
                 .call();
 
         int webhookPort = freePort();
@@ -157,7 +160,13 @@ class OperatorInjectionIT {
                 pod.getSpec().getInitContainers().stream()).toList();
         assertThat(all).extracting(io.fabric8.kubernetes.api.model.Container::getName).contains("server", "toolgate-sidecar");
         assertThat(all).filteredOn(c -> c.getName().equals("toolgate-sidecar")).first()
-                .satisfies(c -> assertThat(c.getImage()).isEqualTo("ghcr.io/toolgate-dev/sidecar:it"));
+                .satisfies(c -> {
+                    assertThat(c.getImage()).isEqualTo("ghcr.io/toolgate-dev/sidecar:it");
+                    assertThat(c.getSecurityContext().getRunAsUser()).as("runAsUser left to the pod or the platform").isNull();
+                    assertThat(c.getSecurityContext().getRunAsNonRoot()).isTrue();
+                });
+        assertThat(pod.getSpec().getImagePullSecrets()).extracting(io.fabric8.kubernetes.api.model.LocalObjectReference::getName)
+                .as("the chart's sidecar.imagePullSecrets reach the injected pod").containsExactly("toolgate-registry");
         assertThat(pod.getMetadata().getAnnotations()).containsEntry("toolgate.dev/policy", "server-everything");
         assertThat(log()).doesNotContain("Forbidden");
         assertOperatorActedOnlyAsItsServiceAccount();

@@ -125,6 +125,7 @@ public final class PodMutator {
             volumes.add(secretFile(ToolgateNames.REDIS_CA_VOLUME, redis.getCaSecretRef(), "ca.crt"));
         }
         pod.getSpec().setVolumes(volumes);
+        addImagePullSecrets(pod, settings.imagePullSecrets());
 
         Map<String, String> annotations = pod.getMetadata().getAnnotations() == null ? new LinkedHashMap<>()
                 : new LinkedHashMap<>(pod.getMetadata().getAnnotations());
@@ -140,6 +141,21 @@ public final class PodMutator {
         }
         pod.getMetadata().setAnnotations(annotations);
         return pod;
+    }
+
+    /** The operator's pull secrets for the sidecar and init images, after the pod's own (each name once). */
+    private static void addImagePullSecrets(Pod pod, List<String> names) {
+        if (names.isEmpty()) {
+            return;
+        }
+        List<io.fabric8.kubernetes.api.model.LocalObjectReference> secrets = pod.getSpec().getImagePullSecrets() == null
+                ? new ArrayList<>() : new ArrayList<>(pod.getSpec().getImagePullSecrets());
+        for (String name : names) {
+            if (secrets.stream().noneMatch(s -> name.equals(s.getName()))) {
+                secrets.add(new io.fabric8.kubernetes.api.model.LocalObjectReference(name));
+            }
+        }
+        pod.getSpec().setImagePullSecrets(secrets);
     }
 
     /** {@code spec.rateLimits.redis} (or, without {@code spec.rateLimits}, the operator's default) when the policy counts in Redis, else null. */

@@ -7,8 +7,8 @@ import io.fabric8.kubernetes.api.model.SecretKeySelector;
 
 /** What the mutator needs to know besides the pod and policy: operator defaults and the cluster's capabilities. */
 public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar, String cpuRequest, String memoryRequest,
-        String memoryLimit, long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
-        String initImage, RateLimits counterDefaults, String approvalsUrl) {
+        String memoryLimit, Long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
+        String initImage, RateLimits counterDefaults, String approvalsUrl, java.util.List<String> imagePullSecrets) {
 
     static final java.util.Set<String> LOG_LEVELS = java.util.Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
     static final java.util.Set<String> PULL_POLICIES = java.util.Set.of("Always", "IfNotPresent", "Never");
@@ -21,14 +21,14 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
 
     /** Without the inbound redirect (no init container). */
     public SidecarSettings(String image, int proxyPort, boolean nativeSidecar, String cpuRequest, String memoryRequest,
-            String memoryLimit, long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile) {
+            String memoryLimit, Long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile) {
         this(image, proxyPort, nativeSidecar, cpuRequest, memoryRequest, memoryLimit, runAsUser, logLevel, imagePullPolicy, jvmProfile,
                 false, null);
     }
 
     /** With each sidecar counting on its own unless its policy says otherwise. */
     public SidecarSettings(String image, int proxyPort, boolean nativeSidecar, String cpuRequest, String memoryRequest,
-            String memoryLimit, long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
+            String memoryLimit, Long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
             String initImage) {
         this(image, proxyPort, nativeSidecar, cpuRequest, memoryRequest, memoryLimit, runAsUser, logLevel, imagePullPolicy, jvmProfile,
                 redirectInbound, initImage, null);
@@ -36,13 +36,36 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
 
     /** Without the approval API (a call that needs approval is then refused as not approvable here). */
     public SidecarSettings(String image, int proxyPort, boolean nativeSidecar, String cpuRequest, String memoryRequest,
-            String memoryLimit, long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
+            String memoryLimit, Long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
             String initImage, RateLimits counterDefaults) {
         this(image, proxyPort, nativeSidecar, cpuRequest, memoryRequest, memoryLimit, runAsUser, logLevel, imagePullPolicy, jvmProfile,
                 redirectInbound, initImage, counterDefaults, null);
     }
 
+    /** Without pull secrets for the injected images. */
+    public SidecarSettings(String image, int proxyPort, boolean nativeSidecar, String cpuRequest, String memoryRequest,
+            String memoryLimit, Long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
+            String initImage, RateLimits counterDefaults, String approvalsUrl) {
+        this(image, proxyPort, nativeSidecar, cpuRequest, memoryRequest, memoryLimit, runAsUser, logLevel, imagePullPolicy, jvmProfile,
+                redirectInbound, initImage, counterDefaults, approvalsUrl, java.util.List.of());
+    }
+
+    /** A Secret name as the API server takes it (a DNS subdomain). */
+    private static final java.util.regex.Pattern SECRET_NAME = java.util.regex.Pattern.compile(
+            "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
     public SidecarSettings {
+        imagePullSecrets = imagePullSecrets == null ? java.util.List.of() : java.util.List.copyOf(imagePullSecrets);
+        for (String secret : imagePullSecrets) {
+            if (secret.length() > 253 || !SECRET_NAME.matcher(secret).matches()) {
+                throw new IllegalArgumentException("toolgate.operator.sidecar.image-pull-secrets: '" + secret
+                        + "' is not a Secret name (lowercase letters, digits, '-' and '.', at most 253 characters)");
+            }
+        }
+        if (runAsUser != null && runAsUser < 1) {
+            throw new IllegalArgumentException("toolgate.operator.sidecar.run-as-user must be a non-root uid (1 or more), not " + runAsUser
+                    + "; leave it unset to run as the image's user or the one the platform assigns");
+        }
         if (redirectInbound && (initImage == null || initImage.isBlank())) {
             throw new IllegalArgumentException("toolgate.operator.sidecar.init-image must be set when redirect-inbound is on");
         }
@@ -75,9 +98,23 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
             default -> clusterSupportsNativeSidecars;
         };
         return new SidecarSettings(config.image(), config.proxyPort(), nativeSidecar, config.cpuRequest(), config.memoryRequest(),
-                config.memoryLimit(), config.runAsUser(), config.logLevel(), config.imagePullPolicy(), config.jvmProfile(),
+                config.memoryLimit(), runAsUser(config.runAsUser()), config.logLevel(), config.imagePullPolicy(), config.jvmProfile(),
                 config.redirectInbound(), config.initImage().filter(i -> !i.isBlank()).orElseGet(() -> defaultInitImage(config.image())),
-                counterDefaults(config.counters()), approvalsUrl);
+                counterDefaults(config.counters()), approvalsUrl,
+                config.imagePullSecrets().orElse(java.util.List.of()).stream().map(String::trim).filter(n -> !n.isEmpty()).toList());
+    }
+
+    /** {@code run-as-user}: a uid, or {@code unset} (empty) to leave it to the image or the platform (OpenShift assigns one per namespace). */
+    static Long runAsUser(String configured) {
+        String value = configured.trim();
+        if (value.isEmpty() || value.equals("unset")) {
+            return null;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("toolgate.operator.sidecar.run-as-user must be a uid or 'unset', not '" + configured + "'");
+        }
     }
 
     /**

@@ -72,22 +72,42 @@ public class WebhookTls {
             Secret issued = client.secrets().inNamespace(config.namespace()).withName(ToolgateNames.WEBHOOK_TLS_SECRET).get();
             return fromCertManagerSecret(config.namespace(), issued, clock.instant());
         }
-        Secret secret = client.secrets().inNamespace(config.namespace()).withName(ToolgateNames.WEBHOOK_TLS_SECRET).get();
-        WebhookTlsMaterial current = secret == null ? null : fromSecret(secret);
-        WebhookTlsMaterial renewed = WebhookTlsMaterial.renew(current, names(), clock.instant(), config.webhook().renewBefore(),
-                config.webhook().caValidity(), config.webhook().certificateValidity());
-        if (!renewed.equals(current)) {
-            Secret desired = toSecret(renewed, secret);
-            if (secret == null) {
-                client.secrets().inNamespace(config.namespace()).resource(desired).create();
-            } else {
-                // Optimistic locking: a concurrent writer makes this fail and the next check starts over.
-                client.secrets().inNamespace(config.namespace()).resource(desired).update();
-            }
-            LOG.infof("Issued webhook TLS material in Secret %s/%s", config.namespace(), ToolgateNames.WEBHOOK_TLS_SECRET);
-        }
+        WebhookTlsMaterial renewed = renewStored();
         patchCaBundle(renewed.caBundlePem());
         return renewed;
+    }
+
+    /**
+     * Reads the Secret and writes back what needs renewing. Every replica does this at start and on each check: when
+     * another replica wrote first (409 on the optimistic update, or the Secret created meanwhile), the stored material is
+     * read again and served, so all replicas serve certificates of the CA in the bundle.
+     */
+    private WebhookTlsMaterial renewStored() {
+        for (int attempt = 1;; attempt++) {
+            Secret secret = client.secrets().inNamespace(config.namespace()).withName(ToolgateNames.WEBHOOK_TLS_SECRET).get();
+            WebhookTlsMaterial current = secret == null ? null : fromSecret(secret);
+            WebhookTlsMaterial renewed = WebhookTlsMaterial.renew(current, names(), clock.instant(), config.webhook().renewBefore(),
+                    config.webhook().caValidity(), config.webhook().certificateValidity());
+            if (renewed.equals(current)) {
+                return renewed;
+            }
+            Secret desired = toSecret(renewed, secret);
+            try {
+                if (secret == null) {
+                    client.secrets().inNamespace(config.namespace()).resource(desired).create();
+                } else {
+                    client.secrets().inNamespace(config.namespace()).resource(desired).update(); // optimistic locking
+                }
+                LOG.infof("Issued webhook TLS material in Secret %s/%s", config.namespace(), ToolgateNames.WEBHOOK_TLS_SECRET);
+                return renewed;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt >= 5) {
+                    throw e;
+                }
+                LOG.infof("Secret %s/%s was written by another replica; reading it again", config.namespace(),
+                        ToolgateNames.WEBHOOK_TLS_SECRET);
+            }
+        }
     }
 
     /** Writes the CA bundle into both webhook configurations where it differs (the API server trusts the webhook by it): the

@@ -22,10 +22,11 @@ import io.fabric8.kubernetes.api.model.Pod;
 class InjectionGoldenTest {
 
     static final SidecarSettings NATIVE = new SidecarSettings("ghcr.io/toolgate-dev/sidecar:test", 8090, true, "50m", "64Mi", "256Mi",
-            65532, "WARN", "Always", "throughput");
+            65532L, "WARN", "Always", "throughput");
 
     record Input(@JsonProperty("nativeSidecar") Boolean nativeSidecar, @JsonProperty("redirectInbound") Boolean redirectInbound,
-            @JsonProperty("counterDefaults") RateLimits counterDefaults, @JsonProperty("policies") List<McpPolicy> policies,
+            @JsonProperty("counterDefaults") RateLimits counterDefaults, @JsonProperty("runAsUser") String runAsUser,
+            @JsonProperty("imagePullSecrets") List<String> imagePullSecrets, @JsonProperty("policies") List<McpPolicy> policies,
             @JsonProperty("pod") Pod pod) {
     }
 
@@ -39,9 +40,10 @@ class InjectionGoldenTest {
         Input input = GoldenFiles.YAML.readValue(golden.input().toFile(), Input.class);
         boolean redirect = Boolean.TRUE.equals(input.redirectInbound());
         SidecarSettings settings = new SidecarSettings(NATIVE.image(), NATIVE.proxyPort(), !Boolean.FALSE.equals(input.nativeSidecar()),
-                NATIVE.cpuRequest(), NATIVE.memoryRequest(), NATIVE.memoryLimit(), NATIVE.runAsUser(), NATIVE.logLevel(),
+                NATIVE.cpuRequest(), NATIVE.memoryRequest(), NATIVE.memoryLimit(),
+                input.runAsUser() == null ? NATIVE.runAsUser() : SidecarSettings.runAsUser(input.runAsUser()), NATIVE.logLevel(),
                 NATIVE.imagePullPolicy(), NATIVE.jvmProfile(), redirect, redirect ? "ghcr.io/toolgate-dev/init:test" : null,
-                input.counterDefaults());
+                input.counterDefaults(), null, input.imagePullSecrets());
         InjectionDecision decision = InjectionDecision.decide(input.pod(), input.policies() == null ? List.of() : input.policies());
         Pod admitted = decision.inject() ? PodMutator.inject(input.pod(), decision.policy(), settings) : input.pod();
         Map<String, Object> output = new LinkedHashMap<>();

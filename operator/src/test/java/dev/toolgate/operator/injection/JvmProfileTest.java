@@ -25,7 +25,7 @@ class JvmProfileTest {
             "small      | throughput | -",
     })
     void profileBecomesLauncherOptions(String operatorDefault, String policyProfile, String expected) {
-        SidecarSettings settings = new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532, "INFO", "IfNotPresent",
+        SidecarSettings settings = new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532L, "INFO", "IfNotPresent",
                 operatorDefault);
         McpPolicy policy = InjectionDecisionTest.policy("p", "mcp", "2026-01-01T00:00:00Z");
         if (policyProfile != null) {

@@ -9,20 +9,41 @@ class SidecarSettingsTest {
 
     @Test
     void refusesAnUnknownLogLevelPullPolicyOrJvmProfile() {
-        assertThatThrownBy(() -> new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532, "VERBOSE", "IfNotPresent", "throughput"))
+        assertThatThrownBy(() -> new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532L, "VERBOSE", "IfNotPresent", "throughput"))
                 .hasMessage("toolgate.operator.sidecar.log-level must be one of TRACE, DEBUG, INFO, WARN, ERROR, not 'VERBOSE'");
-        assertThatThrownBy(() -> new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532, "INFO", "always", "throughput"))
+        assertThatThrownBy(() -> new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532L, "INFO", "always", "throughput"))
                 .hasMessage("toolgate.operator.sidecar.image-pull-policy must be one of Always, IfNotPresent, Never, not 'always'");
-        assertThatThrownBy(() -> new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532, "INFO", "Always", "tiny"))
+        assertThatThrownBy(() -> new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532L, "INFO", "Always", "tiny"))
                 .hasMessage("toolgate.operator.sidecar.jvm-profile must be throughput or small, not 'tiny'");
     }
 
     @Test
     void theRedirectNeedsAnInitImage() {
-        assertThatThrownBy(() -> new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532, "INFO", "Always", "throughput",
+        assertThatThrownBy(() -> new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532L, "INFO", "Always", "throughput",
                 true, " ")).hasMessage("toolgate.operator.sidecar.init-image must be set when redirect-inbound is on");
-        assertThat(new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532, "INFO", "Always", "throughput").redirectInbound())
+        assertThat(new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532L, "INFO", "Always", "throughput").redirectInbound())
                 .isFalse();
+    }
+
+    @Test
+    void runAsUserIsAUidOrLeftToThePlatform() {
+        assertThat(SidecarSettings.runAsUser("65532")).isEqualTo(65532L);
+        assertThat(SidecarSettings.runAsUser("unset")).isNull();
+        assertThat(SidecarSettings.runAsUser("")).isNull();
+        assertThatThrownBy(() -> SidecarSettings.runAsUser("nobody"))
+                .hasMessage("toolgate.operator.sidecar.run-as-user must be a uid or 'unset', not 'nobody'");
+        assertThatThrownBy(() -> new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 0L, "INFO", "Always", "throughput"))
+                .hasMessageStartingWith("toolgate.operator.sidecar.run-as-user must be a non-root uid (1 or more), not 0");
+    }
+
+    @Test
+    void pullSecretsMustBeSecretNames() {
+        assertThatThrownBy(() -> new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532L, "INFO", "Always", "throughput",
+                false, null, null, null, java.util.List.of("regcred", "Bad_Name")))
+                .hasMessage("toolgate.operator.sidecar.image-pull-secrets: 'Bad_Name' is not a Secret name (lowercase letters, digits, '-' and '.', at most 253 characters)");
+        assertThat(new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532L, "INFO", "Always", "throughput",
+                false, null, null, null, java.util.List.of("regcred", "registry.example.com")).imagePullSecrets())
+                .containsExactly("regcred", "registry.example.com");
     }
 
     @Test
