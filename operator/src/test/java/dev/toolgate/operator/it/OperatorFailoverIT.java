@@ -35,9 +35,8 @@ import dev.toolgate.operator.ToolgateNames;
 import dev.toolgate.operator.mcppolicy.McpPolicy;
 import dev.toolgate.operator.mcppolicy.StatusConditions;
 import dev.toolgate.operator.mcppolicy.ToolRule;
-import dev.toolgate.operator.testing.GoldenFiles;
-import io.fabric8.kubeapitest.KubeAPIServer;
-import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import dev.toolgate.testsupport.GoldenFiles;
+import dev.toolgate.testsupport.RealApiServer;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -71,7 +70,7 @@ class OperatorFailoverIT {
     private static final Duration LEASE = Duration.ofSeconds(10);
     private static final Path LOGS = Path.of("target", "failover-it");
 
-    private static KubeAPIServer server;
+    private static RealApiServer server;
     private static KubernetesClient admin;
     private static Path kubeconfig;
     private static WebhookService service;
@@ -83,13 +82,10 @@ class OperatorFailoverIT {
 
     @BeforeAll
     static void startApiServerChartAndTwoReplicas() throws Exception {
-        String version = System.getProperty("toolgate.kube.version");
-        assertThat(version).as("toolgate.kube.version (the operator pom passes it to failsafe)").isNotBlank();
-        server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig().withOfflineMode(true).withApiServerVersion(version).build());
-        server.start();
+        server = RealApiServer.start();
         Files.createDirectories(LOGS);
-        kubeconfig = Files.writeString(LOGS.resolve("kubeconfig.yaml"), server.getKubeConfigYaml());
-        admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(server.getKubeConfigYaml())).build();
+        kubeconfig = Files.writeString(LOGS.resolve("kubeconfig.yaml"), server.kubeConfigYaml());
+        admin = new KubernetesClientBuilder().withConfig(server.adminConfig()).build();
         KubeApiServers.applyFile(admin, Path.of(System.getProperty("toolgate.crd.committed")));
         KubeApiServers.applyFile(admin, Path.of(System.getProperty("toolgate.approval-crd.committed")));
         for (String crd : List.of("mcppolicies.toolgate.dev", "mcpapprovals.toolgate.dev")) {
@@ -128,7 +124,7 @@ class OperatorFailoverIT {
             admin.close();
         }
         if (server != null) {
-            server.stop();
+            server.close();
         }
     }
 
@@ -218,7 +214,7 @@ class OperatorFailoverIT {
 
     /** The chart, rendered by the real Helm engine: RBAC, ServiceAccount, pod guard and both webhook configurations, pointing at {@code port}. */
     private static void applyChart(int port) throws IOException {
-        Path chart = Path.of(System.getProperty("toolgate.rbac.dir"), "chart", "toolgate");
+        Path chart = Path.of(System.getProperty("toolgate.chart.manifests"), "chart", "toolgate");
         String manifests = new Helm(chart).template().withName("toolgate").withNamespace(OPERATOR_NS).withKubeVersion("1.32.0").call();
         Files.writeString(LOGS.resolve("chart.yaml"), manifests);
         int kept = 0;

@@ -20,7 +20,7 @@ import com.marcnuri.helm.Helm;
 import dev.toolgate.operator.LabelSelectors;
 import dev.toolgate.operator.ToolgateNames;
 import dev.toolgate.operator.mcppolicy.McpPolicy;
-import dev.toolgate.operator.testing.GoldenFiles;
+import dev.toolgate.testsupport.GoldenFiles;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
@@ -59,7 +59,7 @@ class PodGuardIT {
     @BeforeAll
     static void installTheGuard() throws Exception {
         admin = new KubernetesClientBuilder().withConfig(KubeApiServers.admin()).build();
-        Path chart = Path.of(System.getProperty("toolgate.rbac.dir"), "chart", "toolgate");
+        Path chart = Path.of(System.getProperty("toolgate.chart.manifests"), "chart", "toolgate");
         String manifests = new Helm(chart).template().withName("toolgate").withNamespace(KubeApiServers.OPERATOR_NAMESPACE)
                 .withKubeVersion("1.32.0").set("webhook.namespaceSelector.matchLabels", "null")
                 .set("webhook.namespaceSelector.matchExpressions[0].key", LABEL)
