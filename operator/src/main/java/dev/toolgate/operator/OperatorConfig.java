@@ -4,10 +4,17 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
+import org.eclipse.microprofile.config.spi.Converter;
+
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithConverter;
 import io.smallrye.config.WithDefault;
 
-/** The operator's typed configuration ({@code toolgate.operator.*}). */
+/**
+ * The operator's typed configuration ({@code toolgate.operator.*}): enums, quantities and durations, so a value that
+ * cannot work stops the operator at startup with the property's name (SmallRye's conversion error).
+ */
 @ConfigMapping(prefix = "toolgate.operator")
 public interface OperatorConfig {
 
@@ -22,6 +29,34 @@ public interface OperatorConfig {
     WorkloadRestarts workloadRestarts();
 
     /** spec.restartUnprotected needs this on: the chart turns it on with the RBAC it needs (patch on Deployments/StatefulSets). */
+    /** A Kubernetes quantity ({@code 50m}, {@code 128Mi}), refused at startup when it does not parse. */
+    final class QuantityConverter implements Converter<Quantity> {
+        @Override
+        public Quantity convert(String value) {
+            String trimmed = value == null ? "" : value.trim();
+            try {
+                Quantity quantity = Quantity.parse(trimmed);
+                Quantity.getAmountInBytes(quantity);
+                return quantity;
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("'" + value + "' is not a Kubernetes quantity (like 50m, 128Mi or 1)", e);
+            }
+        }
+    }
+
+    /** {@code Always}, {@code IfNotPresent} or {@code Never}, as Kubernetes spells them. */
+    final class PullPolicyConverter implements Converter<Sidecar.PullPolicy> {
+        @Override
+        public Sidecar.PullPolicy convert(String value) {
+            for (Sidecar.PullPolicy policy : Sidecar.PullPolicy.values()) {
+                if (policy.spelling().equals(value == null ? null : value.trim())) {
+                    return policy;
+                }
+            }
+            throw new IllegalArgumentException("'" + value + "' is not an image pull policy: Always, IfNotPresent or Never");
+        }
+    }
+
     interface WorkloadRestarts {
         @WithDefault("false")
         boolean enabled();
@@ -101,32 +136,57 @@ public interface OperatorConfig {
 
         /** auto: native sidecar (init container, restartPolicy Always) on Kubernetes ≥ 1.29; always; never. */
         @WithDefault("auto")
-        String nativeSidecar();
+        NativeSidecar nativeSidecar();
+
+        enum NativeSidecar { AUTO, ALWAYS, NEVER }
 
         @WithDefault("50m")
-        String cpuRequest();
+        @WithConverter(QuantityConverter.class)
+        Quantity cpuRequest();
 
         /** Measured: 71 MiB cgroup usage idle, 88-102 MiB under 50-170 calls/s (VmRSS 99 / 117-130 MiB); helm/README.md. */
         @WithDefault("128Mi")
-        String memoryRequest();
+        @WithConverter(QuantityConverter.class)
+        Quantity memoryRequest();
 
         @WithDefault("256Mi")
-        String memoryLimit();
+        @WithConverter(QuantityConverter.class)
+        Quantity memoryLimit();
 
         /** Sidecar log level (QUARKUS_LOG_LEVEL): TRACE, DEBUG, INFO, WARN or ERROR; an McpPolicy's spec.sidecar.logLevel overrides. */
         @WithDefault("INFO")
-        String logLevel();
+        LogLevel logLevel();
+
+        enum LogLevel { TRACE, DEBUG, INFO, WARN, ERROR }
 
         /**
          * JVM profile of the sidecar: {@code throughput} (C1 and C2, the JVM's default) or {@code small} (C1 only: faster
          * start and less memory, more CPU per call; for servers that see few calls); spec.sidecar.jvmProfile overrides.
          */
         @WithDefault("throughput")
-        String jvmProfile();
+        JvmProfile jvmProfile();
+
+        enum JvmProfile { THROUGHPUT, SMALL }
 
         /** imagePullPolicy of the injected container: Always, IfNotPresent or Never. */
         @WithDefault("IfNotPresent")
-        String imagePullPolicy();
+        @WithConverter(PullPolicyConverter.class)
+        PullPolicy imagePullPolicy();
+
+        /** Kubernetes' spelling is the value ({@link #spelling()}); configured as Kubernetes spells it. */
+        enum PullPolicy {
+            ALWAYS("Always"), IF_NOT_PRESENT("IfNotPresent"), NEVER("Never");
+
+            private final String spelling;
+
+            PullPolicy(String spelling) {
+                this.spelling = spelling;
+            }
+
+            public String spelling() {
+                return spelling;
+            }
+        }
 
         /**
          * Numeric user the sidecar runs as (runAsNonRoot needs a number when the image names its user), or {@code unset}:
@@ -156,7 +216,9 @@ public interface OperatorConfig {
         interface Counters {
             /** {@code local}: each sidecar counts on its own; {@code redis}: every sidecar of a policy shares one count in {@link #redisUrl()}. */
             @WithDefault("local")
-            String backend();
+            Backend backend();
+
+            enum Backend { LOCAL, REDIS }
 
             /** {@code redis://host:port[/db]} or {@code rediss://host:port}; required with backend redis. */
             Optional<String> redisUrl();
@@ -168,11 +230,13 @@ public interface OperatorConfig {
             Optional<String> redisCaSecret();
 
             /** Bound on one counter round trip, e.g. {@code 100ms}; empty: the sidecar's default (100ms). */
-            Optional<String> redisTimeout();
+            Optional<Duration> redisTimeout();
 
             /** {@code closed} (refuse calls with limits while Redis is unreachable) or {@code local} (count in each sidecar meanwhile). */
             @WithDefault("closed")
-            String redisFailMode();
+            FailMode redisFailMode();
+
+            enum FailMode { CLOSED, LOCAL }
         }
     }
 

@@ -102,6 +102,9 @@ class ObservabilityIT {
             assertThat(line.path("clientVersion").asText()).isEqualTo("2.5.0");
         }
         assertThat(Files.readString(SidecarTestResource.auditLog)).doesNotContain("4111-1111");
+        // every line of the audit stream, refusals and definition changes included, carries the marker a pipeline routes by
+        assertThat(Files.readString(SidecarTestResource.auditLog).lines()).isNotEmpty()
+                .allSatisfy(l -> assertThat(l).startsWith("{\"time\":").contains(",\"event.dataset\":\"toolgate.audit\","));
     }
 
     @Test

@@ -93,12 +93,13 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
      */
     public static SidecarSettings from(OperatorConfig.Sidecar config, boolean clusterSupportsNativeSidecars, String approvalsUrl) {
         boolean nativeSidecar = switch (config.nativeSidecar()) {
-            case "always" -> true;
-            case "never" -> false;
-            default -> clusterSupportsNativeSidecars;
+            case ALWAYS -> true;
+            case NEVER -> false;
+            case AUTO -> clusterSupportsNativeSidecars;
         };
-        return new SidecarSettings(config.image(), config.proxyPort(), nativeSidecar, config.cpuRequest(), config.memoryRequest(),
-                config.memoryLimit(), runAsUser(config.runAsUser()), config.logLevel(), config.imagePullPolicy(), config.jvmProfile(),
+        return new SidecarSettings(config.image(), config.proxyPort(), nativeSidecar, config.cpuRequest().toString(),
+                config.memoryRequest().toString(), config.memoryLimit().toString(), runAsUser(config.runAsUser()), config.logLevel().name(),
+                config.imagePullPolicy().spelling(), config.jvmProfile().name().toLowerCase(java.util.Locale.ROOT),
                 config.redirectInbound(), config.initImage().filter(i -> !i.isBlank()).orElseGet(() -> defaultInitImage(config.image())),
                 counterDefaults(config.counters()), approvalsUrl,
                 config.imagePullSecrets().orElse(java.util.List.of()).stream().map(String::trim).filter(n -> !n.isEmpty()).toList());
@@ -122,12 +123,8 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
      * or null when sidecars count locally by default. A setting that cannot work stops the operator with its name.
      */
     public static RateLimits counterDefaults(OperatorConfig.Sidecar.Counters config) {
-        String backend = config.backend();
-        if (backend.equals("local")) {
+        if (config.backend() == OperatorConfig.Sidecar.Counters.Backend.LOCAL) {
             return null;
-        }
-        if (!backend.equals("redis")) {
-            throw new IllegalArgumentException("toolgate.operator.sidecar.counters.backend must be local or redis, not '" + backend + "'");
         }
         RedisCounters redis = new RedisCounters();
         redis.setUrl(config.redisUrl().filter(u -> !u.isBlank()).orElseThrow(() -> new IllegalArgumentException(
@@ -142,17 +139,16 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
         if (redis.getCaSecretRef() != null && !redis.getUrl().startsWith("rediss://")) {
             throw new IllegalArgumentException("toolgate.operator.sidecar.counters.redis-ca-secret needs a rediss:// redis-url: the connection would not use TLS");
         }
-        config.redisTimeout().filter(t -> !t.isBlank()).ifPresent(timeout -> {
-            if (!timeout.matches(RedisCounters.TIMEOUT_PATTERN)) {
-                throw new IllegalArgumentException("toolgate.operator.sidecar.counters.redis-timeout must be like 100ms or 1s, not '" + timeout + "'");
+        config.redisTimeout().ifPresent(timeout -> {
+            if (timeout.toMillis() < 1 || timeout.toMillis() > 99_999 || timeout.toNanos() % 1_000_000 != 0) {
+                throw new IllegalArgumentException("toolgate.operator.sidecar.counters.redis-timeout must be a whole number of milliseconds "
+                        + "from 1ms to 99999ms, not " + timeout);
             }
-            redis.setTimeout(timeout);
+            redis.setTimeout(timeout.toMillis() + "ms");
         });
-        String failMode = config.redisFailMode();
-        redis.setFailMode(switch (failMode) {
-            case "closed" -> RedisCounters.FailMode.CLOSED;
-            case "local" -> RedisCounters.FailMode.LOCAL;
-            default -> throw new IllegalArgumentException("toolgate.operator.sidecar.counters.redis-fail-mode must be closed or local, not '" + failMode + "'");
+        redis.setFailMode(switch (config.redisFailMode()) {
+            case CLOSED -> RedisCounters.FailMode.CLOSED;
+            case LOCAL -> RedisCounters.FailMode.LOCAL;
         });
         RateLimits limits = new RateLimits();
         limits.setBackend(RateLimits.Backend.REDIS);

@@ -3,7 +3,14 @@ package dev.toolgate.operator.injection;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
+import java.util.Optional;
+
 import org.junit.jupiter.api.Test;
+
+import dev.toolgate.operator.OperatorConfig;
+import dev.toolgate.operator.OperatorConfig.Sidecar.Counters.Backend;
+import dev.toolgate.operator.OperatorConfig.Sidecar.Counters.FailMode;
 
 class SidecarSettingsTest {
 
@@ -54,39 +61,35 @@ class SidecarSettingsTest {
     }
 
     /** {@code sidecar.counters.*} as the chart would set them. */
-    record Counters(String backend, java.util.Optional<String> redisUrl, java.util.Optional<String> redisPasswordSecret,
-            java.util.Optional<String> redisCaSecret, java.util.Optional<String> redisTimeout, String redisFailMode)
-            implements dev.toolgate.operator.OperatorConfig.Sidecar.Counters {
+    record Counters(Backend backend, Optional<String> redisUrl, Optional<String> redisPasswordSecret, Optional<String> redisCaSecret,
+            Optional<Duration> redisTimeout, FailMode redisFailMode) implements OperatorConfig.Sidecar.Counters {
         static Counters redis(String url) {
-            return new Counters("redis", java.util.Optional.ofNullable(url), java.util.Optional.empty(), java.util.Optional.empty(),
-                    java.util.Optional.empty(), "closed");
+            return new Counters(Backend.REDIS, Optional.ofNullable(url), Optional.empty(), Optional.empty(), Optional.empty(), FailMode.CLOSED);
         }
     }
 
     @Test
     void counterDefaultsAreLocalOrAWorkingRedisAndABadOneNamesItsSetting() {
-        assertThat(SidecarSettings.counterDefaults(new Counters("local", java.util.Optional.empty(), java.util.Optional.empty(),
-                java.util.Optional.empty(), java.util.Optional.empty(), "closed"))).isNull();
-        var redis = SidecarSettings.counterDefaults(new Counters("redis", java.util.Optional.of("rediss://redis.toolgate-system:6380"),
-                java.util.Optional.of("toolgate-redis"), java.util.Optional.of("toolgate-redis-tls"), java.util.Optional.of("50ms"), "local"));
+        assertThat(SidecarSettings.counterDefaults(new Counters(Backend.LOCAL, Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), FailMode.CLOSED))).isNull();
+        var redis = SidecarSettings.counterDefaults(new Counters(Backend.REDIS, Optional.of("rediss://redis.toolgate-system:6380"),
+                Optional.of("toolgate-redis"), Optional.of("toolgate-redis-tls"), Optional.of(Duration.ofMillis(50)), FailMode.LOCAL));
         assertThat(redis.getRedis().getUrl()).isEqualTo("rediss://redis.toolgate-system:6380");
         assertThat(redis.getRedis().getPasswordSecretRef().getName()).isEqualTo("toolgate-redis");
         assertThat(redis.getRedis().getPasswordSecretRef().getKey()).isEqualTo("password");
         assertThat(redis.getRedis().getCaSecretRef().getKey()).isEqualTo("ca.crt");
+        assertThat(redis.getRedis().getTimeout()).as("as the sidecar reads it").isEqualTo("50ms");
         assertThat(redis.getRedis().getFailMode()).isEqualTo(dev.toolgate.operator.mcppolicy.RedisCounters.FailMode.LOCAL);
         assertThatThrownBy(() -> SidecarSettings.counterDefaults(Counters.redis(null)))
                 .hasMessage("toolgate.operator.sidecar.counters.redis-url is required with toolgate.operator.sidecar.counters.backend=redis");
         assertThatThrownBy(() -> SidecarSettings.counterDefaults(Counters.redis("redis://user:hunter2@redis:6379")))
                 .hasMessageStartingWith("toolgate.operator.sidecar.counters.redis-url must be redis://host:port[/db] or rediss://host:port")
                 .hasMessageNotContaining("hunter2");
-        assertThatThrownBy(() -> SidecarSettings.counterDefaults(new Counters("memcached", java.util.Optional.empty(), java.util.Optional.empty(),
-                java.util.Optional.empty(), java.util.Optional.empty(), "closed")))
-                .hasMessage("toolgate.operator.sidecar.counters.backend must be local or redis, not 'memcached'");
-        assertThatThrownBy(() -> SidecarSettings.counterDefaults(new Counters("redis", java.util.Optional.of("redis://redis:6379"),
-                java.util.Optional.empty(), java.util.Optional.of("tls"), java.util.Optional.empty(), "closed")))
+        assertThatThrownBy(() -> SidecarSettings.counterDefaults(new Counters(Backend.REDIS, Optional.of("redis://redis:6379"),
+                Optional.empty(), Optional.of("tls"), Optional.empty(), FailMode.CLOSED)))
                 .hasMessageContaining("redis-ca-secret needs a rediss:// redis-url");
-        assertThatThrownBy(() -> SidecarSettings.counterDefaults(new Counters("redis", java.util.Optional.of("redis://redis:6379"),
-                java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(), "open")))
-                .hasMessage("toolgate.operator.sidecar.counters.redis-fail-mode must be closed or local, not 'open'");
+        assertThatThrownBy(() -> SidecarSettings.counterDefaults(new Counters(Backend.REDIS, Optional.of("redis://redis:6379"),
+                Optional.empty(), Optional.empty(), Optional.of(Duration.ofMillis(1500).plusNanos(1)), FailMode.CLOSED)))
+                .hasMessageStartingWith("toolgate.operator.sidecar.counters.redis-timeout must be a whole number of milliseconds");
     }
 }

@@ -99,8 +99,7 @@ public class AuditLog {
         boolean restored = announced.equals(pin);
         StringWriter out = new StringWriter(384);
         try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out)) {
-            json.writeStartObject();
-            json.writeStringField("time", time.toString());
+            begin(json, time);
             json.writeStringField("decision", restored ? "definition_restored" : "definition_changed");
             json.writeStringField("tool", tool);
             json.writeStringField("pin", pin);
@@ -125,8 +124,7 @@ public class AuditLog {
             LineContext context) {
         StringWriter out = new StringWriter(256);
         try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out)) {
-            json.writeStartObject();
-            json.writeStringField("time", time.toString());
+            begin(json, time);
             json.writeStringField("decision", "refused");
             json.writeStringField("reason", reason.label());
             json.writeStringField("detail", detail);
@@ -186,13 +184,22 @@ public class AuditLog {
         return out.toString();
     }
 
+    /** Marks every audit line, so a log pipeline tells them apart from the sidecar's other output (ECS {@code event.dataset}). */
+    static final String DATASET = "toolgate.audit";
+
+    /** Every line starts with its time and the {@link #DATASET} marker. */
+    private static void begin(JsonGenerator json, Instant time) throws IOException {
+        json.writeStartObject();
+        json.writeStringField("time", time.toString());
+        json.writeStringField("event.dataset", DATASET);
+    }
+
     private static void write(JsonGenerator json, Instant time, CallDecision call, String identity, String session, Outcome outcome,
             LineContext context) throws IOException {
         // Written field by field with a generator (same bytes as serialising an ObjectNode with these fields in this
         // order): no intermediate tree, no serializer lookup.
         var d = call.decision();
-        json.writeStartObject();
-        json.writeStringField("time", time.toString());
+        begin(json, time);
         json.writeStringField("decision", d.verdict().label());
         if (!d.enforced()) {
             // audit mode: the decision is what would have happened; the call went ahead

@@ -46,7 +46,7 @@ class AuditLogTest {
         var call = new CallDecision(new IntNode(6), "pay", null,
                 new Decision(Verdict.DENIED, "pay", "tools[\"pay\"]", "nope", null, 0, "", null, false));
         String line = AuditLog.line(Instant.parse("2026-01-01T00:00:00Z"), call, "alice", "s1", new AuditLog.Outcome(200, 3));
-        assertThat(line).startsWith("{\"time\":\"2026-01-01T00:00:00Z\",\"decision\":\"denied\",\"enforcement\":\"audit\",\"tool\":\"pay\"");
+        assertThat(line).startsWith("{\"time\":\"2026-01-01T00:00:00Z\",\"event.dataset\":\"toolgate.audit\",\"decision\":\"denied\",\"enforcement\":\"audit\",\"tool\":\"pay\"");
         assertThat(JSON.readTree(line).get("upstreamStatus").asInt()).isEqualTo(200);
         var enforced = new CallDecision(new IntNode(7), "pay", null, new Decision(Verdict.DENIED, "pay", "tools[\"pay\"]", "nope", null, 0));
         assertThat(AuditLog.line(Instant.now(), enforced, "alice", "s1", AuditLog.Outcome.NOT_FORWARDED)).doesNotContain("enforcement");
@@ -105,6 +105,7 @@ class AuditLogTest {
         var d = call.decision();
         ObjectNode json = JsonNodeFactory.instance.objectNode()
                 .put("time", time.toString())
+                .put("event.dataset", "toolgate.audit")
                 .put("decision", d.verdict().label());
         if (!d.enforced()) {
             json.put("enforcement", "audit");
