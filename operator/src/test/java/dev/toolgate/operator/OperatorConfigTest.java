@@ -20,7 +20,9 @@ class OperatorConfigTest {
     private static OperatorConfig load(Map<String, String> settings) {
         Map<String, String> all = new HashMap<>(Map.of("toolgate.operator.sidecar.image", "ghcr.io/toolgate-dev/sidecar:test"));
         all.putAll(settings);
+        // Quarkus's duration converter, as in the running operator ("60s" as well as ISO-8601)
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(OperatorConfig.class).addDefaultInterceptors()
+                .withConverter(Duration.class, 200, new io.quarkus.runtime.configuration.DurationConverter())
                 .withSources(new PropertiesConfigSource(all, "test", 100)).build();
         return config.getConfigMapping(OperatorConfig.class);
     }
