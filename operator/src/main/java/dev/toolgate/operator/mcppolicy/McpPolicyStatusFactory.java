@@ -1,0 +1,169 @@
+package dev.toolgate.operator.mcppolicy;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+import dev.toolgate.operator.ToolgateNames;
+
+/**
+ * What an McpPolicy's status says, and which Warning Events go with it, from what one reconcile observed: the
+ * validation, the ConfigMap's served hash, the protection report, what the restarter did and the Redis check. Pure: the
+ * reconciler writes the ConfigMap, restarts and checks before, and records the Events and patches the status after.
+ * Conditions keep their {@code lastTransitionTime} unless their status changes ({@link StatusConditions}); an Event is
+ * raised only when what it reports changed since {@code previous}.
+ */
+public final class McpPolicyStatusFactory {
+
+    /** A Warning Event on the policy. */
+    public record Event(String reason, String message) {
+    }
+
+    /** The status to write and the Events to record. */
+    public record Update(McpPolicyStatus status, List<Event> events) {
+    }
+
+    /**
+     * What one reconcile observed.
+     *
+     * @param servedHash    the policy hash of the ConfigMap pods read now, or null when there is none
+     * @param restart       what the restarter did for the unprotected pods, or null when it did not run
+     * @param restartWanted {@code spec.restartUnprotected}
+     * @param counters      the Redis check of a policy counting in Redis, or null when its sidecars count locally
+     */
+    public record Observation(McpPolicy policy, PolicyValidation.Result validation, String servedHash, ProtectionReport report,
+            WorkloadRestarter.Outcome restart, boolean restartWanted, CounterStoreCheck.Result counters, Instant now) {
+    }
+
+    private McpPolicyStatusFactory() {
+    }
+
+    public static Update of(Observation seen) {
+        McpPolicy policy = seen.policy();
+        McpPolicyStatus previous = policy.getStatus() == null ? new McpPolicyStatus() : policy.getStatus();
+        Long generation = policy.getMetadata().getGeneration();
+        Instant now = seen.now();
+        List<Event> events = new ArrayList<>();
+        McpPolicyStatus status = new McpPolicyStatus();
+        status.setConditions(previous.getConditions());
+        status.setObservedGeneration(generation);
+        status.setConfigMapName(ToolgateNames.configMapName(policy.getMetadata().getName()));
+        status.setToolCount(policy.getSpec().getTools() == null ? 0 : policy.getSpec().getTools().size());
+        status.setIdentityMode(IdentityValidation.mode(policy.getSpec().getIdentity()));
+
+        List<String> problems = seen.validation().problems();
+        if (problems.isEmpty()) {
+            String hash = seen.validation().document().hash();
+            status.setPolicyHash(hash);
+            status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.ACCEPTED, true, "Valid",
+                    "The policy is valid.", generation, now));
+            status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.READY, true, "ConfigMapRendered",
+                    "ConfigMap " + status.getConfigMapName() + " holds policy " + hash + ".", generation, now));
+        } else {
+            String message = String.join("; ", problems);
+            String served = seen.servedHash();
+            status.setPolicyHash(served);
+            status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.ACCEPTED, false, "Invalid",
+                    message, generation, now));
+            status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.READY, false,
+                    served == null ? "NoAcceptedPolicy" : "LastAcceptedPolicyInEffect",
+                    served == null ? "No version of this policy has been accepted; selected pods cannot start their sidecar."
+                            : "Pods keep enforcing the last accepted policy " + served + " from ConfigMap " + status.getConfigMapName() + ".",
+                    generation, now));
+            if (!sameCondition(previous, status, StatusConditions.ACCEPTED)) {
+                events.add(new Event("PolicyRejected", message));
+            }
+        }
+
+        protection(seen, previous, status, events);
+        counters(seen, previous, status, generation, now, events);
+        return new Update(status, List.copyOf(events));
+    }
+
+    /**
+     * The status after a reconcile failed with {@code problem}: what it said before, with {@code Ready} false
+     * ({@code ReconcileError}) for the current generation.
+     */
+    public static McpPolicyStatus failed(McpPolicy policy, String problem, Instant now) {
+        McpPolicyStatus previous = policy.getStatus() == null ? new McpPolicyStatus() : policy.getStatus();
+        McpPolicyStatus status = copy(previous);
+        Long generation = policy.getMetadata().getGeneration();
+        status.setObservedGeneration(generation);
+        status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.READY, false, "ReconcileError",
+                String.valueOf(problem), generation, now));
+        return status;
+    }
+
+    private static void protection(Observation seen, McpPolicyStatus previous, McpPolicyStatus status, List<Event> events) {
+        ProtectionReport report = seen.report();
+        status.setPodsWithSidecar(report.protectedPods().size());
+        status.setPodsWithoutSidecar(report.unprotectedPods().size());
+        status.setBypassingServices(report.bypassingServices().isEmpty() ? null : report.bypassingServices());
+        status.setOverlappingPolicies(report.overlappingPolicies().isEmpty() ? null : report.overlappingPolicies());
+        String advice = seen.restartWanted() ? "; spec.restartUnprotected is set but workload restarts are off in this installation (chart"
+                + " value workloadRestarts.enabled)" : "; restart them once the webhook would inject them (spec.restartUnprotected can do it)";
+        WorkloadRestarter.Outcome outcome = seen.restart();
+        if (outcome != null) {
+            status.setRestartedWorkloads(outcome.restartedWorkloads().isEmpty() ? null : outcome.restartedWorkloads());
+            advice = (outcome.restartedWorkloads().isEmpty() ? "" : "; restarted for their current pod template: "
+                    + String.join(", ", outcome.restartedWorkloads()))
+                    + (outcome.notRestartable().isEmpty() ? "" : "; a restart would not protect: " + String.join(", ", outcome.notRestartable()));
+        }
+        if (!report.unprotectedPods().isEmpty() && !status.getPodsWithoutSidecar().equals(previous.getPodsWithoutSidecar())) {
+            events.add(new Event("UnprotectedPods", report.unprotectedPods().size() + " selected pod(s) run without the sidecar: "
+                    + report.unprotectedPods().stream().map(p -> p.getMetadata().getName()).collect(Collectors.joining(", ")) + advice + "."));
+        }
+        if (status.getBypassingServices() != null && !status.getBypassingServices().equals(previous.getBypassingServices())) {
+            events.add(new Event("SidecarBypassed", "Service(s) " + String.join(", ", status.getBypassingServices())
+                    + " target the MCP port by number and bypass the sidecar; target the port by name instead."));
+        }
+        if (status.getOverlappingPolicies() != null && !status.getOverlappingPolicies().equals(previous.getOverlappingPolicies())) {
+            events.add(new Event("OverlappingPolicies", "Pods selected by this policy are also selected by "
+                    + String.join(", ", status.getOverlappingPolicies()) + "; the oldest policy (then by name) is injected."));
+        }
+    }
+
+    /**
+     * Condition {@code CountersReachable} for a policy whose sidecars count in Redis, from the operator's own check;
+     * removed otherwise. Reporting only: the sidecars' fail mode decides calls, whatever this says.
+     */
+    private static void counters(Observation seen, McpPolicyStatus previous, McpPolicyStatus status, Long generation, Instant now,
+            List<Event> events) {
+        CounterStoreCheck.Result result = seen.counters();
+        if (result == null) {
+            status.setConditions(StatusConditions.remove(status.getConditions(), StatusConditions.COUNTERS_REACHABLE));
+            return;
+        }
+        status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.COUNTERS_REACHABLE, result.reachable(),
+                result.reason(), result.message(), generation, now));
+        var before = StatusConditions.find(previous.getConditions(), StatusConditions.COUNTERS_REACHABLE);
+        if (!result.reachable() && (before == null || !result.reason().equals(before.getReason()))) {
+            events.add(new Event("CountersUnreachable", result.message()));
+        }
+    }
+
+    private static boolean sameCondition(McpPolicyStatus previous, McpPolicyStatus current, String type) {
+        var before = StatusConditions.find(previous.getConditions(), type);
+        var after = StatusConditions.find(current.getConditions(), type);
+        return before != null && after != null && before.getStatus().equals(after.getStatus())
+                && Objects.equals(before.getMessage(), after.getMessage());
+    }
+
+    private static McpPolicyStatus copy(McpPolicyStatus from) {
+        McpPolicyStatus to = new McpPolicyStatus();
+        to.setObservedGeneration(from.getObservedGeneration());
+        to.setConditions(from.getConditions());
+        to.setPolicyHash(from.getPolicyHash());
+        to.setConfigMapName(from.getConfigMapName());
+        to.setToolCount(from.getToolCount());
+        to.setIdentityMode(from.getIdentityMode());
+        to.setPodsWithSidecar(from.getPodsWithSidecar());
+        to.setPodsWithoutSidecar(from.getPodsWithoutSidecar());
+        to.setBypassingServices(from.getBypassingServices());
+        to.setOverlappingPolicies(from.getOverlappingPolicies());
+        to.setRestartedWorkloads(from.getRestartedWorkloads());
+        return to;
+    }
+}
