@@ -70,6 +70,12 @@ class DashboardQueriesIT {
               values: '2x10'
             - series: 'toolgate_operator_unprotected_pods{namespace="toolgate-system",pod="op-a",policy_namespace="demo",policy="guarded"}'
               values: '0x10'
+            - series: 'toolgate_tool_definition_changes_total{namespace="demo",pod="p1",tool="echo"}'
+              values: '0 0 0 1 1 1 1 1 1 1 1'
+            - series: 'toolgate_tool_definition_changes_total{namespace="demo",pod="p2",tool="echo"}'
+              values: '0 0 0 0 1 1 1 1 1 1 1'
+            - series: 'toolgate_tool_definition_changes_total{namespace="demo",pod="p1",tool="get-sum"}'
+              values: '0x10'
             """;
 
     /** Expected result of each query (panel title / refId) at 10m: series labels → value. */
@@ -104,7 +110,9 @@ class DashboardQueriesIT {
             // the operator's replicas export the same series: max, so 2, not 4; a policy with none shows 0
             Map.entry("Pods running without the sidecar, by policy/A", Map.of(
                     "{policy_namespace=\"demo\",policy=\"shop\"}", "2",
-                    "{policy_namespace=\"demo\",policy=\"guarded\"}", "0")));
+                    "{policy_namespace=\"demo\",policy=\"guarded\"}", "0")),
+            // both sidecars of demo saw echo change once; a tool that never changed is left out
+            Map.entry("Pinned tool definition changes/A", Map.of("{namespace=\"demo\",tool=\"echo\"}", "2")));
 
     @Test
     void everyDashboardQueryReturnsTheExpectedSeriesInPrometheus() throws Exception {

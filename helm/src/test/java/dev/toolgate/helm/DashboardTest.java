@@ -23,7 +23,8 @@ class DashboardTest {
             "toolgate_upstream_errors_total",
             "toolgate_shadow_decisions_total",
             "toolgate_approvals_total",
-            "toolgate_operator_unprotected_pods");
+            "toolgate_operator_unprotected_pods",
+            "toolgate_tool_definition_changes_total");
     private static final Pattern METRIC = Pattern.compile("\\btoolgate_[a-z_]+");
 
     @Test
@@ -38,13 +39,14 @@ class DashboardTest {
                 "Loaded policy hash per pod",
                 "Shadow decisions (audit mode) by tool and decision",
                 "Approvals by outcome",
-                "Pods running without the sidecar, by policy");
+                "Pods running without the sidecar, by policy",
+                "Pinned tool definition changes");
     }
 
     @Test
     void queriesUseOnlyTheSidecarsContractMetrics() {
         List<DashboardQueries.Query> queries = DashboardQueries.all();
-        assertThat(queries).hasSize(11);
+        assertThat(queries).hasSize(12);
         for (DashboardQueries.Query query : queries) {
             Matcher metric = METRIC.matcher(query.expr());
             assertThat(metric.find()).as("%s queries a toolgate metric", query.panel()).isTrue();
