@@ -83,7 +83,8 @@ class OperatorRbacTest {
 
     @Test
     void redisSecretChecks() {
-        assertRules("redisChecks: {readSecrets: true}", concat(ALWAYS, SELF_MANAGED_CLUSTER, REDIS_SECRET_CHECKS), SELF_MANAGED_NAMESPACED);
+        assertRules("redisChecks: {readSecrets: true}", concat(ALWAYS, SELF_MANAGED_CLUSTER, REDIS_SECRET_CHECKS),
+                concat(SELF_MANAGED_NAMESPACED, LEADER_ELECTION));
     }
 
     @Test
