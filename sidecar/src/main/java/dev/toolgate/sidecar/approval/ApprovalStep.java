@@ -229,7 +229,9 @@ public class ApprovalStep {
     }
 
     private void count(String outcome) {
-        meters.counter("toolgate.approvals", "outcome", outcome).increment();
+        io.micrometer.core.instrument.Counter.builder("toolgate.approvals")
+                .description("Calls that need a human's approval, by what became of them (pending, admitted, rejected, unavailable, ...)")
+                .tag("outcome", outcome).register(meters).increment();
     }
 
     private static String text(JsonNode node, String field) {
