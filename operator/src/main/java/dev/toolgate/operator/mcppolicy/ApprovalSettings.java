@@ -4,9 +4,12 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
+
 /** How a human approves calls of a tool with {@code action: require_approval} ({@code tools.X.approval}). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class ApprovalSettings {
+@PreserveUnknownFields
+public class ApprovalSettings extends SpecObject {
 
     public enum Mode {
         @JsonProperty("retry")

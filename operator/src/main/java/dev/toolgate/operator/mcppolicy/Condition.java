@@ -11,7 +11,8 @@ import io.fabric8.generator.annotation.Size;
 
 /** A test on one argument of the call. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class Condition {
+@PreserveUnknownFields
+public class Condition extends SpecObject {
 
     public enum Operator {
         @JsonProperty("eq")

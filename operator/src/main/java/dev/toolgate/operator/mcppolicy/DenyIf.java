@@ -6,12 +6,14 @@ import java.util.List;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 
 /** A deny rule: matches when every condition holds (an empty list always matches). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class DenyIf {
+@PreserveUnknownFields
+public class DenyIf extends SpecObject {
 
     @Required
     @Size(max = 32)

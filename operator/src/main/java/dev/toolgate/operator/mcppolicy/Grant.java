@@ -6,6 +6,7 @@ import java.util.Map;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
@@ -15,7 +16,8 @@ import io.fabric8.generator.annotation.Size;
  * tool decides the call with that entry; when none does, the top-level tools and default decide.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class Grant {
+@PreserveUnknownFields
+public class Grant extends SpecObject {
 
     @Required
     @Pattern("^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$")

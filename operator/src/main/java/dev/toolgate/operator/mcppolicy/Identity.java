@@ -3,6 +3,7 @@ package dev.toolgate.operator.mcppolicy;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Pattern;
 
 /**
@@ -11,7 +12,8 @@ import io.fabric8.generator.annotation.Pattern;
  * source together are refused at reconcile (a verified source ignores and removes the header).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class Identity {
+@PreserveUnknownFields
+public class Identity extends SpecObject {
 
     static final String HEADER_NAME = "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$";
 

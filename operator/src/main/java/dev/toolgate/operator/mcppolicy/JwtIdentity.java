@@ -6,13 +6,15 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 
 /** A bearer JWT the sidecar verifies. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class JwtIdentity {
+@PreserveUnknownFields
+public class JwtIdentity extends SpecObject {
 
     /** Asymmetric signature algorithms only: {@code none} and shared-secret HMAC are not offered. */
     public enum Algorithm {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
@@ -13,7 +14,8 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 /** A named counter: at most {@code max} calls in any sliding window. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = Limit.WINDOW_RULE, message = Limit.WINDOW_MESSAGE)
-public class Limit {
+@PreserveUnknownFields
+public class Limit extends SpecObject {
 
     // A regex on an int-or-string cannot be length-bounded, so its CEL cost estimate exceeds the API server's budget;
     // string windows ("minute", "90s") are checked by the policy engine and reported in status.conditions[Accepted].

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -16,7 +17,8 @@ import io.fabric8.kubernetes.api.model.LabelSelector;
 /** The policy in Kubernetes spelling, plus where it applies and how the sidecar runs. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "!has(self.tools) || self.tools.all(name, size(name) > 0)", message = "tool names must not be empty")
-public class McpPolicySpec {
+@PreserveUnknownFields
+public class McpPolicySpec extends SpecObject {
 
     public enum DefaultAction {
         @JsonProperty("allow")

@@ -27,7 +27,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 public class PolicyAdmission {
 
     private static final Logger LOG = Logger.getLogger(PolicyAdmission.class);
-    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final ObjectMapper JSON = SpecObject.writingUnknownFields(new ObjectMapper())
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     private final MeterRegistry meters;
 

@@ -9,7 +9,7 @@ import dev.toolgate.policy.PolicySpec;
 
 /**
  * Everything wrong with an McpPolicy's spec that can be known from the spec alone, each problem as
- * {@code "<spec path>: <message>"} in the resource's own spelling: the engine's validation of the rendered document and
+ * {@code "<spec path>: <message>"} in the resource's own spelling: fields no schema object knows ({@link UnknownFields}), the engine's validation of the rendered document and
  * the identity rules (the rest is {@link PolicySpec}'s, which the offline checker runs too). Pure; the reconciler reports
  * the problems in status, the admission webhook refuses with them.
  */
@@ -29,7 +29,8 @@ public final class PolicyValidation {
         if (spec == null) {
             return new Result(null, List.of("spec: required"));
         }
-        List<String> problems = new ArrayList<>(IdentityValidation.errors(spec.getIdentity()));
+        List<String> problems = new ArrayList<>(UnknownFields.of(spec));
+        problems.addAll(IdentityValidation.errors(spec.getIdentity()));
         PolicyDocument document = null;
         try {
             document = PolicySpec.parse(PolicyDocumentRenderer.specJson(spec));

@@ -3,6 +3,7 @@ package dev.toolgate.operator.mcppolicy;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -11,7 +12,8 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 /** Shorthand for one limit on a tool. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = Limit.WINDOW_RULE, message = Limit.WINDOW_MESSAGE)
-public class RateLimit {
+@PreserveUnknownFields
+public class RateLimit extends SpecObject {
 
     @Required
     @Min(1)

@@ -4,12 +4,14 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /** Where the sidecars of this policy keep their rate-limit counters. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "!has(self.backend) || self.backend != 'redis' || has(self.redis)", message = "backend redis needs redis.url")
-public class RateLimits {
+@PreserveUnknownFields
+public class RateLimits extends SpecObject {
 
     public enum Backend {
         @JsonProperty("local")

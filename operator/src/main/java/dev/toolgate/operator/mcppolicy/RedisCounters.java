@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -17,7 +18,8 @@ import io.fabric8.kubernetes.api.model.SecretKeySelector;
         message = "caSecretRef needs name and key")
 @ValidationRule(value = "!has(self.caSecretRef) || self.url.startsWith('rediss://')",
         message = "caSecretRef needs a rediss:// url: the connection would not use TLS")
-public class RedisCounters {
+@PreserveUnknownFields
+public class RedisCounters extends SpecObject {
 
     public enum FailMode {
         @JsonProperty("closed")

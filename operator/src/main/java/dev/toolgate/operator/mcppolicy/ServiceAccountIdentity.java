@@ -5,12 +5,14 @@ import java.util.List;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 
 /** A Kubernetes service-account token the sidecar verifies against the cluster's issuer. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class ServiceAccountIdentity {
+@PreserveUnknownFields
+public class ServiceAccountIdentity extends SpecObject {
 
     @Required
     @Size(max = 16)

@@ -3,12 +3,14 @@ package dev.toolgate.operator.mcppolicy;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 
 /** Per-policy overrides for the injected sidecar container. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class SidecarOverrides {
+@PreserveUnknownFields
+public class SidecarOverrides extends SpecObject {
 
     @JsonPropertyDescription("Sidecar image; defaults to the operator's configured image.")
     private String image;

@@ -13,7 +13,8 @@ import io.fabric8.generator.annotation.Size;
 
 /** What happens when a tool matching this entry is called. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class ToolRule {
+@PreserveUnknownFields
+public class ToolRule extends SpecObject {
 
     public enum Action {
         @JsonProperty("allow")

@@ -2,12 +2,14 @@ package dev.toolgate.operator.mcppolicy;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
 
 /** The MCP server inside the pod. */
-public class Upstream {
+@PreserveUnknownFields
+public class Upstream extends SpecObject {
 
     @Required
     @Min(1)

@@ -27,7 +27,9 @@ import io.fabric8.kubernetes.client.dsl.FieldValidateable;
 /**
  * The committed CRD on a real API server: valid policies round-trip unchanged, invalid ones are refused with exactly
  * the messages in {@code crd-fixtures/invalid/<case>.message} (regenerate with -Dtoolgate.golden.update=true and review).
- * Requests use Strict field validation, as kubectl does by default, so misspelt fields are refused too.
+ * Requests use Strict field validation, as kubectl does by default. Misspelt fields are not the schema's to refuse: it
+ * preserves unknown fields so that no client's field validation can prune one, and the validating webhook and the
+ * reconciler refuse them ({@code PolicyValidationIT}, {@code OperatorIT}).
  */
 class McpPolicyCrdIT {
 

@@ -8,10 +8,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.toolgate.operator.mcppolicy.McpPolicy;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.FieldValidateable;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -135,5 +137,36 @@ class PolicyValidationIT {
         assertThat(refused).as("a spec change is validated: two problems remain").isNotNull();
         assertThat(refused.getMessage()).contains("(2 problems)");
         assertThat(admin.resources(McpPolicy.class).inNamespace(ns).withName("legacy").delete()).isNotEmpty();
+    }
+
+    /** The review's case: under {@code default: allow}, a pruned {@code actoin: deny} would have allowed the tool. */
+    private static final String MISSPELT = """
+            apiVersion: toolgate.dev/v1alpha1
+            kind: McpPolicy
+            metadata: {name: misspelt, namespace: %s}
+            spec:
+              podSelector: {matchLabels: {app: shop}}
+              upstream: {port: 8080}
+              default: allow
+              hideDeniedTool: true
+              tools:
+                delete_repository: {actoin: deny}
+            """;
+
+    @Test
+    void aMisspeltFieldIsRefusedWhateverFieldValidationTheClientAsksFor() throws Exception {
+        for (FieldValidateable.Validation validation : FieldValidateable.Validation.values()) {
+            GenericKubernetesResource policy = Serialization.unmarshal(MISSPELT.formatted(NS), GenericKubernetesResource.class);
+            KubernetesClientException refused = catchThrowableOfType(KubernetesClientException.class,
+                    () -> admin.genericKubernetesResources("toolgate.dev/v1alpha1", "McpPolicy").inNamespace(NS).resource(policy)
+                            .fieldValidation(validation).create());
+            assertThat(refused).as("field validation %s", validation).isNotNull();
+            assertThat(refused.getCode()).isEqualTo(422);
+            assertThat(refused.getMessage()).as("field validation %s", validation)
+                    .contains("McpPolicy " + NS + "/misspelt is invalid (2 problems)")
+                    .contains("spec.hideDeniedTool: unknown field \"hideDeniedTool\"; expected one of")
+                    .contains("spec.tools[\"delete_repository\"].actoin: unknown field \"actoin\"; expected one of action,");
+            assertThat(admin.resources(McpPolicy.class).inNamespace(NS).withName("misspelt").get()).as("nothing stored").isNull();
+        }
     }
 }
