@@ -33,6 +33,8 @@ final class Kind {
     static final Path CHART = Path.of(System.getProperty("toolgate.chart.package",
             ROOT.resolve("helm/target/toolgate-" + VERSION + ".tgz").toString()));
     static final Path OUT = Path.of("target", "kt").toAbsolutePath();
+    /** The label the examples' MCP server pods are selected by. */
+    static final String APP_LABEL = "app.kubernetes.io/name";
 
     static final String SIDECAR_IMAGE = "ghcr.io/toolgate-dev/sidecar:" + VERSION;
     static final String OPERATOR_IMAGE = "ghcr.io/toolgate-dev/operator:" + VERSION;
@@ -182,6 +184,21 @@ final class Kind {
 
     static String indent(String text, String prefix) {
         return text.lines().map(l -> prefix + l).collect(Collectors.joining("\n"));
+    }
+
+    /** The live pods of {@code namespace} labelled {@code app.kubernetes.io/name=app} (those being deleted left out). */
+    static List<Pod> pods(KubernetesClient client, String namespace, String app) {
+        return client.pods().inNamespace(namespace).withLabel(APP_LABEL, app).list().getItems().stream()
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+
+    /** Waits until exactly {@code count} such pods run with every container Ready, and returns them. */
+    static List<Pod> awaitReadyPods(KubernetesClient client, String namespace, String app, int count, Duration timeout) {
+        waitFor(count + " Ready pods of " + app + " in " + namespace, timeout, () -> {
+            List<Pod> pods = pods(client, namespace, app);
+            return pods.size() == count && pods.stream().allMatch(Kind::allContainersReady);
+        }, () -> describePods(client, namespace));
+        return pods(client, namespace, app);
     }
 
     static boolean allContainersReady(Pod pod) {

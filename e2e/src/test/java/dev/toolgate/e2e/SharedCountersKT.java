@@ -98,7 +98,7 @@ class SharedCountersKT {
                         () -> Kind.events(client, NS));
             }
         }
-        awaitReadyPods(REDIS, 1, Duration.ofSeconds(120));
+        Kind.awaitReadyPods(client, NS, REDIS, 1, Duration.ofSeconds(120));
         // the operator reaches the Redis Service as the sidecars will, with the Secret's password
         Kind.waitFor("the McpPolicy's CountersReachable to be True", Duration.ofSeconds(90), () -> {
             Map<String, Object> c = countersCondition();
@@ -107,7 +107,7 @@ class SharedCountersKT {
         Kind.log("McpPolicy condition CountersReachable: %s", countersCondition());
         assertThat(String.valueOf(countersCondition().get("message"))).doesNotContain(password)
                 .contains("answered PING with the password of Secret " + REDIS);
-        List<Pod> pods = awaitReadyPods(SERVER, 3, Duration.ofSeconds(300));
+        List<Pod> pods = Kind.awaitReadyPods(client, NS, SERVER, 3, Duration.ofSeconds(300));
         Kind.log("Redis and 3 injected replicas Ready in %d ms", (System.nanoTime() - t0) / 1_000_000);
         for (Pod pod : pods) {
             Container sidecar = ToolgateKT.appContainers(pod).stream().filter(c -> c.getName().equals(SIDECAR)).findFirst()
@@ -181,7 +181,7 @@ class SharedCountersKT {
         // Where each call went: every sidecar's audit log. The calls spread over the three pods, and the same calls
         // counted by each sidecar alone (three local counters) would have admitted more than the limits allow.
         Map<String, List<JsonNode>> audit = new LinkedHashMap<>();
-        for (Pod pod : pods(SERVER)) {
+        for (Pod pod : Kind.pods(client, NS, SERVER)) {
             audit.put(pod.getMetadata().getName(), auditLines(pod, run));
         }
         Map<String, String> spread = new LinkedHashMap<>();
@@ -248,7 +248,7 @@ class SharedCountersKT {
 
     /** redis-cli in the Redis pod, authenticated with the Secret's password (passed in the environment, not argv). */
     static String redisCli(String... args) throws Exception {
-        Pod redis = pods(REDIS).get(0);
+        Pod redis = Kind.pods(client, NS, REDIS).get(0);
         List<String> command = new ArrayList<>(List.of("sh", "-c", "REDISCLI_AUTH=\"$REDIS_PASSWORD\" exec redis-cli \"$@\"", "redis-cli"));
         command.addAll(List.of(args));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -307,18 +307,5 @@ class SharedCountersKT {
         }
         return conditions.stream().map(c -> (Map<String, Object>) c).filter(c -> "CountersReachable".equals(c.get("type"))).findFirst()
                 .orElse(null);
-    }
-
-    static List<Pod> awaitReadyPods(String app, int count, Duration timeout) {
-        Kind.waitFor(count + " Ready pods of " + app + " in " + NS, timeout, () -> {
-            List<Pod> pods = pods(app);
-            return pods.size() == count && pods.stream().allMatch(Kind::allContainersReady);
-        }, () -> Kind.describePods(client, NS));
-        return pods(app);
-    }
-
-    static List<Pod> pods(String app) {
-        return client.pods().inNamespace(NS).withLabel(ToolgateKT.SELECTOR_KEY, app).list().getItems().stream()
-                .filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
     }
 }

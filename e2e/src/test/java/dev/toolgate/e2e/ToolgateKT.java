@@ -48,7 +48,7 @@ class ToolgateKT {
     static final String SYSTEM = ToolgateRelease.SYSTEM;
     static final String RELEASE = ToolgateRelease.NAME;
     static final String NS = "toolgate-kt";
-    static final String SELECTOR_KEY = "app.kubernetes.io/name";
+    static final String SELECTOR_KEY = Kind.APP_LABEL;
     static final String SERVER = "server-everything";
     static final String POLICY_CONFIGMAP = "server-everything-toolgate-policy";
     static final String SIDECAR = "toolgate-sidecar";
@@ -132,7 +132,7 @@ class ToolgateKT {
                 () -> Kind.events(client, NS) + Kind.describePods(client, SYSTEM));
         long t0 = System.nanoTime();
         apply("kt/10-server-everything.yaml");
-        List<Pod> pods = awaitReadyPods(SERVER, 2, Duration.ofSeconds(240));
+        List<Pod> pods = Kind.awaitReadyPods(client, NS, SERVER, 2, Duration.ofSeconds(240));
         Kind.log("2 injected pods Ready in %d ms", (System.nanoTime() - t0) / 1_000_000);
         for (Pod pod : pods) {
             List<String> running = appContainers(pod).stream().map(Container::getName).toList();
@@ -159,19 +159,6 @@ class ToolgateKT {
                 .withName(SERVER).get();
         Object status = policy == null ? null : policy.getAdditionalProperties().get("status");
         return status instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-    }
-
-    static List<Pod> awaitReadyPods(String app, int count, Duration timeout) {
-        Kind.waitFor(count + " Ready pods of " + app + " in " + NS, timeout, () -> {
-            List<Pod> pods = pods(app);
-            return pods.size() == count && pods.stream().allMatch(Kind::allContainersReady);
-        }, () -> Kind.describePods(client, NS));
-        return pods(app);
-    }
-
-    static List<Pod> pods(String app) {
-        return client.pods().inNamespace(NS).withLabel(SELECTOR_KEY, app).list().getItems().stream()
-                .filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
     }
 
     static void apply(String resource) throws IOException {
@@ -321,7 +308,7 @@ class ToolgateKT {
     @Order(5)
     void metricsAndHealthAreScrapedFromInsideTheCluster() throws Exception {
         List<String> urls = new ArrayList<>();
-        for (Pod pod : pods(SERVER)) {
+        for (Pod pod : Kind.pods(client, NS, SERVER)) {
             String base = "http://" + pod.getStatus().getPodIP() + ":9000";
             urls.add(base + "/q/metrics");
             urls.add(base + "/q/health/ready");
@@ -361,7 +348,7 @@ class ToolgateKT {
     void noPortOfTheInjectedPodExecutesADeniedCall() throws Exception {
         List<String> targets = new ArrayList<>();
         Map<String, String> mcpTargets = new java.util.LinkedHashMap<>();
-        for (Pod pod : pods(SERVER)) {
+        for (Pod pod : Kind.pods(client, NS, SERVER)) {
             assertThat(pod.getSpec().getInitContainers()).extracting(Container::getName).as("init containers of %s",
                     pod.getMetadata().getName()).contains("toolgate-init");
             String ip = pod.getStatus().getPodIP();
@@ -380,7 +367,7 @@ class ToolgateKT {
                 .withSpec(client.apps().deployments().inNamespace(NS).withName(SERVER).get().getSpec().getTemplate().getSpec())
                 .build();
         client.pods().inNamespace(NS).resource(control).create();
-        Pod controlPod = awaitReadyPods("unguarded-control", 1, Duration.ofSeconds(120)).get(0);
+        Pod controlPod = Kind.awaitReadyPods(client, NS, "unguarded-control", 1, Duration.ofSeconds(120)).get(0);
         assertThat(appContainers(controlPod)).extracting(Container::getName).containsExactly("server");
         String controlTarget = "http://" + controlPod.getStatus().getPodIP() + ":3001/mcp";
 
@@ -437,7 +424,7 @@ class ToolgateKT {
     void probesOnTheTakenOverPortNameStillWork() throws Exception {
         long t0 = System.nanoTime();
         apply("kt/30-probe-test.yaml");
-        Pod pod = awaitReadyPods("probe-test", 1, Duration.ofSeconds(180)).get(0);
+        Pod pod = Kind.awaitReadyPods(client, NS, "probe-test", 1, Duration.ofSeconds(180)).get(0);
         Kind.log("probe-test Ready in %d ms", (System.nanoTime() - t0) / 1_000_000);
         Container server = pod.getSpec().getContainers().stream().filter(c -> c.getName().equals("server")).findFirst().orElseThrow();
         assertThat(server.getReadinessProbe().getHttpGet().getPort().getIntVal()).as("readiness httpGet port: http -> 8080").isEqualTo(8080);
@@ -460,7 +447,7 @@ class ToolgateKT {
     @Test
     @Order(8)
     void aChangedPolicyIsEnforcedWithoutARestartAndNoAllowedCallFails() throws Exception {
-        List<Pod> pods = pods(SERVER);
+        List<Pod> pods = Kind.pods(client, NS, SERVER);
         List<LocalPortForward> forwards = new ArrayList<>();
         List<Mcp> sessions = new ArrayList<>();
         try {
