@@ -33,11 +33,15 @@ public class PrometheusHygiene {
         if (config.policyNamespace().isPresent()) {
             tags = tags.and("policy_namespace", config.policyNamespace().get());
         }
+        if (!tags.iterator().hasNext()) {
+            return new MeterFilter() {
+            };
+        }
         Tags policyTags = tags;
         return new MeterFilter() {
             @Override
             public Meter.Id map(Meter.Id id) {
-                return id.getName().startsWith("toolgate.") && policyTags.iterator().hasNext() ? id.withTags(policyTags) : id;
+                return id.getName().startsWith("toolgate.") ? id.withTags(policyTags) : id;
             }
         };
     }
