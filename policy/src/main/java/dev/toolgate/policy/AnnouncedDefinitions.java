@@ -11,4 +11,13 @@ public interface AnnouncedDefinitions {
 
     /** The digest of the definition of {@code tool} the server announced last, or {@code null} when none was seen. */
     String digest(String tool);
+
+    /**
+     * Whether the server said its tools changed ({@code notifications/tools/list_changed}) since {@code tool}'s
+     * definition was last seen: then {@link #digest} is {@code null} until a later tools/list result announces it again,
+     * and the denial says to list the tools again rather than that none was ever announced.
+     */
+    default boolean unverified(String tool) {
+        return false;
+    }
 }

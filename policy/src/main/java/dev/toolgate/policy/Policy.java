@@ -356,7 +356,11 @@ public final class Policy {
         if (pin.digest().equals(seen)) {
             return null;
         }
-        String reason = seen == null
+        String reason = seen == null && announced.unverified(tool)
+                ? "tool definition unverified: tool " + PolicyPaths.quote(tool) + " is pinned to " + pin.digest()
+                        + " and the server announced notifications/tools/list_changed since this sidecar last saw its definition;"
+                        + " it is denied until a tools/list result announces the pinned definition again (list the tools again)"
+                : seen == null
                 ? "tool definition not announced: tool " + PolicyPaths.quote(tool) + " is pinned to " + pin.digest()
                         + " and the server has not announced its definition in a tools/list result this sidecar relayed; list the tools first"
                 : "tool definition changed: tool " + PolicyPaths.quote(tool) + " is pinned to " + pin.digest() + " but the server announces "

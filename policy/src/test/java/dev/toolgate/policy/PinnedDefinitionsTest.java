@@ -94,6 +94,25 @@ class PinnedDefinitionsTest {
                 + changed + "; it is hidden and denied until the pin is updated or the server announces the pinned definition again");
 
         assertThat(decide(p, List.of(echo), tool -> ECHO_PIN).get(0).verdict()).isEqualTo(Verdict.ALLOWED);
+
+        // list_changed since the last listing: no digest, and the reason says to list again
+        AnnouncedDefinitions stale = new AnnouncedDefinitions() {
+            @Override
+            public String digest(String tool) {
+                return null;
+            }
+
+            @Override
+            public boolean unverified(String tool) {
+                return true;
+            }
+        };
+        Decision unverified = decide(p, List.of(echo), stale).get(0);
+        assertThat(unverified.verdict()).isEqualTo(Verdict.DENIED);
+        assertThat(unverified.rule()).isEqualTo("tools[\"echo\"].pin");
+        assertThat(unverified.reason()).isEqualTo("tool definition unverified: tool \"echo\" is pinned to " + ECHO_PIN
+                + " and the server announced notifications/tools/list_changed since this sidecar last saw its definition;"
+                + " it is denied until a tools/list result announces the pinned definition again (list the tools again)");
         // offline (decide, the CLI) there is no server: pins are not checked
         assertThat(p.decide(echo, T0).verdict()).isEqualTo(Verdict.ALLOWED);
     }

@@ -67,6 +67,17 @@ class PinnedDefinitionsIT {
         assertThat(answer.statusCode()).isEqualTo(204);
     }
 
+    /** Holds the server's tools/list answers (on) or lets them go (off). */
+    private static void serverHoldsListings(boolean on) throws Exception {
+        HttpResponse<Void> answer = TestSupport.HTTP.send(HttpRequest.newBuilder(URI.create(upstream("/control/hold-lists?on=" + (on ? 1 : 0))))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(answer.statusCode()).isEqualTo(204);
+    }
+
+    private static double reverifications(String result) {
+        return TestSupport.sample(TestSupport.metrics(), "toolgate_tool_definition_reverifications_total{result=\"" + result + "\",tool=\"echo\"}");
+    }
+
     /** Every page of tools/list, as the client sees it through the sidecar. */
     private static List<String> listed(McpSyncClient client) {
         List<String> names = new ArrayList<>();
@@ -191,6 +202,60 @@ class PinnedDefinitionsIT {
                     .isEqualTo("Echo (poisoned): reviewed");
             assertThat(listed(streamable)).containsExactly("add", "echo");
         } finally {
+            serverAnnounces("original");
+            TestSupport.usePolicyResource(holder, "policies/allow-all.json");
+        }
+    }
+
+    @Test
+    void afterListChangedAPinnedToolIsDeniedUntilAListingVerifiesItAgain() throws Exception {
+        serverAnnounces("original");
+        String original = pinOf("echo");
+        usePins(original, pinOf("add"));
+        String agent = "relist-" + UUID.randomUUID();
+
+        try (McpSyncClient streamable = TestSupport.javaClient(agent)) {
+            assertThat(listed(streamable)).containsExactly("add", "echo");
+            assertThat(text(streamable.callTool(new CallToolRequest("echo", Map.of("message", "before"))))).isEqualTo("Echo (original): before");
+            int unverifiedBefore = auditLines("definitions_unverified").size();
+            double changedBefore = reverifications("changed");
+            double verifiedBefore = reverifications("verified");
+
+            // The rug pull, announced with notifications/tools/list_changed (on the session's GET stream). The Java SDK
+            // re-lists on its own when told; the server holds that listing, so no tools/list result with the new
+            // definition has passed the sidecar when the call comes: the last listing it saw matched the pin.
+            serverHoldsListings(true);
+            serverAnnounces("poisoned");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(auditLines("definitions_unverified")).hasSizeGreaterThan(unverifiedBefore)
+                            .last().satisfies(line -> assertThat(TestSupport.JSON.convertValue(line.path("tools"), List.class))
+                                    .contains("echo", "add")));
+            String rugPulled = "rug-" + UUID.randomUUID();
+            McpError unverified = refusal(streamable, rugPulled);
+            assertThat(unverified.getMessage()).contains("tool definition unverified: tool \"echo\" is pinned to " + original
+                    + " and the server announced notifications/tools/list_changed").contains("list the tools again");
+            assertThat(data(unverified)).containsEntry("rule", "tools[\"echo\"].pin").containsEntry("decision", "denied");
+            assertThat(SidecarTestResource.recorder.sawBodyContaining(rugPulled)).as("never forwarded to the server").isFalse();
+
+            // The held listing goes through with the poisoned definition: re-verified as changed, hidden, still denied.
+            serverHoldsListings(false);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(reverifications("changed")).isGreaterThan(changedBefore));
+            assertThat(listed(streamable)).containsExactly("add");
+            assertThat(refusal(streamable, "still-poisoned").getMessage()).contains("tool definition changed");
+
+            // The server restores the pinned definition: after a listing it is callable again.
+            serverAnnounces("original");
+            assertThat(listed(streamable)).containsExactly("add", "echo");
+            assertThat(text(streamable.callTool(new CallToolRequest("echo", Map.of("message", "after"))))).isEqualTo("Echo (original): after");
+            assertThat(reverifications("verified")).isGreaterThan(verifiedBefore);
+            assertThat(auditLines("definition_reverified")).anySatisfy(line -> {
+                assertThat(line.path("tool").asText()).isEqualTo("echo");
+                assertThat(line.path("result").asText()).isEqualTo("verified");
+                assertThat(line.path("announced").asText()).isEqualTo(original);
+            });
+        } finally {
+            serverHoldsListings(false);
             serverAnnounces("original");
             TestSupport.usePolicyResource(holder, "policies/allow-all.json");
         }

@@ -1,6 +1,7 @@
 package dev.toolgate.sidecar.enforce;
 
 import dev.toolgate.sidecar.mcp.JsonRpcParser;
+import dev.toolgate.sidecar.mcp.McpMethods;
 import dev.toolgate.sidecar.mcp.StrictUtf8;
 import dev.toolgate.sidecar.observe.ToolLabels;
 
@@ -88,9 +89,9 @@ public final class ServerMessageInspector {
         try {
             Scan scan = scan(JsonRpcParser.STRICT.createParser(body, start, end - start));
             if (!scan.toolsList()) {
-                return new Result(Outcome.PASS, null, scan.ids(), null);
+                return listChanged(scan, definitions, new Result(Outcome.PASS, null, scan.ids(), null));
             }
-            return filtered(JsonRpcParser.STRICT.readTree(body, start, end - start), policy, caller, labels, definitions);
+            return listChanged(scan, definitions, filtered(JsonRpcParser.STRICT.readTree(body, start, end - start), policy, caller, labels, definitions));
         } catch (IOException e) {
             return Result.refused(notStrictJson(e), idsOf(new String(body, start, end - start, StandardCharsets.UTF_8)));
         }
@@ -101,9 +102,9 @@ public final class ServerMessageInspector {
         try {
             Scan scan = scan(JsonRpcParser.STRICT.createParser(text));
             if (!scan.toolsList()) {
-                return new Result(Outcome.PASS, null, scan.ids(), null);
+                return listChanged(scan, definitions, new Result(Outcome.PASS, null, scan.ids(), null));
             }
-            return filtered(JsonRpcParser.STRICT.readTree(text), policy, caller, labels, definitions);
+            return listChanged(scan, definitions, filtered(JsonRpcParser.STRICT.readTree(text), policy, caller, labels, definitions));
         } catch (IOException e) {
             return Result.refused(notStrictJson(e), idsOf(text));
         }
@@ -114,27 +115,40 @@ public final class ServerMessageInspector {
      * result. It reads every token, so the whole text is checked (duplicate keys, escapes, numbers, trailing content),
      * but it builds no tree: most answers hold no tools/list result, and a large tool result is not copied into one.
      */
-    private record Scan(List<JsonNode> ids, boolean toolsList) {
+    private record Scan(List<JsonNode> ids, boolean toolsList, boolean listChanged) {
+    }
+
+    /**
+     * After a message that holds {@code notifications/tools/list_changed}, every pinned tool is unverified until the next
+     * listing ({@link ToolDefinitions#listChanged}). Marked after any listing in the same message: that listing may
+     * predate the change, so it does not verify anything (fail closed).
+     */
+    private static Result listChanged(Scan scan, ToolDefinitions definitions, Result result) {
+        if (scan.listChanged()) {
+            definitions.listChanged();
+        }
+        return result;
     }
 
     private static Scan scan(JsonParser parser) throws IOException {
         try (parser) {
             JsonToken first = parser.nextToken();
             List<JsonNode> ids = new ArrayList<>(1);
-            boolean toolsList = first != null && scanMessages(parser, first, ids);
+            boolean[] listChanged = {false};
+            boolean toolsList = first != null && scanMessages(parser, first, ids, listChanged);
             if (first != null && parser.nextToken() != null) {
                 throw new JsonParseException(parser, "content after the JSON value");
             }
-            return new Scan(ids, toolsList); // no value at all (blank): nothing for anyone to read
+            return new Scan(ids, toolsList, listChanged[0]); // no value at all (blank): nothing for anyone to read
         }
     }
 
     /** A message, or a batch (arrays nest: a lenient client might flatten them); true when one is a tools/list result. */
-    private static boolean scanMessages(JsonParser parser, JsonToken token, List<JsonNode> ids) throws IOException {
+    private static boolean scanMessages(JsonParser parser, JsonToken token, List<JsonNode> ids, boolean[] listChanged) throws IOException {
         if (token == JsonToken.START_ARRAY) {
             boolean toolsList = false;
             for (JsonToken element = parser.nextToken(); element != JsonToken.END_ARRAY; element = parser.nextToken()) {
-                toolsList |= scanMessages(parser, element, ids);
+                toolsList |= scanMessages(parser, element, ids, listChanged);
             }
             return toolsList;
         }
@@ -149,6 +163,10 @@ public final class ServerMessageInspector {
             JsonToken value = parser.nextToken();
             switch (name) {
                 case "id" -> id = idValue(parser, value);
+                case "method" -> {
+                    listChanged[0] |= value == JsonToken.VALUE_STRING && McpMethods.TOOLS_LIST_CHANGED.equals(parser.getText());
+                    parser.skipChildren();
+                }
                 case "result" -> {
                     response = true;
                     toolsList = value == JsonToken.START_OBJECT && resultHasToolsArray(parser);

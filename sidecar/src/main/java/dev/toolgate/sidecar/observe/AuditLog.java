@@ -95,6 +95,64 @@ public class AuditLog {
                 + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * One line when the server's {@code notifications/tools/list_changed} makes pinned tools unverified:
+     * {@code {"time","decision":"definitions_unverified","tools":[…],"reason"}} and the policy's names.
+     */
+    public void definitionsUnverified(java.util.List<String> tools) {
+        writer.write((unverifiedLine(Instant.now(), tools, new LineContext(policy, namespace, null, null, null, null)) + "\n")
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String unverifiedLine(Instant time, java.util.List<String> tools, LineContext context) {
+        StringWriter out = new StringWriter(256);
+        try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out)) {
+            begin(json, time);
+            json.writeStringField("decision", "definitions_unverified");
+            json.writeArrayFieldStart("tools");
+            for (String tool : tools) {
+                json.writeString(tool);
+            }
+            json.writeEndArray();
+            json.writeStringField("reason", "the server announced notifications/tools/list_changed: these pinned tools are denied"
+                    + " until a tools/list result announces their definitions again");
+            writeContext(json, context);
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    /**
+     * One line when a tools/list result announces a pinned tool unverified since list_changed:
+     * {@code {"time","decision":"definition_reverified","result":"verified"|"changed","tool","pin","announced","reason"}}.
+     */
+    public void definitionReverified(String tool, String pin, String announced, boolean matches) {
+        writer.write((reverifiedLine(Instant.now(), tool, pin, announced, matches, new LineContext(policy, namespace, null, null, null, null))
+                + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String reverifiedLine(Instant time, String tool, String pin, String announced, boolean matches, LineContext context) {
+        StringWriter out = new StringWriter(384);
+        try (JsonGenerator json = JsonRpcParser.STRICT.getFactory().createGenerator(out)) {
+            begin(json, time);
+            json.writeStringField("decision", "definition_reverified");
+            json.writeStringField("result", matches ? "verified" : "changed");
+            json.writeStringField("tool", tool);
+            json.writeStringField("pin", pin);
+            json.writeStringField("announced", announced);
+            json.writeStringField("reason", matches
+                    ? "after notifications/tools/list_changed, a tools/list result announces the pinned definition: the tool is callable again"
+                    : "after notifications/tools/list_changed, a tools/list result announces another definition than the pinned one: the tool stays denied");
+            writeContext(json, context);
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
     static String definitionLine(Instant time, String tool, String pin, String previous, String announced, LineContext context) {
         boolean restored = announced.equals(pin);
         StringWriter out = new StringWriter(384);

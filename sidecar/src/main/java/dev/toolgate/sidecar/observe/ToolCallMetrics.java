@@ -32,6 +32,7 @@ public class ToolCallMetrics {
     private final Map<Verdict, Map<String, Counter>> shadowCounters = new EnumMap<>(Verdict.class);
     private final Map<String, Timer> upstreamTimers = new ConcurrentHashMap<>();
     private final Map<String, Counter> definitionChanges = new ConcurrentHashMap<>();
+    private final Map<String, Counter> definitionReverifications = new ConcurrentHashMap<>();
     private final Map<RefusalReason, Counter> refusals = new EnumMap<>(RefusalReason.class);
 
     @Inject
@@ -111,6 +112,19 @@ public class ToolCallMetrics {
         definitionChanges.computeIfAbsent(labels.label(tool), label -> Counter.builder("toolgate.tool.definition.changes")
                 .description("Changes of a pinned tool's definition announced in tools/list, away from its pin")
                 .tag("tool", label)
+                .register(registry)).increment();
+    }
+
+    /**
+     * A pinned tool unverified by {@code notifications/tools/list_changed} announced again: {@code result} is
+     * {@code verified} (its pinned definition) or {@code changed}. Bounded: pinned names × 2.
+     */
+    public void definitionReverified(String tool, boolean matches) {
+        String result = matches ? "verified" : "changed";
+        definitionReverifications.computeIfAbsent(labels.label(tool) + "\n" + result, key -> Counter.builder("toolgate.tool.definition.reverifications")
+                .description("Pinned tools announced again in tools/list after notifications/tools/list_changed, by outcome")
+                .tag("tool", labels.label(tool))
+                .tag("result", result)
                 .register(registry)).increment();
     }
 

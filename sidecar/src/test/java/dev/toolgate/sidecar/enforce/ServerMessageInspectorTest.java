@@ -196,6 +196,38 @@ class ServerMessageInspectorTest {
     }
 
     @Test
+    void aListChangedNotificationMakesPinnedToolsUnverifiedUntilTheNextListing() {
+        String pin = dev.toolgate.policy.ToolDefinitionDigest.of(tree(ECHO));
+        Policy pinned = policy("{\"version\":\"1\",\"default\":\"allow\",\"tools\":{\"echo\":{\"pin\":\"" + pin + "\"}}}");
+        ToolDefinitions definitions = new ToolDefinitions(change -> {
+        });
+        ToolLabels labels = new ToolLabels(10);
+        ServerMessageInspector.inspect(listing(ECHO), pinned, Caller.anonymous(), labels, definitions);
+        assertThat(definitions.digest("echo")).isEqualTo(pin);
+
+        // another notification, and a method merely mentioned elsewhere, change nothing
+        String progress = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"m\":\"notifications/tools/list_changed\"}}";
+        assertThat(ServerMessageInspector.inspect(progress, pinned, Caller.anonymous(), labels, definitions).outcome())
+                .isEqualTo(ServerMessageInspector.Outcome.PASS);
+        assertThat(definitions.digest("echo")).isEqualTo(pin);
+
+        // the notification as an SSE event's data: relayed as it came, echo unverified
+        String notification = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}";
+        assertThat(ServerMessageInspector.inspect(notification, pinned, Caller.anonymous(), labels, definitions).outcome())
+                .isEqualTo(ServerMessageInspector.Outcome.PASS);
+        assertThat(definitions.digest("echo")).isNull();
+        assertThat(definitions.unverified("echo")).isTrue();
+
+        ServerMessageInspector.inspect(listing(ECHO), pinned, Caller.anonymous(), labels, definitions);
+        assertThat(definitions.digest("echo")).isEqualTo(pin);
+
+        // as a JSON body, in a batch beside a listing: the listing may predate the change, so it verifies nothing
+        byte[] batch = ("[" + listing(ECHO) + "," + notification + "]").getBytes(StandardCharsets.UTF_8);
+        ServerMessageInspector.inspect(batch, 0, batch.length, pinned, Caller.anonymous(), labels, definitions);
+        assertThat(definitions.unverified("echo")).isTrue();
+    }
+
+    @Test
     void aPinnedToolAnnouncedWithAnotherDefinitionIsHiddenAndRecordedOncePerChange() {
         String pin = dev.toolgate.policy.ToolDefinitionDigest.of(tree(ECHO));
         String poisoned = dev.toolgate.policy.ToolDefinitionDigest.of(tree(POISONED));
