@@ -118,6 +118,8 @@ fi
 
 # --- 3. component images (tags as kubeadm / kind name them)
 "$here/go-tools.sh" coredns local-path-provisioner
+# kube-proxy, kindnetd and the local-path helper build on the Debian base; on a new machine nothing has built it yet.
+"$here/images.sh" debian-base
 t0=$SECONDS
 comp="$WORK/components"
 rm -rf "$comp" && mkdir -p "$comp"
