@@ -40,6 +40,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * enforced, but its decisions say {@link Decision#enforced()} false: the caller forwards the call and reports the
  * verdict. Its limits count in shadow counters ({@link LimitDefinition#asShadow()}), kept apart from the enforced ones,
  * so a would-be {@code rate_limited} is accurate while enforced counters only ever see enforced calls.
+ *
+ * <p>A document's {@code baselines} ({@link PolicyDocument#baselines()}) are compiled as policies of their own, over the
+ * same store under counter names of their own ({@code source:counter}), and every call is decided by every layer:
+ * the strongest refusal wins, as {@link LayeredEvaluation} says. Only the document's own rules decide which tools are
+ * pinned and whether denied tools are hidden; a tool a baseline never lets through counts as never callable.
  */
 public final class Policy {
 
@@ -67,6 +72,9 @@ public final class Policy {
     /** Per pinned tool name: its pin and where it is written (the first entry naming it; all agree, validated). */
     private final Map<String, Pin> pins;
     private final Map<String, String> pinDigests;
+    /** The baselines, compiled, in the order they are combined; their sources in the same order. */
+    private final Policy[] baselines;
+    private final List<String> baselineSources;
 
     private Policy(PolicyDocument document, CounterStore store) {
         PolicyModel model = document.model();
@@ -85,6 +93,16 @@ public final class Policy {
             grants[i] = new CompiledGrant(grant.name(), new GrantCallers(grant.subjects(), grant.groups()),
                     new EntryTable(store, model.limits(), grant.tools(), grant.name(), names, audit));
         }
+        List<PolicyDocument.Baseline> layers = document.baselines();
+        this.baselines = new Policy[layers.size()];
+        List<String> sources = new ArrayList<>();
+        for (int i = 0; i < baselines.length; i++) {
+            PolicyDocument.Baseline baseline = layers.get(i);
+            baselines[i] = new Policy(baseline.document(), new BaselineCounters(store, baseline.source()));
+            names.addAll(baselines[i].exactToolNames);
+            sources.add(baseline.source());
+        }
+        this.baselineSources = List.copyOf(sources);
         this.exactToolNames = Collections.unmodifiableSet(names);
         Map<String, Pin> pinned = new LinkedHashMap<>();
         List<ToolEntry> all = new ArrayList<>(model.tools());
@@ -157,6 +175,10 @@ public final class Policy {
      *                               (use {@link #evaluate} with such a store)
      */
     public Decision decide(ToolCall call, long nowMillis) {
+        if (baselines.length > 0) {
+            Evaluation layered = evaluate(List.of(call));
+            return decided(layered, nowMillis).get(0);
+        }
         String tool = toolOf(call);
         CompiledEntry entry = entryFor(tool, call.caller());
         Decision refused = refusedBeforeLimits(call, tool, entry, null);
@@ -205,7 +227,12 @@ public final class Policy {
         if (n == 1) {
             return List.of(decide(requireCall(calls, 0), nowMillis));
         }
-        Evaluation evaluation = evaluate(calls);
+        return decided(evaluate(calls), nowMillis);
+    }
+
+    /** An evaluation's decisions, the store asked on this thread. */
+    private List<Decision> decided(Evaluation evaluation, long nowMillis) {
+        int n = evaluation.demands().size();
         List<Admission> admissions = answered(store.acquire(evaluation.demands(), nowMillis, evaluation.mayConsume()), n);
         if (!evaluation.hasShadowDemands()) {
             return evaluation.complete(admissions);
@@ -240,6 +267,22 @@ public final class Policy {
         if (calls == null) {
             throw new IllegalArgumentException("calls is required");
         }
+        if (baselines.length == 0) {
+            return evaluateOwn(calls, announced);
+        }
+        List<DocumentEvaluation> layers = new ArrayList<>(baselines.length + 1);
+        List<String> sources = new ArrayList<>(baselines.length + 1);
+        for (Policy baseline : baselines) {
+            layers.add(baseline.evaluateOwn(calls, null));
+        }
+        sources.addAll(baselineSources);
+        layers.add(evaluateOwn(calls, announced));
+        sources.add(null);
+        return new LayeredEvaluation(layers, sources, calls.size());
+    }
+
+    /** Steps 1–5 under this document's own rules only. */
+    private DocumentEvaluation evaluateOwn(List<ToolCall> calls, AnnouncedDefinitions announced) {
         int n = calls.size();
         String[] tools = new String[n];
         CompiledEntry[] entries = new CompiledEntry[n];
@@ -277,7 +320,7 @@ public final class Policy {
             }
         }
         // with a call refused, the others' limits are still checked, without consuming, for their would-be verdict
-        return new Evaluation(tools, entries, limits, decided, List.of(demands), !anyRefused,
+        return new DocumentEvaluation(tools, entries, limits, decided, List.of(demands), !anyRefused,
                 anyShadowCounters ? List.of(shadowDemands) : null, !anyRefused && !anyShadowRefused, audit);
     }
 
@@ -475,6 +518,11 @@ public final class Policy {
      * forwarded whatever their verdict.
      */
     public boolean neverCallable(String tool, Caller caller) {
+        for (Policy baseline : baselines) {
+            if (baseline.neverCallable(tool, caller)) {
+                return true;
+            }
+        }
         CompiledEntry entry = entryFor(tool == null ? "" : tool, caller == null ? Caller.anonymous() : caller);
         if (entry == null) {
             return defaultDeny && !audit;
@@ -526,6 +574,28 @@ public final class Policy {
     /** The counter store this policy counts in. */
     public CounterStore limiter() {
         return store;
+    }
+
+    /** The sources of the document's baselines ({@code McpClusterPolicy/name}, …), in the order they are combined. */
+    public List<String> baselineSources() {
+        return baselineSources;
+    }
+
+    /**
+     * The store as a baseline's limits see it: each counter under the baseline's own name ({@code source:counter}), so
+     * that a baseline's counter never shares counts with a counter of the same name in the document or another baseline.
+     */
+    private record BaselineCounters(CounterStore store, String source) implements CounterStore {
+        @Override
+        public CounterRef bind(LimitDefinition definition) {
+            return store.bind(new LimitDefinition(source + ":" + definition.counter(), definition.windowMillis(), definition.max(),
+                    definition.scope(), definition.shadow()));
+        }
+
+        @Override
+        public CompletionStage<List<Admission>> acquire(List<Demand> demands, long nowMillis, boolean consume) {
+            return store.acquire(demands, nowMillis, consume);
+        }
     }
 
     /** Same as {@code document().hash()}. */

@@ -26,7 +26,8 @@ final class PolicyParser {
     static final java.util.regex.Pattern GRANT_NAME = java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?");
     static final int MAX_PATTERN_LENGTH = 512;
 
-    private static final List<String> ROOT_FIELDS = List.of("version", "default", "enforcement", "hide_denied_tools", "limits", "tools", "grants");
+    private static final List<String> ROOT_FIELDS = List.of("version", "default", "enforcement", "hide_denied_tools", "limits", "tools", "grants",
+            "baselines");
     private static final List<String> GRANT_FIELDS = List.of("name", "callers", "tools");
     private static final List<String> CALLERS_FIELDS = List.of("subjects", "groups");
     private static final List<String> ENTRY_FIELDS = List.of("action", "reason", "args", "deny_if", "limits", "rate_limit", "approval", "enforcement", "pin");

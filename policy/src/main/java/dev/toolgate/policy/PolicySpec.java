@@ -31,6 +31,8 @@ public final class PolicySpec {
     /** The spec's fields; podSelector, upstream, identity, sidecar, rateLimits and restartUnprotected are the operator's, not the document's. */
     private static final List<String> SPEC_FIELDS = List.of("podSelector", "upstream", "identity", "default", "enforcement", "hideDeniedTools", "limits",
             "tools", "grants", "sidecar", "rateLimits", "restartUnprotected");
+    /** An McpClusterPolicy's or McpNamespacePolicy's spec: a baseline's rules; namespaceSelector is the operator's. */
+    private static final List<String> BASELINE_SPEC_FIELDS = List.of("namespaceSelector", "default", "enforcement", "limits", "tools");
     private static final List<String> TOOL_FIELDS = List.of("action", "reason", "args", "denyIf", "limits", "rateLimit", "approval",
             "enforcement", "pin");
     private static final List<String> APPROVAL_FIELDS = List.of("mode", "expiresAfter", "arguments");
@@ -88,23 +90,57 @@ public final class PolicySpec {
         return document;
     }
 
+    /**
+     * Renders and validates the spec of a baseline (McpClusterPolicy, McpNamespacePolicy): its policy document, which
+     * {@code baselines} of a server's rendered document carry, or every problem with its spec path. A baseline has a
+     * policy's {@code default}, {@code enforcement}, {@code limits} and {@code tools}; nothing that only a server's own
+     * McpPolicy can say (grants, identity, pins, hideDeniedTools).
+     */
+    public static PolicyDocument parseBaseline(JsonNode spec) throws PolicyException {
+        if (spec == null || spec.isMissingNode() || spec.isNull()) {
+            throw new PolicyException(List.of(new PolicyError("spec", "required")));
+        }
+        if (!spec.isObject()) {
+            throw new PolicyException(List.of(new PolicyError("spec", "expected an object, got " + JsonValues.typeName(spec))));
+        }
+        PolicySpec rendering = new PolicySpec();
+        ObjectNode document = rendering.document(spec, BASELINE_SPEC_FIELDS);
+        List<PolicyError> problems = new ArrayList<>(rendering.errors);
+        PolicyDocument parsed = null;
+        try {
+            parsed = PolicyDocument.parseBaseline(document);
+        } catch (PolicyException e) {
+            e.errors().forEach(error -> problems.add(new PolicyError(SpecPaths.toSpecPath(error.path()), error.message())));
+        }
+        if (!problems.isEmpty()) {
+            throw new PolicyException(problems);
+        }
+        return parsed;
+    }
+
     private ObjectNode document(JsonNode spec) {
+        return document(spec, SPEC_FIELDS);
+    }
+
+    private ObjectNode document(JsonNode spec, List<String> fields) {
         ObjectNode doc = JSON.objectNode();
         doc.put("version", "1");
         if (spec == null || !spec.isObject()) {
             doc.set("tools", JSON.objectNode());
             return doc;
         }
-        unknownFields(spec, "spec", SPEC_FIELDS);
+        unknownFields(spec, "spec", fields);
         copy(spec, "default", doc, "default");
         copy(spec, "enforcement", doc, "enforcement");
-        copy(spec, "hideDeniedTools", doc, "hide_denied_tools");
+        if (fields.contains("hideDeniedTools")) {
+            copy(spec, "hideDeniedTools", doc, "hide_denied_tools");
+        }
         if (present(spec.get("limits"))) {
             doc.set("limits", limits(spec.get("limits"), "spec.limits"));
         }
         doc.set("tools", absent(spec.get("tools")) ? JSON.objectNode() : tools(spec.get("tools"), "spec"));
         // absent unless written, so that a policy without grants keeps its document and hash
-        JsonNode grants = spec.get("grants");
+        JsonNode grants = fields.contains("grants") ? spec.get("grants") : null;
         if (present(grants)) {
             if (grants.isArray()) {
                 ArrayNode rendered = doc.putArray("grants");

@@ -60,7 +60,7 @@ class PolicyDocumentErrorsTest {
     @Test
     void unknownFieldsAnywhere() {
         assertThat(messages("{'version':'1','default':'deny','tool':{}}"))
-                .containsExactly("tool: unknown field \"tool\"; expected one of version, default, enforcement, hide_denied_tools, limits, tools, grants");
+                .containsExactly("tool: unknown field \"tool\"; expected one of version, default, enforcement, hide_denied_tools, limits, tools, grants, baselines");
         assertThat(messages(withTool("{'deny-if':[]}")))
                 .containsExactly("tools[\"t\"][\"deny-if\"]: unknown field \"deny-if\"; expected one of action, reason, args, deny_if, limits, rate_limit, approval, enforcement, pin");
         assertThat(messages(withTool("{'deny_if':[{'conditions':[],'onDeny':'x'}]}")))

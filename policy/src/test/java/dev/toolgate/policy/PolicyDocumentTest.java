@@ -41,7 +41,7 @@ class PolicyDocumentTest {
     void treesAreValidatedAsStrictlyAsText() {
         assertThatThrownBy(() -> PolicyDocument.parse(json(q("{'version':'1','default':'deny','extra':1}"))))
                 .isInstanceOf(PolicyException.class)
-                .hasMessage("extra: unknown field \"extra\"; expected one of version, default, enforcement, hide_denied_tools, limits, tools, grants");
+                .hasMessage("extra: unknown field \"extra\"; expected one of version, default, enforcement, hide_denied_tools, limits, tools, grants, baselines");
         assertThatThrownBy(() -> PolicyDocument.parse((JsonNode) null)).isInstanceOf(PolicyException.class)
                 .hasMessage("$: expected a JSON object, got nothing");
         assertThatThrownBy(() -> PolicyDocument.parse((String) null)).isInstanceOf(PolicyException.class)
