@@ -83,7 +83,8 @@ class ChartTemplateTest {
         JsonNode webhook = render("").get("ValidatingWebhookConfiguration", "toolgate-policy-validator").at("/webhooks/0");
         assertThat(webhook.at("/rules")).hasSize(1);
         assertThat(webhook.at("/rules/0/apiGroups")).extracting(JsonNode::asText).containsExactly("toolgate.dev");
-        assertThat(webhook.at("/rules/0/resources")).extracting(JsonNode::asText).containsExactly("mcppolicies");
+        assertThat(webhook.at("/rules/0/resources")).extracting(JsonNode::asText).containsExactly("mcppolicies", "mcpnamespacepolicies", "mcpclusterpolicies");
+        assertThat(webhook.at("/rules/0/scope").asText()).as("the cluster-scoped McpClusterPolicy too").isEqualTo("*");
         assertThat(webhook.at("/rules/0/operations")).extracting(JsonNode::asText).containsExactly("CREATE", "UPDATE");
         assertThat(webhook.at("/clientConfig/service/path").asText()).isEqualTo("/validate-mcppolicies");
         assertThat(webhook.at("/clientConfig/service/name").asText()).isEqualTo("toolgate-operator");

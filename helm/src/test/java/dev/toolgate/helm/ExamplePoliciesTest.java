@@ -40,6 +40,7 @@ class ExamplePoliciesTest {
     @Test
     void everyMcpPolicyExampleIsAValidPolicy() throws Exception {
         int policies = 0;
+        int baselines = 0;
         for (Path file : ExamplePolicies.files()) {
             for (JsonNode object : ExamplePolicies.objects(file)) {
                 assertThat(object.path("apiVersion").asText()).as("apiVersion in %s", file).isNotBlank();
@@ -48,9 +49,14 @@ class ExamplePoliciesTest {
                     PolicyDocument.parse(ExamplePolicies.toDocument(object));
                     policies++;
                 }
+                if ("McpClusterPolicy".equals(object.path("kind").asText()) || "McpNamespacePolicy".equals(object.path("kind").asText())) {
+                    dev.toolgate.policy.PolicySpec.parseBaseline(object.path("spec"));
+                    baselines++;
+                }
             }
         }
         assertThat(policies).isEqualTo(9); // the starter example (starter/server-everything.yaml) included
+        assertThat(baselines).isEqualTo(2); // baselines/
     }
 
     @Test

@@ -35,11 +35,13 @@ public class KubernetesEvents {
 
     private void record(HasMetadata about, String type, String reason, String message) {
         String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        // a cluster-scoped object's Events go to "default", as kubectl describe looks for them
+        String namespace = about.getMetadata().getNamespace() == null ? "default" : about.getMetadata().getNamespace();
         try {
-            client.v1().events().inNamespace(about.getMetadata().getNamespace()).resource(new EventBuilder()
+            client.v1().events().inNamespace(namespace).resource(new EventBuilder()
                     .withNewMetadata()
                     .withName(about.getMetadata().getName() + "." + UUID.randomUUID().toString().replace("-", "").substring(0, 16))
-                    .withNamespace(about.getMetadata().getNamespace())
+                    .withNamespace(namespace)
                     .endMetadata()
                     .withNewInvolvedObject()
                     .withApiVersion(about.getApiVersion())

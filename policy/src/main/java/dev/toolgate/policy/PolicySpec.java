@@ -94,7 +94,7 @@ public final class PolicySpec {
      * Renders and validates the spec of a baseline (McpClusterPolicy, McpNamespacePolicy): its policy document, which
      * {@code baselines} of a server's rendered document carry, or every problem with its spec path. A baseline has a
      * policy's {@code default}, {@code enforcement}, {@code limits} and {@code tools}; nothing that only a server's own
-     * McpPolicy can say (grants, identity, pins, hideDeniedTools).
+     * McpPolicy can say (grants, identity, pins, hideDeniedTools). Its {@code default} is {@code allow} unless written.
      */
     public static PolicyDocument parseBaseline(JsonNode spec) throws PolicyException {
         if (spec == null || spec.isMissingNode() || spec.isNull()) {
@@ -105,6 +105,9 @@ public final class PolicySpec {
         }
         PolicySpec rendering = new PolicySpec();
         ObjectNode document = rendering.document(spec, BASELINE_SPEC_FIELDS);
+        if (!document.has("default")) {
+            document.put("default", "allow"); // a baseline restricts what it names
+        }
         List<PolicyError> problems = new ArrayList<>(rendering.errors);
         PolicyDocument parsed = null;
         try {

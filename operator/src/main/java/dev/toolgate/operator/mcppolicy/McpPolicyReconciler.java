@@ -11,8 +11,12 @@ import org.jboss.logging.Logger;
 import dev.toolgate.operator.KubernetesEvents;
 import dev.toolgate.operator.LabelSelectors;
 import dev.toolgate.operator.ToolgateNames;
+import dev.toolgate.operator.baseline.Baselines;
+import dev.toolgate.operator.baseline.McpClusterPolicy;
+import dev.toolgate.operator.baseline.McpNamespacePolicy;
 import dev.toolgate.policy.PolicyDocument;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -49,6 +53,9 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
     private InformerEventSource<ConfigMap, McpPolicy> configMaps;
     private InformerEventSource<Pod, McpPolicy> pods;
     private InformerEventSource<Service, McpPolicy> services;
+    private InformerEventSource<McpClusterPolicy, McpPolicy> clusterBaselines;
+    private InformerEventSource<McpNamespacePolicy, McpPolicy> namespaceBaselines;
+    private InformerEventSource<Namespace, McpPolicy> namespaces;
 
     public McpPolicyReconciler(KubernetesClient client, KubernetesEvents events, WorkloadRestarter restarter, MeterRegistry meters,
             dev.toolgate.operator.injection.WebhookServer webhook, CounterStoreChecks counterChecks) {
@@ -79,7 +86,39 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
                         .map(ResourceID::fromResource)
                         .collect(Collectors.toSet()))
                 .build(), context);
-        return List.of(configMaps, pods, services);
+        // Baselines: a cluster one may apply to any namespace (its selector decides, and namespace labels change), a
+        // namespace one to the policies of its namespace; each change re-renders the policies it could touch.
+        clusterBaselines = new InformerEventSource<>(InformerEventSourceConfiguration.from(McpClusterPolicy.class, McpPolicy.class)
+                .withName("cluster-baselines")
+                .withSecondaryToPrimaryMapper((McpClusterPolicy baseline) -> context.getPrimaryCache().list()
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
+                .build(), context);
+        namespaceBaselines = new InformerEventSource<>(InformerEventSourceConfiguration.from(McpNamespacePolicy.class, McpPolicy.class)
+                .withName("namespace-baselines")
+                .withSecondaryToPrimaryMapper((McpNamespacePolicy baseline) -> context.getPrimaryCache()
+                        .list(baseline.getMetadata().getNamespace())
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
+                .build(), context);
+        namespaces = new InformerEventSource<>(InformerEventSourceConfiguration.from(Namespace.class, McpPolicy.class)
+                .withName("policy-namespaces")
+                .withSecondaryToPrimaryMapper((Namespace namespace) -> context.getPrimaryCache()
+                        .list(namespace.getMetadata().getName())
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
+                .build(), context);
+        return List.of(configMaps, pods, services, clusterBaselines, namespaceBaselines, namespaces);
+    }
+
+    /** The baselines this policy is layered under, in the order they are combined. */
+    private List<Baselines.Applicable> baselinesOf(McpPolicy policy) {
+        String namespace = policy.getMetadata().getNamespace();
+        Namespace ns = namespaces.get(new ResourceID(namespace)).orElse(null);
+        java.util.Map<String, String> labels = ns == null || ns.getMetadata().getLabels() == null ? java.util.Map.of()
+                : ns.getMetadata().getLabels();
+        return Baselines.applicableTo(namespace, labels, clusterBaselines.list(b -> true).toList(),
+                namespaceBaselines.list(namespace, b -> true).toList());
     }
 
     private static java.util.Set<ResourceID> policiesSelecting(EventSourceContext<McpPolicy> context, Pod pod) {
@@ -95,8 +134,9 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
         String name = policy.getMetadata().getName();
         Instant now = clock.instant();
 
-        // 1. render (pure): the engine's validation, and the document when it passes
-        PolicyValidation.Result validation = PolicyValidation.validate(policy.getSpec());
+        // 1. render (pure): the engine's validation, layered under the baselines that apply, and the document when it passes
+        List<Baselines.Applicable> baselines = baselinesOf(policy);
+        PolicyValidation.Result validation = PolicyValidation.validate(policy.getSpec(), baselines);
         ConfigMap existing = configMaps.get(new ResourceID(ToolgateNames.configMapName(name), namespace)).orElse(null);
         String servedHash = existing == null || existing.getMetadata().getAnnotations() == null ? null
                 : existing.getMetadata().getAnnotations().get(ToolgateNames.POLICY_HASH_ANNOTATION);
@@ -135,6 +175,7 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
                 LOG.warnf("McpPolicy %s/%s: %s", namespace, name, event.message());
             }
         }
+        update.status().setBaselines(baselines.isEmpty() ? null : baselines.stream().map(Baselines.Applicable::source).toList());
         UpdateControl<McpPolicy> control;
         if (update.status().equals(policy.getStatus())) {
             control = UpdateControl.noUpdate();

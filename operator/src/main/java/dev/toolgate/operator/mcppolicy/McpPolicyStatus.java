@@ -43,8 +43,19 @@ public class McpPolicyStatus {
     @JsonPropertyDescription("Other McpPolicies selecting some of the same pods; the oldest policy (then name) wins at injection.")
     private List<String> overlappingPolicies;
 
+    @JsonPropertyDescription("The McpClusterPolicies and McpNamespacePolicies this policy is layered under, in the order they are combined (as Kind/name). Every call must pass each of them too: a deny anywhere wins and every layer's limits count.")
+    private List<String> baselines;
+
     @JsonPropertyDescription("spec.restartUnprotected: Deployments and StatefulSets (as deployments/name, statefulsets/name) the operator rollout-restarted for their current pod template that still own selected pods without the sidecar. Each pod template is restarted once, never again until it changes.")
     private List<String> restartedWorkloads;
+
+    public List<String> getBaselines() {
+        return baselines;
+    }
+
+    public void setBaselines(List<String> baselines) {
+        this.baselines = baselines;
+    }
 
     public Long getObservedGeneration() {
         return observedGeneration;
@@ -146,7 +157,8 @@ public class McpPolicyStatus {
                 && Objects.equals(podsWithoutSidecar, that.podsWithoutSidecar)
                 && Objects.equals(bypassingServices, that.bypassingServices)
                 && Objects.equals(overlappingPolicies, that.overlappingPolicies)
-                && Objects.equals(restartedWorkloads, that.restartedWorkloads);
+                && Objects.equals(restartedWorkloads, that.restartedWorkloads)
+                && Objects.equals(baselines, that.baselines);
     }
 
     @Override

@@ -164,6 +164,7 @@ public final class McpPolicyStatusFactory {
         to.setBypassingServices(from.getBypassingServices());
         to.setOverlappingPolicies(from.getOverlappingPolicies());
         to.setRestartedWorkloads(from.getRestartedWorkloads());
+        to.setBaselines(from.getBaselines());
         return to;
     }
 }

@@ -1,5 +1,11 @@
 package dev.toolgate.operator.mcppolicy;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.toolgate.operator.baseline.Baselines;
+import dev.toolgate.policy.PolicyError;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -38,5 +44,38 @@ public final class PolicyValidation {
             e.errors().forEach(error -> problems.add(error.toString()));
         }
         return problems.isEmpty() ? new Result(document, List.of()) : new Result(null, List.copyOf(problems));
+    }
+
+    /**
+     * {@link #validate(McpPolicySpec)}, layered under {@code baselines} (in the order they are combined): the document
+     * the sidecars read carries them ({@code baselines}) and its hash covers them. A baseline that is not valid keeps
+     * the policy from being accepted (its last accepted ConfigMap stays in effect): layering must never loosen a policy
+     * because a stricter layer is broken.
+     */
+    public static Result validate(McpPolicySpec spec, List<Baselines.Applicable> baselines) {
+        Result own = validate(spec);
+        if (baselines.isEmpty()) {
+            return own;
+        }
+        List<String> problems = new ArrayList<>(own.problems());
+        for (Baselines.Applicable baseline : baselines) {
+            if (!baseline.validation().valid()) {
+                problems.add("baseline " + baseline.source() + " is not valid, so no policy layered under it is accepted until it is fixed: "
+                        + String.join("; ", baseline.validation().problems()));
+            }
+        }
+        if (!problems.isEmpty()) {
+            return new Result(null, List.copyOf(problems));
+        }
+        ObjectNode tree = (ObjectNode) own.document().toJson();
+        ArrayNode layers = tree.putArray("baselines");
+        for (Baselines.Applicable baseline : baselines) {
+            layers.addObject().put("source", baseline.source()).set("policy", baseline.validation().document().toJson());
+        }
+        try {
+            return new Result(PolicyDocument.parse(tree), List.of());
+        } catch (PolicyException e) {
+            return new Result(null, e.errors().stream().map(PolicyError::toString).toList());
+        }
     }
 }

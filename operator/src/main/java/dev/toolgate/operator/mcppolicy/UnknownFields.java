@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
  * {@link SpecObject} of the spec kept, found by walking its properties. Free-form values ({@code args} schemas,
  * condition values) are not spec objects, so nothing inside them is reported.
  */
-final class UnknownFields {
+public final class UnknownFields {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -24,7 +24,7 @@ final class UnknownFields {
     private UnknownFields() {
     }
 
-    static List<String> of(McpPolicySpec spec) {
+    public static List<String> of(SpecObject spec) {
         List<String> problems = new ArrayList<>();
         walk(spec, "spec", problems);
         return problems;

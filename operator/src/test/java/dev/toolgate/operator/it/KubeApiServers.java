@@ -45,18 +45,30 @@ public final class KubeApiServers {
             kubeconfigYaml = started.kubeConfigYaml();
             admin = Config.fromKubeconfig(kubeconfigYaml);
             try (KubernetesClient client = new KubernetesClientBuilder().withConfig(admin).build()) {
-                applyFile(client, Path.of(System.getProperty("toolgate.crd.committed")));
-                applyFile(client, Path.of(System.getProperty("toolgate.approval-crd.committed")));
-                for (String crdName : List.of("mcppolicies.toolgate.dev", "mcpapprovals.toolgate.dev")) {
-                    client.apiextensions().v1().customResourceDefinitions().withName(crdName)
-                            .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions() != null
-                                    && crd.getStatus().getConditions().stream()
-                                            .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
-                                    30, java.util.concurrent.TimeUnit.SECONDS);
-                }
+                applyCrds(client);
             }
         }
         return admin;
+    }
+
+    /** Applies every CRD of the project's crds/ directory and waits until each is established. */
+    public static void applyCrds(KubernetesClient client) {
+        List<String> names = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(Path.of(System.getProperty("toolgate.crds.committed-dir")))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yml")).sorted().toList()) {
+                applyFile(client, file);
+                names.add(file.getFileName().toString().replace("-v1.yml", ""));
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        for (String crdName : names) {
+            client.apiextensions().v1().customResourceDefinitions().withName(crdName)
+                    .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions() != null
+                            && crd.getStatus().getConditions().stream()
+                                    .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
+                            30, java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 
     /** A binary scripts/kube-binaries.sh built for the test version, where kube-api-test finds its own. */

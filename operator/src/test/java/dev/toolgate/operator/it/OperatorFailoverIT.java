@@ -86,13 +86,7 @@ class OperatorFailoverIT {
         Files.createDirectories(LOGS);
         kubeconfig = Files.writeString(LOGS.resolve("kubeconfig.yaml"), server.kubeConfigYaml());
         admin = new KubernetesClientBuilder().withConfig(server.adminConfig()).build();
-        KubeApiServers.applyFile(admin, Path.of(System.getProperty("toolgate.crd.committed")));
-        KubeApiServers.applyFile(admin, Path.of(System.getProperty("toolgate.approval-crd.committed")));
-        for (String crd : List.of("mcppolicies.toolgate.dev", "mcpapprovals.toolgate.dev")) {
-            admin.apiextensions().v1().customResourceDefinitions().withName(crd).waitUntilCondition(c -> c.getStatus() != null
-                    && c.getStatus().getConditions() != null && c.getStatus().getConditions().stream()
-                            .anyMatch(cond -> "Established".equals(cond.getType()) && "True".equals(cond.getStatus())), 30, TimeUnit.SECONDS);
-        }
+        KubeApiServers.applyCrds(admin);
         admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NS).endMetadata().build()).create();
         admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS)
                 .addToLabels(ToolgateNames.INJECTION_NAMESPACE_LABEL, "enabled").endMetadata().build()).create();

@@ -30,7 +30,8 @@ class CrdReferenceTest {
     private static final Path DOCS = CRDS.getParent().resolve("docs/reference");
 
     @ParameterizedTest(name = "{1}")
-    @CsvSource({"mcppolicies.toolgate.dev-v1.yml, mcppolicy.md", "mcpapprovals.toolgate.dev-v1.yml, mcpapproval.md"})
+    @CsvSource({"mcppolicies.toolgate.dev-v1.yml, mcppolicy.md", "mcpapprovals.toolgate.dev-v1.yml, mcpapproval.md",
+            "mcpclusterpolicies.toolgate.dev-v1.yml, mcpclusterpolicy.md", "mcpnamespacepolicies.toolgate.dev-v1.yml, mcpnamespacepolicy.md"})
     void theReferenceIsWhatTheCrdSays(String crd, String reference) throws IOException {
         Path crdFile = CRDS.resolve(crd);
         String generated = reference(GoldenFiles.YAML.readTree(crdFile.toFile()), crd);
