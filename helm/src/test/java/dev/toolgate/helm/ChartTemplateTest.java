@@ -354,6 +354,14 @@ class ChartTemplateTest {
         assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_LOG_LEVEL")).isEqualTo("DEBUG");
         assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_JVM_PROFILE")).isEqualTo("small");
         assertThat(render("").operatorEnv("TOOLGATE_OPERATOR_SIDECAR_JVM_PROFILE")).isEqualTo("throughput");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> render("").operatorEnv("TOOLGATE_OPERATOR_SIDECAR_TRACING_OTLP_ENDPOINT")).as("tracing off by default")
+                .hasMessageContaining("no env");
+        RenderedChart traced = render("""
+                sidecar:
+                  tracing: {otlpEndpoint: "http://otel-collector.observability:4318", otlpProtocol: http/protobuf}
+                """);
+        assertThat(traced.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_TRACING_OTLP_ENDPOINT")).isEqualTo("http://otel-collector.observability:4318");
+        assertThat(traced.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_TRACING_OTLP_PROTOCOL")).isEqualTo("http/protobuf");
         assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_CPU_REQUEST")).isEqualTo("10m");
         assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_MEMORY_REQUEST")).isEqualTo("32Mi");
         assertThat(chart.operatorEnv("TOOLGATE_OPERATOR_SIDECAR_MEMORY_LIMIT")).isEqualTo("64Mi");

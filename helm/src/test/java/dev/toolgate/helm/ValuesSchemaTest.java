@@ -31,6 +31,8 @@ class ValuesSchemaTest {
             sidecar: {resources: {limits: {memory: lots}}}             | /sidecar/resources/limits/memory |
             sidecar: {logLevel: verbose}                               | /sidecar/logLevel | 'DEBUG'
             sidecar: {jvmProfile: tiny}                                | /sidecar/jvmProfile | 'small'
+            sidecar: {tracing: {otlpEndpoint: 'collector:4317'}}       | /sidecar/tracing/otlpEndpoint | pattern
+            sidecar: {tracing: {otlpProtocol: http/json}}              | /sidecar/tracing/otlpProtocol | 'grpc'
             sidecar: {counters: {backend: memcached}}                   | /sidecar/counters/backend | 'redis'
             sidecar: {counters: {redis: {url: 'redis://u:pw@r:6379'}}}  | /sidecar/counters/redis/url | pattern
             sidecar: {counters: {redis: {failMode: open}}}             | /sidecar/counters/redis/failMode | 'closed'

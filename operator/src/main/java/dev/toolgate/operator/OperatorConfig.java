@@ -213,6 +213,21 @@ public interface OperatorConfig {
         /** Where sidecars count rate limits when their McpPolicy has no {@code spec.rateLimits}. */
         Counters counters();
 
+        /** OpenTelemetry traces of the injected sidecars: off unless an OTLP endpoint is set. */
+        Tracing tracing();
+
+        interface Tracing {
+            /**
+             * The collector every injected sidecar exports its spans to ({@code http://otel-collector.observability:4317});
+             * empty: tracing off in the sidecars (their default), and a client's {@code traceparent} passes them unchanged.
+             */
+            Optional<String> otlpEndpoint();
+
+            /** {@code grpc} (a collector's port 4317) or {@code http/protobuf} (4318). */
+            @WithDefault("grpc")
+            String otlpProtocol();
+        }
+
         interface Counters {
             /** {@code local}: each sidecar counts on its own; {@code redis}: every sidecar of a policy shares one count in {@link #redisUrl()}. */
             @WithDefault("local")

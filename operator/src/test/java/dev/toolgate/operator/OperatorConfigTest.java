@@ -35,6 +35,8 @@ class OperatorConfigTest {
         assertThat(sidecar.memoryRequest().toString()).isEqualTo("128Mi");
         assertThat(sidecar.imagePullPolicy().spelling()).isEqualTo("IfNotPresent");
         assertThat(sidecar.counters().backend()).isEqualTo(OperatorConfig.Sidecar.Counters.Backend.LOCAL);
+        assertThat(sidecar.tracing().otlpEndpoint()).isEmpty();
+        assertThat(sidecar.tracing().otlpProtocol()).isEqualTo("grpc");
 
         OperatorConfig.Sidecar set = load(Map.of(
                 "toolgate.operator.sidecar.native-sidecar", "never",

@@ -27,6 +27,19 @@ public interface SidecarConfig {
 
     Approvals approvals();
 
+    Tracing tracing();
+
+    /** OpenTelemetry traces of the decision and the upstream call ({@code quarkus.otel.*} configures the export). */
+    interface Tracing {
+        /**
+         * Spans recorded and exported over OTLP. Off: no exporter, no connection, no spans, and a client's
+         * {@code traceparent} reaches the server unchanged. {@link dev.toolgate.sidecar.observe.TracingSwitch} turns it
+         * into {@code quarkus.otel.sdk.disabled}, which Quarkus reads when it starts.
+         */
+        @WithDefault("false")
+        boolean enabled();
+    }
+
     /** Where calls that need a human's approval are taken: the Toolgate operator's approval API. */
     interface Approvals {
         /**

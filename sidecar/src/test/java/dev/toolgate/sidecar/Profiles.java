@@ -116,4 +116,12 @@ public final class Profiles {
             return List.of(new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "changing", "policy", "policies/allow-all.json")));
         }
     }
+
+    /** Streamable HTTP with tracing on, exporting OTLP/HTTP to the {@link OtlpReceiver} of {@link SidecarTestResource}. */
+    public static class Tracing implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(SidecarTestResource.class, Map.of("mode", "streamableHttp", "tracing", "true")));
+        }
+    }
 }

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Starts the real server-everything (mode from init arg {@code mode}; {@code resumable} starts the TypeScript SDK server
- * with an event store instead, {@code changing} the one whose tool definitions change on request), a {@link RecordingUpstream} in front of it, and a
+ * with an event store instead, {@code changing} the one whose tool definitions change on request), a {@link RecordingUpstream} in front of it,
+ * an {@link OtlpReceiver} the sidecar exports spans to (init arg {@code tracing=true} turns tracing on), and a
  * policy directory laid out like a Kubernetes ConfigMap volume ({@code policy.json -> ..data/policy.json}, {@code ..data ->
  * ..<version>}), so every policy change in tests is the same atomic symlink swap the kubelet does.
  */
@@ -28,12 +29,15 @@ public class SidecarTestResource implements QuarkusTestResourceLifecycleManager 
     static volatile Path auditLog;
     static volatile int proxyPort;
     static volatile int managementPort;
+    /** Where the sidecar exports spans to (OTLP/HTTP), whether or not its profile turns tracing on. */
+    static volatile OtlpReceiver otlp;
     private static final AtomicInteger VERSION = new AtomicInteger();
 
     private String mode = "streamableHttp";
     private String initialPolicy = "policies/everything.json";
     private boolean recorderInPath = true;
     private String idleTimeout = "4s";
+    private boolean tracing;
 
     @Override
     public void init(Map<String, String> initArgs) {
@@ -41,6 +45,7 @@ public class SidecarTestResource implements QuarkusTestResourceLifecycleManager 
         initialPolicy = initArgs.getOrDefault("policy", initialPolicy);
         recorderInPath = Boolean.parseBoolean(initArgs.getOrDefault("recorder", "true"));
         idleTimeout = initArgs.getOrDefault("idle-timeout", idleTimeout);
+        tracing = Boolean.parseBoolean(initArgs.getOrDefault("tracing", "false"));
     }
 
     @Override
@@ -73,6 +78,13 @@ public class SidecarTestResource implements QuarkusTestResourceLifecycleManager 
         // Long poll: reloads in tests must come from the directory watch.
         config.put("toolgate.policy-poll-interval", "30s");
         config.put("toolgate.upstream-idle-timeout", idleTimeout);
+        // Every profile has an OTLP receiver configured; only those with init arg tracing=true turn tracing on, so the
+        // others can show that nothing is sent while it is off.
+        otlp = new OtlpReceiver();
+        config.put("toolgate.tracing.enabled", Boolean.toString(tracing));
+        config.put("quarkus.otel.exporter.otlp.traces.endpoint", otlp.endpoint());
+        config.put("quarkus.otel.exporter.otlp.traces.protocol", "http/protobuf");
+        config.put("quarkus.otel.bsp.schedule.delay", "100ms");
         config.put("quarkus.http.test-port", Integer.toString(proxyPort));
         config.put("quarkus.management.test-port", Integer.toString(managementPort));
         return config;
@@ -80,6 +92,9 @@ public class SidecarTestResource implements QuarkusTestResourceLifecycleManager 
 
     @Override
     public void stop() {
+        if (otlp != null) {
+            otlp.close();
+        }
         if (recorder != null) {
             recorder.close();
         }

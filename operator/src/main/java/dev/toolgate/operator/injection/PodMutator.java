@@ -314,6 +314,13 @@ public final class PodMutator {
             env.add(new EnvVar("TOOLGATE_APPROVALS_TOKEN_FILE", ToolgateNames.APPROVALS_TOKEN_MOUNT_PATH + "/token", null));
             env.add(new EnvVar("TOOLGATE_APPROVALS_CA_FILE", ToolgateNames.POLICY_MOUNT_PATH + "/" + ToolgateNames.OPERATOR_CA_KEY, null));
         }
+        if (settings.tracing() != null) {
+            env.add(new EnvVar("TOOLGATE_TRACING_ENABLED", "true", null));
+            env.add(new EnvVar("QUARKUS_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", settings.tracing().otlpEndpoint(), null));
+            env.add(new EnvVar("QUARKUS_OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", settings.tracing().otlpProtocol(), null));
+            // the spans say which namespace they come from (TOOLGATE_POLICY_NAMESPACE is set above, so Kubernetes expands it)
+            env.add(new EnvVar("QUARKUS_OTEL_RESOURCE_ATTRIBUTES", "k8s.namespace.name=$(TOOLGATE_POLICY_NAMESPACE)", null));
+        }
         env.add(new EnvVar("QUARKUS_HTTP_PORT", String.valueOf(proxyPort), null));
         String logLevel = spec.getSidecar() != null && spec.getSidecar().getLogLevel() != null ? spec.getSidecar().getLogLevel()
                 : settings.logLevel();

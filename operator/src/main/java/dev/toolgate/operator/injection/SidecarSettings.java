@@ -8,7 +8,34 @@ import io.fabric8.kubernetes.api.model.SecretKeySelector;
 /** What the mutator needs to know besides the pod and policy: operator defaults and the cluster's capabilities. */
 public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar, String cpuRequest, String memoryRequest,
         String memoryLimit, Long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
-        String initImage, RateLimits counterDefaults, String approvalsUrl, java.util.List<String> imagePullSecrets) {
+        String initImage, RateLimits counterDefaults, String approvalsUrl, java.util.List<String> imagePullSecrets, Tracing tracing) {
+
+    /**
+     * Where injected sidecars export their spans; null (no {@code toolgate.operator.sidecar.tracing.otlp-endpoint}): tracing
+     * stays off in them.
+     */
+    public record Tracing(String otlpEndpoint, String otlpProtocol) {
+        static final java.util.Set<String> PROTOCOLS = java.util.Set.of("grpc", "http/protobuf");
+
+        public Tracing {
+            if (!otlpEndpoint.matches("https?://[^\\s/?#@]+(/[^\\s?#]*)?")) {
+                throw new IllegalArgumentException("toolgate.operator.sidecar.tracing.otlp-endpoint must be an http:// or https:// URL "
+                        + "without credentials, not '" + otlpEndpoint + "'");
+            }
+            if (!PROTOCOLS.contains(otlpProtocol)) {
+                throw new IllegalArgumentException("toolgate.operator.sidecar.tracing.otlp-protocol must be grpc or http/protobuf, not '"
+                        + otlpProtocol + "'");
+            }
+        }
+    }
+
+    /** Without tracing. */
+    public SidecarSettings(String image, int proxyPort, boolean nativeSidecar, String cpuRequest, String memoryRequest,
+            String memoryLimit, Long runAsUser, String logLevel, String imagePullPolicy, String jvmProfile, boolean redirectInbound,
+            String initImage, RateLimits counterDefaults, String approvalsUrl, java.util.List<String> imagePullSecrets) {
+        this(image, proxyPort, nativeSidecar, cpuRequest, memoryRequest, memoryLimit, runAsUser, logLevel, imagePullPolicy, jvmProfile,
+                redirectInbound, initImage, counterDefaults, approvalsUrl, imagePullSecrets, null);
+    }
 
     static final java.util.Set<String> LOG_LEVELS = java.util.Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
     static final java.util.Set<String> PULL_POLICIES = java.util.Set.of("Always", "IfNotPresent", "Never");
@@ -102,7 +129,9 @@ public record SidecarSettings(String image, int proxyPort, boolean nativeSidecar
                 config.imagePullPolicy().spelling(), config.jvmProfile().name().toLowerCase(java.util.Locale.ROOT),
                 config.redirectInbound(), config.initImage().filter(i -> !i.isBlank()).orElseGet(() -> defaultInitImage(config.image())),
                 counterDefaults(config.counters()), approvalsUrl,
-                config.imagePullSecrets().orElse(java.util.List.of()).stream().map(String::trim).filter(n -> !n.isEmpty()).toList());
+                config.imagePullSecrets().orElse(java.util.List.of()).stream().map(String::trim).filter(n -> !n.isEmpty()).toList(),
+                config.tracing().otlpEndpoint().map(String::trim).filter(e -> !e.isEmpty())
+                        .map(endpoint -> new Tracing(endpoint, config.tracing().otlpProtocol().trim())).orElse(null));
     }
 
     /** {@code run-as-user}: a uid, or {@code unset} (empty) to leave it to the image or the platform (OpenShift assigns one per namespace). */

@@ -26,8 +26,8 @@ class InjectionGoldenTest {
 
     record Input(@JsonProperty("nativeSidecar") Boolean nativeSidecar, @JsonProperty("redirectInbound") Boolean redirectInbound,
             @JsonProperty("counterDefaults") RateLimits counterDefaults, @JsonProperty("runAsUser") String runAsUser,
-            @JsonProperty("imagePullSecrets") List<String> imagePullSecrets, @JsonProperty("policies") List<McpPolicy> policies,
-            @JsonProperty("pod") Pod pod) {
+            @JsonProperty("imagePullSecrets") List<String> imagePullSecrets, @JsonProperty("otlpEndpoint") String otlpEndpoint,
+            @JsonProperty("policies") List<McpPolicy> policies, @JsonProperty("pod") Pod pod) {
     }
 
     static Stream<GoldenFiles.Case> cases() {
@@ -43,7 +43,8 @@ class InjectionGoldenTest {
                 NATIVE.cpuRequest(), NATIVE.memoryRequest(), NATIVE.memoryLimit(),
                 input.runAsUser() == null ? NATIVE.runAsUser() : SidecarSettings.runAsUser(input.runAsUser()), NATIVE.logLevel(),
                 NATIVE.imagePullPolicy(), NATIVE.jvmProfile(), redirect, redirect ? "ghcr.io/toolgate-dev/init:test" : null,
-                input.counterDefaults(), null, input.imagePullSecrets());
+                input.counterDefaults(), null, input.imagePullSecrets(),
+                input.otlpEndpoint() == null ? null : new SidecarSettings.Tracing(input.otlpEndpoint(), "grpc"));
         InjectionDecision decision = InjectionDecision.decide(input.pod(), input.policies() == null ? List.of() : input.policies());
         Pod admitted = decision.inject() ? PodMutator.inject(input.pod(), decision.policy(), settings) : input.pod();
         Map<String, Object> output = new LinkedHashMap<>();

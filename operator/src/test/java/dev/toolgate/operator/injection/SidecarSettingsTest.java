@@ -54,6 +54,21 @@ class SidecarSettingsTest {
     }
 
     @Test
+    void tracingNeedsAnHttpEndpointWithoutCredentialsAndAKnownProtocol() {
+        assertThat(new SidecarSettings.Tracing("http://otel-collector.observability:4317", "grpc").otlpEndpoint())
+                .isEqualTo("http://otel-collector.observability:4317");
+        assertThat(new SidecarSettings.Tracing("https://collector.example/otlp", "http/protobuf").otlpProtocol()).isEqualTo("http/protobuf");
+        assertThatThrownBy(() -> new SidecarSettings.Tracing("otel-collector:4317", "grpc"))
+                .hasMessage("toolgate.operator.sidecar.tracing.otlp-endpoint must be an http:// or https:// URL without credentials, not 'otel-collector:4317'");
+        assertThatThrownBy(() -> new SidecarSettings.Tracing("http://user:pw@collector:4318", "grpc"))
+                .hasMessageStartingWith("toolgate.operator.sidecar.tracing.otlp-endpoint must be an http:// or https:// URL");
+        assertThatThrownBy(() -> new SidecarSettings.Tracing("http://collector:4318", "http/json"))
+                .hasMessage("toolgate.operator.sidecar.tracing.otlp-protocol must be grpc or http/protobuf, not 'http/json'");
+        assertThat(new SidecarSettings("img", 8090, true, "50m", "64Mi", "256Mi", 65532L, "INFO", "Always", "throughput").tracing())
+                .as("off unless an endpoint is set").isNull();
+    }
+
+    @Test
     void theDefaultInitImageIsTheSidecarsRepositoryNamedInit() {
         assertThat(SidecarSettings.defaultInitImage("ghcr.io/toolgate-dev/sidecar:0.1.0")).isEqualTo("ghcr.io/toolgate-dev/init:0.1.0");
         assertThat(SidecarSettings.defaultInitImage("registry:5000/tg/sidecar")).isEqualTo("registry:5000/tg/init");

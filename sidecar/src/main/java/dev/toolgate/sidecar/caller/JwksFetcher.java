@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.tracing.TracingPolicy;
 
 import java.net.URI;
 import java.nio.file.Files;
@@ -42,7 +43,9 @@ public final class JwksFetcher implements Supplier<Future<String>> {
         jwksUrl.ifPresent(url -> checkUrl("jwks-url", url));
         checkUrl("issuer", issuer);
         HttpClientOptions options = new HttpClientOptions().setConnectTimeout((int) TIMEOUT_MILLIS).setVerifyHost(true)
-                .setMaxPoolSize(1).setKeepAlive(false);
+                .setMaxPoolSize(1).setKeepAlive(false)
+                // key fetches run on timers, outside any request: with tracing on each would start a trace of its own
+                .setTracingPolicy(TracingPolicy.IGNORE);
         caFile.ifPresent(ca -> {
             if (!Files.isReadable(ca)) {
                 throw new IllegalArgumentException("CA file " + ca + " for " + issuer + " is not readable");

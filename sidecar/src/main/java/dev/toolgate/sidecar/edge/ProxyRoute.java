@@ -19,6 +19,7 @@ import dev.toolgate.sidecar.observe.AuditLog;
 import dev.toolgate.sidecar.observe.RefusalReason;
 import dev.toolgate.sidecar.observe.RequestFacts;
 import dev.toolgate.sidecar.observe.ToolCallMetrics;
+import dev.toolgate.sidecar.observe.Tracing;
 import dev.toolgate.sidecar.upstream.LegacySseSessions;
 import dev.toolgate.sidecar.upstream.UpstreamForwarder;
 
@@ -85,6 +86,8 @@ public class ProxyRoute {
     ApprovalStep approvals;
     @Inject
     ToolDefinitions definitions;
+    @Inject
+    Tracing tracing;
 
     void install(@Observes Router router) {
         router.route().handler(this::handle);
@@ -246,9 +249,12 @@ public class ProxyRoute {
                     walk.malformed(rejection);
                     return;
                 }
+                String policyHash = state.policy() == null ? null : state.policy().hash();
+                Tracing.DecisionSpans spans = tracing.start(prepared);
                 prepared.decide(System.currentTimeMillis())
-                        .thenCompose(inspection -> approvals.settle(prepared, inspection, caller, walk.session, state.policy() == null ? null : state.policy().hash()))
+                        .thenCompose(inspection -> approvals.settle(prepared, inspection, caller, walk.session, policyHash))
                         .whenComplete(walk.then((inspection, fault) -> {
+                            tracing.end(spans, inspection, fault, policyHash);
                             if (fault != null) {
                                 throw fault;
                             }
@@ -281,7 +287,7 @@ public class ProxyRoute {
             this.request = ctx.request();
             this.held = held;
             this.context = ctx.vertx().getOrCreateContext();
-            this.facts = RequestFacts.of(request);
+            this.facts = RequestFacts.of(request, tracing.currentTraceId());
             if (route instanceof LegacySseSessions.Legacy message) {
                 // The legacy server knows its session only from the endpoint; a Mcp-Session-Id header means nothing to it.
                 this.session = message.session();
@@ -473,7 +479,8 @@ public class ProxyRoute {
         if (answer(ctx, status, code, message, id)) {
             HttpServerRequest request = ctx.request();
             metrics.refused(reason);
-            audit.refused(reason, message, identity, session, request.method().name(), path(request), RequestFacts.of(request));
+            audit.refused(reason, message, identity, session, request.method().name(), path(request),
+                    RequestFacts.of(request, tracing.currentTraceId()));
         }
     }
 

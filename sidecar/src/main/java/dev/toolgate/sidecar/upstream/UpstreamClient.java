@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import dev.toolgate.policy.Caller;
 import dev.toolgate.sidecar.SidecarConfig;
 import dev.toolgate.sidecar.caller.CallerResolver;
+import dev.toolgate.sidecar.observe.Tracing;
 import io.netty.channel.EventLoop;
 import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.core.Future;
@@ -33,7 +34,8 @@ import jakarta.inject.Singleton;
 
 /**
  * The MCP server's side of a forwarded request: the pooled client, the target, and the headers the server receives
- * (the client's, minus what the sidecar consumed or rewrites, plus the verified identity).
+ * (the client's, minus what the sidecar consumed or rewrites, plus the verified identity). With tracing on, Quarkus's
+ * Vert.x tracer makes each request a client span and writes its {@code traceparent}.
  */
 @Singleton // no client proxy: these run on every request
 public class UpstreamClient {
@@ -66,12 +68,15 @@ public class UpstreamClient {
     private final String authority;
 
     @Inject
-    public UpstreamClient(Vertx vertx, SidecarConfig config, CallerResolver resolver) {
+    public UpstreamClient(Vertx vertx, SidecarConfig config, CallerResolver resolver, Tracing tracing) {
         this.vertx = vertx;
         this.config = config;
         Set<String> drop = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         drop.addAll(REQUEST_DROP);
         drop.addAll(resolver.consumedHeaders());
+        // Tracing on: Vert.x's tracer adds the client span's traceparent (and the trace state and baggage it carries on);
+        // the client's copies would go out beside it. Off, the set is empty and the client's headers pass unchanged.
+        drop.addAll(tracing.propagationHeaders());
         // The forward headers carry only what the sidecar verified: a client's copy never passes, whatever the source.
         config.identity().forwardHeader().ifPresent(drop::add);
         config.identity().forwardGroupsHeader().ifPresent(drop::add);
