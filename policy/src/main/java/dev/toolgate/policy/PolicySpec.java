@@ -33,7 +33,7 @@ public final class PolicySpec {
             "tools", "grants", "sidecar", "rateLimits", "restartUnprotected");
     private static final List<String> TOOL_FIELDS = List.of("action", "reason", "args", "denyIf", "limits", "rateLimit", "approval",
             "enforcement", "pin");
-    private static final List<String> APPROVAL_FIELDS = List.of("mode", "expiresAfter", "arguments");
+    private static final List<String> APPROVAL_FIELDS = List.of("mode", "expiresAfter", "arguments", "holdFor");
     private static final List<String> DENY_IF_FIELDS = List.of("conditions", "onDeny");
     private static final List<String> CONDITION_FIELDS = List.of("arg", "op", "value");
     private static final List<String> LIMIT_FIELDS = List.of("counter", "window", "max", "scope");
@@ -172,7 +172,7 @@ public final class PolicySpec {
             tool.set("limits", limits(rule.get("limits"), path + ".limits"));
         }
         nested(rule, "rateLimit", path, tool, "rate_limit", RATE_LIMIT_FIELDS, RATE_LIMIT_FIELDS);
-        nested(rule, "approval", path, tool, "approval", APPROVAL_FIELDS, List.of("mode", "expires_after", "arguments"));
+        nested(rule, "approval", path, tool, "approval", APPROVAL_FIELDS, List.of("mode", "expires_after", "arguments", "hold_for"));
         return tool;
     }
 
