@@ -105,6 +105,12 @@ class HoldModeIT {
                       approval:
                         mode: hold
                         holdFor: %ds
+                    refund:
+                      action: require_approval
+                      approval:
+                        mode: hold
+                        holdFor: 30s
+                        expiresAfter: 2s
                 """.formatted(POLICY, NS, HOLD_FOR.toSeconds())).getBytes(StandardCharsets.UTF_8))).createOrReplace();
         admin.serviceAccounts().inNamespace(NS).resource(new ServiceAccountBuilder().withNewMetadata().withName("payments-hold").endMetadata()
                 .build()).createOr(op -> op.update());
@@ -247,11 +253,25 @@ class HoldModeIT {
     }
 
     @Test
+    void anApprovalThatExpiresWhileHeldEndsTheHoldWithExpired() throws Exception {
+        try (McpSyncClient client = client(p -> { })) {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> client.callTool(new CallToolRequest("refund", Map.of("payment_id", "pay_expired"))))
+                    .isInstanceOf(McpError.class).hasMessageContaining("Toolgate: tool \"refund\" requires approval:")
+                    .hasMessageMatching("(?s).*approval " + NS + "/refund-[0-9a-f]{8}-1 expired at \\S+ without being used; the same call asks "
+                            + "for a new approval.*");
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("the approval's expiry (2s) ended the 30s hold")
+                    .isLessThan(10_000);
+        }
+        assertThat(auditLine(l -> "refund".equals(l.path("tool").asText())).path("holdEnded").asText()).isEqualTo("expired");
+        assertThat(runs("refund:pay_expired")).isZero();
+    }
+
+    @Test
     void aClientThatGivesUpLeavesTheApprovalPendingAndItsRetryRunsOnceApproved() throws Exception {
-        // the TypeScript SDK times the call out after 1.5 s (no reset on progress) and the process exits: the sidecar loses its client
-        JsonNode gaveUp = heldCall("pay_gave_up", 1500, false);
+        // the TypeScript SDK times the call out after 2.5 s (no reset on progress) and the process exits: the sidecar loses its client
+        JsonNode gaveUp = heldCall("pay_gave_up", 2500, false);
         assertThat(gaveUp.path("error").path("message").asText()).containsIgnoringCase("timed out");
-        assertThat(gaveUp.path("progress").size()).isGreaterThanOrEqualTo(1);
         JsonNode abandoned = auditLine(l -> "pay_gave_up".equals(approvedPayment(l)));
         assertThat(abandoned.path("holdEnded").asText()).isEqualTo("client_gone");
         assertThat(abandoned.path("approvalState").asText()).isEqualTo("Pending");
@@ -271,17 +291,18 @@ class HoldModeIT {
     void aClientThatResetsItsTimeoutOnProgressWaitsLongerThanItsTimeout() throws Exception {
         CompletableFuture<JsonNode> call = CompletableFuture.supplyAsync(() -> {
             try {
-                return heldCall("pay_patient", 1500, true);
+                return heldCall("pay_patient", 2500, true);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         });
         McpApproval pending = pendingApproval("pay_patient");
-        Thread.sleep(2000); // past the client's own 1.5 s timeout: only the progress notifications keep it waiting
+        Thread.sleep(3000); // past the client's own 2.5 s timeout: only the progress notifications keep it waiting
         decide("alice", pending, "{\"verdict\":\"Approved\"}");
         JsonNode out = call.get(20, TimeUnit.SECONDS);
         assertThat(out.path("result").asText()).as("%s", out).isEqualTo("payment pay_patient: amount set to 100 (run 1)");
-        assertThat(out.path("elapsedMs").asLong()).isGreaterThan(2000);
+        assertThat(out.path("elapsedMs").asLong()).isGreaterThan(3000);
+        assertThat(out.path("progress").size()).isGreaterThanOrEqualTo(3);
     }
 
     // --- helpers

@@ -70,7 +70,6 @@ public final class ApprovalHold {
     private long pollTimer = -1;
     private long progressTimer = -1;
     private boolean ended;
-    private Throwable lastFailure;
 
     ApprovalHold(ApprovalStep step, ApprovalClient client, Vertx vertx, Context context, EnforcementFilter.Prepared prepared,
             CallDecision pending, Caller caller, Duration pollInterval, Duration progressInterval, Progress progress) {
@@ -107,6 +106,9 @@ public final class ApprovalHold {
     /** Starts waiting; the stage completes (normally) with the body's decisions once the hold ended. */
     public CompletionStage<EnforcementFilter.Inspection> start() {
         context.runOnContext(v -> {
+            if (ended) {
+                return; // abandoned before it started: the client left while the approval was being filed
+            }
             schedulePoll();
             if (progress != null) {
                 progressTimer = vertx.setPeriodic(progressMillis, progressMillis, t -> {
@@ -158,7 +160,6 @@ public final class ApprovalHold {
         }
         boolean due = waited() >= holdMillis;
         if (failure != null) {
-            lastFailure = failure;
             if (due) {
                 end(Ending.UNAVAILABLE, step.unavailable(pending, failure));
             } else {
@@ -213,11 +214,6 @@ public final class ApprovalHold {
             vertx.cancelTimer(progressTimer);
             progressTimer = -1;
         }
-    }
-
-    /** The last failure to reach the operator while waiting, if any (for the log). */
-    Throwable lastFailure() {
-        return lastFailure;
     }
 
     private static String seconds(long millis) {

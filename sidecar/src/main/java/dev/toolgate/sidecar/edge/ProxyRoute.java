@@ -411,7 +411,9 @@ public class ProxyRoute {
                 hold.abandon();
                 done();
             });
-            if (stream) {
+            if (ctx.response().closed()) {
+                hold.abandon(); // the client left while the approval was being filed: its close went to the body reader
+            } else if (stream) {
                 ctx.response().setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream")
                         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no").setChunked(true);
                 ctx.response().writeHead(); // the client learns now that its call is being worked on
