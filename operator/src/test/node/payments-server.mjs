@@ -1,6 +1,6 @@
 // A TypeScript SDK server with the AP2 seed's payment tools, which records every call it executes, so a test can tell
 // how often an approved call ran: update_amount answers "payment <id>: amount set to <amount> (run <n>)".
-// GET /control/runs answers {"<payment_id>": <times update_amount ran for it>, "refund:<payment_id>": <refunds>}. Streamable HTTP on /mcp.
+// GET /control/runs answers {"<payment_id>": <times update_amount ran for it>, "refund:<payment_id>": <refunds>, "close_payment:<payment_id>": ...}. Streamable HTTP on /mcp.
 // Usage: node payments-server.mjs <sdk-package-dir> <port>
 import { createServer } from "node:http";
 import { randomUUID } from "node:crypto";
@@ -25,6 +25,11 @@ const tools = [
     description: "Refunds a payment",
     inputSchema: { type: "object", properties: { payment_id: { type: "string" } }, required: ["payment_id"] },
   },
+  {
+    name: "close_payment",
+    description: "Closes a payment",
+    inputSchema: { type: "object", properties: { payment_id: { type: "string" } }, required: ["payment_id"] },
+  },
 ];
 const runs = {};
 
@@ -37,9 +42,10 @@ function newServer() {
       runs[args.payment_id] = (runs[args.payment_id] ?? 0) + 1;
       return { content: [{ type: "text", text: `payment ${args.payment_id}: amount set to ${args.amount} (run ${runs[args.payment_id]})` }] };
     }
-    if (request.params.name === "refund") {
-      runs[`refund:${args.payment_id}`] = (runs[`refund:${args.payment_id}`] ?? 0) + 1;
-      return { content: [{ type: "text", text: `payment ${args.payment_id}: refunded` }] };
+    if (request.params.name === "refund" || request.params.name === "close_payment") {
+      const key = `${request.params.name}:${args.payment_id}`;
+      runs[key] = (runs[key] ?? 0) + 1;
+      return { content: [{ type: "text", text: `payment ${args.payment_id}: ${request.params.name} done` }] };
     }
     return { content: [{ type: "text", text: `payment ${args.payment_id}` }] };
   });

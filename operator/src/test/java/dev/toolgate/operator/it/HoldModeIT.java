@@ -111,6 +111,13 @@ class HoldModeIT {
                         mode: hold
                         holdFor: 30s
                         expiresAfter: 2s
+                    close_payment:
+                      action: require_approval
+                      rateLimit:
+                        max: 1
+                        window: minute
+                      approval:
+                        mode: hold
                 """.formatted(POLICY, NS, HOLD_FOR.toSeconds())).getBytes(StandardCharsets.UTF_8))).createOrReplace();
         admin.serviceAccounts().inNamespace(NS).resource(new ServiceAccountBuilder().withNewMetadata().withName("payments-hold").endMetadata()
                 .build()).createOr(op -> op.update());
@@ -253,6 +260,29 @@ class HoldModeIT {
     }
 
     @Test
+    void anApprovedHeldCallIsStillRateLimited() throws Exception {
+        try (McpSyncClient client = client(p -> { })) {
+            for (String payment : List.of("pay_first", "pay_second")) {
+                CompletableFuture<McpSchema.CallToolResult> call = CompletableFuture.supplyAsync(() -> client.callTool(new CallToolRequest(
+                        "close_payment", Map.of("payment_id", payment))));
+                McpApproval pending = awaitOne(() -> approvals("close_payment", payment));
+                decide("alice", pending, "{\"verdict\":\"Approved\"}");
+                if (payment.equals("pay_first")) {
+                    assertThat(((McpSchema.TextContent) call.get(10, TimeUnit.SECONDS).content().get(0)).text())
+                            .isEqualTo("payment pay_first: close_payment done");
+                } else {
+                    assertThatThrownBy(() -> call.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(McpError.class)
+                            .hasMessageContaining("Toolgate: tool \"close_payment\" rate limited");
+                    awaitState(pending.getMetadata().getName(), "Approved");
+                    assertThat(approval(pending.getMetadata().getName()).getStatus().getConsumed()).as("nothing used up").isIn(null, 0);
+                }
+            }
+        }
+        assertThat(runs("close_payment:pay_first")).isEqualTo(1);
+        assertThat(runs("close_payment:pay_second")).isZero();
+    }
+
+    @Test
     void anApprovalThatExpiresWhileHeldEndsTheHoldWithExpired() throws Exception {
         try (McpSyncClient client = client(p -> { })) {
             long start = System.nanoTime();
@@ -335,9 +365,20 @@ class HoldModeIT {
     }
 
     private static List<McpApproval> pending(String paymentId) {
+        return approvals("update_amount", paymentId);
+    }
+
+    private static List<McpApproval> approvals(String tool, String paymentId) {
         return admin.resources(McpApproval.class).inNamespace(NS).withLabel(ToolgateNames.POLICY_LABEL, POLICY).list().getItems().stream()
-                .filter(a -> a.getSpec().getArguments() != null && paymentId.equals(a.getSpec().getArguments().path("payment_id").asText()))
+                .filter(a -> tool.equals(a.getSpec().getTool()) && a.getSpec().getArguments() != null
+                        && paymentId.equals(a.getSpec().getArguments().path("payment_id").asText()))
                 .toList();
+    }
+
+    /** The one McpApproval {@code approvals} finds, once it is there. */
+    private static McpApproval awaitOne(java.util.function.Supplier<List<McpApproval>> approvals) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> approvals.get().size() == 1);
+        return approvals.get().get(0);
     }
 
     private static McpApproval approval(String name) {
