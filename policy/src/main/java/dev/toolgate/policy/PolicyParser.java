@@ -31,7 +31,7 @@ final class PolicyParser {
     private static final List<String> GRANT_FIELDS = List.of("name", "callers", "tools");
     private static final List<String> CALLERS_FIELDS = List.of("subjects", "groups");
     private static final List<String> ENTRY_FIELDS = List.of("action", "reason", "args", "deny_if", "limits", "rate_limit", "approval", "enforcement", "pin");
-    private static final List<String> APPROVAL_FIELDS = List.of("mode", "expires_after", "arguments");
+    private static final List<String> APPROVAL_FIELDS = List.of("mode", "expires_after", "arguments", "hold_for");
     private static final List<String> DENY_FIELDS = List.of("conditions", "on_deny");
     private static final List<String> CONDITION_FIELDS = List.of("arg", "op", "value");
     private static final List<String> LIMIT_FIELDS = List.of("counter", "window", "max", "scope");
@@ -252,7 +252,7 @@ final class PolicyParser {
             return null;
         }
         if (!node.isObject()) {
-            error(path, "expected an object with \"mode\", \"expires_after\" and \"arguments\", got " + JsonValues.typeName(node));
+            error(path, "expected an object with \"mode\", \"expires_after\", \"arguments\" and \"hold_for\", got " + JsonValues.typeName(node));
             return null;
         }
         if (action != Action.REQUIRE_APPROVAL) {
@@ -261,9 +261,10 @@ final class PolicyParser {
         unknownFields(node, path, APPROVAL_FIELDS);
         ApprovalTerms terms = ApprovalTerms.DEFAULT;
         JsonNode mode = node.get("mode");
-        if (mode != null && !(mode.isTextual() && ApprovalTerms.RETRY.equals(mode.textValue()))) {
+        boolean hold = mode != null && mode.isTextual() && ApprovalTerms.HOLD.equals(mode.textValue());
+        if (mode != null && !hold && !(mode.isTextual() && ApprovalTerms.RETRY.equals(mode.textValue()))) {
             error(PolicyPaths.field(path, "mode"), "expected \"retry\" (the agent is answered at once and retries the same call once a human "
-                    + "approved it), got " + shown(mode));
+                    + "approved it) or \"hold\" (the request waits for the decision, up to hold_for), got " + shown(mode));
         }
         long expiresAfter = terms.expiresAfterMillis();
         JsonNode expires = node.get("expires_after");
@@ -280,7 +281,21 @@ final class PolicyParser {
                         + "SHA-256, for sensitive arguments), got " + shown(arguments));
             }
         }
-        return new ApprovalTerms(ApprovalTerms.RETRY, expiresAfter, show);
+        long holdFor = hold ? ApprovalTerms.DEFAULT_HOLD_FOR_MILLIS : 0L;
+        JsonNode holdForNode = node.get("hold_for");
+        if (holdForNode != null) {
+            String holdForPath = PolicyPaths.field(path, "hold_for");
+            if (!hold) {
+                error(holdForPath, "hold_for applies only to \"mode\": \"hold\" (in retry mode the agent is answered at once)");
+            } else {
+                holdFor = Windows.parseMillis(holdForNode, holdForPath, errors, "hold_for");
+                if (holdFor > ApprovalTerms.MAX_HOLD_FOR_MILLIS) {
+                    error(holdForPath, "hold_for must be at most 10m (a held request keeps the agent waiting on an open connection; "
+                            + "use retry mode for longer waits), got " + shown(holdForNode));
+                }
+            }
+        }
+        return new ApprovalTerms(hold ? ApprovalTerms.HOLD : ApprovalTerms.RETRY, expiresAfter, show, holdFor);
     }
 
     private DenyRule denyRule(JsonNode node, String path) {

@@ -35,7 +35,7 @@ public final class PolicySpec {
     private static final List<String> BASELINE_SPEC_FIELDS = List.of("namespaceSelector", "default", "enforcement", "limits", "tools");
     private static final List<String> TOOL_FIELDS = List.of("action", "reason", "args", "denyIf", "limits", "rateLimit", "approval",
             "enforcement", "pin");
-    private static final List<String> APPROVAL_FIELDS = List.of("mode", "expiresAfter", "arguments");
+    private static final List<String> APPROVAL_FIELDS = List.of("mode", "expiresAfter", "arguments", "holdFor");
     private static final List<String> DENY_IF_FIELDS = List.of("conditions", "onDeny");
     private static final List<String> CONDITION_FIELDS = List.of("arg", "op", "value");
     private static final List<String> LIMIT_FIELDS = List.of("counter", "window", "max", "scope");
@@ -211,7 +211,7 @@ public final class PolicySpec {
             tool.set("limits", limits(rule.get("limits"), path + ".limits"));
         }
         nested(rule, "rateLimit", path, tool, "rate_limit", RATE_LIMIT_FIELDS, RATE_LIMIT_FIELDS);
-        nested(rule, "approval", path, tool, "approval", APPROVAL_FIELDS, List.of("mode", "expires_after", "arguments"));
+        nested(rule, "approval", path, tool, "approval", APPROVAL_FIELDS, List.of("mode", "expires_after", "arguments", "hold_for"));
         return tool;
     }
 

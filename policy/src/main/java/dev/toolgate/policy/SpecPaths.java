@@ -13,7 +13,8 @@ public final class SpecPaths {
             "on_deny", "onDeny",
             "rate_limit", "rateLimit",
             "hide_denied_tools", "hideDeniedTools",
-            "expires_after", "expiresAfter");
+            "expires_after", "expiresAfter",
+            "hold_for", "holdFor");
 
     private SpecPaths() {
     }

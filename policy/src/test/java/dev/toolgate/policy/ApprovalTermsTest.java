@@ -37,12 +37,33 @@ class ApprovalTermsTest {
     void approvalOnlyOnAnEntryThatRequiresItAndOnlyValidSettings() {
         assertThat(errorsOf("{'version':'1','default':'deny','tools':{'t':{'approval':{}}}}")).extracting(PolicyError::toString)
                 .containsExactly("tools[\"t\"].approval: approval settings apply only to an entry with \"action\": \"require_approval\"");
-        assertThat(errorsOf("{'version':'1','default':'deny','tools':{'t':{'action':'require_approval','approval':{'mode':'hold','expires_after':'1 hour',"
+        assertThat(errorsOf("{'version':'1','default':'deny','tools':{'t':{'action':'require_approval','approval':{'mode':'wait','expires_after':'1 hour',"
                 + "'arguments':'hide','wait':1}}}}")).extracting(PolicyError::toString).containsExactlyInAnyOrder(
-                "tools[\"t\"].approval.wait: unknown field \"wait\"; expected one of mode, expires_after, arguments",
-                "tools[\"t\"].approval.mode: expected \"retry\" (the agent is answered at once and retries the same call once a human approved it), got \"hold\"",
+                "tools[\"t\"].approval.wait: unknown field \"wait\"; expected one of mode, expires_after, arguments, hold_for",
+                "tools[\"t\"].approval.mode: expected \"retry\" (the agent is answered at once and retries the same call once a human approved it) "
+                        + "or \"hold\" (the request waits for the decision, up to hold_for), got \"wait\"",
                 "tools[\"t\"].approval.expires_after: invalid expires_after \"1 hour\"; " + Windows.EXPECTED,
                 "tools[\"t\"].approval.arguments: expected \"show\" (the approver sees the arguments) or \"digest\" (only their SHA-256, for sensitive arguments), got \"hide\"");
+    }
+
+    @Test
+    void holdModeWaitsUpToHoldForTwoMinutesByDefaultAndAtMostTen() {
+        Policy p = policy("{'version':'1','default':'deny','tools':{'wire':{'action':'require_approval','approval':{'mode':'hold'}},"
+                + "'refund':{'action':'require_approval','approval':{'mode':'hold','hold_for':'30s','expires_after':'15m'}}}}");
+        ApprovalTerms wire = p.decide(call("wire", "{}", "x"), T0).approval();
+        assertThat(wire).isEqualTo(new ApprovalTerms("hold", 3_600_000L, true, 120_000L));
+        assertThat(wire.holds()).isTrue();
+        assertThat(p.decide(call("refund", "{}", "x"), T0).approval()).isEqualTo(new ApprovalTerms("hold", 900_000L, true, 30_000L));
+        assertThat(ApprovalTerms.DEFAULT.holds()).isFalse();
+        assertThat(ApprovalTerms.DEFAULT.holdForMillis()).isZero();
+        assertThat(errorsOf("{'version':'1','default':'deny','tools':{'a':{'action':'require_approval','approval':{'mode':'hold','hold_for':'11m'}},"
+                + "'b':{'action':'require_approval','approval':{'hold_for':'1m'}},"
+                + "'c':{'action':'require_approval','approval':{'mode':'hold','hold_for':'soon'}}}}")).extracting(PolicyError::toString)
+                .containsExactlyInAnyOrder(
+                        "tools[\"a\"].approval.hold_for: hold_for must be at most 10m (a held request keeps the agent waiting on an open "
+                                + "connection; use retry mode for longer waits), got \"11m\"",
+                        "tools[\"b\"].approval.hold_for: hold_for applies only to \"mode\": \"hold\" (in retry mode the agent is answered at once)",
+                        "tools[\"c\"].approval.hold_for: invalid hold_for \"soon\"; " + Windows.EXPECTED);
     }
 
     @Test
@@ -55,6 +76,13 @@ class ApprovalTermsTest {
         var typo = PolicyTestSupport.json(PolicyTestSupport.q("{'default':'deny','tools':{'t':{'action':'require_approval','approval':{'expires_after':'1h'}}}}"));
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> PolicySpec.parse(typo)).isInstanceOfSatisfying(PolicyException.class,
                 e -> assertThat(e.errors()).extracting(PolicyError::toString).containsExactly(
-                        "spec.tools[\"t\"].approval.expires_after: unknown field \"expires_after\"; expected one of mode, expiresAfter, arguments"));
+                        "spec.tools[\"t\"].approval.expires_after: unknown field \"expires_after\"; expected one of mode, expiresAfter, arguments, holdFor"));
+        var hold = PolicyTestSupport.json(PolicyTestSupport.q("{'default':'deny','tools':{'t':{'action':'require_approval','approval':{'mode':'hold','holdFor':'45s'}}}}"));
+        assertThat(PolicySpec.render(hold).document().path("tools").path("t").path("approval").toString())
+                .isEqualTo("{\"mode\":\"hold\",\"hold_for\":\"45s\"}");
+        var tooLong = PolicyTestSupport.json(PolicyTestSupport.q("{'default':'deny','tools':{'t':{'action':'require_approval','approval':{'mode':'hold','holdFor':'1h'}}}}"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PolicySpec.parse(tooLong)).isInstanceOfSatisfying(PolicyException.class,
+                e -> assertThat(e.errors()).extracting(PolicyError::toString).singleElement().asString()
+                        .startsWith("spec.tools[\"t\"].approval.holdFor: hold_for must be at most 10m"));
     }
 }

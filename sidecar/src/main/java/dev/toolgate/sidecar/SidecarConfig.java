@@ -60,6 +60,14 @@ public interface SidecarConfig {
         /** Bound on one round trip to the operator; past it the call is refused (approval service unavailable). */
         @WithDefault("3s")
         Duration timeout();
+
+        /** Hold mode: how often the McpApproval of a held call is looked up while it waits (and once more at the end). */
+        @WithDefault("1s")
+        Duration holdPollInterval();
+
+        /** Hold mode: how often a held call answered on an event stream gets {@code notifications/progress}. */
+        @WithDefault("5s")
+        Duration holdProgressInterval();
     }
 
     /** Largest request body accepted; larger ones get 413 before anything is forwarded. */

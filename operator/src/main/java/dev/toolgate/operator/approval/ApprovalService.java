@@ -28,9 +28,10 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * The operator's approval API for sidecars ({@code POST /approvals/v1/request} and {@code /consume}), on the webhook's
+ * The operator's approval API for sidecars ({@code POST /approvals/v1/request}, {@code /status} and {@code /consume}), on the webhook's
  * HTTPS port. A sidecar that meets a call needing approval <em>requests</em> it: the latest McpApproval for the same
- * policy, requester, tool and arguments digest is answered as it stands, or a new pending one is created. When it is
+ * policy, requester, tool and arguments digest is answered as it stands, or a new pending one is created. A sidecar
+ * holding the call (hold mode) asks for its <em>status</em> until it is decided. When it is
  * approved, the sidecar decides the call again (its limits still apply) and <em>consumes</em> it: one use, taken by an
  * optimistic-concurrency update of the status, so two replicas racing for one approval cannot both run the call.
  */
@@ -83,7 +84,8 @@ public class ApprovalService {
         return switch (operation) {
             case "request" -> request(pod, policy, body);
             case "consume" -> consume(pod, body);
-            default -> throw new ApprovalException(404, "unknown approval operation " + operation + "; expected request or consume");
+            case "status" -> status(pod, body);
+            default -> throw new ApprovalException(404, "unknown approval operation " + operation + "; expected request, status or consume");
         };
     }
 
@@ -174,6 +176,25 @@ public class ApprovalService {
             }
         }
         throw new ApprovalException(503, "could not create an approval for " + tool + ": names kept colliding");
+    }
+
+    /**
+     * Where one approval stands now, without filing anything: what a sidecar holding a call (hold mode) asks until it
+     * is decided. Bound like a consumption to the policy, requester, tool and digest, so a sidecar reads only the
+     * approval of the call it holds.
+     */
+    private ObjectNode status(SidecarAuthenticator.SidecarPod pod, JsonNode body) {
+        String name = text(body, "approval", true);
+        McpApproval approval = client.resources(McpApproval.class).inNamespace(pod.namespace()).withName(name).get();
+        if (approval == null) {
+            throw new ApprovalException(404, "McpApproval " + pod.namespace() + "/" + name + " no longer exists");
+        }
+        McpApprovalSpec spec = approval.getSpec();
+        if (!spec.getPolicy().equals(text(body, "policy", true)) || !spec.getRequester().getSubject().equals(text(body, "subject", true))
+                || !spec.getTool().equals(text(body, "tool", true)) || !spec.getArgumentsSha256().equals(text(body, "argumentsSha256", true))) {
+            throw new ApprovalException(403, "McpApproval " + name + " is for another call (it binds the requester, the tool and the arguments digest)");
+        }
+        return describe(JSON.createObjectNode(), approval, ApprovalState.of(approval, clock.instant()));
     }
 
     private ObjectNode consume(SidecarAuthenticator.SidecarPod pod, JsonNode body) {

@@ -13,7 +13,9 @@ public class ApprovalSettings extends SpecObject {
 
     public enum Mode {
         @JsonProperty("retry")
-        RETRY
+        RETRY,
+        @JsonProperty("hold")
+        HOLD
     }
 
     public enum Arguments {
@@ -23,8 +25,11 @@ public class ApprovalSettings extends SpecObject {
         DIGEST
     }
 
-    @JsonPropertyDescription("retry: the agent is answered at once, naming the pending McpApproval, and retries the same call once it is approved.")
+    @JsonPropertyDescription("retry (default): the agent is answered at once, naming the pending McpApproval, and retries the same call once it is approved. hold: the request is kept open until a human decides (with notifications/progress on a Streamable HTTP event stream when the client sent a progress token), up to holdFor, then the call runs once or is refused.")
     private Mode mode;
+
+    @JsonPropertyDescription("With mode hold: the longest a request is kept open waiting for the decision: \"30s\", \"2m\" (default), at most \"10m\". The McpApproval's expiry ends the wait too; past it the agent is answered that the approval is still pending, to retry.")
+    private String holdFor;
 
     @JsonPropertyDescription("How long a request waits for a human, and an approval stays usable: \"15m\", \"1h\" (default), \"1d\".")
     private String expiresAfter;
@@ -38,6 +43,14 @@ public class ApprovalSettings extends SpecObject {
 
     public void setMode(Mode mode) {
         this.mode = mode;
+    }
+
+    public String getHoldFor() {
+        return holdFor;
+    }
+
+    public void setHoldFor(String holdFor) {
+        this.holdFor = holdFor;
     }
 
     public String getExpiresAfter() {

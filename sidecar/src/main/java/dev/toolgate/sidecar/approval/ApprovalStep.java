@@ -39,10 +39,49 @@ public class ApprovalStep {
 
     private final ApprovalClient client;
     private final MeterRegistry meters;
+    private final java.time.Duration holdPollInterval;
+    private final java.time.Duration holdProgressInterval;
+
+    @jakarta.inject.Inject
+    public ApprovalStep(ApprovalClient client, MeterRegistry meters, dev.toolgate.sidecar.SidecarConfig config) {
+        this(client, meters, config.approvals().holdPollInterval(), config.approvals().holdProgressInterval());
+    }
 
     public ApprovalStep(ApprovalClient client, MeterRegistry meters) {
+        this(client, meters, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(5));
+    }
+
+    public ApprovalStep(ApprovalClient client, MeterRegistry meters, java.time.Duration holdPollInterval, java.time.Duration holdProgressInterval) {
         this.client = client;
         this.meters = meters;
+        this.holdPollInterval = holdPollInterval;
+        this.holdProgressInterval = holdProgressInterval;
+    }
+
+    /**
+     * True when the settled body is one call whose approval is pending in hold mode: the walk then holds it
+     * ({@link #hold}) instead of answering. A batch is never held (its calls are answered as in retry mode).
+     */
+    public boolean holds(EnforcementFilter.Inspection settled, boolean batch) {
+        if (batch || settled.decisions().size() != 1) {
+            return false;
+        }
+        CallDecision call = settled.decisions().get(0);
+        Decision d = call.decision();
+        return d.verdict() == Verdict.APPROVAL_REQUIRED && d.enforced() && d.approval() != null && d.approval().holds()
+                && call.approval() != null && ApprovalTicket.PENDING.equals(call.approval().state());
+    }
+
+    /**
+     * Holds the pending call of {@code settled} (see {@link #holds}) until its approval is decided, expires, or the hold
+     * runs out; {@code progress} (may be null) is told while it waits. Run on the request's context, whose timers it uses.
+     */
+    public ApprovalHold hold(EnforcementFilter.Prepared prepared, EnforcementFilter.Inspection settled, Caller caller,
+            io.vertx.core.Vertx vertx, io.vertx.core.Context context, ApprovalHold.Progress progress) {
+        count("held");
+        ApprovalHold hold = new ApprovalHold(this, client, vertx, context, prepared, settled.decisions().get(0), caller, holdPollInterval,
+                holdProgressInterval, progress);
+        return hold;
     }
 
     /** The body's decisions once approvals are settled; completes normally (a failure becomes a refusal). */
@@ -104,7 +143,7 @@ public class ApprovalStep {
         });
     }
 
-    private CompletionStage<EnforcementFilter.Inspection> redecideAndConsume(EnforcementFilter.Prepared prepared, List<CallDecision> settled,
+    CompletionStage<EnforcementFilter.Inspection> redecideAndConsume(EnforcementFilter.Prepared prepared, List<CallDecision> settled,
             Set<Integer> approved, Caller caller) {
         return prepared.decideApproved(System.currentTimeMillis(), approved).thenCompose(again -> {
             List<CallDecision> redecided = new ArrayList<>(again.decisions().size());
@@ -144,7 +183,7 @@ public class ApprovalStep {
         });
     }
 
-    private CallDecision answered(CallDecision call, JsonNode answer) {
+    CallDecision answered(CallDecision call, JsonNode answer) {
         ApprovalTicket ticket = new ApprovalTicket(answer.path("approval").asText(), answer.path("namespace").asText(),
                 answer.path("state").asText(), text(answer, "expiresAt"), text(answer, "approver"), text(answer, "reason"),
                 text(answer.path("previous"), "state"));
@@ -162,13 +201,24 @@ public class ApprovalStep {
                 return call.with(new Decision(Verdict.DENIED, d.tool(), d.rule(), "rejected by " + ticket.approver()
                         + (ticket.reason() == null ? "" : ": " + ticket.reason()), null, 0, d.grant()), ticket);
             }
+            case ApprovalTicket.EXPIRED -> {
+                count("expired");
+                CallDecision refused = refuse(call, "approval", "approval " + ticket.namespace() + "/" + ticket.name() + " expired at "
+                        + ticket.expiresAt() + " without being used; the same call asks for a new approval");
+                return refused.with(refused.decision(), ticket);
+            }
+            case ApprovalTicket.CONSUMED -> {
+                count("consume_refused");
+                return refuse(call.with(call.decision(), null), "approval", "approval " + ticket.name()
+                        + " was used by another call while this one waited; the same call asks for a new approval");
+            }
             default -> {
                 return unavailable(call, new IllegalStateException("the operator answered state " + ticket.state()));
             }
         }
     }
 
-    private CallDecision unavailable(CallDecision call, Throwable failure) {
+    CallDecision unavailable(CallDecision call, Throwable failure) {
         count("unavailable");
         Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         return refuse(call, "approval_unavailable", "approval service unavailable: " + cause.getMessage());
@@ -178,7 +228,7 @@ public class ApprovalStep {
      * Still {@code approval_required}, with why it cannot be had now (no approval service, an anonymous caller, the
      * operator unreachable, a use already taken): the agent's answer keeps its code, and nothing is forwarded.
      */
-    private static CallDecision refuse(CallDecision call, String rule, String why) {
+    static CallDecision refuse(CallDecision call, String rule, String why) {
         Decision d = call.decision();
         String rulePath = d.rule() == null ? rule : d.rule();
         return call.with(new Decision(Verdict.APPROVAL_REQUIRED, d.tool(), rulePath, d.reason() + " (" + why + ")", null, 0, d.grant(),
@@ -228,7 +278,14 @@ public class ApprovalStep {
         return body;
     }
 
-    private void count(String outcome) {
+    /** How long a held call waited, by how the hold ended. */
+    void held(ApprovalHold.Ending how, long millis) {
+        io.micrometer.core.instrument.Timer.builder("toolgate.approval.hold")
+                .description("Calls held in hold mode until their approval was decided, expired or the hold ran out, by how it ended")
+                .tag("outcome", how.label()).register(meters).record(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    void count(String outcome) {
         io.micrometer.core.instrument.Counter.builder("toolgate.approvals")
                 .description("Calls that need a human's approval, by what became of them (pending, admitted, rejected, unavailable, ...)")
                 .tag("outcome", outcome).register(meters).increment();

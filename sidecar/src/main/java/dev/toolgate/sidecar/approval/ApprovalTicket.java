@@ -2,19 +2,35 @@ package dev.toolgate.sidecar.approval;
 
 /**
  * Where a call that needs approval stands, as the operator answered: the McpApproval's name and namespace, its state,
- * until when it counts, and who decided (with their reason).
+ * until when it counts, and who decided (with their reason). For a call held in hold mode also how long it was held and
+ * how the hold ended ({@code heldMillis} -1 and {@code holdEnded} null otherwise).
  */
 public record ApprovalTicket(String name, String namespace, String state, String expiresAt, String approver, String reason,
-                             String previousState) {
+                             String previousState, long heldMillis, String holdEnded) {
 
     public static final String PENDING = "Pending";
     public static final String APPROVED = "Approved";
     public static final String REJECTED = "Rejected";
-    /** Set by the sidecar once it consumed a use of an approved ticket. */
+    public static final String EXPIRED = "Expired";
+    /** Set by the sidecar once it consumed a use of an approved ticket; the operator's state once every use is taken. */
     public static final String CONSUMED = "Consumed";
 
+    public ApprovalTicket(String name, String namespace, String state, String expiresAt, String approver, String reason,
+            String previousState) {
+        this(name, namespace, state, expiresAt, approver, reason, previousState, -1, null);
+    }
+
     public ApprovalTicket consumed() {
-        return new ApprovalTicket(name, namespace, CONSUMED, expiresAt, approver, reason, previousState);
+        return new ApprovalTicket(name, namespace, CONSUMED, expiresAt, approver, reason, previousState, heldMillis, holdEnded);
+    }
+
+    /** The same ticket, recorded as held for {@code millis} and ended by {@code how} ({@link ApprovalHold.Ending}). */
+    public ApprovalTicket held(long millis, String how) {
+        return new ApprovalTicket(name, namespace, state, expiresAt, approver, reason, previousState, millis, how);
+    }
+
+    public boolean wasHeld() {
+        return heldMillis >= 0;
     }
 
     /** What a human runs to approve it. */

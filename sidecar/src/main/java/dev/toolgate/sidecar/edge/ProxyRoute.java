@@ -1,7 +1,9 @@
 package dev.toolgate.sidecar.edge;
 
 import dev.toolgate.sidecar.SidecarConfig;
+import dev.toolgate.sidecar.approval.ApprovalHold;
 import dev.toolgate.sidecar.approval.ApprovalStep;
+import dev.toolgate.sidecar.approval.ApprovalTicket;
 import dev.toolgate.sidecar.enforce.CallDecision;
 import dev.toolgate.sidecar.enforce.DenialResponses;
 import dev.toolgate.sidecar.enforce.EnforcementFilter;
@@ -209,8 +211,8 @@ public class ProxyRoute {
     }
 
     /**
-     * The walk of one request whose body is read: parse → caller → decide (then approvals, for calls that need one) →
-     * forward or answer → record. Parsing is synchronous; the caller, the decision and the approvals are stages (a key
+     * The walk of one request whose body is read: parse → caller → decide (then approvals, for calls that need one, and
+     * in hold mode the wait for a human) → forward or answer → record. Parsing is synchronous; the caller, the decision and the approvals are stages (a key
      * fetch, a shared counter store, the operator's approval API), each continued on
      * this request's event loop. Whatever happens, the request is answered or forwarded exactly once, and never
      * forwarded on a fault.
@@ -257,6 +259,10 @@ public class ProxyRoute {
                             tracing.end(spans, inspection, fault, policyHash);
                             if (fault != null) {
                                 throw fault;
+                            }
+                            if (approvals.holds(inspection, parsed.batch())) {
+                                walk.hold(bytes, parsed, prepared, inspection);
+                                return;
                             }
                             walk.decided(bytes, parsed, inspection);
                         }));
@@ -394,6 +400,56 @@ public class ProxyRoute {
             done();
         }
 
+        /**
+         * Step 4 waits (hold mode): the call's approval is pending, so the request is kept open until the hold ends, then
+         * decided as any other ({@link #decided}). A client that accepts {@code text/event-stream} and gave a progress
+         * token gets an event stream at once, with {@code notifications/progress} while it waits and the answer as its
+         * last event (a legacy HTTP+SSE client gets the notifications on its stream); any other client just waits. A
+         * client that goes away ends the hold; its approval stays pending.
+         */
+        void hold(byte[] bytes, ParsedBody parsed, EnforcementFilter.Prepared prepared, EnforcementFilter.Inspection pending) {
+            JsonNode token = progressToken(parsed.messages().get(0));
+            boolean stream = token != null && legacyStream == null && acceptsEventStream(request);
+            ApprovalHold.Progress progress = token == null || (!stream && legacyStream == null) ? null
+                    : (waited, longest, ticket) -> progress(token, waited, longest, ticket, stream);
+            ApprovalHold hold = approvals.hold(prepared, pending, caller, ctx.vertx(), context, progress);
+            ctx.response().closeHandler(v -> {
+                hold.abandon();
+                done();
+            });
+            if (ctx.response().closed()) {
+                hold.abandon(); // the client left while the approval was being filed: its close went to the body reader
+            } else if (stream) {
+                ctx.response().setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream")
+                        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no").setChunked(true);
+                ctx.response().writeHead(); // the client learns now that its call is being worked on
+            }
+            hold.start().whenComplete(then((settled, fault) -> {
+                if (fault != null) {
+                    throw fault;
+                }
+                decided(bytes, parsed, settled);
+            }));
+        }
+
+        private void progress(JsonNode token, long waitedMillis, long holdMillis, ApprovalTicket ticket, boolean stream) {
+            ObjectNode notification = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0").put("method", "notifications/progress");
+            ObjectNode params = notification.putObject("params");
+            params.set("progressToken", token);
+            params.put("progress", waitedMillis / 1000.0).put("total", holdMillis / 1000.0)
+                    .put("message", "Toolgate: waiting for a human to approve it (" + ticket.approveCommand() + "); held at most "
+                            + holdMillis / 1000 + " s");
+            byte[] event = SseEventParser.messageEvent(notification.toString());
+            if (stream) {
+                HttpServerResponse response = ctx.response();
+                if (!response.ended() && !response.closed()) {
+                    response.write(Buffer.buffer(event));
+                }
+            } else {
+                legacyStream.send(event);
+            }
+        }
+
         void forward(byte[] bytes, ParsedBody parsed, EnforcementFilter.Inspection inspection) {
             forwarded = true;
             forwarder.forward(ctx, bytes, parsed, inspection.allowed(), caller, session, decidedUnder, facts, held::release);
@@ -406,8 +462,14 @@ public class ProxyRoute {
                 audit.record(call, caller.subject(), session, AuditLog.Outcome.NOT_FORWARDED, facts);
             }
             HttpServerResponse response = ctx.response();
-            if (response.ended()) {
+            if (response.ended() || response.closed()) {
                 return; // the client went away while the decision was pending
+            }
+            if (response.headWritten()) {
+                // a held call's event stream (hold mode): the answer is its last event
+                answers.forEach(answer -> response.write(Buffer.buffer(SseEventParser.messageEvent(answer.toString()))));
+                response.end();
+                return;
             }
             long retryAfter = inspection.maxRetryAfterSeconds();
             if (retryAfter > 0) {
@@ -448,6 +510,22 @@ public class ProxyRoute {
      */
     private String claimedIdentity(HttpServerRequest request) {
         return resolver instanceof HeaderCallerResolver ? config.identity().header().map(request::getHeader).orElse(null) : null;
+    }
+
+    /** {@code params._meta.progressToken} of a request (a string or an integer, as MCP defines it), or null. */
+    private static JsonNode progressToken(dev.toolgate.sidecar.mcp.JsonRpcMessage message) {
+        JsonNode token = message.node().path("params").path("_meta").get("progressToken");
+        return token != null && (token.isTextual() || token.isIntegralNumber()) ? token : null;
+    }
+
+    /** Whether the client takes an event stream as the answer to its POST (Streamable HTTP clients say so in Accept). */
+    private static boolean acceptsEventStream(HttpServerRequest request) {
+        for (String accept : tokens(request.headers().getAll(HttpHeaders.ACCEPT))) {
+            if (accept.startsWith("text/event-stream")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The raw path, as forwarded ({@link dev.toolgate.sidecar.upstream.UpstreamClient#originForm}). */

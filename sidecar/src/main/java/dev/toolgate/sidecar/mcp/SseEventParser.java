@@ -170,6 +170,14 @@ public final class SseEventParser {
 
     /** Formats a JSON-RPC message as an SSE {@code message} event. */
     public static byte[] messageEvent(String json) {
-        return ("event: message\ndata: " + json + "\n\n").getBytes(StandardCharsets.UTF_8);
+        if (json.indexOf('\n') < 0 && json.indexOf('\r') < 0) {
+            return ("event: message\ndata: " + json + "\n\n").getBytes(StandardCharsets.UTF_8);
+        }
+        // A server's JSON may be pretty-printed: one data line per line, which the client joins again with '\n'.
+        StringBuilder event = new StringBuilder("event: message\n");
+        for (String line : json.split("\r\n|\r|\n", -1)) {
+            event.append("data: ").append(line).append('\n');
+        }
+        return event.append('\n').toString().getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -286,6 +286,10 @@ public class AuditLog {
             if (call.approval().approver() != null) {
                 json.writeStringField("approver", call.approval().approver());
             }
+            if (call.approval().wasHeld()) {
+                json.writeNumberField("heldMs", call.approval().heldMillis());
+                json.writeStringField("holdEnded", call.approval().holdEnded());
+            }
         }
         if (outcome.upstreamStatus() >= 0) {
             json.writeNumberField("upstreamStatus", outcome.upstreamStatus());

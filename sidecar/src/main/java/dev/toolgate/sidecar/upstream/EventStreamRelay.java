@@ -50,7 +50,10 @@ class EventStreamRelay {
     void relay(RelayExchange exchange, HttpClientResponse upstream) {
         HttpServerResponse response = exchange.ctx.response();
         HttpServerRequest request = exchange.ctx.request();
-        response.setChunked(true);
+        boolean held = response.headWritten(); // a call held in hold mode: the sidecar's own event stream is open already
+        if (!held) {
+            response.setChunked(true);
+        }
         SseEventParser parser = new SseEventParser(config.maxFilteredResponseBytes());
         boolean eventStreamRequest = request.method() == HttpMethod.GET;
         LegacySseSessions.Stream stream = new LegacySseSessions.Stream(response, Vertx.currentContext());
@@ -65,9 +68,11 @@ class EventStreamRelay {
             unregister.run();
             exchange.finish(0);
         });
-        response.putHeader("X-Accel-Buffering", "no");
-        // The stream has started: the client learns it now, not with the first event (which may be long in coming).
-        response.writeHead();
+        if (!held) {
+            response.putHeader("X-Accel-Buffering", "no");
+            // The stream has started: the client learns it now, not with the first event (which may be long in coming).
+            response.writeHead();
+        }
         upstream.handler(chunk -> {
             exchange.activity();
             if (exchange.settled) {

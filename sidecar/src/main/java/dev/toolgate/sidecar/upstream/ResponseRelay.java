@@ -9,6 +9,7 @@ import dev.toolgate.sidecar.enforce.DenialResponses;
 import dev.toolgate.sidecar.enforce.ServerMessageInspector;
 import dev.toolgate.sidecar.enforce.ToolDefinitions;
 import dev.toolgate.sidecar.mcp.McpMethods;
+import dev.toolgate.sidecar.mcp.SseEventParser;
 import dev.toolgate.sidecar.observe.SessionClients;
 import dev.toolgate.sidecar.observe.ToolCallMetrics;
 import io.netty.buffer.ByteBuf;
@@ -77,6 +78,20 @@ class ResponseRelay {
             exchange.idle.start();
         }
         ResponseHeaders.Kind kind = ResponseHeaders.kind(upstream.getHeader(HttpHeaders.CONTENT_TYPE));
+        if (response.headWritten()) {
+            // A call held in hold mode answers on the event stream the sidecar opened while it waited: the server's
+            // answer goes on as its events, the server's head has nowhere to go.
+            if (kind == ResponseHeaders.Kind.EVENT_STREAM) {
+                events.relay(exchange, upstream);
+            } else if (hasBody && kind == ResponseHeaders.Kind.JSON) {
+                relayBody(exchange, upstream, true);
+            } else {
+                unrelayed.refuseAnswer(exchange, "the server answered a held call with HTTP " + upstream.statusCode() + " "
+                        + upstream.getHeader(HttpHeaders.CONTENT_TYPE) + ", not JSON or an event stream");
+                upstream.request().reset();
+            }
+            return;
+        }
         response.setStatusCode(upstream.statusCode());
         if (upstream.statusMessage() != null) {
             response.setStatusMessage(upstream.statusMessage());
@@ -205,6 +220,11 @@ class ResponseRelay {
             default -> out = bom ? collected.slice(3, collected.length()) : collected;
         }
         exchange.answered(result.answeredIds());
+        if (exchange.ctx.response().headWritten()) {
+            // a held call's event stream: the answer is its last event
+            exchange.ctx.response().end(Buffer.buffer(SseEventParser.messageEvent(out.toString(java.nio.charset.StandardCharsets.UTF_8))));
+            return;
+        }
         exchange.ctx.response().putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(out.length())).end(out);
     }
 

@@ -92,6 +92,15 @@ class UnrelayedAnswers {
             return;
         }
         Log.warnf("MCP server request failed (%s): %s", failure.kind().label(), failure.detail());
+        if (response.headWritten()) {
+            // a held call's event stream (hold mode): one error event per pending request
+            for (JsonNode id : exchange.pending.values()) {
+                response.write(Buffer.buffer(SseEventParser.messageEvent(
+                        DenialResponses.upstreamError(id, failure.kind().label(), failure.detail()).toString())));
+            }
+            response.end();
+            return;
+        }
         JsonNode payload = exchange.errorsForPending(id -> DenialResponses.upstreamError(id, failure.kind().label(), failure.detail()));
         response.headers().clear(); // the server's headers may have been copied for a body that never completed
         response.setStatusCode(failure.httpStatus())

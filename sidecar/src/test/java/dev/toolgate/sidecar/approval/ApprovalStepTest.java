@@ -27,7 +27,8 @@ import io.vertx.core.Vertx;
 /**
  * The approval step where no human can be asked: no approval service configured, an anonymous caller, the operator
  * unreachable. Each keeps the call from the server ({@code approval_required}, with why); calls that need no approval
- * pass untouched. (With the operator: ApprovalIT in the operator module, and the KT tier on Kind.)
+ * pass untouched. In hold mode, what is held, and a hold that can never be decided. (With the operator: ApprovalIT and
+ * HoldModeIT in the operator module, and the KT tier on Kind.)
  */
 class ApprovalStepTest {
 
@@ -40,7 +41,8 @@ class ApprovalStepTest {
         vertx = Vertx.vertx();
         policy = Policy.load("{\"version\":\"1\",\"default\":\"deny\",\"tools\":{\"update_amount\":{\"action\":\"require_approval\","
                 + "\"reason\":\"Amount changes need a human.\"},\"get_payment\":{},\"refund\":{\"action\":\"require_approval\","
-                + "\"enforcement\":\"audit\"}}}", new dev.toolgate.policy.InMemoryCounterStore());
+                + "\"enforcement\":\"audit\"},\"wire\":{\"action\":\"require_approval\",\"approval\":{\"mode\":\"hold\",\"hold_for\":\"1s\"}}}}",
+                new dev.toolgate.policy.InMemoryCounterStore());
     }
 
     @AfterAll
@@ -108,6 +110,69 @@ class ApprovalStepTest {
         assertThat(answer.path("error").path("data").path("approval").path("approve").asText())
                 .isEqualTo("kubectl toolgate approve update-amount-1a2b3c4d-1 -n shop");
         assertThat(answer.path("error").path("data").path("approval").path("state").asText()).isEqualTo("Pending");
+    }
+
+    @Test
+    void onlyASingleCallPendingInHoldModeIsHeld() throws Exception {
+        ApprovalStep step = new ApprovalStep(new ApprovalClient(null, null, null, null, 1000, vertx), new SimpleMeterRegistry());
+        assertThat(step.holds(pendingInspection("wire"), false)).isTrue();
+        assertThat(step.holds(pendingInspection("wire"), true)).as("a batch is answered as in retry mode").isFalse();
+        assertThat(step.holds(pendingInspection("update_amount"), false)).as("retry mode").isFalse();
+    }
+
+    @Test
+    void aHeldCallWhoseOperatorStaysUnreachableIsRefusedWhenTheHoldRunsOut() throws Exception {
+        int closed;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        ApprovalStep step = new ApprovalStep(new ApprovalClient("http://127.0.0.1:" + closed, "payments", null, null, 500, vertx), meters,
+                java.time.Duration.ofMillis(100), java.time.Duration.ofMillis(300));
+        EnforcementFilter.Inspection pending = pendingInspection("wire");
+        List<Long> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+        io.vertx.core.Context context = vertx.getOrCreateContext();
+        long start = System.nanoTime();
+        ApprovalHold hold = step.hold(prepared("wire", AGENT), pending, AGENT, vertx, context, (waited, longest, ticket) -> progress.add(waited));
+        CallDecision call = hold.start().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS).decisions().get(0);
+        long tookMillis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(call.decision().verdict()).isEqualTo(Verdict.APPROVAL_REQUIRED);
+        assertThat(call.decision().reason()).contains("approval service unavailable");
+        assertThat(call.approval().holdEnded()).isEqualTo("unavailable");
+        assertThat(call.approval().heldMillis()).isBetween(1000L, 2500L);
+        assertThat(tookMillis).as("hold_for, then refused: never a pass").isBetween(1000L, 3000L);
+        assertThat(progress).as("told while it waited").hasSizeGreaterThanOrEqualTo(2);
+        assertThat(meters.find("toolgate.approval.hold").tag("outcome", "unavailable").timer().count()).isEqualTo(1);
+    }
+
+    @Test
+    void aHoldWhoseClientLeftStopsAndLeavesTheApprovalPending() throws Exception {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        ApprovalStep step = new ApprovalStep(new ApprovalClient("http://127.0.0.1:9", "payments", null, null, 500, vertx), meters,
+                java.time.Duration.ofMillis(100), java.time.Duration.ofMillis(300));
+        io.vertx.core.Context context = vertx.getOrCreateContext();
+        ApprovalHold hold = step.hold(prepared("wire", AGENT), pendingInspection("wire"), AGENT, vertx, context, null);
+        var result = hold.start().toCompletableFuture();
+        context.runOnContext(v -> hold.abandon());
+        CallDecision call = result.get(5, java.util.concurrent.TimeUnit.SECONDS).decisions().get(0);
+        assertThat(call.approval().state()).isEqualTo(ApprovalTicket.PENDING);
+        assertThat(call.approval().holdEnded()).isEqualTo("client_gone");
+        assertThat(call.proceeds()).isFalse();
+    }
+
+    /** The decision of one call of {@code tool} whose McpApproval the operator answered Pending (as {@link ApprovalStep#settle} leaves it). */
+    private static EnforcementFilter.Inspection pendingInspection(String tool) throws Exception {
+        EnforcementFilter.Inspection decided = prepared(tool, AGENT).decide(System.currentTimeMillis()).toCompletableFuture().get();
+        CallDecision call = decided.decisions().get(0);
+        ApprovalTicket ticket = new ApprovalTicket(tool + "-1a2b3c4d-1", "shop", ApprovalTicket.PENDING,
+                java.time.Instant.now().plusSeconds(3600).toString(), null, null, null);
+        return new EnforcementFilter.Inspection(List.of(call.with(call.decision(), ticket)));
+    }
+
+    private static EnforcementFilter.Prepared prepared(String tool, Caller caller) throws Exception {
+        var body = JsonRpcParser.parse(("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool
+                + "\",\"arguments\":{\"amount\":100}}}").getBytes(StandardCharsets.UTF_8));
+        return EnforcementFilter.prepare(body, policy, null, caller, "s-1");
     }
 
     private static CallDecision settle(ApprovalClient client, Caller caller, String tool) throws Exception {

@@ -30,6 +30,16 @@ class SseEventParserTest {
     }
 
     @Test
+    void aPrettyPrintedJsonAnswerBecomesOneEventWithADataLinePerLine() {
+        String json = "{\r\n  \"jsonrpc\": \"2.0\",\n  \"id\": 1\r}";
+        byte[] event = SseEventParser.messageEvent(json);
+        assertThat(new String(event, StandardCharsets.UTF_8))
+                .isEqualTo("event: message\ndata: {\ndata:   \"jsonrpc\": \"2.0\",\ndata:   \"id\": 1\ndata: }\n\n");
+        List<SseEvent> parsed = new SseEventParser(1024).feed(event);
+        assertThat(parsed).singleElement().satisfies(e -> assertThat(e.data()).isEqualTo("{\n  \"jsonrpc\": \"2.0\",\n  \"id\": 1\n}"));
+    }
+
+    @Test
     void handlesCrLfSplitAcrossChunksAndMultiLineData() {
         SseEventParser parser = new SseEventParser(1024);
         List<SseEvent> events = new ArrayList<>();
