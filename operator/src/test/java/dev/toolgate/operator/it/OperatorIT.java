@@ -89,8 +89,8 @@ class OperatorIT {
         assertThat(accepted.getStatus().getToolCount()).isEqualTo(2);
         String acceptedTransition = condition(accepted, "Accepted").getLastTransitionTime();
         assertThat(kubectl("get", "mcpp", "lifecycle", "-n", NS)).as("kubectl get by short name, printer columns")
-                .containsPattern("NAME\\s+DEFAULT\\s+TOOLS\\s+IDENTITY\\s+READY\\s+COUNTERS\\s+AGE\\n")
-                .containsPattern("lifecycle\\s+deny\\s+2\\s+none\\s+True\\s+(<none>\\s+)?\\S+\\n"); // local counters: no COUNTERS
+                .containsPattern("NAME\\s+DEFAULT\\s+TOOLS\\s+IDENTITY\\s+READY\\s+CONFLICTED\\s+COUNTERS\\s+AGE\\n")
+                .containsPattern("lifecycle\\s+deny\\s+2\\s+none\\s+True\\s+False\\s+(<none>\\s+)?\\S+\\n"); // local counters: no COUNTERS
 
         // Update: a new tool changes the document and its hash.
         edit("lifecycle", p -> {
