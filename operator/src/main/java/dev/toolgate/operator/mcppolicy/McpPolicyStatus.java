@@ -16,7 +16,7 @@ public class McpPolicyStatus {
     @JsonPropertyDescription("The metadata.generation this status describes.")
     private Long observedGeneration;
 
-    @JsonPropertyDescription("Accepted: the spec is a valid policy. Conflicted: another McpPolicy governs some of the pods this one selects (reason LostToOlderPolicy), or not (NoConflict). Ready: its ConfigMap holds the accepted policy and no selected pod is governed by another policy (reason Conflicted otherwise). CountersReachable: the operator reached the Redis the sidecars count in (only for policies counting in Redis).")
+    @JsonPropertyDescription("Accepted: the spec is a valid policy. Conflicted: another McpPolicy governs some of the pods this one selects (reason LostToOlderPolicy), or not (NoConflict). Ready: its ConfigMap holds the accepted policy, no selected pod is governed by another policy (reason Conflicted otherwise) and every selected pod runs the sidecar (reason PodsWithoutSidecar otherwise). CountersReachable: the operator reached the Redis the sidecars count in (only for policies counting in Redis).")
     private List<Condition> conditions = new ArrayList<>();
 
     @JsonPropertyDescription("SHA-256 of the canonical policy document currently rendered into the ConfigMap.")

@@ -7,11 +7,13 @@ import java.util.Objects;
 import java.util.stream.Collectors;
 
 import dev.toolgate.operator.ToolgateNames;
+import io.fabric8.kubernetes.api.model.Pod;
 
 /**
  * What an McpPolicy's status says, and which Warning Events go with it, from what one reconcile observed: the
- * validation, the ConfigMap's served hash, the protection report (pods governed by another policy make {@code Conflicted}
- * true and {@code Ready} false), what the restarter did and the Redis check. Pure: the
+ * validation, the ConfigMap's served hash, the protection report, what the restarter did and the Redis check. {@code Ready}
+ * is true only when the ConfigMap holds the accepted policy and every selected pod is governed by this policy
+ * ({@code Conflicted} false) and runs the sidecar (so it is true for a policy that selects no pod). Pure: the
  * reconciler writes the ConfigMap, restarts and checks before, and records the Events and patches the status after.
  * Conditions keep their {@code lastTransitionTime} unless their status changes ({@link StatusConditions}); an Event is
  * raised only when what it reports changed since {@code previous}.
@@ -69,9 +71,15 @@ public final class McpPolicyStatusFactory {
             status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.ACCEPTED, true, "Valid",
                     "The policy is valid.", generation, now));
             String rendered = "ConfigMap " + status.getConfigMapName() + " holds policy " + hash;
+            List<Pod> unprotected = seen.report().unprotectedPods();
             if (conflict != null) {
                 status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.READY, false, "Conflicted",
                         rendered + ", but it does not govern every pod it selects: " + conflict, generation, now));
+            } else if (!unprotected.isEmpty()) {
+                status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.READY, false, "PodsWithoutSidecar",
+                        rendered + ", but " + unprotected.size() + " selected pod(s) run without the sidecar: "
+                                + unprotected.stream().map(p -> p.getMetadata().getName()).collect(Collectors.joining(", ")) + ".",
+                        generation, now));
             } else {
                 status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.READY, true, "ConfigMapRendered",
                         rendered + ".", generation, now));

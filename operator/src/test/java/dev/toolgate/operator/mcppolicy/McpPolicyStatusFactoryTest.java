@@ -100,6 +100,8 @@ class McpPolicyStatusFactoryTest {
         assertThat(StatusConditions.find(stale.status().getConditions(), "Conflicted").getMessage())
                 .startsWith("1 selected pod(s) are governed by other McpPolicies: baseline (mcp-0).");
         assertThat(stale.status().getPodsWithoutSidecar()).isEqualTo(1);
+        assertThat(StatusConditions.find(stale.status().getConditions(), "Ready").getReason()).as("the conflict is said first")
+                .isEqualTo("Conflicted");
         assertThat(stale.events()).extracting(McpPolicyStatusFactory.Event::reason).contains("Conflicted");
 
         // re-created, the pods are injected with this policy
@@ -132,6 +134,13 @@ class McpPolicyStatusFactoryTest {
         Pod pod = pod(name, true);
         pod.getMetadata().setAnnotations(java.util.Map.of("toolgate.dev/policy", policy));
         return pod;
+    }
+
+    @Test
+    void aPolicyThatSelectsNoPodIsReady() throws Exception {
+        var update = observe(policy(1), null, List.of(), null, null, T0);
+        assertThat(StatusConditions.find(update.status().getConditions(), "Ready").getReason()).isEqualTo("ConfigMapRendered");
+        assertThat(update.status().getPodsWithSidecar()).isZero();
     }
 
     @Test
@@ -178,6 +187,10 @@ class McpPolicyStatusFactoryTest {
         var restart = new WorkloadRestarter.Outcome(List.of("Deployment/mcp"), List.of(), List.of("mcp-bare (no owner)"));
         var update = observe(policy, null, List.of(pod("mcp-0", false), pod("mcp-bare", false), pod("mcp-1", true)), restart, null, T0);
         assertThat(update.status().getPodsWithoutSidecar()).isEqualTo(2);
+        var ready = StatusConditions.find(update.status().getConditions(), "Ready");
+        assertThat(ready.getStatus()).isEqualTo("False");
+        assertThat(ready.getReason()).isEqualTo("PodsWithoutSidecar");
+        assertThat(ready.getMessage()).endsWith("but 2 selected pod(s) run without the sidecar: mcp-0, mcp-bare.");
         assertThat(update.status().getRestartedWorkloads()).containsExactly("Deployment/mcp");
         assertThat(update.events()).singleElement().satisfies(e -> {
             assertThat(e.reason()).isEqualTo("UnprotectedPods");
