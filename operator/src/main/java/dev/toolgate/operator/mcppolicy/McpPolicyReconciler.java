@@ -131,7 +131,9 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
 
         // 3. observe the selected pods this policy governs (and restart their workloads where asked and allowed; pods another
         //    policy governs are never this policy's to restart) and the policy's Redis
-        List<McpPolicy> policiesInNamespace = context.getPrimaryCache().list(namespace).toList();
+        // from the informer whose events re-reconcile a policy's peers: when one wakes this reconcile, its cache already
+        // holds the change (the primary cache may not yet)
+        List<McpPolicy> policiesInNamespace = peers.list(namespace, p -> true).toList();
         ProtectionReport report = ProtectionReport.of(policy, pods.list(namespace, p -> true).toList(),
                 services.list(namespace, s -> true).toList(), policiesInNamespace);
         boolean restartWanted = Boolean.TRUE.equals(policy.getSpec().getRestartUnprotected());

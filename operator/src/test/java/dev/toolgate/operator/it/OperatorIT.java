@@ -286,7 +286,7 @@ class OperatorIT {
         dev.toolgate.policy.Decision decision = compiled.decide(new dev.toolgate.policy.ToolCall("update_customer", null, bot, null));
         assertThat(decision.allowed()).isTrue();
         assertThat(decision.grant()).isEqualTo("billing-bot");
-        assertThat(kubectl("get", "mcpp", "shop", "-n", NS)).containsPattern("shop\\s+deny\\s+2\\s+serviceAccount\\s+True\\s+\\S+\\n");
+        assertThat(kubectl("get", "mcpp", "shop", "-n", NS)).containsPattern("shop\\s+deny\\s+2\\s+serviceAccount\\s+True\\s+False\\s+\\S+\\n");
 
         Pod pod = pod("shop-0", "shop", Map.of());
         pod.getSpec().setAutomountServiceAccountToken(false);
