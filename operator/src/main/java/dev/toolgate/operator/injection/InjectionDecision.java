@@ -21,7 +21,8 @@ import io.fabric8.kubernetes.api.model.Pod;
  */
 public record InjectionDecision(InjectionReason reason, McpPolicy policy, List<String> overruled, String refusal) {
 
-    static final Comparator<McpPolicy> PRECEDENCE = Comparator
+    /** Which of several policies selecting a pod governs it: the oldest, then the lowest name. */
+    public static final Comparator<McpPolicy> PRECEDENCE = Comparator
             .comparing((McpPolicy p) -> p.getMetadata().getCreationTimestamp() == null ? "" : p.getMetadata().getCreationTimestamp())
             .thenComparing(p -> p.getMetadata().getName());
 
@@ -43,11 +44,7 @@ public record InjectionDecision(InjectionReason reason, McpPolicy policy, List<S
         if (ProtectionReport.hasSidecar(pod)) {
             return skip(InjectionReason.ALREADY_INJECTED);
         }
-        Map<String, String> labels = pod.getMetadata() == null ? Map.of() : pod.getMetadata().getLabels();
-        List<McpPolicy> selecting = policiesInNamespace.stream()
-                .filter(p -> p.getSpec() != null && LabelSelectors.matches(p.getSpec().getPodSelector(), labels))
-                .sorted(PRECEDENCE)
-                .toList();
+        List<McpPolicy> selecting = selecting(pod, policiesInNamespace);
         if (selecting.isEmpty()) {
             return skip(InjectionReason.NO_MATCHING_POLICY);
         }
@@ -56,6 +53,15 @@ public record InjectionDecision(InjectionReason reason, McpPolicy policy, List<S
         }
         return new InjectionDecision(InjectionReason.INJECTED, selecting.get(0),
                 selecting.subList(1, selecting.size()).stream().map(p -> p.getMetadata().getName()).toList(), null);
+    }
+
+    /** The policies whose podSelector matches the pod's labels, in {@link #PRECEDENCE} order: the first would be injected. */
+    public static List<McpPolicy> selecting(Pod pod, Collection<McpPolicy> policiesInNamespace) {
+        Map<String, String> labels = pod.getMetadata() == null ? Map.of() : pod.getMetadata().getLabels();
+        return policiesInNamespace.stream()
+                .filter(p -> p.getSpec() != null && LabelSelectors.matches(p.getSpec().getPodSelector(), labels))
+                .sorted(PRECEDENCE)
+                .toList();
     }
 
     /** {@link #decide}, then the refusals: the chosen policy's identity is invalid, or a container holds a port the sidecar needs. */

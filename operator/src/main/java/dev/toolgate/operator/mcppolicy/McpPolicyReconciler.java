@@ -56,6 +56,7 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
     private InformerEventSource<McpClusterPolicy, McpPolicy> clusterBaselines;
     private InformerEventSource<McpNamespacePolicy, McpPolicy> namespaceBaselines;
     private InformerEventSource<Namespace, McpPolicy> namespaces;
+    private InformerEventSource<McpPolicy, McpPolicy> peers;
 
     public McpPolicyReconciler(KubernetesClient client, KubernetesEvents events, WorkloadRestarter restarter, MeterRegistry meters,
             dev.toolgate.operator.injection.WebhookServer webhook, CounterStoreChecks counterChecks) {
@@ -108,7 +109,19 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
                         .map(ResourceID::fromResource)
                         .collect(Collectors.toSet()))
                 .build(), context);
-        return List.of(configMaps, pods, services, clusterBaselines, namespaceBaselines, namespaces);
+        // Which policy governs a pod depends on the other policies of its namespace: a policy created, edited or deleted
+        // re-reconciles the others there (status changes do not, so two policies cannot wake each other forever).
+        peers = new InformerEventSource<>(InformerEventSourceConfiguration.from(McpPolicy.class, McpPolicy.class)
+                .withName("namespace-policies")
+                .withOnUpdateFilter((newer, older) -> !java.util.Objects.equals(newer.getMetadata().getGeneration(),
+                        older.getMetadata().getGeneration()))
+                .withSecondaryToPrimaryMapper((McpPolicy changed) -> context.getPrimaryCache()
+                        .list(changed.getMetadata().getNamespace())
+                        .filter(p -> !p.getMetadata().getName().equals(changed.getMetadata().getName()))
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
+                .build(), context);
+        return List.of(configMaps, pods, services, clusterBaselines, namespaceBaselines, namespaces, peers);
     }
 
     /** The baselines this policy is layered under, in the order they are combined. */
@@ -156,8 +169,11 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
             meters.counter("toolgate.operator.reconciles", "result", "rejected").increment();
         }
 
-        // 3. observe the selected pods (and restart their workloads where asked and allowed) and the policy's Redis
-        List<McpPolicy> policiesInNamespace = context.getPrimaryCache().list(namespace).toList();
+        // 3. observe the selected pods this policy governs (and restart their workloads where asked and allowed; pods another
+        //    policy governs are never this policy's to restart) and the policy's Redis
+        // from the informer whose events re-reconcile a policy's peers: when one wakes this reconcile, its cache already
+        // holds the change (the primary cache may not yet)
+        List<McpPolicy> policiesInNamespace = peers.list(namespace, p -> true).toList();
         ProtectionReport report = ProtectionReport.of(policy, pods.list(namespace, p -> true).toList(),
                 services.list(namespace, s -> true).toList(), policiesInNamespace);
         boolean restartWanted = Boolean.TRUE.equals(policy.getSpec().getRestartUnprotected());

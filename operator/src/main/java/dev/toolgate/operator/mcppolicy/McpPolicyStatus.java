@@ -16,7 +16,7 @@ public class McpPolicyStatus {
     @JsonPropertyDescription("The metadata.generation this status describes.")
     private Long observedGeneration;
 
-    @JsonPropertyDescription("Accepted: the spec is a valid policy. Ready: its ConfigMap holds the accepted policy.")
+    @JsonPropertyDescription("Accepted: the spec is a valid policy. Conflicted: another McpPolicy governs some of the pods this one selects (reason LostToOlderPolicy), or not (NoConflict). Ready: its ConfigMap holds the accepted policy, no selected pod is governed by another policy (reason Conflicted otherwise) and every selected pod runs the sidecar (reason PodsWithoutSidecar otherwise). CountersReachable: the operator reached the Redis the sidecars count in (only for policies counting in Redis).")
     private List<Condition> conditions = new ArrayList<>();
 
     @JsonPropertyDescription("SHA-256 of the canonical policy document currently rendered into the ConfigMap.")
@@ -31,16 +31,19 @@ public class McpPolicyStatus {
     @JsonPropertyDescription("Where callers' identity comes from: none, header, jwt, serviceAccount or jwt+serviceAccount.")
     private String identityMode;
 
-    @JsonPropertyDescription("Selected pods running with the sidecar.")
+    @JsonPropertyDescription("Selected pods this policy governs that run with the sidecar.")
     private Integer podsWithSidecar;
 
-    @JsonPropertyDescription("Selected pods running without the sidecar: their MCP calls are not guarded.")
+    @JsonPropertyDescription("Selected pods this policy governs that run without the sidecar: their MCP calls are not guarded.")
     private Integer podsWithoutSidecar;
+
+    @JsonPropertyDescription("Selected pods another McpPolicy governs: injected with it (annotation toolgate.dev/policy, kept until the pod is re-created) or, without the sidecar, older (then lower by name) and so the one the webhook would inject. Counted in neither podsWithSidecar nor podsWithoutSidecar; see the Conflicted condition.")
+    private Integer podsGovernedByOthers;
 
     @JsonPropertyDescription("Services that reach the MCP port by number and so bypass the sidecar, as name:port.")
     private List<String> bypassingServices;
 
-    @JsonPropertyDescription("Other McpPolicies selecting some of the same pods; the oldest policy (then name) wins at injection.")
+    @JsonPropertyDescription("Other McpPolicies selecting some of the same pods, whichever governs them; the oldest policy (then name) wins at injection.")
     private List<String> overlappingPolicies;
 
     @JsonPropertyDescription("The McpClusterPolicies and McpNamespacePolicies this policy is layered under, in the order they are combined (as Kind/name). Every call must pass each of them too: a deny anywhere wins and every layer's limits count.")
@@ -121,6 +124,14 @@ public class McpPolicyStatus {
         this.podsWithoutSidecar = podsWithoutSidecar;
     }
 
+    public Integer getPodsGovernedByOthers() {
+        return podsGovernedByOthers;
+    }
+
+    public void setPodsGovernedByOthers(Integer podsGovernedByOthers) {
+        this.podsGovernedByOthers = podsGovernedByOthers;
+    }
+
     public List<String> getBypassingServices() {
         return bypassingServices;
     }
@@ -155,6 +166,7 @@ public class McpPolicyStatus {
                 && Objects.equals(toolCount, that.toolCount) && Objects.equals(identityMode, that.identityMode)
                 && Objects.equals(podsWithSidecar, that.podsWithSidecar)
                 && Objects.equals(podsWithoutSidecar, that.podsWithoutSidecar)
+                && Objects.equals(podsGovernedByOthers, that.podsGovernedByOthers)
                 && Objects.equals(bypassingServices, that.bypassingServices)
                 && Objects.equals(overlappingPolicies, that.overlappingPolicies)
                 && Objects.equals(restartedWorkloads, that.restartedWorkloads)
@@ -163,6 +175,7 @@ public class McpPolicyStatus {
 
     @Override
     public int hashCode() {
-        return Objects.hash(observedGeneration, conditions, policyHash, configMapName, toolCount, podsWithSidecar, podsWithoutSidecar);
+        return Objects.hash(observedGeneration, conditions, policyHash, configMapName, toolCount, podsWithSidecar, podsWithoutSidecar,
+                podsGovernedByOthers);
     }
 }

@@ -7,10 +7,13 @@ import java.util.Objects;
 import java.util.stream.Collectors;
 
 import dev.toolgate.operator.ToolgateNames;
+import io.fabric8.kubernetes.api.model.Pod;
 
 /**
  * What an McpPolicy's status says, and which Warning Events go with it, from what one reconcile observed: the
- * validation, the ConfigMap's served hash, the protection report, what the restarter did and the Redis check. Pure: the
+ * validation, the ConfigMap's served hash, the protection report, what the restarter did and the Redis check. {@code Ready}
+ * is true only when the ConfigMap holds the accepted policy and every selected pod is governed by this policy
+ * ({@code Conflicted} false) and runs the sidecar (so it is true for a policy that selects no pod). Pure: the
  * reconciler writes the ConfigMap, restarts and checks before, and records the Events and patches the status after.
  * Conditions keep their {@code lastTransitionTime} unless their status changes ({@link StatusConditions}); an Event is
  * raised only when what it reports changed since {@code previous}.
@@ -53,14 +56,34 @@ public final class McpPolicyStatusFactory {
         status.setToolCount(policy.getSpec().getTools() == null ? 0 : policy.getSpec().getTools().size());
         status.setIdentityMode(IdentityValidation.mode(policy.getSpec().getIdentity()));
 
+        String conflict = conflict(seen.report());
+        status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.CONFLICTED, conflict != null,
+                conflict != null ? "LostToOlderPolicy" : "NoConflict",
+                conflict != null ? conflict : "No selected pod is governed by another policy.", generation, now));
+        if (conflict != null && !sameCondition(previous, status, StatusConditions.CONFLICTED)) {
+            events.add(new Event("Conflicted", conflict));
+        }
+
         List<String> problems = seen.validation().problems();
         if (problems.isEmpty()) {
             String hash = seen.validation().document().hash();
             status.setPolicyHash(hash);
             status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.ACCEPTED, true, "Valid",
                     "The policy is valid.", generation, now));
-            status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.READY, true, "ConfigMapRendered",
-                    "ConfigMap " + status.getConfigMapName() + " holds policy " + hash + ".", generation, now));
+            String rendered = "ConfigMap " + status.getConfigMapName() + " holds policy " + hash;
+            List<Pod> unprotected = seen.report().unprotectedPods();
+            if (conflict != null) {
+                status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.READY, false, "Conflicted",
+                        rendered + ", but it does not govern every pod it selects: " + conflict, generation, now));
+            } else if (!unprotected.isEmpty()) {
+                status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.READY, false, "PodsWithoutSidecar",
+                        rendered + ", but " + unprotected.size() + " selected pod(s) run without the sidecar: "
+                                + unprotected.stream().map(p -> p.getMetadata().getName()).collect(Collectors.joining(", ")) + ".",
+                        generation, now));
+            } else {
+                status.setConditions(StatusConditions.set(status.getConditions(), StatusConditions.READY, true, "ConfigMapRendered",
+                        rendered + ".", generation, now));
+            }
         } else {
             String message = String.join("; ", problems);
             String served = seen.servedHash();
@@ -96,10 +119,24 @@ public final class McpPolicyStatusFactory {
         return status;
     }
 
+    /** What condition {@code Conflicted} says when the policy loses pods to others, or null when it loses none. */
+    private static String conflict(ProtectionReport report) {
+        if (report.lostPods().isEmpty()) {
+            return null;
+        }
+        String winners = report.winningPolicies().entrySet().stream()
+                .map(e -> e.getKey() + " (" + String.join(", ", e.getValue()) + ")")
+                .collect(Collectors.joining(", "));
+        return report.lostPods().size() + " selected pod(s) are governed by other McpPolicies: " + winners
+                + ". A pod runs the policy it was injected with until it is re-created; the webhook injects the oldest"
+                + " selecting policy (then the lowest name).";
+    }
+
     private static void protection(Observation seen, McpPolicyStatus previous, McpPolicyStatus status, List<Event> events) {
         ProtectionReport report = seen.report();
         status.setPodsWithSidecar(report.protectedPods().size());
         status.setPodsWithoutSidecar(report.unprotectedPods().size());
+        status.setPodsGovernedByOthers(report.lostPods().size());
         status.setBypassingServices(report.bypassingServices().isEmpty() ? null : report.bypassingServices());
         status.setOverlappingPolicies(report.overlappingPolicies().isEmpty() ? null : report.overlappingPolicies());
         String advice = seen.restartWanted() ? "; spec.restartUnprotected is set but workload restarts are off in this installation (chart"
@@ -161,6 +198,7 @@ public final class McpPolicyStatusFactory {
         to.setIdentityMode(from.getIdentityMode());
         to.setPodsWithSidecar(from.getPodsWithSidecar());
         to.setPodsWithoutSidecar(from.getPodsWithoutSidecar());
+        to.setPodsGovernedByOthers(from.getPodsGovernedByOthers());
         to.setBypassingServices(from.getBypassingServices());
         to.setOverlappingPolicies(from.getOverlappingPolicies());
         to.setRestartedWorkloads(from.getRestartedWorkloads());

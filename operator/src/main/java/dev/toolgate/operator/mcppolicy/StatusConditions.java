@@ -14,6 +14,8 @@ public final class StatusConditions {
 
     public static final String ACCEPTED = "Accepted";
     public static final String READY = "Ready";
+    /** Whether another policy governs some of the pods this one selects (Gateway API's name for a lost claim). */
+    public static final String CONFLICTED = "Conflicted";
     /** Whether the operator reached the policy's Redis as its sidecars would (only for policies counting in Redis). */
     public static final String COUNTERS_REACHABLE = "CountersReachable";
 

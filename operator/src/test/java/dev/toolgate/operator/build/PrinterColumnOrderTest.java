@@ -62,7 +62,7 @@ class PrinterColumnOrderTest {
                 CustomResourceDefinition.class);
         List<String> columns = crd.getSpec().getVersions().get(0).getAdditionalPrinterColumns().stream()
                 .map(CustomResourceColumnDefinition::getName).toList();
-        assertThat(columns).containsExactly("Default", "Tools", "Identity", "Ready", "Counters", "Age")
+        assertThat(columns).containsExactly("Default", "Tools", "Identity", "Ready", "Conflicted", "Counters", "Age")
                 .containsExactlyElementsOf(Arrays.stream(McpPolicy.class.getAnnotationsByType(AdditionalPrinterColumn.class))
                         .map(AdditionalPrinterColumn::name).toList());
     }

@@ -51,6 +51,23 @@ class InjectionDecisionTest {
     }
 
     @Test
+    void selectingListsOnlyTheSelectingPoliciesInPrecedenceOrderWhateverTheInput() {
+        Pod pod = pod(Map.of("app", "mcp"), Map.of());
+        List<McpPolicy> policies = List.of(
+                policy("c", "mcp", "2026-02-01T00:00:00Z"),
+                policy("web", "web", "2025-01-01T00:00:00Z"),
+                policy("b", "mcp", "2026-01-01T00:00:00Z"),
+                policy("a", "mcp", "2026-01-01T00:00:00Z"));
+        assertThat(InjectionDecision.selecting(pod, policies)).extracting(p -> p.getMetadata().getName()).containsExactly("a", "b", "c");
+        List<McpPolicy> reversed = new java.util.ArrayList<>(policies);
+        java.util.Collections.reverse(reversed);
+        assertThat(InjectionDecision.selecting(pod, reversed)).extracting(p -> p.getMetadata().getName())
+                .containsExactly("a", "b", "c");
+        assertThat(policies.stream().sorted(InjectionDecision.PRECEDENCE)).extracting(p -> p.getMetadata().getName())
+                .containsExactly("web", "a", "b", "c");
+    }
+
+    @Test
     void everyReasonHasAUniqueLabelAndASentence() {
         assertThat(Arrays.stream(InjectionReason.values()).map(InjectionReason::label)).doesNotHaveDuplicates();
         assertThat(InjectionReason.values()).allSatisfy(r -> assertThat(r.sentence()).isNotBlank());

@@ -83,7 +83,8 @@ class CounterStoreCheckIT {
         assertThat(c.getMessage()).isEqualTo("Redis " + redis.url() + " answered PING with the password of Secret redis-ok.")
                 .doesNotContain(PASSWORD);
         String table = OperatorIT.kubectl("get", "mcpp", "counters-ok", "-n", NS);
-        assertThat(table).containsPattern("READY\\s+COUNTERS\\s+AGE\\n").containsPattern("counters-ok\\s+deny\\s+0\\s+none\\s+True\\s+Reachable\\s+");
+        assertThat(table).containsPattern("READY\\s+CONFLICTED\\s+COUNTERS\\s+AGE\\n")
+                .containsPattern("counters-ok\\s+deny\\s+0\\s+none\\s+True\\s+False\\s+Reachable\\s+");
     }
 
     @Test

@@ -89,8 +89,8 @@ class OperatorIT {
         assertThat(accepted.getStatus().getToolCount()).isEqualTo(2);
         String acceptedTransition = condition(accepted, "Accepted").getLastTransitionTime();
         assertThat(kubectl("get", "mcpp", "lifecycle", "-n", NS)).as("kubectl get by short name, printer columns")
-                .containsPattern("NAME\\s+DEFAULT\\s+TOOLS\\s+IDENTITY\\s+READY\\s+COUNTERS\\s+AGE\\n")
-                .containsPattern("lifecycle\\s+deny\\s+2\\s+none\\s+True\\s+(<none>\\s+)?\\S+\\n"); // local counters: no COUNTERS
+                .containsPattern("NAME\\s+DEFAULT\\s+TOOLS\\s+IDENTITY\\s+READY\\s+CONFLICTED\\s+COUNTERS\\s+AGE\\n")
+                .containsPattern("lifecycle\\s+deny\\s+2\\s+none\\s+True\\s+False\\s+(<none>\\s+)?\\S+\\n"); // local counters: no COUNTERS
 
         // Update: a new tool changes the document and its hash.
         edit("lifecycle", p -> {
@@ -206,6 +206,72 @@ class OperatorIT {
     }
 
     @Test
+    void aNewerPolicyOnTheSamePodsIsConflictedUntilThePodsAreInjectedWithIt() throws Exception {
+        McpPolicy older = admin.resource(load("/golden/configmap/in-minimal-deny.yaml", "claim-a", "claimed")).create();
+        awaitStatus("claim-a", p -> isTrue(p, "Ready"));
+        // through the real webhook: injected with claim-a, the only policy there is
+        for (String name : List.of("claimed-0", "claimed-1")) {
+            assertThat(admin.resource(pod(name, "claimed", Map.of())).create().getMetadata().getAnnotations())
+                    .containsEntry(ToolgateNames.POLICY_ANNOTATION, "claim-a");
+        }
+        Pod optedOut = admin.resource(pod("claimed-debug", "claimed", Map.of(ToolgateNames.INJECT_ANNOTATION, "false"))).create();
+        // creationTimestamp has whole seconds: the newer policy must be newer, not tied (a tie goes by name)
+        await().atMost(WAIT).until(() -> java.time.Instant.now().isAfter(java.time.Instant.parse(older.getMetadata().getCreationTimestamp())
+                .plusSeconds(1)));
+        admin.resource(load("/golden/configmap/in-minimal-deny.yaml", "claim-b", "claimed")).create();
+
+        McpPolicy newer = awaitStatus("claim-b", p -> isTrue(p, "Conflicted"));
+        assertThat(condition(newer, "Conflicted").getReason()).isEqualTo("LostToOlderPolicy");
+        assertThat(condition(newer, "Conflicted").getMessage())
+                .startsWith("3 selected pod(s) are governed by other McpPolicies: claim-a (claimed-0, claimed-1, claimed-debug).");
+        assertThat(condition(newer, "Ready").getStatus()).isEqualTo("False");
+        assertThat(condition(newer, "Ready").getReason()).isEqualTo("Conflicted");
+        assertThat(newer.getStatus().getPodsGovernedByOthers()).isEqualTo(3);
+        assertThat(newer.getStatus().getPodsWithSidecar()).as("no pod enforces claim-b").isZero();
+        assertThat(newer.getStatus().getPodsWithoutSidecar()).isZero();
+        assertThat(newer.getStatus().getOverlappingPolicies()).containsExactly("claim-a");
+        // the older policy is reconciled again when the newer one appears: it lists it, and governs all three pods
+        McpPolicy winner = awaitStatus("claim-a", p -> p.getStatus().getOverlappingPolicies() != null);
+        assertThat(winner.getStatus().getOverlappingPolicies()).containsExactly("claim-b");
+        assertThat(condition(winner, "Conflicted").getStatus()).isEqualTo("False");
+        assertThat(condition(winner, "Conflicted").getReason()).isEqualTo("NoConflict");
+        assertThat(winner.getStatus().getPodsWithSidecar()).isEqualTo(2);
+        assertThat(winner.getStatus().getPodsWithoutSidecar()).isEqualTo(1);
+        assertThat(winner.getStatus().getPodsGovernedByOthers()).isZero();
+        assertThat(condition(winner, "Ready").getReason()).as("the opted-out pod").isEqualTo("PodsWithoutSidecar");
+        await().atMost(WAIT).until(() -> events("claim-b").stream().anyMatch(e -> "Conflicted".equals(e.getReason())
+                && e.getMessage().contains("claim-a (claimed-0, claimed-1, claimed-debug)")));
+        assertThat(kubectl("get", "mcpp", "claim-b", "-n", NS)).containsPattern("claim-b\\s+deny\\s+0\\s+none\\s+False\\s+True\\s+");
+
+        // The older policy goes: its sidecars still run in the pods injected with it, so claim-b still loses those.
+        admin.resources(McpPolicy.class).inNamespace(NS).withName("claim-a").delete();
+        McpPolicy alone = awaitStatus("claim-b", p -> p.getStatus().getOverlappingPolicies() == null);
+        assertThat(alone.getStatus().getPodsGovernedByOthers()).isEqualTo(2);
+        assertThat(alone.getStatus().getPodsWithoutSidecar()).as("the opted-out pod is now claim-b's").isEqualTo(1);
+        assertThat(condition(alone, "Conflicted").getStatus()).isEqualTo("True");
+        assertThat(condition(alone, "Conflicted").getMessage()).startsWith("2 selected pod(s) are governed by other McpPolicies: claim-a"
+                + " (claimed-0, claimed-1).");
+        assertThat(condition(alone, "Ready").getReason()).isEqualTo("Conflicted");
+
+        // Re-created (as a rollout would), the pods are injected with claim-b: no conflict left.
+        for (String name : List.of("claimed-0", "claimed-1")) {
+            admin.pods().inNamespace(NS).withName(name).withGracePeriod(0).delete();
+            await().atMost(WAIT).until(() -> admin.pods().inNamespace(NS).withName(name).get() == null);
+            assertThat(admin.resource(pod(name, "claimed", Map.of())).create().getMetadata().getAnnotations())
+                    .containsEntry(ToolgateNames.POLICY_ANNOTATION, "claim-b");
+        }
+        McpPolicy resolved = awaitStatus("claim-b", p -> isFalse(p, "Conflicted"));
+        assertThat(condition(resolved, "Conflicted").getReason()).isEqualTo("NoConflict");
+        assertThat(resolved.getStatus().getPodsGovernedByOthers()).isZero();
+        assertThat(resolved.getStatus().getPodsWithSidecar()).isEqualTo(2);
+        assertThat(condition(resolved, "Ready").getReason()).isEqualTo("PodsWithoutSidecar");
+        admin.resource(optedOut).withGracePeriod(0).delete();
+        McpPolicy ready = awaitStatus("claim-b", p -> isTrue(p, "Ready"));
+        assertThat(condition(ready, "Ready").getReason()).isEqualTo("ConfigMapRendered");
+        admin.resources(McpPolicy.class).inNamespace(NS).withName("claim-b").delete();
+    }
+
+    @Test
     void grantsAreRenderedAndAServiceAccountIdentityReachesTheInjectedSidecar() throws Exception {
         McpPolicy policy = load("/golden/configmap/in-grants.yaml", "shop", "shop");
         admin.resource(policy).create();
@@ -220,7 +286,7 @@ class OperatorIT {
         dev.toolgate.policy.Decision decision = compiled.decide(new dev.toolgate.policy.ToolCall("update_customer", null, bot, null));
         assertThat(decision.allowed()).isTrue();
         assertThat(decision.grant()).isEqualTo("billing-bot");
-        assertThat(kubectl("get", "mcpp", "shop", "-n", NS)).containsPattern("shop\\s+deny\\s+2\\s+serviceAccount\\s+True\\s+\\S+\\n");
+        assertThat(kubectl("get", "mcpp", "shop", "-n", NS)).containsPattern("shop\\s+deny\\s+2\\s+serviceAccount\\s+True\\s+False\\s+\\S+\\n");
 
         Pod pod = pod("shop-0", "shop", Map.of());
         pod.getSpec().setAutomountServiceAccountToken(false);

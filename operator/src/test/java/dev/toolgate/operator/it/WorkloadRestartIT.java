@@ -167,6 +167,38 @@ class WorkloadRestartIT {
         admin.services().inNamespace(NS).withName("restart-it-by-number").delete();
     }
 
+    @Test
+    void aPolicyNeverRestartsPodsAnotherPolicyGoverns() throws Exception {
+        Map<String, String> contested = Map.of("tier", "restart-contested");
+        try {
+            deployment(NS, "contested", contested, Map.of(), Map.of(), spec(8080));
+            McpPolicy keeper = policy(NS, "keeper", contested, false);
+            McpPolicy createdKeeper = admin.resource(keeper).create();
+            awaitStatus(NS, "keeper", p -> Integer.valueOf(1).equals(p.getStatus().getPodsWithoutSidecar()));
+            // creationTimestamp has whole seconds: the grabber must be newer, not tied
+            await().atMost(WAIT).until(() -> java.time.Instant.now().isAfter(
+                    java.time.Instant.parse(createdKeeper.getMetadata().getCreationTimestamp()).plusSeconds(1)));
+            admin.resource(policy(NS, "grabber", contested, true)).create();
+
+            // The older keeper would govern the pod if it were created now: the grabber's restart is not for that pod.
+            McpPolicy lost = awaitStatus(NS, "grabber", p -> Integer.valueOf(1).equals(p.getStatus().getPodsGovernedByOthers()));
+            assertThat(lost.getStatus().getPodsWithoutSidecar()).isZero();
+            assertThat(lost.getStatus().getRestartedWorkloads()).isNull();
+            assertThat(restartedAt(admin.apps().deployments().inNamespace(NS).withName("contested").get())).isNull();
+
+            // Once the keeper is gone, the pod is the grabber's, and its workload is restarted.
+            admin.resources(McpPolicy.class).inNamespace(NS).withName("keeper").delete();
+            McpPolicy governs = awaitStatus(NS, "grabber", p -> p.getStatus().getRestartedWorkloads() != null);
+            assertThat(governs.getStatus().getRestartedWorkloads()).containsExactly("deployments/contested");
+            assertThat(governs.getStatus().getPodsGovernedByOthers()).isZero();
+            assertThat(restartedAt(admin.apps().deployments().inNamespace(NS).withName("contested").get())).isNotNull();
+        } finally {
+            admin.resources(McpPolicy.class).inNamespace(NS).withName("keeper").delete();
+            admin.resources(McpPolicy.class).inNamespace(NS).withName("grabber").delete();
+            admin.pods().inNamespace(NS).withLabels(contested).delete();
+        }
+    }
+
     /** A pod change makes the operator reconcile the policies selecting it. */
     private static void touch(String pod) {
         admin.pods().inNamespace(NS).withName(pod).edit(p -> {
@@ -189,13 +221,23 @@ class WorkloadRestartIT {
     }
 
     private static PodTemplateSpec template(String name, Map<String, String> labels, Map<String, String> annotations, PodSpec spec) {
-        return new PodTemplateSpecBuilder().withNewMetadata().addToLabels(SELECTED).addToLabels("app", name).addToLabels(labels)
+        return template(name, SELECTED, labels, annotations, spec);
+    }
+
+    private static PodTemplateSpec template(String name, Map<String, String> selected, Map<String, String> labels,
+            Map<String, String> annotations, PodSpec spec) {
+        return new PodTemplateSpecBuilder().withNewMetadata().addToLabels(selected).addToLabels("app", name).addToLabels(labels)
                 .withAnnotations(annotations.isEmpty() ? null : annotations).endMetadata().withSpec(spec).build();
     }
 
     /** A Deployment, its ReplicaSet and one pod of it, as their controllers would have left them. */
     private static void deployment(String namespace, String name, Map<String, String> labels, Map<String, String> annotations, PodSpec spec) {
-        PodTemplateSpec template = template(name, labels, annotations, spec);
+        deployment(namespace, name, SELECTED, labels, annotations, spec);
+    }
+
+    private static void deployment(String namespace, String name, Map<String, String> selected, Map<String, String> labels,
+            Map<String, String> annotations, PodSpec spec) {
+        PodTemplateSpec template = template(name, selected, labels, annotations, spec);
         Deployment deployment = admin.apps().deployments().inNamespace(namespace).resource(new DeploymentBuilder()
                 .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
                 .withNewSpec().withNewSelector().addToMatchLabels("app", name).endSelector().withTemplate(template).endSpec().build())
@@ -233,13 +275,18 @@ class WorkloadRestartIT {
     }
 
     private static McpPolicy policy(String namespace) throws Exception {
+        return policy(namespace, "restarts", SELECTED, true);
+    }
+
+    private static McpPolicy policy(String namespace, String name, Map<String, String> selected, boolean restartUnprotected)
+            throws Exception {
         McpPolicy policy = GoldenFiles.YAML.readValue(WorkloadRestartIT.class.getResource("/golden/configmap/in-minimal-deny.yaml"),
                 McpPolicy.class);
         policy.getMetadata().setUid(null);
-        policy.getMetadata().setName("restarts");
+        policy.getMetadata().setName(name);
         policy.getMetadata().setNamespace(namespace);
-        policy.getSpec().setPodSelector(new LabelSelectorBuilder().addToMatchLabels(SELECTED).build());
-        policy.getSpec().setRestartUnprotected(true);
+        policy.getSpec().setPodSelector(new LabelSelectorBuilder().addToMatchLabels(selected).build());
+        policy.getSpec().setRestartUnprotected(restartUnprotected);
         return policy;
     }
 
@@ -257,8 +304,12 @@ class WorkloadRestartIT {
     }
 
     private static McpPolicy awaitStatus(String namespace, java.util.function.Predicate<McpPolicy> condition) {
+        return awaitStatus(namespace, "restarts", condition);
+    }
+
+    private static McpPolicy awaitStatus(String namespace, String name, java.util.function.Predicate<McpPolicy> condition) {
         return await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(
-                () -> admin.resources(McpPolicy.class).inNamespace(namespace).withName("restarts").get(),
+                () -> admin.resources(McpPolicy.class).inNamespace(namespace).withName(name).get(),
                 p -> p != null && p.getStatus() != null && condition.test(p));
     }
 

@@ -35,7 +35,12 @@ class McpPolicyStatusFactoryTest {
 
     private static McpPolicyStatusFactory.Update observe(McpPolicy policy, String servedHash, List<Pod> pods,
             WorkloadRestarter.Outcome restart, CounterStoreCheck.Result counters, Instant now) {
-        ProtectionReport report = ProtectionReport.of(policy, pods, List.of(), List.of(policy));
+        return observe(policy, List.of(policy), servedHash, pods, restart, counters, now);
+    }
+
+    private static McpPolicyStatusFactory.Update observe(McpPolicy policy, List<McpPolicy> policiesInNamespace, String servedHash,
+            List<Pod> pods, WorkloadRestarter.Outcome restart, CounterStoreCheck.Result counters, Instant now) {
+        ProtectionReport report = ProtectionReport.of(policy, pods, List.of(), policiesInNamespace);
         return McpPolicyStatusFactory.of(new McpPolicyStatusFactory.Observation(policy, PolicyValidation.validate(policy.getSpec()),
                 servedHash, report, restart, Boolean.TRUE.equals(policy.getSpec().getRestartUnprotected()), counters, now));
     }
@@ -53,7 +58,89 @@ class McpPolicyStatusFactoryTest {
         assertThat(StatusConditions.find(status.getConditions(), "Ready").getReason()).isEqualTo("ConfigMapRendered");
         assertThat(status.getPodsWithSidecar()).isEqualTo(1);
         assertThat(status.getPodsWithoutSidecar()).isZero();
+        assertThat(status.getPodsGovernedByOthers()).isZero();
+        assertThat(StatusConditions.find(status.getConditions(), "Conflicted").getStatus()).isEqualTo("False");
+        assertThat(StatusConditions.find(status.getConditions(), "Conflicted").getReason()).isEqualTo("NoConflict");
         assertThat(update.events()).isEmpty();
+    }
+
+    @Test
+    void aPolicyThatLosesPodsToAnOlderOneIsConflictedAndNotReadyAndSaysSoOnce() throws Exception {
+        McpPolicy policy = policy(1);
+        policy.getMetadata().setCreationTimestamp("2026-12-02T09:00:00Z");
+        McpPolicy older = policy(1);
+        older.getMetadata().setName("baseline");
+        older.getMetadata().setCreationTimestamp("2026-12-01T09:00:00Z");
+        List<Pod> pods = List.of(injected("mcp-0", "baseline"), pod("mcp-1", false));
+
+        var lost = observe(policy, List.of(older, policy), null, pods, null, null, T0);
+        McpPolicyStatus status = lost.status();
+        assertThat(status.getPodsGovernedByOthers()).isEqualTo(2);
+        assertThat(status.getPodsWithSidecar()).as("pods baseline governs are not this policy's").isZero();
+        assertThat(status.getPodsWithoutSidecar()).isZero();
+        assertThat(status.getOverlappingPolicies()).containsExactly("baseline");
+        var conflicted = StatusConditions.find(status.getConditions(), "Conflicted");
+        assertThat(conflicted.getStatus()).isEqualTo("True");
+        assertThat(conflicted.getReason()).isEqualTo("LostToOlderPolicy");
+        assertThat(conflicted.getMessage()).startsWith("2 selected pod(s) are governed by other McpPolicies: baseline (mcp-0, mcp-1).");
+        var ready = StatusConditions.find(status.getConditions(), "Ready");
+        assertThat(ready.getStatus()).isEqualTo("False");
+        assertThat(ready.getReason()).isEqualTo("Conflicted");
+        assertThat(ready.getMessage()).contains("baseline (mcp-0, mcp-1)");
+        assertThat(lost.events()).extracting(McpPolicyStatusFactory.Event::reason).containsExactly("Conflicted", "OverlappingPolicies");
+        assertThat(lost.events().get(0).message()).isEqualTo(conflicted.getMessage());
+
+        policy.setStatus(status);
+        var again = observe(policy, List.of(older, policy), null, pods, null, null, T1);
+        assertThat(again.events()).as("nothing new to report").isEmpty();
+        assertThat(again.status()).isEqualTo(status);
+
+        // the older policy is deleted: its pods keep its sidecar, so the conflict stays (with one pod fewer to lose)
+        var stale = observe(policy, List.of(policy), null, pods, null, null, T1);
+        assertThat(StatusConditions.find(stale.status().getConditions(), "Conflicted").getMessage())
+                .startsWith("1 selected pod(s) are governed by other McpPolicies: baseline (mcp-0).");
+        assertThat(stale.status().getPodsWithoutSidecar()).isEqualTo(1);
+        assertThat(StatusConditions.find(stale.status().getConditions(), "Ready").getReason()).as("the conflict is said first")
+                .isEqualTo("Conflicted");
+        assertThat(stale.events()).extracting(McpPolicyStatusFactory.Event::reason).contains("Conflicted");
+
+        // re-created, the pods are injected with this policy
+        policy.setStatus(stale.status());
+        var resolved = observe(policy, List.of(policy), null, List.of(injected("mcp-2", "lockdown"), injected("mcp-3", "lockdown")),
+                null, null, T1);
+        assertThat(StatusConditions.find(resolved.status().getConditions(), "Conflicted").getReason()).isEqualTo("NoConflict");
+        assertThat(StatusConditions.find(resolved.status().getConditions(), "Conflicted").getLastTransitionTime()).isEqualTo("2026-12-02T10:05:00Z");
+        assertThat(StatusConditions.find(resolved.status().getConditions(), "Ready").getReason()).isEqualTo("ConfigMapRendered");
+        assertThat(resolved.status().getPodsGovernedByOthers()).isZero();
+        assertThat(resolved.status().getPodsWithSidecar()).isEqualTo(2);
+        assertThat(resolved.events()).isEmpty();
+    }
+
+    @Test
+    void theOlderPolicyOfAnOverlapIsNotConflicted() throws Exception {
+        McpPolicy policy = policy(1);
+        policy.getMetadata().setCreationTimestamp("2026-12-01T09:00:00Z");
+        McpPolicy newer = policy(1);
+        newer.getMetadata().setName("strict");
+        newer.getMetadata().setCreationTimestamp("2026-12-02T09:00:00Z");
+        var update = observe(policy, List.of(policy, newer), null, List.of(injected("mcp-0", "lockdown")), null, null, T0);
+        assertThat(StatusConditions.find(update.status().getConditions(), "Conflicted").getStatus()).isEqualTo("False");
+        assertThat(StatusConditions.find(update.status().getConditions(), "Ready").getStatus()).isEqualTo("True");
+        assertThat(update.status().getOverlappingPolicies()).containsExactly("strict");
+        assertThat(update.events()).extracting(McpPolicyStatusFactory.Event::reason).containsExactly("OverlappingPolicies");
+    }
+
+    private static Pod injected(String name, String policy) {
+        Pod pod = pod(name, true);
+        pod.getMetadata().setAnnotations(java.util.Map.of("toolgate.dev/policy", policy));
+        return pod;
+    }
+
+    @Test
+    void aPolicyThatSelectsNoPodIsReady() throws Exception {
+        var update = observe(policy(1), null, List.of(), null, null, T0);
+        assertThat(StatusConditions.find(update.status().getConditions(), "Ready").getReason()).isEqualTo("ConfigMapRendered");
+        assertThat(update.status().getPodsWithSidecar()).isZero();
     }
 
     @Test
@@ -100,6 +187,10 @@ class McpPolicyStatusFactoryTest {
         var restart = new WorkloadRestarter.Outcome(List.of("Deployment/mcp"), List.of(), List.of("mcp-bare (no owner)"));
         var update = observe(policy, null, List.of(pod("mcp-0", false), pod("mcp-bare", false), pod("mcp-1", true)), restart, null, T0);
         assertThat(update.status().getPodsWithoutSidecar()).isEqualTo(2);
+        var ready = StatusConditions.find(update.status().getConditions(), "Ready");
+        assertThat(ready.getStatus()).isEqualTo("False");
+        assertThat(ready.getReason()).isEqualTo("PodsWithoutSidecar");
+        assertThat(ready.getMessage()).endsWith("but 2 selected pod(s) run without the sidecar: mcp-0, mcp-bare.");
         assertThat(update.status().getRestartedWorkloads()).containsExactly("Deployment/mcp");
         assertThat(update.events()).singleElement().satisfies(e -> {
             assertThat(e.reason()).isEqualTo("UnprotectedPods");

@@ -3,6 +3,7 @@ package dev.toolgate.operator.mcppolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -18,8 +19,8 @@ class ProtectionReportTest {
 
     @Test
     void countsPodsFindsNumericBypassesAndOverlaps() {
-        McpPolicy policy = policy("crm", "crm");
-        McpPolicy other = policy("catch-all", null);
+        McpPolicy policy = policy("crm", "crm", "2026-01-01T00:00:00Z");
+        McpPolicy other = policy("catch-all", null, "2026-02-01T00:00:00Z"); // newer: selects the same pods but governs none
         Pod injected = pod("crm-1", "crm", true);
         Pod bare = pod("crm-2", "crm", false);
         Pod unrelated = pod("web-1", "web", false);
@@ -35,6 +36,68 @@ class ProtectionReportTest {
         assertThat(report.unprotectedPods()).extracting(p -> p.getMetadata().getName()).containsExactly("crm-2");
         assertThat(report.bypassingServices()).containsExactly("crm-by-number:8080", "crm-implicit:8080");
         assertThat(report.overlappingPolicies()).containsExactly("catch-all");
+    }
+
+    @Test
+    void aPodCountsOnlyForThePolicyThatGovernsIt() {
+        McpPolicy older = policy("crm-baseline", "crm", "2026-01-01T00:00:00Z");
+        McpPolicy newer = policy("crm-strict", "crm", "2026-02-01T00:00:00Z");
+        Pod injectedOlder = injected("crm-1", "crm", "crm-baseline");
+        Pod injectedNewer = injected("crm-2", "crm", "crm-strict"); // injected before the older policy selected it
+        Pod bare = pod("crm-3", "crm", false);
+        List<Pod> pods = List.of(injectedOlder, injectedNewer, bare);
+        List<McpPolicy> policies = List.of(newer, older);
+
+        ProtectionReport olderReport = ProtectionReport.of(older, pods, List.of(), policies);
+        assertThat(olderReport.protectedPods()).extracting(p -> p.getMetadata().getName()).containsExactly("crm-1");
+        assertThat(olderReport.unprotectedPods()).as("without the sidecar, the oldest selecting policy would govern it")
+                .extracting(p -> p.getMetadata().getName()).containsExactly("crm-3");
+        assertThat(olderReport.lostPods()).extracting(p -> p.getMetadata().getName()).containsExactly("crm-2");
+        assertThat(olderReport.winningPolicies()).containsExactly(Map.entry("crm-strict", List.of("crm-2")));
+        assertThat(olderReport.overlappingPolicies()).containsExactly("crm-strict");
+
+        ProtectionReport newerReport = ProtectionReport.of(newer, pods, List.of(), policies);
+        assertThat(newerReport.protectedPods()).extracting(p -> p.getMetadata().getName()).containsExactly("crm-2");
+        assertThat(newerReport.unprotectedPods()).isEmpty();
+        assertThat(newerReport.lostPods()).extracting(p -> p.getMetadata().getName()).containsExactly("crm-1", "crm-3");
+        assertThat(newerReport.winningPolicies()).containsExactly(Map.entry("crm-baseline", List.of("crm-1", "crm-3")));
+        assertThat(newerReport.overlappingPolicies()).as("both sides list each other").containsExactly("crm-baseline");
+    }
+
+    @Test
+    void aPodKeepsThePolicyItWasInjectedWithAfterThatPolicyIsGone() {
+        McpPolicy survivor = policy("crm-strict", "crm", "2026-02-01T00:00:00Z");
+        Pod stale = injected("crm-1", "crm", "crm-baseline");
+        Pod bare = pod("crm-2", "crm", false);
+
+        ProtectionReport report = ProtectionReport.of(survivor, List.of(stale, bare), List.of(), List.of(survivor));
+        assertThat(report.lostPods()).extracting(p -> p.getMetadata().getName()).containsExactly("crm-1");
+        assertThat(report.winningPolicies()).containsExactly(Map.entry("crm-baseline", List.of("crm-1")));
+        assertThat(report.unprotectedPods()).extracting(p -> p.getMetadata().getName()).containsExactly("crm-2");
+        assertThat(report.overlappingPolicies()).as("a deleted policy selects nothing").isEmpty();
+    }
+
+    @Test
+    void equalCreationTimesFallBackToTheLowerNameAndAMissingCacheEntryIsThePolicyItself() {
+        McpPolicy a = policy("a", "crm", "2026-01-01T00:00:00Z");
+        McpPolicy b = policy("b", "crm", "2026-01-01T00:00:00Z");
+        Pod bare = pod("crm-1", "crm", false);
+        assertThat(ProtectionReport.of(b, List.of(bare), List.of(), List.of(a)).winningPolicies()).containsOnlyKeys("a");
+        assertThat(ProtectionReport.of(a, List.of(bare), List.of(), List.of(b)).unprotectedPods()).hasSize(1);
+        assertThat(ProtectionReport.of(a, List.of(bare), List.of(), List.of()).unprotectedPods())
+                .as("the cache does not hold the policy yet").hasSize(1);
+    }
+
+    static McpPolicy policy(String name, String app, String created) {
+        McpPolicy policy = policy(name, app);
+        policy.getMetadata().setCreationTimestamp(created);
+        return policy;
+    }
+
+    static Pod injected(String name, String app, String policy) {
+        Pod pod = pod(name, app, true);
+        pod.getMetadata().setAnnotations(Map.of("toolgate.dev/policy", policy, "toolgate.dev/policy-hash", "h"));
+        return pod;
     }
 
     static McpPolicy policy(String name, String app) {
