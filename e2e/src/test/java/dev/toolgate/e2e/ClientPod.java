@@ -58,6 +58,28 @@ final class ClientPod {
         return run(client, Map.of("scrape", urls));
     }
 
+    /**
+     * Runs the calls against every target from inside an existing container ({@code kubectl exec}; the container needs
+     * {@code env} and {@code node} on its PATH, as the server-everything image has); returns the KT-RESULT lines.
+     */
+    static List<JsonNode> execIn(KubernetesClient client, String namespace, String pod, String container, List<String> targets,
+            List<Mcp.Call> calls) throws Exception {
+        String spec = Mcp.JSON.writeValueAsString(Map.of("targets", targets, "calls", calls));
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try (var exec = client.pods().inNamespace(namespace).withName(pod).inContainer(container).writingOutput(out).writingError(err)
+                .exec("env", "KT_SPEC=" + spec, "node", "--input-type=module", "-e", SCRIPT)) {
+            Integer code = exec.exitCode().get(120, java.util.concurrent.TimeUnit.SECONDS);
+            String log = out.toString(StandardCharsets.UTF_8);
+            Kind.log("exec in %s/%s (exit %s):%n%s%s", pod, container, code, Kind.indent(log, "  "), Kind.indent(err.toString(StandardCharsets.UTF_8), "  ! "));
+            List<JsonNode> results = Mcp.results(log);
+            if (results.isEmpty()) {
+                throw new AssertionError("exec in " + pod + "/" + container + " printed no results (exit " + code + "):\n" + log + err);
+            }
+            return results;
+        }
+    }
+
     private static List<JsonNode> run(KubernetesClient client, Map<String, Object> specification) throws IOException {
         ensureNamespace(client);
         String spec = Mcp.JSON.writeValueAsString(specification);

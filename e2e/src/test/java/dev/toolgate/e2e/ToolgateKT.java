@@ -393,6 +393,65 @@ class ToolgateKT {
         }
     }
 
+    /**
+     * The routes that start inside the pod's network namespace: {@code kubectl port-forward pod/NAME 3001} (the container
+     * runtime dials localhost in the pod) and the pod's own containers dialling 127.0.0.1 or the pod IP. The init
+     * container's nat OUTPUT rules send every uid but the sidecar's to the sidecar; an opted-out control pod shows the
+     * same routes DO execute the call without them.
+     */
+    @Test
+    @Order(7)
+    void portForwardAndThePodsOwnContainersGoThroughTheSidecar() throws Exception {
+        Pod pod = Kind.pods(client, NS, SERVER).get(0);
+        String name = pod.getMetadata().getName();
+        String initLog = client.pods().inNamespace(NS).withName(name).inContainer("toolgate-init").getLog();
+        assertThat(initLog).as("toolgate-init of %s", name).contains("in-pod for every uid but 65532").contains("TOOLGATE_LOCAL");
+
+        Pod control = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("unguarded-local").withNamespace(NS)
+                .addToLabels(SELECTOR_KEY, "unguarded-local").addToLabels("toolgate.dev/inject", "false").endMetadata()
+                .withSpec(client.apps().deployments().inNamespace(NS).withName(SERVER).get().getSpec().getTemplate().getSpec())
+                .build();
+        client.pods().inNamespace(NS).resource(control).create();
+        try {
+            Pod controlPod = Kind.awaitReadyPods(client, NS, "unguarded-local", 1, Duration.ofSeconds(120)).get(0);
+            String agent = "local-" + System.currentTimeMillis();
+            List<Mcp.Call> getEnv = List.of(new Mcp.Call("get-env", Map.of(), agent));
+
+            // kubectl port-forward pod/NAME 3001: the MCP container's own port
+            Mcp.Answer forwarded = viaPodPortForward(name, 3001, agent);
+            Mcp.Answer forwardedControl = viaPodPortForward("unguarded-local", 3001, agent);
+            assertThat(forwardedControl.isResult()).as("control: get-env executes through a port-forward to the unguarded pod: %s",
+                    forwardedControl).isTrue();
+            assertThat(forwarded.errorCode()).as("port-forward to the MCP port of %s answers with the sidecar's denial: %s", name, forwarded)
+                    .isEqualTo(-31001);
+            assertThat(forwarded.text()).doesNotContain("PATH=");
+
+            // the pod's own container (the MCP server's, uid 1000) dialling loopback and the pod IP
+            List<String> inside = List.of("http://127.0.0.1:3001/mcp", "http://" + pod.getStatus().getPodIP() + ":3001/mcp");
+            List<JsonNode> controlAnswers = ClientPod.execIn(client, NS, "unguarded-local", "server",
+                    List.of("http://127.0.0.1:3001/mcp"), getEnv);
+            assertThat(Mcp.answer(controlAnswers.get(controlAnswers.size() - 1)).isResult())
+                    .as("control: get-env executes from inside the unguarded pod: %s", controlAnswers).isTrue();
+            List<JsonNode> answers = ClientPod.execIn(client, NS, name, "server", inside, getEnv);
+            List<JsonNode> calls = answers.stream().filter(r -> r.path("stage").asText().equals("call")).toList();
+            assertThat(calls).extracting(r -> r.path("target").asText()).containsExactlyElementsOf(inside);
+            for (JsonNode r : calls) {
+                assertThat(Mcp.answer(r).errorCode()).as("from inside %s to %s: the sidecar's denial: %s", name, r.path("target").asText(), r)
+                        .isEqualTo(-31001);
+                assertThat(r.toString()).doesNotContain("PATH=");
+            }
+        } finally {
+            client.pods().inNamespace(NS).withName("unguarded-local").withGracePeriod(0).delete();
+        }
+    }
+
+    static Mcp.Answer viaPodPortForward(String pod, int port, String agent) throws Exception {
+        try (LocalPortForward forward = client.pods().inNamespace(NS).withName(pod).portForward(port, InetAddress.getLoopbackAddress(), 0)) {
+            Kind.log("port-forward 127.0.0.1:%d -> pod %s port %d", forward.getLocalPort(), pod, port);
+            return new Mcp(URI.create("http://127.0.0.1:" + forward.getLocalPort() + "/mcp")).initialize().call("get-env", Map.of(), agent);
+        }
+    }
+
     /** TCP ports listening on a non-loopback address in the pod's network namespace (/proc/net/tcp{,6}). */
     static List<Integer> listeningPorts(Pod pod) throws Exception {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
@@ -420,7 +479,7 @@ class ToolgateKT {
     // 5. Probes on the named port
 
     @Test
-    @Order(7)
+    @Order(8)
     void probesOnTheTakenOverPortNameStillWork() throws Exception {
         long t0 = System.nanoTime();
         apply("kt/30-probe-test.yaml");
@@ -445,7 +504,7 @@ class ToolgateKT {
     // 6. Hot policy change
 
     @Test
-    @Order(8)
+    @Order(9)
     void aChangedPolicyIsEnforcedWithoutARestartAndNoAllowedCallFails() throws Exception {
         List<Pod> pods = Kind.pods(client, NS, SERVER);
         List<LocalPortForward> forwards = new ArrayList<>();
@@ -515,7 +574,7 @@ class ToolgateKT {
     // 7. Operator down
 
     @Test
-    @Order(9)
+    @Order(10)
     void withTheOperatorDownNewPodsAreRefusedAndRunningPodsKeepEnforcing() throws Exception {
         var operator = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator");
         operator.scale(0);
@@ -581,7 +640,7 @@ class ToolgateKT {
     // 8. Uninstall
 
     @Test
-    @Order(10)
+    @Order(11)
     void helmUninstallLeavesNothingButTheCrd() throws Exception {
         client.namespaces().withName(NS).delete();
         client.namespaces().withName(ClientPod.NAMESPACE).delete();

@@ -78,6 +78,12 @@ public class AdmissionHandler {
             warnings.add("toolgate: pod is also selected by McpPolicy " + String.join(", ", decision.overruled()) + "; injected "
                     + decision.policy().getMetadata().getName() + " (oldest policy wins)");
         }
+        List<String> sameUid = PodMutator.containersSharingTheSidecarUid(pod, settings.get());
+        if (!sameUid.isEmpty()) {
+            warnings.add("toolgate: container(s) " + String.join(", ", sameUid) + " run as the sidecar's uid "
+                    + settings.get().runAsUser() + ", so their connections to the MCP port inside the pod bypass the sidecar;"
+                    + " run them as another uid");
+        }
         return response.withPatchType("JSONPatch")
                 .withPatch(Base64.getEncoder().encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)))
                 .withWarnings(warnings.isEmpty() ? null : warnings)

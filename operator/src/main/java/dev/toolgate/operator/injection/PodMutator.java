@@ -258,17 +258,23 @@ public final class PodMutator {
     }
 
     /**
-     * Redirects inbound TCP to the MCP port to the sidecar's proxy port (nat PREROUTING REDIRECT), then exits. The
-     * sidecar's own connection to the upstream (127.0.0.1, OUTPUT on lo) is never redirected. The only container that
-     * runs as root, with NET_ADMIN and NET_RAW and nothing else.
+     * Redirects TCP to the MCP port to the sidecar's proxy port, then exits: inbound traffic (nat PREROUTING) and, when
+     * the sidecar's uid is known, connections made inside the pod by any other uid (nat OUTPUT on lo: the pod's other
+     * containers, {@code kubectl port-forward}). The sidecar's own connection to the upstream is never redirected. The
+     * only container that runs as root, with NET_ADMIN and NET_RAW and nothing else.
      */
-    private static Container redirectInit(SidecarSettings settings, int upstreamPort, int proxyPort) {
+    static Container redirectInit(SidecarSettings settings, int upstreamPort, int proxyPort) {
+        List<EnvVar> env = new ArrayList<>();
+        env.add(new EnvVar("TOOLGATE_REDIRECT_PORTS", String.valueOf(upstreamPort), null));
+        env.add(new EnvVar("TOOLGATE_PROXY_PORT", String.valueOf(proxyPort), null));
+        if (settings.runAsUser() != null) {
+            env.add(new EnvVar("TOOLGATE_PROXY_UID", String.valueOf(settings.runAsUser()), null));
+        }
         return new ContainerBuilder()
                 .withName(INIT_CONTAINER)
                 .withImage(settings.initImage())
                 .withImagePullPolicy(settings.imagePullPolicy())
-                .addNewEnv().withName("TOOLGATE_REDIRECT_PORTS").withValue(String.valueOf(upstreamPort)).endEnv()
-                .addNewEnv().withName("TOOLGATE_PROXY_PORT").withValue(String.valueOf(proxyPort)).endEnv()
+                .withEnv(env)
                 .withResources(new ResourceRequirementsBuilder()
                         .addToRequests("cpu", new Quantity("10m"))
                         .addToRequests("memory", new Quantity("16Mi"))
@@ -285,6 +291,33 @@ public final class PodMutator {
                 .endSecurityContext()
                 .addNewVolumeMount().withName(ToolgateNames.TMP_VOLUME).withMountPath("/tmp").endVolumeMount()
                 .build();
+    }
+
+    /**
+     * The pod's containers (init containers too) that run as the sidecar's uid, so the in-pod redirect, keyed on that
+     * uid, lets them reach the MCP port directly; empty without the redirect or without a set sidecar uid.
+     */
+    static List<String> containersSharingTheSidecarUid(Pod pod, SidecarSettings settings) {
+        Long uid = settings.runAsUser();
+        if (!settings.redirectInbound() || uid == null || pod.getSpec() == null) {
+            return List.of();
+        }
+        Long podUid = pod.getSpec().getSecurityContext() == null ? null : pod.getSpec().getSecurityContext().getRunAsUser();
+        List<Container> all = new ArrayList<>();
+        if (pod.getSpec().getInitContainers() != null) {
+            all.addAll(pod.getSpec().getInitContainers());
+        }
+        if (pod.getSpec().getContainers() != null) {
+            all.addAll(pod.getSpec().getContainers());
+        }
+        List<String> names = new ArrayList<>();
+        for (Container c : all) {
+            Long own = c.getSecurityContext() == null ? null : c.getSecurityContext().getRunAsUser();
+            if (uid.equals(own != null ? own : podUid)) {
+                names.add(c.getName());
+            }
+        }
+        return names;
     }
 
     private static String mcpContainerName(List<Container> containers, int upstreamPort) {

@@ -100,6 +100,28 @@ class AdmissionHandlerTest {
     }
 
     @Test
+    void aContainerRunningAsTheSidecarsUidIsNamedInAWarning() throws Exception {
+        InjectionGoldenTest.Input input = GoldenFiles.YAML.readValue(
+                getClass().getResource("/golden/injection/in-two-policies-oldest-wins.yaml"), InjectionGoldenTest.Input.class);
+        SidecarSettings s = InjectionGoldenTest.NATIVE;
+        SidecarSettings redirect = new SidecarSettings(s.image(), s.proxyPort(), s.nativeSidecar(), s.cpuRequest(), s.memoryRequest(),
+                s.memoryLimit(), 65532L, s.logLevel(), s.imagePullPolicy(), s.jvmProfile(), true, "ghcr.io/toolgate-dev/init:test", null);
+        Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder(input.pod()).editSpec()
+                .withNewSecurityContext().withRunAsUser(65532L).endSecurityContext().endSpec().build();
+        String app = pod.getSpec().getContainers().get(0).getName();
+
+        AdmissionReview answer = new AdmissionHandler(ns -> input.policies(), () -> redirect, meters).handle(review("CREATE", pod));
+
+        assertThat(answer.getResponse().getAllowed()).isTrue();
+        assertThat(answer.getResponse().getWarnings()).anySatisfy(w -> assertThat(w).contains(app, "sidecar's uid 65532", "bypass"));
+        // the container's own uid overrides the pod's: then nothing is shared
+        Pod other = new io.fabric8.kubernetes.api.model.PodBuilder(pod).editSpec().editFirstContainer().withNewSecurityContext()
+                .withRunAsUser(1000L).endSecurityContext().endContainer().endSpec().build();
+        assertThat(PodMutator.containersSharingTheSidecarUid(other, redirect)).isEmpty();
+        assertThat(PodMutator.containersSharingTheSidecarUid(pod, s)).as("no redirect, no warning").isEmpty();
+    }
+
+    @Test
     void aHostNetworkPodSelectedByAPolicyIsAdmittedUninjectedWithAWarning() throws Exception {
         InjectionGoldenTest.Input input = GoldenFiles.YAML.readValue(
                 getClass().getResource("/golden/injection/in-two-policies-oldest-wins.yaml"), InjectionGoldenTest.Input.class);
