@@ -73,6 +73,29 @@ final class Mcp {
         return post(body, agent);
     }
 
+    /**
+     * A tools/call with a progress token, sent without waiting: its answer comes when the sidecar ends the hold (the
+     * whole event stream is in {@link Answer#text}, progress notifications included).
+     */
+    java.util.concurrent.CompletableFuture<Answer> callHeld(String tool, Map<String, Object> arguments, String agent, String progressToken,
+            Duration timeout) throws IOException {
+        ObjectNode body = JSON.createObjectNode().put("jsonrpc", "2.0").put("id", nextId++).put("method", "tools/call");
+        ObjectNode params = body.putObject("params").put("name", tool);
+        params.set("arguments", JSON.valueToTree(arguments));
+        params.putObject("_meta").put("progressToken", progressToken);
+        HttpRequest request = HttpRequest.newBuilder(uri).timeout(timeout)
+                .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+                .header("Mcp-Session-Id", session).header("MCP-Protocol-Version", "2025-06-18").header("X-Agent-Id", agent)
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
+        return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenApply(response -> {
+            try {
+                return new Answer(response.statusCode(), parse(response, body.path("id")), response.body());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
     private Answer post(ObjectNode body, String agent) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(15))
                 .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")

@@ -276,6 +276,67 @@ class ToolgateKT {
         }
     }
 
+    /**
+     * Hold mode on real pods: the call is kept open (a Streamable HTTP event stream with notifications/progress) while
+     * the McpApproval waits; a human approves with the plugin and the same request then runs, once.
+     */
+    @Test
+    @Order(5)
+    void aHeldCallWaitsForTheHumanAndThenRunsOnce() throws Exception {
+        String agent = "hold-" + System.currentTimeMillis();
+        String tool = "get-annotated-message";
+        Map<String, Object> arguments = Map.of("messageType", "success");
+        try (LocalPortForward forward = portForwardToService(SERVER, "mcp")) {
+            Mcp mcp = new Mcp(URI.create("http://127.0.0.1:" + forward.getLocalPort() + "/mcp")).initialize();
+            long t0 = System.nanoTime();
+            var held = mcp.callHeld(tool, arguments, agent, "kt-hold-1", Duration.ofSeconds(100));
+
+            java.util.concurrent.atomic.AtomicReference<String> pending = new java.util.concurrent.atomic.AtomicReference<>();
+            Kind.waitFor("a pending McpApproval for " + agent, Duration.ofSeconds(30), () -> {
+                approvalsOf(agent, tool).stream().findFirst().ifPresent(pending::set);
+                return pending.get() != null;
+            }, () -> Kind.describePods(client, NS));
+            String name = pending.get();
+            Thread.sleep(7_000); // longer than the sidecar's progress interval (5 s): the agent hears from it while it waits
+            assertThat(held).as("still held while the approval is pending").isNotDone();
+            plugin("approve", name, "-n", NS, "--reason", "held and checked");
+
+            Mcp.Answer ran = held.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            long heldMs = (System.nanoTime() - t0) / 1_000_000;
+            Kind.log("held call answered after %d ms: %s", heldMs, ran);
+            assertThat(ran.isResult()).as("the held call runs once approved: %s", ran).isTrue();
+            assertThat(ran.text()).as("progress while held").contains("notifications/progress").contains("kt-hold-1");
+            assertThat(heldMs).isGreaterThanOrEqualTo(7_000);
+
+            // the approval is used up: the same call again is held anew, under an approval of its own
+            var replay = mcp.callHeld(tool, arguments, agent, "kt-hold-2", Duration.ofSeconds(100));
+            Kind.waitFor("a second McpApproval for " + agent, Duration.ofSeconds(30), () -> approvalsOf(agent, tool).size() == 2,
+                    () -> approvalsOf(agent, tool).toString());
+            assertThat(replay).as("the replay is held, not run").isNotDone();
+            String second = approvalsOf(agent, tool).stream().filter(n -> !n.equals(name)).findFirst().orElseThrow();
+            plugin("reject", second, "-n", NS, "--reason", "once is enough");
+            Mcp.Answer refused = replay.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(refused.errorCode()).as("rejected while held: %s", refused).isEqualTo(-31001);
+            assertThat(refused.response().path("error").path("message").asText()).contains("rejected by kubernetes-admin: once is enough");
+        }
+    }
+
+    /** Names of the McpApprovals filed for this requester and tool. */
+    static List<String> approvalsOf(String requester, String tool) {
+        return client.genericKubernetesResources("toolgate.dev/v1alpha1", "McpApproval").inNamespace(NS).list().getItems().stream()
+                .filter(a -> requester.equals(spec(a, "requester", "subject")) && tool.equals(spec(a, "tool")))
+                .map(a -> a.getMetadata().getName()).toList();
+    }
+
+    @SuppressWarnings("unchecked")
+    static String spec(GenericKubernetesResource resource, String... path) {
+        Object node = resource.getAdditionalProperties().get("spec");
+        for (String key : path) {
+            node = node instanceof Map<?, ?> map ? map.get(key) : null;
+        }
+        return node == null ? null : node.toString();
+    }
+
     /** {@code kubectl toolgate ...}: the project's plugin, run with the host's kubectl against the Kind cluster. */
     static String plugin(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("bash", Kind.ROOT.resolve("scripts/kubectl-toolgate").toString()));
@@ -305,7 +366,7 @@ class ToolgateKT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void metricsAndHealthAreScrapedFromInsideTheCluster() throws Exception {
         List<String> urls = new ArrayList<>();
         for (Pod pod : Kind.pods(client, NS, SERVER)) {
@@ -344,7 +405,7 @@ class ToolgateKT {
     // 4. No route around the sidecar
 
     @Test
-    @Order(6)
+    @Order(7)
     void noPortOfTheInjectedPodExecutesADeniedCall() throws Exception {
         List<String> targets = new ArrayList<>();
         Map<String, String> mcpTargets = new java.util.LinkedHashMap<>();
@@ -400,7 +461,7 @@ class ToolgateKT {
      * same routes DO execute the call without them.
      */
     @Test
-    @Order(7)
+    @Order(8)
     void portForwardAndThePodsOwnContainersGoThroughTheSidecar() throws Exception {
         Pod pod = Kind.pods(client, NS, SERVER).get(0);
         String name = pod.getMetadata().getName();
@@ -479,7 +540,7 @@ class ToolgateKT {
     // 5. Probes on the named port
 
     @Test
-    @Order(8)
+    @Order(9)
     void probesOnTheTakenOverPortNameStillWork() throws Exception {
         long t0 = System.nanoTime();
         apply("kt/30-probe-test.yaml");
@@ -504,7 +565,7 @@ class ToolgateKT {
     // 6. Hot policy change
 
     @Test
-    @Order(9)
+    @Order(10)
     void aChangedPolicyIsEnforcedWithoutARestartAndNoAllowedCallFails() throws Exception {
         List<Pod> pods = Kind.pods(client, NS, SERVER);
         List<LocalPortForward> forwards = new ArrayList<>();
@@ -574,7 +635,7 @@ class ToolgateKT {
     // 7. Operator down
 
     @Test
-    @Order(10)
+    @Order(11)
     void withTheOperatorDownNewPodsAreRefusedAndRunningPodsKeepEnforcing() throws Exception {
         var operator = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator");
         operator.scale(0);
@@ -640,7 +701,7 @@ class ToolgateKT {
     // 8. Uninstall
 
     @Test
-    @Order(11)
+    @Order(12)
     void helmUninstallLeavesNothingButTheCrd() throws Exception {
         client.namespaces().withName(NS).delete();
         client.namespaces().withName(ClientPod.NAMESPACE).delete();
