@@ -40,7 +40,7 @@ public class McpPolicyStatus {
     @JsonPropertyDescription("Selected pods another McpPolicy governs: injected with it (annotation toolgate.dev/policy, kept until the pod is re-created) or, without the sidecar, older (then lower by name) and so the one the webhook would inject. Counted in neither podsWithSidecar nor podsWithoutSidecar; see the Conflicted condition.")
     private Integer podsGovernedByOthers;
 
-    @JsonPropertyDescription("Services that reach the MCP port by number and so bypass the sidecar, as name:port.")
+    @JsonPropertyDescription("Services that reach the MCP port by number on a selected pod without the sidecar's inbound redirect, and so bypass the sidecar, as name:port.")
     private List<String> bypassingServices;
 
     @JsonPropertyDescription("Other McpPolicies selecting some of the same pods, whichever governs them; the oldest policy (then name) wins at injection.")

@@ -154,7 +154,8 @@ public final class McpPolicyStatusFactory {
         }
         if (status.getBypassingServices() != null && !status.getBypassingServices().equals(previous.getBypassingServices())) {
             events.add(new Event("SidecarBypassed", "Service(s) " + String.join(", ", status.getBypassingServices())
-                    + " target the MCP port by number and bypass the sidecar; target the port by name instead."));
+                    + " target the MCP port by number on pods without the sidecar's inbound redirect, and so bypass the sidecar there;"
+                    + " target the port by name instead."));
         }
         if (status.getOverlappingPolicies() != null && !status.getOverlappingPolicies().equals(previous.getOverlappingPolicies())) {
             events.add(new Event("OverlappingPolicies", "Pods selected by this policy are also selected by "

@@ -13,6 +13,7 @@ import java.util.TreeSet;
 import dev.toolgate.operator.LabelSelectors;
 import dev.toolgate.operator.ToolgateNames;
 import dev.toolgate.operator.injection.InjectionDecision;
+import dev.toolgate.operator.injection.PodMutator;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
@@ -24,13 +25,15 @@ import io.fabric8.kubernetes.api.model.ServicePort;
  * kept until the pod is re-created, even when that policy is gone); a pod without the sidecar by the policy the webhook
  * would inject ({@link InjectionDecision#PRECEDENCE}: the oldest selecting policy, then the lowest name). Selected pods
  * another policy governs are {@code lostPods}, by winner in {@code winningPolicies}. Also which Services reach the MCP
- * port by number (bypassing the sidecar) and which other policies select some of the same pods. Pure.
+ * port by number on a selected pod without the inbound redirect (so bypassing the sidecar) and which other policies
+ * select some of the same pods. Pure.
  *
  * @param protectedPods       governed by this policy, with the sidecar
  * @param unprotectedPods     governed by this policy, without the sidecar (the only ones a restart is for)
  * @param lostPods            selected by this policy but governed by another
  * @param winningPolicies     the policies governing {@code lostPods}, by name, each with the names of the pods it governs
- * @param bypassingServices   Services selecting the selected pods that target the MCP port by number, as name:port
+ * @param bypassingServices   Services that target the MCP port by number and select a selected pod without the inbound
+ *                            redirect ({@value PodMutator#INIT_CONTAINER}), as name:port
  * @param overlappingPolicies other policies of the namespace selecting some of the selected pods, whoever governs them
  */
 public record ProtectionReport(List<Pod> protectedPods, List<Pod> unprotectedPods, List<Pod> lostPods,
@@ -70,9 +73,11 @@ public record ProtectionReport(List<Pod> protectedPods, List<Pod> unprotectedPod
             if (service.getSpec() == null || service.getSpec().getPorts() == null) {
                 continue;
             }
-            boolean selectsOurPods = selected.stream()
+            // on a pod with the inbound redirect, a connection to the MCP port by number is redirected to the sidecar
+            boolean reachesAnUnredirectedPod = selected.stream()
+                    .filter(p -> !hasInboundRedirect(p))
                     .anyMatch(p -> LabelSelectors.serviceSelects(service.getSpec().getSelector(), p.getMetadata().getLabels()));
-            if (!selectsOurPods) {
+            if (!reachesAnUnredirectedPod) {
                 continue;
             }
             for (ServicePort port : service.getSpec().getPorts()) {
@@ -115,6 +120,12 @@ public record ProtectionReport(List<Pod> protectedPods, List<Pod> unprotectedPod
             return port.getPort() != null && port.getPort() == upstreamPort;
         }
         return port.getTargetPort().getIntVal() != null && port.getTargetPort().getIntVal() == upstreamPort;
+    }
+
+    /** True when the pod has the init container that redirects the MCP port to the sidecar. */
+    static boolean hasInboundRedirect(Pod pod) {
+        return pod.getSpec() != null && pod.getSpec().getInitContainers() != null && pod.getSpec().getInitContainers().stream()
+                .anyMatch(c -> PodMutator.INIT_CONTAINER.equals(c.getName()));
     }
 
     public static boolean hasSidecar(Pod pod) {

@@ -181,7 +181,7 @@ class OperatorIT {
             assertThat(untouched.getMetadata().getAnnotations()).doesNotContainKey(ToolgateNames.POLICY_ANNOTATION);
         }
 
-        // A Service reaching the MCP port by number bypasses the sidecar: reported in status and an Event.
+        // A Service reaching the MCP port by number bypasses the sidecar on the pod without it: reported in status and an Event.
         admin.resource(new ServiceBuilder().withNewMetadata().withName("mcp-by-number").withNamespace(NS).endMetadata()
                 .withNewSpec().addToSelector("app", "mcp").addNewPort().withPort(80).withTargetPort(new IntOrString(8080)).endPort()
                 .endSpec().build()).create();

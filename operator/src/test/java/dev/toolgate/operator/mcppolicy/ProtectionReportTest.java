@@ -7,6 +7,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -36,6 +37,27 @@ class ProtectionReportTest {
         assertThat(report.unprotectedPods()).extracting(p -> p.getMetadata().getName()).containsExactly("crm-2");
         assertThat(report.bypassingServices()).containsExactly("crm-by-number:8080", "crm-implicit:8080");
         assertThat(report.overlappingPolicies()).containsExactly("catch-all");
+    }
+
+    @Test
+    void aServiceTargetingTheNumberBypassesOnlyPodsWithoutTheInboundRedirect() {
+        McpPolicy policy = policy("crm", "crm", "2026-01-01T00:00:00Z");
+        Pod redirected = pod("crm-1", "crm", true);
+        redirected.getSpec().getInitContainers().add(0, new ContainerBuilder().withName("toolgate-init").build());
+        redirected.getMetadata().getLabels().put("tier", "a");
+        Pod redirectOff = pod("crm-2", "crm", true); // injected with redirect-inbound off
+        redirectOff.getMetadata().getLabels().put("tier", "b");
+        Service toRedirected = service("crm-a", "crm", new IntOrString(8080), 80);
+        Service toRedirectedOnly = new ServiceBuilder(service("crm-only-redirected", "crm", new IntOrString(8080), 80))
+                .editSpec().withSelector(Map.of("app", "crm", "tier", "a")).endSpec().build();
+
+        ProtectionReport onlyRedirected = ProtectionReport.of(policy, List.of(redirected), List.of(toRedirected), List.of(policy));
+        assertThat(onlyRedirected.bypassingServices()).as("the redirect takes the number to the sidecar").isEmpty();
+
+        ProtectionReport mixed = ProtectionReport.of(policy, List.of(redirected, redirectOff),
+                List.of(toRedirected, toRedirectedOnly), List.of(policy));
+        assertThat(mixed.bypassingServices()).as("crm-a also reaches the pod injected without the redirect")
+                .containsExactly("crm-a:8080");
     }
 
     @Test
