@@ -155,8 +155,13 @@ class ToolgateKT {
 
     @SuppressWarnings("unchecked")
     static Map<String, Object> policyStatus() {
+        return status(SERVER);
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> status(String policyName) {
         GenericKubernetesResource policy = client.genericKubernetesResources("toolgate.dev/v1alpha1", "McpPolicy").inNamespace(NS)
-                .withName(SERVER).get();
+                .withName(policyName).get();
         Object status = policy == null ? null : policy.getAdditionalProperties().get("status");
         return status instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     }
@@ -562,10 +567,97 @@ class ToolgateKT {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
+    // 5b. Pods the sidecar cannot go into
+
+    /**
+     * Two pods the probe-test policy selects: one on the node's network is admitted without the sidecar, with a warning
+     * naming the policy and why, and runs; one whose second container declares the sidecar's proxy port (8090) is
+     * refused by the webhook with a message naming the container, the port and the way out. Both through the host's
+     * kubectl, as a user meets them.
+     */
+    @Test
+    @Order(10)
+    void aHostNetworkPodRunsWithoutTheSidecarAndAPortClashIsRefused() throws Exception {
+        String hostNet = """
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: host-network-server
+                  namespace: %s
+                  labels: { app.kubernetes.io/name: probe-test }
+                spec:
+                  hostNetwork: true
+                  terminationGracePeriodSeconds: 0
+                  securityContext: { runAsNonRoot: true, runAsUser: 1000 }
+                  containers:
+                    - name: server
+                      image: %s
+                      imagePullPolicy: Never
+                      command: ["node", "-e", "setInterval(() => {}, 60000)"]
+                """.formatted(NS, Kind.SERVER_EVERYTHING_IMAGE);
+        Kubectl created = kubectl(hostNet, "apply", "-f", "-");
+        assertThat(created.exit()).as("kubectl apply of a hostNetwork pod: %s", created.output()).isZero();
+        assertThat(created.output()).as("kubectl shows the webhook's warning")
+                .contains("Warning: toolgate: not injected although McpPolicy probe-test selects this pod")
+                .contains("hostNetwork: true");
+        Pod running = Kind.awaitReadyPods(client, NS, "probe-test", 2, Duration.ofSeconds(120)).stream()
+                .filter(p -> p.getMetadata().getName().equals("host-network-server")).findFirst().orElseThrow();
+        assertThat(appContainers(running)).extracting(Container::getName).containsExactly("server");
+        Kind.waitFor("the probe-test policy to count the hostNetwork pod as unprotected", Duration.ofSeconds(60),
+                () -> Integer.valueOf(1).equals(status("probe-test").get("podsWithoutSidecar")), () -> String.valueOf(status("probe-test")));
+        client.pods().inNamespace(NS).withName("host-network-server").withGracePeriod(0).delete();
+
+        String clash = """
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: port-clash-server
+                  namespace: %s
+                  labels: { app.kubernetes.io/name: probe-test }
+                spec:
+                  securityContext: { runAsNonRoot: true, runAsUser: 1000 }
+                  containers:
+                    - name: server
+                      image: %s
+                      imagePullPolicy: Never
+                      ports: [{ name: http, containerPort: 8080 }]
+                    - name: admin
+                      image: %s
+                      imagePullPolicy: Never
+                      ports: [{ name: admin, containerPort: 8090 }]
+                """.formatted(NS, Kind.SERVER_EVERYTHING_IMAGE, Kind.SERVER_EVERYTHING_IMAGE);
+        Kubectl refused = kubectl(clash, "apply", "-f", "-");
+        assertThat(refused.exit()).as("kubectl apply of a pod holding the sidecar's port: %s", refused.output()).isNotZero();
+        assertThat(refused.output()).contains("admission webhook").contains("denied the request")
+                .contains("toolgate: container \"admin\" declares port 8090, the toolgate sidecar's proxy port for McpPolicy probe-test")
+                .contains("toolgate.dev/inject");
+        assertThat(client.pods().inNamespace(NS).withName("port-clash-server").get()).isNull();
+        Kind.waitFor("the hostNetwork pod to go", Duration.ofSeconds(60),
+                () -> client.pods().inNamespace(NS).withName("host-network-server").get() == null, () -> Kind.describePods(client, NS));
+    }
+
+    record Kubectl(int exit, String output) {
+    }
+
+    /** The host's kubectl against the Kind cluster, {@code stdin} on its input; stdout and stderr (warnings) together. */
+    static Kubectl kubectl(String stdin, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("kubectl", "--kubeconfig", Kind.KUBECONFIG.toString()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try (var in = process.getOutputStream()) {
+            in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int exit = process.waitFor();
+        Kind.log("kubectl %s (exit %d): %s", String.join(" ", args), exit, output.trim());
+        return new Kubectl(exit, output);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
     // 6. Hot policy change
 
     @Test
-    @Order(10)
+    @Order(11)
     void aChangedPolicyIsEnforcedWithoutARestartAndNoAllowedCallFails() throws Exception {
         List<Pod> pods = Kind.pods(client, NS, SERVER);
         List<LocalPortForward> forwards = new ArrayList<>();
@@ -635,7 +727,7 @@ class ToolgateKT {
     // 7. Operator down
 
     @Test
-    @Order(11)
+    @Order(12)
     void withTheOperatorDownNewPodsAreRefusedAndRunningPodsKeepEnforcing() throws Exception {
         var operator = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator");
         operator.scale(0);
@@ -701,7 +793,7 @@ class ToolgateKT {
     // 8. Uninstall
 
     @Test
-    @Order(12)
+    @Order(13)
     void helmUninstallLeavesNothingButTheCrd() throws Exception {
         client.namespaces().withName(NS).delete();
         client.namespaces().withName(ClientPod.NAMESPACE).delete();
