@@ -73,6 +73,7 @@ class ChartLifecycleIT {
                 "validatingwebhookconfiguration.admissionregistration.k8s.io/toolgate-policy-validator",
                 "serviceaccount/toolgate-operator",
                 "secret/toolgate-webhook-tls",
+                "secret/toolgate-approval-state-key",
                 "service/toolgate-operator",
                 "deployment.apps/toolgate-operator",
                 "role.rbac.authorization.k8s.io/toolgate-operator",
@@ -96,6 +97,7 @@ class ChartLifecycleIT {
         assertThat(allowed("create", "", "events", "team-a", null)).isTrue();
         assertThat(allowed("get", "", "secrets", NAMESPACE, "toolgate-webhook-tls")).isTrue();
         assertThat(allowed("update", "", "secrets", NAMESPACE, "toolgate-webhook-tls")).isTrue();
+        assertThat(allowed("update", "", "secrets", NAMESPACE, "toolgate-approval-state-key")).isTrue();
         assertThat(allowed("update", "toolgate.dev", "mcppolicies/finalizers", "team-a", "p")).isTrue();
         assertThat(allowed("update", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", null, "toolgate-injector")).isTrue();
         assertThat(allowed("update", "admissionregistration.k8s.io", "validatingwebhookconfigurations", null, "toolgate-policy-validator")).isTrue();

@@ -24,6 +24,7 @@ class ChartTemplateTest {
         assertThat(chart.summary()).containsExactlyInAnyOrder(
                 "ServiceAccount/toolgate-operator",
                 "Secret/toolgate-webhook-tls",
+                "Secret/toolgate-approval-state-key",
                 "ClusterRole/toolgate-operator",
                 "ClusterRoleBinding/toolgate-operator",
                 "ClusterRole/toolgate-approver",

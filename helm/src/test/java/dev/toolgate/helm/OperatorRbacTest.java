@@ -46,8 +46,9 @@ class OperatorRbacTest {
     private static final List<String> CERT_MANAGER_NAMESPACED = List.of(
             "\"\" | secrets | toolgate-webhook-tls | get");
 
-    /** Leader election (every setting): the Lease the replicas compete for, in the release namespace. */
-    private static final List<String> LEADER_ELECTION = List.of(
+    /** Every setting, in the release namespace: the approval state master key's Secret, and the Lease the replicas compete for. */
+    private static final List<String> ALWAYS_NAMESPACED = List.of(
+            "\"\" | secrets | toolgate-approval-state-key | get,update",
             "coordination.k8s.io | leases | toolgate-operator | get,update,patch",
             "coordination.k8s.io | leases | - | create");
 
@@ -64,30 +65,30 @@ class OperatorRbacTest {
 
     @Test
     void defaults() {
-        assertRules("", concat(ALWAYS, SELF_MANAGED_CLUSTER), concat(SELF_MANAGED_NAMESPACED, LEADER_ELECTION));
+        assertRules("", concat(ALWAYS, SELF_MANAGED_CLUSTER), concat(SELF_MANAGED_NAMESPACED, ALWAYS_NAMESPACED));
     }
 
     @Test
     void workloadRestarts() {
         assertRules("workloadRestarts: {enabled: true}", concat(ALWAYS, SELF_MANAGED_CLUSTER, WORKLOAD_RESTARTS),
-                concat(SELF_MANAGED_NAMESPACED, LEADER_ELECTION));
+                concat(SELF_MANAGED_NAMESPACED, ALWAYS_NAMESPACED));
     }
 
     @Test
     void certManager() {
-        assertRules("certificates: {mode: certManager}", ALWAYS, concat(CERT_MANAGER_NAMESPACED, LEADER_ELECTION));
+        assertRules("certificates: {mode: certManager}", ALWAYS, concat(CERT_MANAGER_NAMESPACED, ALWAYS_NAMESPACED));
     }
 
     @Test
     void certManagerWithWorkloadRestarts() {
         assertRules("{certificates: {mode: certManager}, workloadRestarts: {enabled: true}}", concat(ALWAYS, WORKLOAD_RESTARTS),
-                concat(CERT_MANAGER_NAMESPACED, LEADER_ELECTION));
+                concat(CERT_MANAGER_NAMESPACED, ALWAYS_NAMESPACED));
     }
 
     @Test
     void redisSecretChecks() {
         assertRules("redisChecks: {readSecrets: true}", concat(ALWAYS, SELF_MANAGED_CLUSTER, REDIS_SECRET_CHECKS),
-                concat(SELF_MANAGED_NAMESPACED, LEADER_ELECTION));
+                concat(SELF_MANAGED_NAMESPACED, ALWAYS_NAMESPACED));
     }
 
     @Test

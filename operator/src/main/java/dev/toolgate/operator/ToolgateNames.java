@@ -47,6 +47,8 @@ public final class ToolgateNames {
     /** The ValidatingWebhookConfiguration that runs the policy engine on every McpPolicy write, and its path. */
     public static final String APPROVALS_AUDIENCE = "toolgate-operator";
     public static final String APPROVALS_PATH = "/approvals/v1/";
+    /** The Secret in the operator's namespace that holds the master key of the approval request states' keys. */
+    public static final String APPROVAL_STATE_SECRET = "toolgate-approval-state-key";
     public static final String APPROVAL_ADMISSION_PATH = "/mutate-mcpapprovals";
     public static final String APPROVAL_ADMISSION_CONFIGURATION = "toolgate-approval-stamp";
     public static final String APPROVAL_KEY_LABEL = "toolgate.dev/approval-key";

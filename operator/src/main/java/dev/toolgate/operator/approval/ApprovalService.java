@@ -33,7 +33,8 @@ import io.micrometer.core.instrument.MeterRegistry;
  * policy, requester, tool and arguments digest is answered as it stands, or a new pending one is created. A sidecar
  * holding the call (hold mode) asks for its <em>status</em> until it is decided. When it is
  * approved, the sidecar decides the call again (its limits still apply) and <em>consumes</em> it: one use, taken by an
- * optimistic-concurrency update of the status, so two replicas racing for one approval cannot both run the call.
+ * optimistic-concurrency update of the status, so two replicas racing for one approval cannot both run the call. A
+ * sidecar in elicit mode fetches its policy's <em>state-key</em> ({@link StateKeys}), the same for every replica.
  */
 public class ApprovalService {
 
@@ -45,12 +46,15 @@ public class ApprovalService {
     private final SidecarAuthenticator authenticator;
     private final ApprovalRecorder recorder;
     private final Clock clock;
+    private final StateKeys stateKeys;
 
-    public ApprovalService(KubernetesClient client, SidecarAuthenticator authenticator, ApprovalRecorder recorder, Clock clock) {
+    public ApprovalService(KubernetesClient client, SidecarAuthenticator authenticator, ApprovalRecorder recorder, Clock clock,
+            StateKeys stateKeys) {
         this.client = client;
         this.authenticator = authenticator;
         this.recorder = recorder;
         this.clock = clock;
+        this.stateKeys = stateKeys;
     }
 
     /** A request body: a JSON object, or a 400 naming what is wrong. */
@@ -85,7 +89,10 @@ public class ApprovalService {
             case "request" -> request(pod, policy, body);
             case "consume" -> consume(pod, body);
             case "status" -> status(pod, body);
-            default -> throw new ApprovalException(404, "unknown approval operation " + operation + "; expected request, status or consume");
+            case "state-key" -> JSON.createObjectNode().put("key",
+                    java.util.Base64.getEncoder().encodeToString(stateKeys.keyFor(pod.namespace(), policyName)));
+            default -> throw new ApprovalException(404, "unknown approval operation " + operation
+                    + "; expected request, status, consume or state-key");
         };
     }
 

@@ -88,7 +88,8 @@ public class WebhookServer {
         policyAdmission = new dev.toolgate.operator.mcppolicy.PolicyAdmission(meters);
         java.time.Clock clock = java.time.Clock.systemUTC();
         approvalAdmission = new ApprovalAdmission("system:serviceaccount:" + config.namespace() + ":" + config.approvals().serviceAccount(), clock);
-        approvals = new ApprovalService(client, new SidecarAuthenticator(client, clock), recorder, clock);
+        approvals = new ApprovalService(client, new SidecarAuthenticator(client, clock), recorder, clock,
+                new dev.toolgate.operator.approval.StateKeys(client, config.namespace()));
         if (certManager) {
             // cert-manager may not have issued yet: start serving once it has, and stay unready (with the reason) until then.
             LOG.infof("Certificate mode certManager: serving the certificate in Secret %s/%s, re-read every %s", config.namespace(),

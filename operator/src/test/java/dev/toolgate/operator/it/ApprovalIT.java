@@ -37,6 +37,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.toolgate.operator.ToolgateNames;
 import dev.toolgate.operator.approval.McpApproval;
+import dev.toolgate.operator.approval.StateKeys;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
@@ -249,6 +250,27 @@ class ApprovalIT {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void everyReplicaOfAPolicysServerGetsTheSameStateKey() throws Exception {
+        Pod other = serverPod("payments-2", "payments-approvals");
+        ObjectNode body = JSON.createObjectNode().put("policy", POLICY);
+        String served = call("state-key", token, body).path("key").asText();
+        assertThat(Base64.getDecoder().decode(served)).as("a 256-bit HMAC key").hasSize(32);
+        assertThat(call("state-key", podToken(other, ToolgateNames.APPROVALS_AUDIENCE), body).path("key").asText())
+                .as("another pod of the policy").isEqualTo(served);
+        ObjectNode otherPolicy = body.deepCopy().put("policy", "some-other-policy");
+        assertThat(status("state-key", token, otherPolicy)).as("only the governing policy's key").isEqualTo(403);
+        assertThat(status("state-key", null, body)).as("no token").isEqualTo(401);
+
+        // the master key is kept in the operator's Secret: a restarted operator, or another replica, derives the same keys
+        var secret = admin.secrets().inNamespace(KubeApiServers.OPERATOR_NAMESPACE).withName(ToolgateNames.APPROVAL_STATE_SECRET).get();
+        assertThat(secret.getData()).containsKey("master-key");
+        StateKeys replica = new StateKeys(admin, KubeApiServers.OPERATOR_NAMESPACE);
+        assertThat(Base64.getEncoder().encodeToString(replica.keyFor(NS, POLICY))).isEqualTo(served);
+        assertThat(replica.keyFor(NS, "some-other-policy")).as("each policy its own key").isNotEqualTo(replica.keyFor(NS, POLICY));
+        assertThat(replica.keyFor("another-namespace", POLICY)).isNotEqualTo(replica.keyFor(NS, POLICY));
     }
 
     @Test
