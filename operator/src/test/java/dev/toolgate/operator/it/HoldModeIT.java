@@ -299,9 +299,11 @@ class HoldModeIT {
 
     @Test
     void aClientThatGivesUpLeavesTheApprovalPendingAndItsRetryRunsOnceApproved() throws Exception {
-        // the TypeScript SDK times the call out after 2.5 s (no reset on progress) and the process exits: the sidecar loses its client
-        JsonNode gaveUp = heldCall("pay_gave_up", 2500, false);
-        assertThat(gaveUp.path("error").path("message").asText()).containsIgnoringCase("timed out");
+        // the client process dies while its call is held: the connection closes and the sidecar loses its client
+        Process node = heldCallProcess("pay_gave_up", 60_000, false, null);
+        pendingApproval("pay_gave_up");
+        node.destroyForcibly();
+        assertThat(node.waitFor(10, TimeUnit.SECONDS)).isTrue();
         JsonNode abandoned = auditLine(l -> "pay_gave_up".equals(approvedPayment(l)));
         assertThat(abandoned.path("holdEnded").asText()).isEqualTo("client_gone");
         assertThat(abandoned.path("approvalState").asText()).isEqualTo("Pending");
@@ -315,6 +317,20 @@ class HoldModeIT {
             assertThat(((McpSchema.TextContent) result.content().get(0)).text()).isEqualTo("payment pay_gave_up: amount set to 100 (run 1)");
         }
         assertThat(pending("pay_gave_up")).as("the retry used the approval the held call filed").hasSize(1);
+    }
+
+    @Test
+    void aCancelledHeldCallEndsAtOnceAndItsApprovalStaysPending() throws Exception {
+        // the TypeScript SDK aborts the call after 1 s: it sends notifications/cancelled for it in the same session
+        JsonNode cancelled = heldCall("pay_cancelled", 60_000, false, 1000L);
+        assertThat(cancelled.path("error").path("message").asText()).contains("the agent stopped waiting");
+        JsonNode ended = auditLine(l -> "pay_cancelled".equals(approvedPayment(l)) && l.has("holdEnded"));
+        assertThat(ended.path("holdEnded").asText()).as("the hold ended on the cancellation, not on the connection").isEqualTo("cancelled");
+        assertThat(ended.path("heldMs").asLong()).as("long before holdFor").isLessThan(HOLD_FOR.toMillis());
+        assertThat(ended.path("approvalState").asText()).isEqualTo("Pending");
+        McpApproval pending = pendingApproval("pay_cancelled");
+        assertThat(approval(pending.getMetadata().getName()).getStatus().getState()).isEqualTo("Pending");
+        assertThat(runs("pay_cancelled")).isZero();
     }
 
     @Test
@@ -347,15 +363,29 @@ class HoldModeIT {
 
     /** Runs {@code held-call.mjs} (the TypeScript SDK) to its end: what it printed. */
     private static JsonNode heldCall(String paymentId, long timeoutMillis, boolean resetOnProgress) throws Exception {
-        Path script = McpPeers.repoRoot().resolve("operator/src/test/node/held-call.mjs");
-        Process node = new ProcessBuilder(McpPeers.node(), script.toString(), McpPeers.require("node_modules/@modelcontextprotocol/sdk").toString(),
-                "http://127.0.0.1:" + proxyPort, AGENT, paymentId, Long.toString(timeoutMillis), Boolean.toString(resetOnProgress))
-                .redirectErrorStream(true).start();
+        return heldCall(paymentId, timeoutMillis, resetOnProgress, null);
+    }
+
+    private static JsonNode heldCall(String paymentId, long timeoutMillis, boolean resetOnProgress, Long abortAfterMillis) throws Exception {
+        Process node = heldCallProcess(paymentId, timeoutMillis, resetOnProgress, abortAfterMillis);
         assertThat(node.waitFor(30, TimeUnit.SECONDS)).as("held-call.mjs ended").isTrue();
         String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         String last = out.substring(out.lastIndexOf('\n') + 1);
         assertThat(last).as("held-call.mjs printed: %s", out).startsWith("{");
         return JSON.readTree(last);
+    }
+
+    /** held-call.mjs (the TypeScript SDK) calling update_amount for {@code paymentId}, started. */
+    private static Process heldCallProcess(String paymentId, long timeoutMillis, boolean resetOnProgress, Long abortAfterMillis)
+            throws IOException {
+        Path script = McpPeers.repoRoot().resolve("operator/src/test/node/held-call.mjs");
+        List<String> command = new ArrayList<>(List.of(McpPeers.node(), script.toString(),
+                McpPeers.require("node_modules/@modelcontextprotocol/sdk").toString(), "http://127.0.0.1:" + proxyPort, AGENT, paymentId,
+                Long.toString(timeoutMillis), Boolean.toString(resetOnProgress)));
+        if (abortAfterMillis != null) {
+            command.add(Long.toString(abortAfterMillis));
+        }
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
 
     /** The one McpApproval filed for the update of {@code paymentId}, once it is there. */

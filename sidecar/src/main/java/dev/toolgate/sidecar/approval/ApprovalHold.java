@@ -26,7 +26,8 @@ import io.vertx.core.Vertx;
  * request's context, never blocking it. The hold ends at the first of: a decision (approved: the call is decided again
  * and its approval consumed, as in retry mode; rejected: denied with the approver's reason), the approval expiring, the
  * approval used by another call, {@code hold_for} running out (one last look-up at the deadline, then "still pending,
- * retry"), or the client going away (nothing more is asked; the approval stays pending for a retry). While it waits,
+ * retry"), the client going away, or the client cancelling the request ({@code notifications/cancelled}; in both
+ * cases nothing more is asked and the approval stays pending for a retry). While it waits,
  * {@link Progress} is told every {@code hold-progress-interval}. Every method runs on the request's context.
  */
 public final class ApprovalHold {
@@ -34,7 +35,7 @@ public final class ApprovalHold {
     /** How a hold ended: the audit line's {@code holdEnded}, the label of {@code toolgate_approval_hold_seconds}. */
     public enum Ending {
         APPROVED("approved"), REJECTED("rejected"), EXPIRED("expired"), TIMEOUT("timeout"), CLIENT_GONE("client_gone"),
-        USED_ELSEWHERE("used_elsewhere"), UNAVAILABLE("unavailable");
+        CANCELLED("cancelled"), USED_ELSEWHERE("used_elsewhere"), UNAVAILABLE("unavailable");
 
         private final String label;
 
@@ -128,6 +129,21 @@ public final class ApprovalHold {
         }
         step.count("hold_abandoned");
         end(Ending.CLIENT_GONE, pending);
+    }
+
+    /**
+     * The client cancelled the request ({@code notifications/cancelled} naming its id, in its session): stop asking,
+     * leave the approval pending, answer with a refusal the client ignores (it gave the request up). Any thread.
+     */
+    public void cancel() {
+        context.runOnContext(v -> {
+            if (ended) {
+                return;
+            }
+            step.count("hold_cancelled");
+            end(Ending.CANCELLED, ApprovalStep.refuse(pending, "approval", "the client cancelled the request after "
+                    + seconds(waited()) + " of holding it; the approval stays pending: retry the same call to wait again"));
+        });
     }
 
     private long waited() {

@@ -41,6 +41,8 @@ public class ApprovalStep {
     private final MeterRegistry meters;
     private final java.time.Duration holdPollInterval;
     private final java.time.Duration holdProgressInterval;
+    /** Holds in progress, by session, caller and request id ({@link #registerHeld}). */
+    private final java.util.concurrent.ConcurrentHashMap<String, ApprovalHold> heldCalls = new java.util.concurrent.ConcurrentHashMap<>();
 
     @jakarta.inject.Inject
     public ApprovalStep(ApprovalClient client, MeterRegistry meters, dev.toolgate.sidecar.SidecarConfig config) {
@@ -82,6 +84,41 @@ public class ApprovalStep {
         ApprovalHold hold = new ApprovalHold(this, client, vertx, context, prepared, settled.decisions().get(0), caller, holdPollInterval,
                 holdProgressInterval, progress);
         return hold;
+    }
+
+    /**
+     * Registers a started hold under the request it holds: {@code session} (may be null), the caller's subject and the
+     * JSON-RPC id, so that the same caller's {@code notifications/cancelled} in that session can end it ({@link #cancelHeld}).
+     * The returned action unregisters it; run it when the hold ended.
+     */
+    public Runnable registerHeld(String session, Caller caller, JsonNode requestId, ApprovalHold hold) {
+        String key = heldKey(session, caller.subject(), requestId);
+        heldCalls.put(key, hold);
+        return () -> heldCalls.remove(key, hold);
+    }
+
+    /**
+     * Ends the holds that the body's {@code notifications/cancelled} name: only of this session and this caller, so no
+     * one can cancel another's held call. The notifications themselves go on to the server as any other message.
+     */
+    public void cancelHeld(List<dev.toolgate.sidecar.mcp.JsonRpcMessage> messages, String session, Caller caller) {
+        if (heldCalls.isEmpty()) {
+            return;
+        }
+        for (dev.toolgate.sidecar.mcp.JsonRpcMessage message : messages) {
+            if (!"notifications/cancelled".equals(message.method()) || message.id() != null) {
+                continue;
+            }
+            JsonNode requestId = message.node().path("params").get("requestId");
+            ApprovalHold hold = requestId == null ? null : heldCalls.get(heldKey(session, caller.subject(), requestId));
+            if (hold != null) {
+                hold.cancel();
+            }
+        }
+    }
+
+    private static String heldKey(String session, String subject, JsonNode requestId) {
+        return (session == null ? "" : session) + "\n" + subject + "\n" + requestId;
     }
 
     /** The body's decisions once approvals are settled; completes normally (a failure becomes a refusal). */

@@ -242,6 +242,7 @@ public class ProxyRoute {
                     walk.forward(bytes, null, EnforcementFilter.Inspection.NONE);
                     return;
                 }
+                approvals.cancelHeld(parsed.messages(), walk.session, caller);
                 PolicyHolder.State state = policies.state();
                 walk.decidedUnder = state;
                 EnforcementFilter.Prepared prepared;
@@ -405,7 +406,8 @@ public class ProxyRoute {
          * decided as any other ({@link #decided}). A client that accepts {@code text/event-stream} and gave a progress
          * token gets an event stream at once, with {@code notifications/progress} while it waits and the answer as its
          * last event (a legacy HTTP+SSE client gets the notifications on its stream); any other client just waits. A
-         * client that goes away ends the hold; its approval stays pending.
+         * client that goes away, or cancels the request ({@code notifications/cancelled} in its session), ends the hold;
+         * its approval stays pending.
          */
         void hold(byte[] bytes, ParsedBody parsed, EnforcementFilter.Prepared prepared, EnforcementFilter.Inspection pending) {
             JsonNode token = progressToken(parsed.messages().get(0));
@@ -413,6 +415,7 @@ public class ProxyRoute {
             ApprovalHold.Progress progress = token == null || (!stream && legacyStream == null) ? null
                     : (waited, longest, ticket) -> progress(token, waited, longest, ticket, stream);
             ApprovalHold hold = approvals.hold(prepared, pending, caller, ctx.vertx(), context, progress);
+            Runnable unregister = approvals.registerHeld(session, caller, parsed.messages().get(0).id(), hold);
             ctx.response().closeHandler(v -> {
                 hold.abandon();
                 done();
@@ -425,6 +428,7 @@ public class ProxyRoute {
                 ctx.response().writeHead(); // the client learns now that its call is being worked on
             }
             hold.start().whenComplete(then((settled, fault) -> {
+                unregister.run();
                 if (fault != null) {
                     throw fault;
                 }
