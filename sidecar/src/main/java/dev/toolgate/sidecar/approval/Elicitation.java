@@ -156,10 +156,11 @@ public class Elicitation {
 
     /**
      * True when the settled body is one call whose approval is pending in elicit mode, from a client that can take an
-     * elicitation: the walk then answers it with {@link #inputRequired} instead of retry mode's error.
+     * elicitation: the walk then answers it with {@link #inputRequired} instead of retry mode's error. Never after the
+     * user declined or cancelled ({@code answer}, null on a first call): that call is refused.
      */
-    public boolean asks(EnforcementFilter.Inspection settled, ParsedBody parsed) {
-        if (parsed.batch() || settled.decisions().size() != 1 || parsed.messages().size() != 1) {
+    public boolean asks(EnforcementFilter.Inspection settled, ParsedBody parsed, Answer answer) {
+        if ((answer != null && !answer.accepted()) || parsed.batch() || settled.decisions().size() != 1 || parsed.messages().size() != 1) {
             return false;
         }
         CallDecision call = settled.decisions().get(0);

@@ -275,7 +275,7 @@ public class ProxyRoute {
                                 throw fault;
                             }
                             EnforcementFilter.Inspection inspection = answer != null ? elicitation.answered(settled) : settled;
-                            if (elicitation.asks(inspection, parsed)) {
+                            if (elicitation.asks(inspection, parsed, answer)) {
                                 walk.elicit(parsed, inspection, policyHash);
                                 return;
                             }

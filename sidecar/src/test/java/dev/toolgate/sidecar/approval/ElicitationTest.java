@@ -59,16 +59,16 @@ class ElicitationTest {
 
     @Test
     void onlyA2026ClientWithFormElicitationIsAsked() throws Exception {
-        assertThat(elicitation.asks(pending("update_amount", MODERN), parse("update_amount", MODERN))).isTrue();
+        assertThat(elicitation.asks(pending("update_amount", MODERN), parse("update_amount", MODERN), null)).isTrue();
         String emptyElicitation = MODERN.replace("{\"form\":{}}", "{}");
-        assertThat(elicitation.asks(pending("update_amount", emptyElicitation), parse("update_amount", emptyElicitation)))
+        assertThat(elicitation.asks(pending("update_amount", emptyElicitation), parse("update_amount", emptyElicitation), null))
                 .as("an empty elicitation capability is form mode").isTrue();
         for (String meta : List.of("\"_meta\":{}", MODERN.replace("2026-07-28", "2025-11-25"), MODERN.replace("{\"form\":{}}", "{\"url\":{}}"),
                 MODERN.replace(",\"io.modelcontextprotocol/clientCapabilities\":{\"elicitation\":{\"form\":{}}}", ""),
                 MODERN.replace("2026-07-28", "latest"))) {
-            assertThat(elicitation.asks(pending("update_amount", meta), parse("update_amount", meta))).as(meta).isFalse();
+            assertThat(elicitation.asks(pending("update_amount", meta), parse("update_amount", meta), null)).as(meta).isFalse();
         }
-        assertThat(elicitation.asks(pending("refund", MODERN), parse("refund", MODERN))).as("retry mode").isFalse();
+        assertThat(elicitation.asks(pending("refund", MODERN), parse("refund", MODERN), null)).as("retry mode").isFalse();
     }
 
     @Test
@@ -121,6 +121,7 @@ class ElicitationTest {
         assertThat(call.decision().verdict()).isEqualTo(Verdict.APPROVAL_REQUIRED);
         assertThat(call.approval().state()).isEqualTo(ApprovalTicket.PENDING);
         assertThat(call.approval().elicitation()).isEqualTo(ApprovalTicket.ANSWERED);
+        assertThat(elicitation.asks(new EnforcementFilter.Inspection(List.of(call)), resent, answer)).as("not asked again").isFalse();
         assertThat(DenialResponses.denial(new IntNode(4), call.decision(), call.approval()).path("error").path("message").asText())
                 .startsWith("Toolgate: tool \"update_amount\" requires approval: Amount changes need a human. (the user declined Toolgate's "
                         + "request to wait for it). Approval shop/update-amount-1a2b3c4d-1 is pending until ");
