@@ -275,7 +275,7 @@ public class ProxyRoute {
                                 throw fault;
                             }
                             EnforcementFilter.Inspection inspection = answer != null ? elicitation.answered(settled) : settled;
-                            if (elicitation.asks(inspection, parsed, answer)) {
+                            if (walk.legacyStream == null && elicitation.asks(inspection, parsed, answer)) { // legacy HTTP+SSE predates it
                                 walk.elicit(parsed, inspection, policyHash);
                                 return;
                             }
