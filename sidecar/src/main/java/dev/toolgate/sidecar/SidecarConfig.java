@@ -68,6 +68,17 @@ public interface SidecarConfig {
         /** Hold mode: how often a held call answered on an event stream gets {@code notifications/progress}. */
         @WithDefault("5s")
         Duration holdProgressInterval();
+
+        /**
+         * Elicit mode: the key (a mounted file, at least 32 bytes) that signs the {@code requestState} a client holds
+         * between the two rounds. Unset: a random key per process, so a re-sent call reaching another replica (or this one
+         * after a restart) is refused and the client starts afresh.
+         */
+        Optional<String> stateKeyFile();
+
+        /** Elicit mode: how many used {@code requestState}s are remembered (each until it expires) so none is used twice. */
+        @WithDefault("100000")
+        int usedStatesMax();
     }
 
     /** Largest request body accepted; larger ones get 413 before anything is forwarded. */

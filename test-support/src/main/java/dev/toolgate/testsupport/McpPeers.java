@@ -117,6 +117,22 @@ public final class McpPeers {
         });
     }
 
+    /**
+     * A script of a module's tests written with the TypeScript SDK v2 ({@code @modelcontextprotocol/server@2}, which
+     * serves the 2026-07-28 revision), started as {@code node <script> <node_modules-dir> <port> <arguments>...} on a
+     * free port.
+     */
+    public static ServerEverything startSdkV2Script(Path script, String... arguments) {
+        require("node_modules/@modelcontextprotocol/server/dist/index.mjs");
+        Path modules = nodeDir().resolve("node_modules");
+        String name = script.getFileName().toString().replaceFirst("\\.m?js$", "");
+        return startNode(name, port -> {
+            java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(script.toString(), modules.toString(), Integer.toString(port)));
+            all.addAll(java.util.List.of(arguments));
+            return all;
+        });
+    }
+
     /** Starts a node peer on a free port (also passed as {@code PORT}) and waits until it listens. */
     private static ServerEverything startNode(String name, java.util.function.IntFunction<java.util.List<String>> arguments) {
         int port = freePort();

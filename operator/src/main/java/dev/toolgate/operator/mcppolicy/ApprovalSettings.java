@@ -15,7 +15,9 @@ public class ApprovalSettings extends SpecObject {
         @JsonProperty("retry")
         RETRY,
         @JsonProperty("hold")
-        HOLD
+        HOLD,
+        @JsonProperty("elicit")
+        ELICIT
     }
 
     public enum Arguments {
@@ -25,10 +27,10 @@ public class ApprovalSettings extends SpecObject {
         DIGEST
     }
 
-    @JsonPropertyDescription("retry (default): the agent is answered at once, naming the pending McpApproval, and retries the same call once it is approved. hold: the request is kept open until a human decides (with notifications/progress on a Streamable HTTP event stream when the client sent a progress token), up to holdFor, then the call runs once or is refused.")
+    @JsonPropertyDescription("retry (default): the agent is answered at once, naming the pending McpApproval, and retries the same call once it is approved. hold: the request is kept open until a human decides (with notifications/progress on a Streamable HTTP event stream when the client sent a progress token), up to holdFor, then the call runs once or is refused. elicit: a client of MCP revision 2026-07-28 or later that declared form elicitation is answered with an input-required result (a form elicitation and a signed requestState) and re-sends the call once a human approved it; other clients are answered as in retry mode.")
     private Mode mode;
 
-    @JsonPropertyDescription("With mode hold: the longest a request is kept open waiting for the decision: \"30s\", \"2m\" (default), at most \"10m\". The McpApproval's expiry ends the wait too; past it the agent is answered that the approval is still pending, to retry.")
+    @JsonPropertyDescription("With mode hold only (refused with retry and elicit): the longest a request is kept open waiting for the decision: \"30s\", \"2m\" (default), at most \"10m\". The McpApproval's expiry ends the wait too; past it the agent is answered that the approval is still pending, to retry.")
     private String holdFor;
 
     @JsonPropertyDescription("How long a request waits for a human, and an approval stays usable: \"15m\", \"1h\" (default), \"1d\".")

@@ -103,6 +103,28 @@ class PolicyValidationIT {
     }
 
     @Test
+    void holdForWithElicitModeIsRefusedAtApplyNamingTheField() {
+        McpPolicy bad = policy("""
+                apiVersion: toolgate.dev/v1alpha1
+                kind: McpPolicy
+                metadata: {name: %s, namespace: %s}
+                spec:
+                  podSelector: {matchLabels: {app: shop}}
+                  upstream: {port: 8080}
+                  default: deny
+                  tools:
+                    update_amount: {action: require_approval, approval: {mode: elicit, holdFor: 1m}}
+                """, "elicit-held", NS);
+        KubernetesClientException refused = catchThrowableOfType(KubernetesClientException.class, () -> admin.resource(bad).dryRun().create());
+        assertThat(refused).isNotNull();
+        assertThat(refused.getCode()).isEqualTo(422);
+        assertThat(refused.getMessage()).contains("spec.tools[\"update_amount\"].approval.holdFor")
+                .contains("hold_for applies only to \"mode\": \"hold\" (in elicit mode nothing is held");
+        assertThat(admin.resource(policy(VALID.replace("echo:", "update_amount: {action: require_approval, approval: {mode: elicit}}\n    echo:"),
+                "elicit-ok", NS)).dryRun().create()).as("elicit mode itself is accepted").isNotNull();
+    }
+
+    @Test
     void aValidPolicyIsStoredAndAnUpdateThatBreaksItIsRefusedLeavingItAsItWas() {
         McpPolicy created = admin.resource(policy(VALID, "good", NS)).create();
         try {

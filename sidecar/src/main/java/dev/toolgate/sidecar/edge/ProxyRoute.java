@@ -4,6 +4,8 @@ import dev.toolgate.sidecar.SidecarConfig;
 import dev.toolgate.sidecar.approval.ApprovalHold;
 import dev.toolgate.sidecar.approval.ApprovalStep;
 import dev.toolgate.sidecar.approval.ApprovalTicket;
+import dev.toolgate.sidecar.approval.Elicitation;
+import dev.toolgate.sidecar.approval.RequestStates;
 import dev.toolgate.sidecar.enforce.CallDecision;
 import dev.toolgate.sidecar.enforce.DenialResponses;
 import dev.toolgate.sidecar.enforce.EnforcementFilter;
@@ -86,6 +88,8 @@ public class ProxyRoute {
     SessionOwners sessions;
     @Inject
     ApprovalStep approvals;
+    @Inject
+    Elicitation elicitation;
     @Inject
     ToolDefinitions definitions;
     @Inject
@@ -211,8 +215,9 @@ public class ProxyRoute {
     }
 
     /**
-     * The walk of one request whose body is read: parse → caller → decide (then approvals, for calls that need one, and
-     * in hold mode the wait for a human) → forward or answer → record. Parsing is synchronous; the caller, the decision and the approvals are stages (a key
+     * The walk of one request whose body is read: parse → caller → decide (in elicit mode a re-sent call's requestState
+     * first; then approvals, for calls that need one, and in hold mode the wait for a human) → forward or answer (in
+     * elicit mode possibly "input required") → record. Parsing is synchronous; the caller, the decision and the approvals are stages (a key
      * fetch, a shared counter store, the operator's approval API), each continued on
      * this request's event loop. Whatever happens, the request is answered or forwarded exactly once, and never
      * forwarded on a fault.
@@ -253,13 +258,27 @@ public class ProxyRoute {
                     return;
                 }
                 String policyHash = state.policy() == null ? null : state.policy().hash();
+                Elicitation.Answer answer; // elicit mode: a re-sent call's state is opened before anything is decided
+                try {
+                    answer = elicitation.open(parsed, prepared, caller, policyHash);
+                } catch (RequestStates.Refused refused) {
+                    walk.requestStateRefused(parsed, refused);
+                    return;
+                }
                 Tracing.DecisionSpans spans = tracing.start(prepared);
                 prepared.decide(System.currentTimeMillis())
-                        .thenCompose(inspection -> approvals.settle(prepared, inspection, caller, walk.session, policyHash))
-                        .whenComplete(walk.then((inspection, fault) -> {
-                            tracing.end(spans, inspection, fault, policyHash);
+                        .thenCompose(inspection -> answer != null && !answer.accepted()
+                                ? java.util.concurrent.CompletableFuture.completedFuture(elicitation.declined(inspection, answer))
+                                : approvals.settle(prepared, inspection, caller, walk.session, policyHash))
+                        .whenComplete(walk.then((settled, fault) -> {
+                            tracing.end(spans, settled, fault, policyHash);
                             if (fault != null) {
                                 throw fault;
+                            }
+                            EnforcementFilter.Inspection inspection = answer != null ? elicitation.answered(settled) : settled;
+                            if (walk.legacyStream == null && elicitation.asks(inspection, parsed, answer)) { // legacy HTTP+SSE predates it
+                                walk.elicit(parsed, inspection, policyHash);
+                                return;
                             }
                             if (approvals.holds(inspection, parsed.batch())) {
                                 walk.hold(bytes, parsed, prepared, inspection);
@@ -359,6 +378,36 @@ public class ProxyRoute {
 
         void malformed(JsonRpcRejection rejection) {
             refuse(ctx, RefusalReason.MALFORMED, 400, rejection.code(), rejection.getMessage(), rejection.id(), session, subject());
+            done();
+        }
+
+        /**
+         * Step 3 refused (elicit mode): the re-sent call's Toolgate {@code requestState} does not open. Nothing is decided
+         * or forwarded; the client is told why (-32602), and starts afresh by sending the call without it.
+         */
+        void requestStateRefused(ParsedBody parsed, RequestStates.Refused refused) {
+            JsonNode id = parsed.batch() ? null : parsed.messages().get(0).id();
+            refuse(ctx, RefusalReason.REQUEST_STATE, 400, ErrorCodes.INVALID_PARAMS, "Toolgate: requestState refused: " + refused.getMessage(),
+                    id, session, caller.subject());
+            done();
+        }
+
+        /**
+         * Step 5 in elicit mode: the call's approval is pending and its client takes an elicitation, so it is answered
+         * "input required" (a form elicitation and a new sealed requestState) instead of retry mode's error; the client
+         * re-sends the call with its answer.
+         */
+        void elicit(ParsedBody parsed, EnforcementFilter.Inspection pending, String policyHash) {
+            CallDecision call = pending.decisions().get(0);
+            ObjectNode answer = elicitation.inputRequired(parsed.messages().get(0).id(), call, caller, policyHash);
+            CallDecision asked = call.with(call.decision(), call.approval().elicited(ApprovalTicket.ASKED));
+            metrics.decided(asked.tool(), asked.decision());
+            audit.record(asked, caller.subject(), session, AuditLog.Outcome.NOT_FORWARDED, facts);
+            HttpServerResponse response = ctx.response();
+            if (!response.ended() && !response.closed()) {
+                response.setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                        .end(Buffer.buffer(DenialResponses.bytes(answer)));
+            }
             done();
         }
 

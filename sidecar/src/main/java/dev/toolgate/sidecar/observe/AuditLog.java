@@ -290,6 +290,9 @@ public class AuditLog {
                 json.writeNumberField("heldMs", call.approval().heldMillis());
                 json.writeStringField("holdEnded", call.approval().holdEnded());
             }
+            if (call.approval().elicitation() != null) {
+                json.writeStringField("elicitation", call.approval().elicitation());
+            }
         }
         if (outcome.upstreamStatus() >= 0) {
             json.writeNumberField("upstreamStatus", outcome.upstreamStatus());

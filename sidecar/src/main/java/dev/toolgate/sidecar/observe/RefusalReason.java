@@ -23,6 +23,11 @@ public enum RefusalReason {
     UNAUTHENTICATED,
     /** A server-to-client message that could not be inspected (and so was not relayed). */
     UPSTREAM_MESSAGE,
+    /**
+     * A {@code tools/call} re-sent in elicit mode whose Toolgate {@code requestState} does not open: changed, expired,
+     * issued for another caller, tool, arguments or policy, or used already.
+     */
+    REQUEST_STATE,
     /** The sidecar failed while deciding; nothing was forwarded (fail closed). */
     INTERNAL_ERROR;
 

@@ -1,0 +1,510 @@
+package dev.toolgate.operator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.toolgate.operator.ToolgateNames;
+import dev.toolgate.operator.approval.McpApproval;
+import dev.toolgate.testsupport.McpPeers;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * Approval elicit mode end to end, on the 2026-07-28 revision's multi round-trip requests: the packaged sidecar (a
+ * process, as in its pod) in front of a real MCP server written with the TypeScript SDK v2
+ * ({@code @modelcontextprotocol/server@2.4.0}, {@code modern-payments-server.mjs}), under the ConfigMap this operator
+ * rendered from an McpPolicy whose {@code update_amount} is {@code approval: {mode: elicit}}, asking this operator's
+ * approval API with a pod-bound token; people decide through the real API server. The agent is the real TypeScript SDK
+ * v2 client ({@code @modelcontextprotocol/client@2.4.0}, {@code elicit-call.mjs}), whose elicitation handler waits for
+ * this test; the server counts what it ran and records every tools/call it received.
+ */
+@QuarkusTest
+@WithTestResource(OperatorUnderTest.class)
+class ElicitModeIT {
+
+    private static final String NS = OperatorUnderTest.APP_NAMESPACE;
+    private static final String POLICY = "payments-elicit";
+    private static final String AGENT = "support-agent";
+    private static final String KEY = "toolgate.dev/approval";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final List<Process> processes = new ArrayList<>();
+    private static KubernetesClient admin;
+    private static McpPeers.ServerEverything payments;
+    private static Path work;
+    private static Path audit;
+    private static int proxyPort;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Path sidecarJar = Path.of(System.getProperty("toolgate.sidecar.app")).resolve("quarkus-run.jar");
+        assertThat(sidecarJar).as("the packaged sidecar; build it with ./mvnw -pl operator -am package -DskipTests").exists();
+        admin = new KubernetesClientBuilder().withConfig(KubeApiServers.admin()).build();
+        admin.load(new ByteArrayInputStream(("""
+                apiVersion: toolgate.dev/v1alpha1
+                kind: McpPolicy
+                metadata:
+                  name: %s
+                  namespace: %s
+                spec:
+                  podSelector:
+                    matchLabels:
+                      app: payments-elicit
+                  upstream:
+                    port: 8080
+                  identity:
+                    header: X-Agent-Id
+                  default: deny
+                  tools:
+                    get_payment: {}
+                    update_amount:
+                      action: require_approval
+                      reason: Any change to an amount needs a human's approval.
+                      approval:
+                        mode: elicit
+                """.formatted(POLICY, NS)).getBytes(StandardCharsets.UTF_8))).createOrReplace();
+        admin.serviceAccounts().inNamespace(NS).resource(new ServiceAccountBuilder().withNewMetadata().withName("payments-elicit").endMetadata()
+                .build()).createOr(op -> op.update());
+        admin.rbac().clusterRoles().resource(new ClusterRoleBuilder().withNewMetadata().withName("toolgate-elicit-approver-it").endMetadata()
+                .addNewRule().withApiGroups("toolgate.dev").withResources("mcpapprovals").withVerbs("get", "list", "watch", "patch").endRule()
+                .build()).createOr(op -> op.update());
+        admin.rbac().roleBindings().inNamespace(NS).resource(new RoleBindingBuilder().withNewMetadata().withName("elicit-approvers").endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName("toolgate-elicit-approver-it").endRoleRef()
+                .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName("alice").endSubject()
+                .build()).createOr(op -> op.update());
+
+        // what the kubelet would mount into the injected sidecar: the rendered policy, the operator's CA, the pod-bound token
+        work = Files.createTempDirectory("elicit-mode-it-");
+        ConfigMap rendered = admin.configMaps().inNamespace(NS).withName(ToolgateNames.configMapName(POLICY))
+                .waitUntilCondition(c -> c != null && c.getData() != null && c.getData().containsKey(ToolgateNames.OPERATOR_CA_KEY)
+                        && c.getData().getOrDefault(ToolgateNames.POLICY_FILE_KEY, "").contains("\"elicit\""), 30, TimeUnit.SECONDS);
+        Path policyFile = Files.writeString(work.resolve(ToolgateNames.POLICY_FILE_KEY), rendered.getData().get(ToolgateNames.POLICY_FILE_KEY));
+        Path caFile = Files.writeString(work.resolve(ToolgateNames.OPERATOR_CA_KEY), rendered.getData().get(ToolgateNames.OPERATOR_CA_KEY));
+        Pod pod = serverPod("payments-elicit-0");
+        Path tokenFile = Files.writeString(work.resolve("token"), podToken(pod));
+        // the requestState key, as a mounted Secret would hold it
+        byte[] random = new byte[36];
+        new java.security.SecureRandom().nextBytes(random);
+        Path stateKey = Files.writeString(work.resolve("state-key"), Base64.getEncoder().encodeToString(random) + "\n");
+
+        payments = McpPeers.startSdkV2Script(McpPeers.repoRoot().resolve("operator/src/test/node/modern-payments-server.mjs"));
+        audit = work.resolve("audit.log");
+        proxyPort = McpPeers.freePort();
+        int managementPort = McpPeers.freePort();
+        int operatorPort = ConfigProvider.getConfig().getValue("toolgate.operator.webhook.port", Integer.class);
+        Map<String, String> env = new java.util.HashMap<>(Map.of(
+                "TOOLGATE_UPSTREAM", payments.baseUrl(),
+                "TOOLGATE_POLICY_FILE", policyFile.toString(),
+                "TOOLGATE_IDENTITY_HEADER", "X-Agent-Id",
+                "TOOLGATE_APPROVALS_URL", "https://127.0.0.1:" + operatorPort, // the operator's Service, as seen from here
+                "TOOLGATE_APPROVALS_POLICY", POLICY,
+                "TOOLGATE_APPROVALS_TOKEN_FILE", tokenFile.toString(),
+                "TOOLGATE_APPROVALS_CA_FILE", caFile.toString(),
+                "TOOLGATE_APPROVALS_STATE_KEY_FILE", stateKey.toString(),
+                "TOOLGATE_AUDIT_LOG", audit.toString()));
+        env.putAll(Map.of("QUARKUS_HTTP_PORT", Integer.toString(proxyPort), "QUARKUS_HTTP_HOST", "127.0.0.1",
+                "QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort), "QUARKUS_MANAGEMENT_HOST", "127.0.0.1",
+                "TOOLGATE_POLICY_NAME", POLICY, "TOOLGATE_POLICY_NAMESPACE", NS));
+        Process sidecar = start("sidecar", env, Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", sidecarJar.toString());
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            if (!sidecar.isAlive()) {
+                throw new AssertionError("the sidecar exited:\n" + Files.readString(work.resolve("sidecar.log")));
+            }
+            return status("http://127.0.0.1:" + managementPort + "/q/health/ready") == 200;
+        });
+    }
+
+    @AfterAll
+    static void stopAll() {
+        for (Process process : processes) {
+            process.destroy();
+            try {
+                if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (payments != null) {
+            payments.close();
+        }
+        if (admin != null) {
+            admin.close();
+        }
+    }
+
+    @Test
+    void approvedWhileAskedTheCallRunsOnceAndTheServerSeesNothingOfToolgates() throws Exception {
+        try (ElicitCall agent = new ElicitCall("pay_approved", "modern", "auto")) {
+            assertThat(agent.next().path("protocolVersion").asText()).isEqualTo("2026-07-28");
+            JsonNode asked = agent.next();
+            assertThat(asked.path("event").asText()).as("%s", asked).isEqualTo("elicited");
+            McpApproval pending = pendingApproval("pay_approved");
+            String name = pending.getMetadata().getName();
+            assertThat(asked.path("params").path("mode").asText()).isEqualTo("form");
+            assertThat(asked.path("params").path("message").asText())
+                    .startsWith("Toolgate: tool \"update_amount\" needs a human's approval: Any change to an amount needs a human's approval. "
+                            + "Approval " + NS + "/" + name + " is pending until ")
+                    .contains("an approver runs: kubectl toolgate approve " + name + " -n " + NS);
+
+            agent.send("accept"); // before anybody decided: asked again, with a new state
+            assertThat(agent.next().path("event").asText()).isEqualTo("elicited");
+            assertThat(runs("pay_approved")).as("nothing ran before the approval").isZero();
+
+            decide("alice", pending, "{\"verdict\":\"Approved\",\"reason\":\"invoice checked\"}");
+            agent.send("accept");
+            JsonNode done = agent.next();
+            assertThat(done.path("result").asText()).as("%s", done).isEqualTo("payment pay_approved: amount set to 100 (run 1)");
+        }
+        assertThat(runs("pay_approved")).as("the approved call ran once").isEqualTo(1);
+        awaitState(pendingApproval("pay_approved").getMetadata().getName(), "Consumed");
+        assertThat(auditLines(l -> "pay_approved".equals(approvedPayment(l)) && "asked".equals(l.path("elicitation").asText())))
+                .as("asked twice").hasSize(2);
+        JsonNode ran = auditLine(l -> "pay_approved".equals(approvedPayment(l)) && "allowed".equals(l.path("decision").asText()));
+        assertThat(ran.path("elicitation").asText()).isEqualTo("answered");
+        assertThat(ran.path("approver").asText()).isEqualTo("alice");
+        assertThat(ran.path("upstreamStatus").asInt()).isEqualTo(200);
+        assertThat(received("pay_approved")).singleElement().satisfies(params -> {
+            assertThat(params.has("requestState")).as("%s", params).isFalse();
+            assertThat(params.path("inputResponses").has(KEY)).as("%s", params).isFalse();
+            assertThat(params.path("_meta").path("io.modelcontextprotocol/protocolVersion").asText()).isEqualTo("2026-07-28");
+        });
+    }
+
+    @Test
+    void aReplayedStateIsRefusedAndTheCallRunsOnce() throws Exception {
+        try (ElicitCall agent = new ElicitCall("pay_replayed", "manual")) {
+            agent.next(); // connected
+            JsonNode first = agent.next();
+            String state = first.path("inputRequired").path("requestState").asText();
+            assertThat(state).as("%s", first).matches("tg1\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
+            assertThat(first.path("inputRequired").path("inputRequests").path(KEY).path("method").asText()).isEqualTo("elicitation/create");
+            decide("alice", pendingApproval("pay_replayed"), "{\"verdict\":\"Approved\"}");
+
+            agent.resend(state, "accept");
+            assertThat(agent.next().path("result").asText()).isEqualTo("payment pay_replayed: amount set to 100 (run 1)");
+            agent.resend(state, "accept");
+            JsonNode replayed = agent.next();
+            assertThat(replayed.path("error").path("code").asInt()).as("%s", replayed).isEqualTo(-32602);
+            assertThat(replayed.path("error").path("message").asText())
+                    .isEqualTo("Toolgate: requestState refused: it was used already: a requestState is good for one retry");
+        }
+        assertThat(runs("pay_replayed")).isEqualTo(1);
+        assertThat(received("pay_replayed")).singleElement().satisfies(params -> assertThat(params.has("requestState")).isFalse());
+        JsonNode refused = auditLine(l -> "request_state".equals(l.path("reason").asText()) && l.path("detail").asText().contains("used already"));
+        assertThat(refused.path("decision").asText()).isEqualTo("refused");
+        assertThat(refused.path("identity").asText()).isEqualTo(AGENT);
+    }
+
+    @Test
+    void aTamperedStateIsRefusedBeforeAnythingIsDecided() throws Exception {
+        try (ElicitCall agent = new ElicitCall("pay_tampered", "manual")) {
+            agent.next();
+            String state = agent.next().path("inputRequired").path("requestState").asText();
+            McpApproval pending = pendingApproval("pay_tampered");
+            decide("alice", pending, "{\"verdict\":\"Approved\"}");
+            // the payload names another approval: the signature no longer covers it
+            String[] parts = state.split("\\.");
+            ObjectNode payload = (ObjectNode) JSON.readTree(Base64.getUrlDecoder().decode(parts[1]));
+            payload.put("apr", "update-amount-00000000-1");
+            String tampered = "tg1." + Base64.getUrlEncoder().withoutPadding().encodeToString(JSON.writeValueAsBytes(payload)) + "." + parts[2];
+            agent.resend(tampered, "accept");
+            JsonNode refused = agent.next();
+            assertThat(refused.path("error").path("code").asInt()).as("%s", refused).isEqualTo(-32602);
+            assertThat(refused.path("error").path("message").asText()).startsWith("Toolgate: requestState refused: its signature does not verify");
+            assertThat(runs("pay_tampered")).isZero();
+            assertThat(approval(pending.getMetadata().getName()).getStatus().getConsumed()).as("nothing used up").isIn(null, 0);
+
+            agent.resend(state, "accept"); // the untouched state still opens once
+            assertThat(agent.next().path("result").asText()).isEqualTo("payment pay_tampered: amount set to 100 (run 1)");
+        }
+        assertThat(runs("pay_tampered")).isEqualTo(1);
+    }
+
+    @Test
+    void aRejectionIsAnsweredWithTheApproversReason() throws Exception {
+        try (ElicitCall agent = new ElicitCall("pay_rejected", "modern", "auto")) {
+            agent.next();
+            assertThat(agent.next().path("event").asText()).isEqualTo("elicited");
+            decide("alice", pendingApproval("pay_rejected"), "{\"verdict\":\"Rejected\",\"reason\":\"not this customer\"}");
+            agent.send("accept");
+            JsonNode done = agent.next();
+            assertThat(done.path("error").path("code").asInt()).as("%s", done).isEqualTo(-31001);
+            assertThat(done.path("error").path("message").asText())
+                    .isEqualTo("Toolgate: tool \"update_amount\" denied: rejected by alice: not this customer");
+        }
+        assertThat(runs("pay_rejected")).isZero();
+        assertThat(auditLine(l -> "pay_rejected".equals(approvedPayment(l)) && "denied".equals(l.path("decision").asText()))
+                .path("elicitation").asText()).isEqualTo("answered");
+    }
+
+    @Test
+    void aDeclinedElicitationIsRefusedAndTheApprovalStaysPending() throws Exception {
+        try (ElicitCall agent = new ElicitCall("pay_declined", "modern", "auto")) {
+            agent.next();
+            assertThat(agent.next().path("event").asText()).isEqualTo("elicited");
+            McpApproval pending = pendingApproval("pay_declined");
+            agent.send("decline");
+            JsonNode done = agent.next();
+            assertThat(done.path("error").path("code").asInt()).as("%s", done).isEqualTo(-31004);
+            assertThat(done.path("error").path("message").asText())
+                    .startsWith("Toolgate: tool \"update_amount\" requires approval: Any change to an amount needs a human's approval. "
+                            + "(the user declined Toolgate's request to wait for it). Approval " + NS + "/" + pending.getMetadata().getName()
+                            + " is pending until ");
+            assertThat(approval(pending.getMetadata().getName()).getStatus().getState()).isEqualTo("Pending");
+        }
+        assertThat(runs("pay_declined")).isZero();
+        assertThat(pending("pay_declined")).as("nothing new filed").hasSize(1);
+    }
+
+    @Test
+    void anOldClientGetsRetryModesAnswerAndItsRetryRunsOnceApproved() throws Exception {
+        try (ElicitCall agent = new ElicitCall("pay_old", "legacy", "auto")) {
+            assertThat(agent.next().path("protocolVersion").asText()).isEqualTo("2025-11-25");
+            JsonNode done = agent.next();
+            assertThat(done.path("event").asText()).as("never asked: %s", done).isEqualTo("done");
+            assertThat(done.path("error").path("code").asInt()).isEqualTo(-31004);
+            assertThat(done.path("error").path("message").asText()).contains("retry the same call once a human approved it (kubectl toolgate approve ");
+        }
+        decide("alice", pendingApproval("pay_old"), "{\"verdict\":\"Approved\"}");
+        try (ElicitCall agent = new ElicitCall("pay_old", "legacy", "auto")) {
+            agent.next();
+            assertThat(agent.next().path("result").asText()).isEqualTo("payment pay_old: amount set to 100 (run 1)");
+        }
+        assertThat(runs("pay_old")).isEqualTo(1);
+        assertThat(auditLine(l -> "pay_old".equals(approvedPayment(l)) && "approval_required".equals(l.path("decision").asText())).has("elicitation"))
+                .isFalse();
+    }
+
+    // --- helpers
+
+    /** {@code elicit-call.mjs}, the TypeScript SDK v2 client, driven line by line. */
+    private static final class ElicitCall implements AutoCloseable {
+        private final Process node;
+        private final OutputStream in;
+        private final BlockingQueue<String> out = new LinkedBlockingQueue<>();
+        private final StringBuilder all = new StringBuilder();
+
+        ElicitCall(String paymentId, String fulfil) throws IOException {
+            this(paymentId, "modern", fulfil);
+        }
+
+        ElicitCall(String paymentId, String era, String fulfil) throws IOException {
+            Path script = McpPeers.repoRoot().resolve("operator/src/test/node/elicit-call.mjs");
+            node = new ProcessBuilder(McpPeers.node(), script.toString(), McpPeers.nodeDir().resolve("node_modules").toString(),
+                    "http://127.0.0.1:" + proxyPort, AGENT, paymentId, era, fulfil).redirectErrorStream(true).start();
+            in = node.getOutputStream();
+            Thread reader = new Thread(() -> {
+                try (BufferedReader lines = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                        synchronized (all) {
+                            all.append(line).append('\n');
+                        }
+                        if (line.startsWith("{")) {
+                            out.add(line);
+                        }
+                    }
+                } catch (IOException e) {
+                    // the process ended
+                }
+            }, "elicit-call-" + paymentId);
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        /** The next event it printed. */
+        JsonNode next() throws Exception {
+            String line = out.poll(30, TimeUnit.SECONDS);
+            if (line == null) {
+                synchronized (all) {
+                    throw new AssertionError("elicit-call.mjs printed nothing more; all it printed:\n" + all);
+                }
+            }
+            return JSON.readTree(line);
+        }
+
+        void send(String line) throws IOException {
+            in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            in.flush();
+        }
+
+        /** Manual mode: re-send the call with {@code state} and the answer {@code action}. */
+        void resend(String state, String action) throws IOException {
+            send(JSON.createObjectNode().put("requestState", state).put("action", action).toString());
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                send("end");
+                in.close();
+            } catch (IOException e) {
+                // gone already
+            }
+            if (!node.waitFor(10, TimeUnit.SECONDS)) {
+                node.destroyForcibly();
+            }
+        }
+    }
+
+    /** The one McpApproval filed for the update of {@code paymentId}, once it is there. */
+    private static McpApproval pendingApproval(String paymentId) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> pending(paymentId).size() == 1);
+        return pending(paymentId).get(0);
+    }
+
+    private static List<McpApproval> pending(String paymentId) {
+        return admin.resources(McpApproval.class).inNamespace(NS).withLabel(ToolgateNames.POLICY_LABEL, POLICY).list().getItems().stream()
+                .filter(a -> "update_amount".equals(a.getSpec().getTool()) && a.getSpec().getArguments() != null
+                        && paymentId.equals(a.getSpec().getArguments().path("payment_id").asText()))
+                .toList();
+    }
+
+    private static McpApproval approval(String name) {
+        return admin.resources(McpApproval.class).inNamespace(NS).withName(name).get();
+    }
+
+    private static void awaitState(String name, String state) {
+        admin.resources(McpApproval.class).inNamespace(NS).withName(name)
+                .waitUntilCondition(a -> a != null && a.getStatus() != null && state.equals(a.getStatus().getState()), 30, TimeUnit.SECONDS);
+    }
+
+    private static void decide(String user, McpApproval approval, String decision) {
+        try (KubernetesClient as = new KubernetesClientBuilder().withConfig(new ConfigBuilder(KubeApiServers.admin()).withImpersonateUsername(user)
+                .withImpersonateGroups("system:authenticated").build()).build()) {
+            as.resources(McpApproval.class).inNamespace(NS).withName(approval.getMetadata().getName())
+                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"decision\":" + decision + "}}");
+        }
+    }
+
+    /** How often the server ran update_amount for {@code paymentId}. */
+    private static int runs(String paymentId) throws Exception {
+        return control("runs").path(paymentId).asInt(0);
+    }
+
+    /** The params of every tools/call for {@code paymentId} the server received. */
+    private static List<JsonNode> received(String paymentId) throws Exception {
+        List<JsonNode> found = new ArrayList<>();
+        control("received").forEach(params -> {
+            if (paymentId.equals(params.path("arguments").path("payment_id").asText())) {
+                found.add(params);
+            }
+        });
+        return found;
+    }
+
+    private static JsonNode control(String what) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(payments.baseUrl() + "/control/" + what)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(response.body());
+    }
+
+    /** The sidecar's audit line matching {@code match}, once written (lines are written in batches). */
+    private static JsonNode auditLine(java.util.function.Predicate<JsonNode> match) throws IOException {
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> !auditLines(match).isEmpty());
+        return auditLines(match).get(0);
+    }
+
+    private static List<JsonNode> auditLines(java.util.function.Predicate<JsonNode> match) throws IOException {
+        List<JsonNode> found = new ArrayList<>();
+        if (Files.exists(audit)) {
+            for (String line : Files.readAllLines(audit)) {
+                JsonNode node = JSON.readTree(line);
+                if (match.test(node)) {
+                    found.add(node);
+                }
+            }
+        }
+        return found;
+    }
+
+    /** The payment of the update an audit line is about, by its approval's name: McpApprovals hold the arguments. */
+    private static String approvedPayment(JsonNode line) {
+        String name = line.path("approval").asText(null);
+        if (name == null || !"update_amount".equals(line.path("tool").asText())) {
+            return null;
+        }
+        McpApproval approval = approval(name);
+        return approval == null ? null : approval.getSpec().getArguments().path("payment_id").asText(null);
+    }
+
+    /** A pod of the policy, created through the API server (so the injection webhook injects the sidecar's spec). */
+    private static Pod serverPod(String name) {
+        admin.pods().inNamespace(NS).withName(name).delete();
+        admin.pods().inNamespace(NS).withName(name).waitUntilCondition(java.util.Objects::isNull, 30, TimeUnit.SECONDS);
+        Pod pod = admin.resource(new PodBuilder().withNewMetadata().withName(name).withNamespace(NS).addToLabels("app", "payments-elicit").endMetadata()
+                .withNewSpec().withServiceAccountName("payments-elicit").addNewContainer().withName("server").withImage("mcp:1")
+                .addNewPort().withName("mcp").withContainerPort(8080).endPort().endContainer().endSpec().build()).create();
+        assertThat(pod.getMetadata().getAnnotations()).containsEntry(ToolgateNames.POLICY_ANNOTATION, POLICY);
+        return pod;
+    }
+
+    private static String podToken(Pod pod) {
+        return admin.serviceAccounts().inNamespace(NS).withName("payments-elicit").tokenRequest(new TokenRequestBuilder().withNewSpec()
+                .withAudiences(ToolgateNames.APPROVALS_AUDIENCE).withExpirationSeconds(3600L).withNewBoundObjectRef().withKind("Pod").withApiVersion("v1")
+                .withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid()).endBoundObjectRef().endSpec().build())
+                .getStatus().getToken();
+    }
+
+    private static Process start(String name, Map<String, String> env, String... command) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve(name + ".log").toFile());
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        processes.add(process);
+        return process;
+    }
+
+    private static int status(String url) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+}
