@@ -58,7 +58,8 @@ import io.quarkus.test.junit.QuarkusTest;
  * rendered from an McpPolicy whose {@code update_amount} is {@code approval: {mode: elicit}}, asking this operator's
  * approval API with a pod-bound token; people decide through the real API server. The agent is the real TypeScript SDK
  * v2 client ({@code @modelcontextprotocol/client@2.4.0}, {@code elicit-call.mjs}), whose elicitation handler waits for
- * this test; the server counts what it ran and records every tools/call it received.
+ * this test; the server counts what it ran and records every tools/call it received. Two sidecars stand for two
+ * replicas of the server: neither has a key file, both sign with the policy's key from this operator.
  */
 @QuarkusTest
 @WithTestResource(OperatorUnderTest.class)
@@ -76,6 +77,7 @@ class ElicitModeIT {
     private static Path work;
     private static Path audit;
     private static int proxyPort;
+    private static int otherReplicaPort;
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -124,14 +126,20 @@ class ElicitModeIT {
         Path caFile = Files.writeString(work.resolve(ToolgateNames.OPERATOR_CA_KEY), rendered.getData().get(ToolgateNames.OPERATOR_CA_KEY));
         Pod pod = serverPod("payments-elicit-0");
         Path tokenFile = Files.writeString(work.resolve("token"), podToken(pod));
-        // the requestState key, as a mounted Secret would hold it
-        byte[] random = new byte[36];
-        new java.security.SecureRandom().nextBytes(random);
-        Path stateKey = Files.writeString(work.resolve("state-key"), Base64.getEncoder().encodeToString(random) + "\n");
-
         payments = McpPeers.startSdkV2Script(McpPeers.repoRoot().resolve("operator/src/test/node/modern-payments-server.mjs"));
         audit = work.resolve("audit.log");
-        proxyPort = McpPeers.freePort();
+        // two replicas of the server's sidecar, without a state key file: each gets the policy's key from the operator
+        proxyPort = startSidecar("sidecar", sidecarJar, policyFile, caFile, tokenFile, audit);
+        otherReplicaPort = startSidecar("sidecar-b", sidecarJar, policyFile, caFile, tokenFile, work.resolve("audit-b.log"));
+        for (String name : List.of("sidecar", "sidecar-b")) {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> Files.readString(work.resolve(name + ".log"))
+                    .contains("elicit mode seals requestState with McpPolicy " + POLICY + "'s key from the operator"));
+        }
+    }
+
+    /** A sidecar as the webhook injects it, its mounts stood in for by files; returns its proxy port once it is ready. */
+    private static int startSidecar(String name, Path jar, Path policyFile, Path caFile, Path tokenFile, Path auditLog) throws Exception {
+        int port = McpPeers.freePort();
         int managementPort = McpPeers.freePort();
         int operatorPort = ConfigProvider.getConfig().getValue("toolgate.operator.webhook.port", Integer.class);
         Map<String, String> env = new java.util.HashMap<>(Map.of(
@@ -142,18 +150,18 @@ class ElicitModeIT {
                 "TOOLGATE_APPROVALS_POLICY", POLICY,
                 "TOOLGATE_APPROVALS_TOKEN_FILE", tokenFile.toString(),
                 "TOOLGATE_APPROVALS_CA_FILE", caFile.toString(),
-                "TOOLGATE_APPROVALS_STATE_KEY_FILE", stateKey.toString(),
-                "TOOLGATE_AUDIT_LOG", audit.toString()));
-        env.putAll(Map.of("QUARKUS_HTTP_PORT", Integer.toString(proxyPort), "QUARKUS_HTTP_HOST", "127.0.0.1",
+                "TOOLGATE_AUDIT_LOG", auditLog.toString()));
+        env.putAll(Map.of("QUARKUS_HTTP_PORT", Integer.toString(port), "QUARKUS_HTTP_HOST", "127.0.0.1",
                 "QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort), "QUARKUS_MANAGEMENT_HOST", "127.0.0.1",
                 "TOOLGATE_POLICY_NAME", POLICY, "TOOLGATE_POLICY_NAMESPACE", NS));
-        Process sidecar = start("sidecar", env, Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", sidecarJar.toString());
+        Process sidecar = start(name, env, Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString());
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
             if (!sidecar.isAlive()) {
-                throw new AssertionError("the sidecar exited:\n" + Files.readString(work.resolve("sidecar.log")));
+                throw new AssertionError(name + " exited:\n" + Files.readString(work.resolve(name + ".log")));
             }
             return status("http://127.0.0.1:" + managementPort + "/q/health/ready") == 200;
         });
+        return port;
     }
 
     @AfterAll
@@ -237,6 +245,24 @@ class ElicitModeIT {
         JsonNode refused = auditLine(l -> "request_state".equals(l.path("reason").asText()) && l.path("detail").asText().contains("used already"));
         assertThat(refused.path("decision").asText()).isEqualTo("refused");
         assertThat(refused.path("identity").asText()).isEqualTo(AGENT);
+    }
+
+    @Test
+    void aStateSealedByOneReplicaOpensOnAnother() throws Exception {
+        try (ElicitCall onA = new ElicitCall("pay_moved", "manual"); ElicitCall onB = new ElicitCall("pay_moved", "modern", "manual",
+                otherReplicaPort)) {
+            onA.next();
+            String sealedByA = onA.next().path("inputRequired").path("requestState").asText();
+            onB.next();
+            assertThat(onB.next().path("inputRequired").path("requestState").asText()).as("the other replica asks too").startsWith("tg1.");
+            assertThat(pending("pay_moved")).as("both replicas wait for the same approval").hasSize(1);
+            decide("alice", pendingApproval("pay_moved"), "{\"verdict\":\"Approved\"}");
+
+            onB.resend(sealedByA, "accept"); // the Service sent the re-sent call to the other pod
+            JsonNode ran = onB.next();
+            assertThat(ran.path("result").asText()).as("%s", ran).isEqualTo("payment pay_moved: amount set to 100 (run 1)");
+        }
+        assertThat(runs("pay_moved")).isEqualTo(1);
     }
 
     @Test
@@ -333,9 +359,13 @@ class ElicitModeIT {
         }
 
         ElicitCall(String paymentId, String era, String fulfil) throws IOException {
+            this(paymentId, era, fulfil, proxyPort);
+        }
+
+        ElicitCall(String paymentId, String era, String fulfil, int sidecarPort) throws IOException {
             Path script = McpPeers.repoRoot().resolve("operator/src/test/node/elicit-call.mjs");
             node = new ProcessBuilder(McpPeers.node(), script.toString(), McpPeers.nodeDir().resolve("node_modules").toString(),
-                    "http://127.0.0.1:" + proxyPort, AGENT, paymentId, era, fulfil).redirectErrorStream(true).start();
+                    "http://127.0.0.1:" + sidecarPort, AGENT, paymentId, era, fulfil).redirectErrorStream(true).start();
             in = node.getOutputStream();
             Thread reader = new Thread(() -> {
                 try (BufferedReader lines = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))) {

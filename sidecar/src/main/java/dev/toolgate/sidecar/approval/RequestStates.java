@@ -37,8 +37,11 @@ import jakarta.inject.Singleton;
  * soonest goes first).
  *
  * <p>The key is {@code toolgate.approvals.state-key-file} (at least 32 bytes; a trailing newline is not part of it),
- * read once at start; without it a random key per process, so a state taken to another replica, or past a restart,
- * does not open there and the client starts afresh.
+ * read once at start. Without it the sidecar starts with a random key of its own and adopts its policy's key from the
+ * operator as soon as the operator hands it out ({@link StateKeyFetch}): the same for every replica of the MCP server
+ * and across restarts, so a state sealed by one replica opens on another. States sealed with the random key before
+ * that still open here. Used nonces are remembered per process: a state replayed to another replica opens there once
+ * more, which gains nothing (the call runs only by consuming a use of its approval, atomically, in the operator).
  */
 @Singleton
 public class RequestStates {
@@ -71,7 +74,10 @@ public class RequestStates {
     private record Used(long expiresAtMillis, String nonce) {
     }
 
-    private final byte[] key;
+    private volatile byte[] key;
+    /** The key used before the operator's was adopted; states it sealed still open. Null until then. */
+    private volatile byte[] earlier;
+    private final boolean keyFromFile;
     private final int maxUsed;
     private final LongSupplier clock;
     private final Map<String, Long> used = new HashMap<>();
@@ -79,16 +85,48 @@ public class RequestStates {
 
     @Inject
     public RequestStates(SidecarConfig config) {
-        this(key(config.approvals().stateKeyFile().orElse(null)), config.approvals().usedStatesMax(), System::currentTimeMillis);
+        this(key(config.approvals().stateKeyFile().orElse(null)), config.approvals().stateKeyFile().filter(f -> !f.isBlank()).isPresent(),
+                config.approvals().usedStatesMax(), System::currentTimeMillis);
     }
 
     public RequestStates(byte[] key, int maxUsed, LongSupplier clock) {
+        this(key, true, maxUsed, clock);
+    }
+
+    private RequestStates(byte[] key, boolean keyFromFile, int maxUsed, LongSupplier clock) {
         if (key.length < MIN_KEY_BYTES) {
             throw new IllegalArgumentException("the requestState key must have at least " + MIN_KEY_BYTES + " bytes, got " + key.length);
         }
         this.key = key.clone();
+        this.keyFromFile = keyFromFile;
         this.maxUsed = Math.max(1, maxUsed);
         this.clock = clock;
+    }
+
+    /** A sidecar without {@code state-key-file}, sealing with a key of its own: it should adopt the operator's. */
+    public static RequestStates withOwnKey(int maxUsed, LongSupplier clock) {
+        return new RequestStates(randomKey(), false, maxUsed, clock);
+    }
+
+    /** True until a shared key is in use: no key file was given and none was adopted yet. */
+    public boolean wantsSharedKey() {
+        return !keyFromFile && earlier == null;
+    }
+
+    /**
+     * Seals with {@code shared} (the policy's key from the operator) from now on; states sealed with the key before still
+     * open. Ignored with a key file (the operator's setting wins) or once a shared key is in use.
+     */
+    public synchronized void adopt(byte[] shared) {
+        if (!wantsSharedKey()) {
+            return;
+        }
+        if (shared.length < MIN_KEY_BYTES) {
+            throw new IllegalArgumentException("the operator's state key has " + shared.length + " bytes; at least " + MIN_KEY_BYTES
+                    + " are needed");
+        }
+        earlier = key;
+        key = shared.clone();
     }
 
     /** A fresh random key, for a sidecar without {@code state-key-file}. */
@@ -100,8 +138,8 @@ public class RequestStates {
 
     private static byte[] key(String file) {
         if (file == null || file.isBlank()) {
-            Log.info("toolgate approvals: no state-key-file set; elicit mode seals requestState with a random key of this process "
-                    + "(a re-sent call reaching another replica is refused and its client starts afresh)");
+            Log.debug("toolgate approvals: no state-key-file set; elicit mode seals requestState with a random key of this process "
+                    + "until it has its policy's key from the operator");
             return randomKey();
         }
         try {
@@ -131,7 +169,7 @@ public class RequestStates {
                 .put("apr", binding.approval()).put("ns", binding.namespace())
                 .put("exp", expiresAtMillis).put("n", B64.encodeToString(nonce));
         String signed = PREFIX + B64.encodeToString(payload.toString().getBytes(StandardCharsets.UTF_8));
-        return signed + "." + B64.encodeToString(mac(signed));
+        return signed + "." + B64.encodeToString(mac(signed, key));
     }
 
     /**
@@ -158,9 +196,10 @@ public class RequestStates {
         } catch (IllegalArgumentException e) {
             throw new Refused("malformed: not base64url");
         }
-        if (!MessageDigest.isEqual(mac(signed), signature)) {
-            throw new Refused("its signature does not verify: it was changed, or sealed by another Toolgate (another replica, or before "
-                    + "a restart, without a shared toolgate.approvals.state-key-file)");
+        byte[] before = earlier;
+        if (!MessageDigest.isEqual(mac(signed, key), signature) && (before == null || !MessageDigest.isEqual(mac(signed, before), signature))) {
+            throw new Refused("its signature does not verify: it was changed, or sealed by another Toolgate (of another policy, or"
+                    + " a replica that had no shared key yet)");
         }
         JsonNode payload;
         try {
@@ -215,7 +254,7 @@ public class RequestStates {
         return used.size();
     }
 
-    private byte[] mac(String signed) {
+    private static byte[] mac(String signed, byte[] key) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));

@@ -73,6 +73,29 @@ class RequestStatesTest {
     }
 
     @Test
+    void replicasThatAdoptedTheOperatorsKeyOpenEachOthersStatesAndTheirOwnEarlierOnes() throws Exception {
+        RequestStates a = RequestStates.withOwnKey(1000, clock::get);
+        RequestStates b = RequestStates.withOwnKey(1000, clock::get);
+        assertThat(a.wantsSharedKey()).isTrue();
+        String beforeAdopting = a.seal(BOUND, NOW + 60_000);
+        assertThatThrownBy(() -> open(b, a.seal(BOUND, NOW + 60_000))).as("own keys: another replica's state does not open")
+                .isInstanceOf(RequestStates.Refused.class);
+
+        byte[] shared = RequestStates.randomKey();
+        a.adopt(shared);
+        b.adopt(shared.clone());
+        assertThat(a.wantsSharedKey()).isFalse();
+        assertThat(open(b, a.seal(BOUND, NOW + 60_000)).binding()).as("sealed by one replica, opened by another").isEqualTo(BOUND);
+        assertThat(open(a, beforeAdopting).binding()).as("sealed before the key came").isEqualTo(BOUND);
+
+        a.adopt(RequestStates.randomKey()); // once shared, the key stays
+        assertThat(open(b, a.seal(BOUND, NOW + 60_000)).binding()).isEqualTo(BOUND);
+        states.adopt(shared); // a key file's key is never replaced
+        assertThat(states.wantsSharedKey()).isFalse();
+        assertThatThrownBy(() -> open(states, a.seal(BOUND, NOW + 60_000))).isInstanceOf(RequestStates.Refused.class);
+    }
+
+    @Test
     void anExpiredStateIsRefused() {
         String state = states.seal(BOUND, NOW + 60_000);
         clock.set(NOW + 60_000);
