@@ -4,14 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +19,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,21 +27,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.toolgate.operator.ToolgateNames;
 import dev.toolgate.operator.approval.McpApproval;
 import dev.toolgate.testsupport.McpPeers;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
-import io.fabric8.kubernetes.client.ConfigBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
@@ -70,21 +52,15 @@ class ElicitModeIT {
     private static final String AGENT = "support-agent";
     private static final String KEY = "toolgate.dev/approval";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
-    private static final List<Process> processes = new ArrayList<>();
-    private static KubernetesClient admin;
+    private static ApprovalScene scene;
     private static McpPeers.ServerEverything payments;
-    private static Path work;
     private static Path audit;
     private static int proxyPort;
     private static int otherReplicaPort;
 
     @BeforeAll
     static void setUp() throws Exception {
-        Path sidecarJar = Path.of(System.getProperty("toolgate.sidecar.app")).resolve("quarkus-run.jar");
-        assertThat(sidecarJar).as("the packaged sidecar; build it with ./mvnw -pl operator -am package -DskipTests").exists();
-        admin = new KubernetesClientBuilder().withConfig(KubeApiServers.admin()).build();
-        admin.load(new ByteArrayInputStream(("""
+        scene = new ApprovalScene("elicit", """
                 apiVersion: toolgate.dev/v1alpha1
                 kind: McpPolicy
                 metadata:
@@ -106,81 +82,25 @@ class ElicitModeIT {
                       reason: Any change to an amount needs a human's approval.
                       approval:
                         mode: elicit
-                """.formatted(POLICY, NS)).getBytes(StandardCharsets.UTF_8))).createOrReplace();
-        admin.serviceAccounts().inNamespace(NS).resource(new ServiceAccountBuilder().withNewMetadata().withName("payments-elicit").endMetadata()
-                .build()).createOr(op -> op.update());
-        admin.rbac().clusterRoles().resource(new ClusterRoleBuilder().withNewMetadata().withName("toolgate-elicit-approver-it").endMetadata()
-                .addNewRule().withApiGroups("toolgate.dev").withResources("mcpapprovals").withVerbs("get", "list", "watch", "patch").endRule()
-                .build()).createOr(op -> op.update());
-        admin.rbac().roleBindings().inNamespace(NS).resource(new RoleBindingBuilder().withNewMetadata().withName("elicit-approvers").endMetadata()
-                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName("toolgate-elicit-approver-it").endRoleRef()
-                .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName("alice").endSubject()
-                .build()).createOr(op -> op.update());
-
-        // what the kubelet would mount into the injected sidecar: the rendered policy, the operator's CA, the pod-bound token
-        work = Files.createTempDirectory("elicit-mode-it-");
-        ConfigMap rendered = admin.configMaps().inNamespace(NS).withName(ToolgateNames.configMapName(POLICY))
-                .waitUntilCondition(c -> c != null && c.getData() != null && c.getData().containsKey(ToolgateNames.OPERATOR_CA_KEY)
-                        && c.getData().getOrDefault(ToolgateNames.POLICY_FILE_KEY, "").contains("\"elicit\""), 30, TimeUnit.SECONDS);
-        Path policyFile = Files.writeString(work.resolve(ToolgateNames.POLICY_FILE_KEY), rendered.getData().get(ToolgateNames.POLICY_FILE_KEY));
-        Path caFile = Files.writeString(work.resolve(ToolgateNames.OPERATOR_CA_KEY), rendered.getData().get(ToolgateNames.OPERATOR_CA_KEY));
-        Pod pod = serverPod("payments-elicit-0");
-        Path tokenFile = Files.writeString(work.resolve("token"), podToken(pod));
+                """.formatted(POLICY, NS), "\"elicit\"");
         payments = McpPeers.startSdkV2Script(McpPeers.repoRoot().resolve("operator/src/test/node/modern-payments-server.mjs"));
-        audit = work.resolve("audit.log");
+        audit = scene.work.resolve("audit.log");
         // two replicas of the server's sidecar, without a state key file: each gets the policy's key from the operator
-        proxyPort = startSidecar("sidecar", sidecarJar, policyFile, caFile, tokenFile, audit);
-        otherReplicaPort = startSidecar("sidecar-b", sidecarJar, policyFile, caFile, tokenFile, work.resolve("audit-b.log"));
+        proxyPort = scene.startSidecar("sidecar", scene.sidecarEnv(payments.baseUrl(), audit, Map.of()));
+        otherReplicaPort = scene.startSidecar("sidecar-b", scene.sidecarEnv(payments.baseUrl(), scene.work.resolve("audit-b.log"), Map.of()));
         for (String name : List.of("sidecar", "sidecar-b")) {
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> Files.readString(work.resolve(name + ".log"))
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> Files.readString(scene.work.resolve(name + ".log"))
                     .contains("elicit mode seals requestState with McpPolicy " + POLICY + "'s key from the operator"));
         }
     }
 
-    /** A sidecar as the webhook injects it, its mounts stood in for by files; returns its proxy port once it is ready. */
-    private static int startSidecar(String name, Path jar, Path policyFile, Path caFile, Path tokenFile, Path auditLog) throws Exception {
-        int port = McpPeers.freePort();
-        int managementPort = McpPeers.freePort();
-        int operatorPort = ConfigProvider.getConfig().getValue("toolgate.operator.webhook.port", Integer.class);
-        Map<String, String> env = new java.util.HashMap<>(Map.of(
-                "TOOLGATE_UPSTREAM", payments.baseUrl(),
-                "TOOLGATE_POLICY_FILE", policyFile.toString(),
-                "TOOLGATE_IDENTITY_HEADER", "X-Agent-Id",
-                "TOOLGATE_APPROVALS_URL", "https://127.0.0.1:" + operatorPort, // the operator's Service, as seen from here
-                "TOOLGATE_APPROVALS_POLICY", POLICY,
-                "TOOLGATE_APPROVALS_TOKEN_FILE", tokenFile.toString(),
-                "TOOLGATE_APPROVALS_CA_FILE", caFile.toString(),
-                "TOOLGATE_AUDIT_LOG", auditLog.toString()));
-        env.putAll(Map.of("QUARKUS_HTTP_PORT", Integer.toString(port), "QUARKUS_HTTP_HOST", "127.0.0.1",
-                "QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort), "QUARKUS_MANAGEMENT_HOST", "127.0.0.1",
-                "TOOLGATE_POLICY_NAME", POLICY, "TOOLGATE_POLICY_NAMESPACE", NS));
-        Process sidecar = start(name, env, Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString());
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            if (!sidecar.isAlive()) {
-                throw new AssertionError(name + " exited:\n" + Files.readString(work.resolve(name + ".log")));
-            }
-            return status("http://127.0.0.1:" + managementPort + "/q/health/ready") == 200;
-        });
-        return port;
-    }
-
     @AfterAll
     static void stopAll() {
-        for (Process process : processes) {
-            process.destroy();
-            try {
-                if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (scene != null) {
+            scene.close();
         }
         if (payments != null) {
             payments.close();
-        }
-        if (admin != null) {
-            admin.close();
         }
     }
 
@@ -427,38 +347,30 @@ class ElicitModeIT {
     }
 
     private static List<McpApproval> pending(String paymentId) {
-        return admin.resources(McpApproval.class).inNamespace(NS).withLabel(ToolgateNames.POLICY_LABEL, POLICY).list().getItems().stream()
-                .filter(a -> "update_amount".equals(a.getSpec().getTool()) && a.getSpec().getArguments() != null
-                        && paymentId.equals(a.getSpec().getArguments().path("payment_id").asText()))
-                .toList();
+        return scene.approvals("update_amount", paymentId);
     }
 
     private static McpApproval approval(String name) {
-        return admin.resources(McpApproval.class).inNamespace(NS).withName(name).get();
+        return scene.approval(name);
     }
 
     private static void awaitState(String name, String state) {
-        admin.resources(McpApproval.class).inNamespace(NS).withName(name)
-                .waitUntilCondition(a -> a != null && a.getStatus() != null && state.equals(a.getStatus().getState()), 30, TimeUnit.SECONDS);
+        scene.awaitState(name, state);
     }
 
     private static void decide(String user, McpApproval approval, String decision) {
-        try (KubernetesClient as = new KubernetesClientBuilder().withConfig(new ConfigBuilder(KubeApiServers.admin()).withImpersonateUsername(user)
-                .withImpersonateGroups("system:authenticated").build()).build()) {
-            as.resources(McpApproval.class).inNamespace(NS).withName(approval.getMetadata().getName())
-                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"decision\":" + decision + "}}");
-        }
+        scene.decide(user, approval, decision);
     }
 
     /** How often the server ran update_amount for {@code paymentId}. */
     private static int runs(String paymentId) throws Exception {
-        return control("runs").path(paymentId).asInt(0);
+        return ApprovalScene.control(payments.baseUrl(), "runs").path(paymentId).asInt(0);
     }
 
     /** The params of every tools/call for {@code paymentId} the server received. */
     private static List<JsonNode> received(String paymentId) throws Exception {
         List<JsonNode> found = new ArrayList<>();
-        control("received").forEach(params -> {
+        ApprovalScene.control(payments.baseUrl(), "received").forEach(params -> {
             if (paymentId.equals(params.path("arguments").path("payment_id").asText())) {
                 found.add(params);
             }
@@ -466,75 +378,16 @@ class ElicitModeIT {
         return found;
     }
 
-    private static JsonNode control(String what) throws Exception {
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(payments.baseUrl() + "/control/" + what)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        return JSON.readTree(response.body());
-    }
-
-    /** The sidecar's audit line matching {@code match}, once written (lines are written in batches). */
-    private static JsonNode auditLine(java.util.function.Predicate<JsonNode> match) throws IOException {
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> !auditLines(match).isEmpty());
-        return auditLines(match).get(0);
+    /** The first sidecar's audit line matching {@code match}, once written. */
+    private static JsonNode auditLine(java.util.function.Predicate<JsonNode> match) {
+        return ApprovalScene.auditLine(audit, match);
     }
 
     private static List<JsonNode> auditLines(java.util.function.Predicate<JsonNode> match) throws IOException {
-        List<JsonNode> found = new ArrayList<>();
-        if (Files.exists(audit)) {
-            for (String line : Files.readAllLines(audit)) {
-                JsonNode node = JSON.readTree(line);
-                if (match.test(node)) {
-                    found.add(node);
-                }
-            }
-        }
-        return found;
+        return ApprovalScene.auditLines(audit, match);
     }
 
-    /** The payment of the update an audit line is about, by its approval's name: McpApprovals hold the arguments. */
     private static String approvedPayment(JsonNode line) {
-        String name = line.path("approval").asText(null);
-        if (name == null || !"update_amount".equals(line.path("tool").asText())) {
-            return null;
-        }
-        McpApproval approval = approval(name);
-        return approval == null ? null : approval.getSpec().getArguments().path("payment_id").asText(null);
-    }
-
-    /** A pod of the policy, created through the API server (so the injection webhook injects the sidecar's spec). */
-    private static Pod serverPod(String name) {
-        admin.pods().inNamespace(NS).withName(name).delete();
-        admin.pods().inNamespace(NS).withName(name).waitUntilCondition(java.util.Objects::isNull, 30, TimeUnit.SECONDS);
-        Pod pod = admin.resource(new PodBuilder().withNewMetadata().withName(name).withNamespace(NS).addToLabels("app", "payments-elicit").endMetadata()
-                .withNewSpec().withServiceAccountName("payments-elicit").addNewContainer().withName("server").withImage("mcp:1")
-                .addNewPort().withName("mcp").withContainerPort(8080).endPort().endContainer().endSpec().build()).create();
-        assertThat(pod.getMetadata().getAnnotations()).containsEntry(ToolgateNames.POLICY_ANNOTATION, POLICY);
-        return pod;
-    }
-
-    private static String podToken(Pod pod) {
-        return admin.serviceAccounts().inNamespace(NS).withName("payments-elicit").tokenRequest(new TokenRequestBuilder().withNewSpec()
-                .withAudiences(ToolgateNames.APPROVALS_AUDIENCE).withExpirationSeconds(3600L).withNewBoundObjectRef().withKind("Pod").withApiVersion("v1")
-                .withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid()).endBoundObjectRef().endSpec().build())
-                .getStatus().getToken();
-    }
-
-    private static Process start(String name, Map<String, String> env, String... command) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve(name + ".log").toFile());
-        builder.environment().putAll(env);
-        Process process = builder.start();
-        processes.add(process);
-        return process;
-    }
-
-    private static int status(String url) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
+        return scene.approvedPayment(line);
     }
 }
