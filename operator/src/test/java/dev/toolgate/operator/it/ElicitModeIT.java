@@ -265,6 +265,25 @@ class ElicitModeIT {
     }
 
     @Test
+    void aStateIssuedToAnotherCallerIsRefused() throws Exception {
+        String state;
+        try (ElicitCall agent = new ElicitCall("pay_foreign", "manual")) {
+            agent.next();
+            state = agent.next().path("inputRequired").path("requestState").asText();
+        }
+        decide("alice", pendingApproval("pay_foreign"), "{\"verdict\":\"Approved\"}");
+        try (ElicitCall other = new ElicitCall("other-agent", "pay_foreign", "modern", "manual")) {
+            other.next();
+            assertThat(other.next().path("inputRequired").path("resultType").asText()).as("asked for its own approval").isEqualTo("input_required");
+            other.resend(state, "accept");
+            JsonNode refused = other.next();
+            assertThat(refused.path("error").path("code").asInt()).as("%s", refused).isEqualTo(-32602);
+            assertThat(refused.path("error").path("message").asText()).isEqualTo("Toolgate: requestState refused: it was issued to another caller");
+        }
+        assertThat(runs("pay_foreign")).as("support-agent's approval did not run other-agent's call").isZero();
+    }
+
+    @Test
     void aRejectionIsAnsweredWithTheApproversReason() throws Exception {
         try (ElicitCall agent = new ElicitCall("pay_rejected", "modern", "auto")) {
             agent.next();
@@ -333,9 +352,13 @@ class ElicitModeIT {
         }
 
         ElicitCall(String paymentId, String era, String fulfil) throws IOException {
+            this(AGENT, paymentId, era, fulfil);
+        }
+
+        ElicitCall(String agent, String paymentId, String era, String fulfil) throws IOException {
             Path script = McpPeers.repoRoot().resolve("operator/src/test/node/elicit-call.mjs");
             node = new ProcessBuilder(McpPeers.node(), script.toString(), McpPeers.nodeDir().resolve("node_modules").toString(),
-                    "http://127.0.0.1:" + proxyPort, AGENT, paymentId, era, fulfil).redirectErrorStream(true).start();
+                    "http://127.0.0.1:" + proxyPort, agent, paymentId, era, fulfil).redirectErrorStream(true).start();
             in = node.getOutputStream();
             Thread reader = new Thread(() -> {
                 try (BufferedReader lines = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))) {
