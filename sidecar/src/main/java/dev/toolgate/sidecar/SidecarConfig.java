@@ -71,8 +71,8 @@ public interface SidecarConfig {
 
         /**
          * Elicit mode: the key (a mounted file, at least 32 bytes) that signs the {@code requestState} a client holds
-         * between the two rounds. Unset: a random key per process, so a re-sent call reaching another replica (or this one
-         * after a restart) is refused and the client starts afresh.
+         * between the two rounds. Unset: the policy's key from the operator, the same for every replica
+         * ({@code StateKeyFetch}); a random key of this process until the operator answered.
          */
         Optional<String> stateKeyFile();
 

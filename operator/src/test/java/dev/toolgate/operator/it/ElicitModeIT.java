@@ -169,7 +169,7 @@ class ElicitModeIT {
 
     @Test
     void aStateSealedByOneReplicaOpensOnAnother() throws Exception {
-        try (ElicitCall onA = new ElicitCall("pay_moved", "manual"); ElicitCall onB = new ElicitCall("pay_moved", "modern", "manual",
+        try (ElicitCall onA = new ElicitCall("pay_moved", "manual"); ElicitCall onB = new ElicitCall(AGENT, "pay_moved", "modern", "manual",
                 otherReplicaPort)) {
             onA.next();
             String sealedByA = onA.next().path("inputRequired").path("requestState").asText();
@@ -208,6 +208,25 @@ class ElicitModeIT {
             assertThat(agent.next().path("result").asText()).isEqualTo("payment pay_tampered: amount set to 100 (run 1)");
         }
         assertThat(runs("pay_tampered")).isEqualTo(1);
+    }
+
+    @Test
+    void aStateIssuedToAnotherCallerIsRefused() throws Exception {
+        String state;
+        try (ElicitCall agent = new ElicitCall("pay_foreign", "manual")) {
+            agent.next();
+            state = agent.next().path("inputRequired").path("requestState").asText();
+        }
+        decide("alice", pendingApproval("pay_foreign"), "{\"verdict\":\"Approved\"}");
+        try (ElicitCall other = new ElicitCall("other-agent", "pay_foreign", "modern", "manual")) {
+            other.next();
+            assertThat(other.next().path("inputRequired").path("resultType").asText()).as("asked for its own approval").isEqualTo("input_required");
+            other.resend(state, "accept");
+            JsonNode refused = other.next();
+            assertThat(refused.path("error").path("code").asInt()).as("%s", refused).isEqualTo(-32602);
+            assertThat(refused.path("error").path("message").asText()).isEqualTo("Toolgate: requestState refused: it was issued to another caller");
+        }
+        assertThat(runs("pay_foreign")).as("support-agent's approval did not run other-agent's call").isZero();
     }
 
     @Test
@@ -279,13 +298,17 @@ class ElicitModeIT {
         }
 
         ElicitCall(String paymentId, String era, String fulfil) throws IOException {
-            this(paymentId, era, fulfil, proxyPort);
+            this(AGENT, paymentId, era, fulfil, proxyPort);
         }
 
-        ElicitCall(String paymentId, String era, String fulfil, int sidecarPort) throws IOException {
+        ElicitCall(String agent, String paymentId, String era, String fulfil) throws IOException {
+            this(agent, paymentId, era, fulfil, proxyPort);
+        }
+
+        ElicitCall(String agent, String paymentId, String era, String fulfil, int sidecarPort) throws IOException {
             Path script = McpPeers.repoRoot().resolve("operator/src/test/node/elicit-call.mjs");
             node = new ProcessBuilder(McpPeers.node(), script.toString(), McpPeers.nodeDir().resolve("node_modules").toString(),
-                    "http://127.0.0.1:" + sidecarPort, AGENT, paymentId, era, fulfil).redirectErrorStream(true).start();
+                    "http://127.0.0.1:" + sidecarPort, agent, paymentId, era, fulfil).redirectErrorStream(true).start();
             in = node.getOutputStream();
             Thread reader = new Thread(() -> {
                 try (BufferedReader lines = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))) {
