@@ -112,77 +112,82 @@ public class ApprovalService {
             throw new ApprovalException(400, "an anonymous call cannot be approved: the approval is bound to who asks");
         }
         String key = key(policyName, requester.getSubject(), tool, digest);
-        List<McpApproval> existing = approvalsFor(pod.namespace(), key);
-        Instant now = clock.instant();
-        McpApproval latest = existing.isEmpty() ? null : existing.get(existing.size() - 1);
-        ObjectNode answer = JSON.createObjectNode();
-        if (latest != null) {
-            ApprovalState state = ApprovalState.of(latest, now);
-            boolean rejectionStands = state == ApprovalState.REJECTED && !now.isAfter(ApprovalState.expiresAt(latest.getSpec()));
-            if (state == ApprovalState.PENDING || state == ApprovalState.APPROVED || rejectionStands) {
-                return describe(answer, latest, state);
+        // Two sidecars filing the same call at once (two replicas, a client retrying) race for the name: the loser reads
+        // again and answers with the winner's approval, so one call waits for one approval.
+        for (int attempt = 0; attempt < 3; attempt++) {
+            List<McpApproval> existing = approvalsFor(pod.namespace(), key);
+            Instant now = clock.instant();
+            McpApproval latest = existing.isEmpty() ? null : existing.get(existing.size() - 1);
+            ObjectNode answer = JSON.createObjectNode();
+            if (latest != null) {
+                ApprovalState state = ApprovalState.of(latest, now);
+                boolean rejectionStands = state == ApprovalState.REJECTED && !now.isAfter(ApprovalState.expiresAt(latest.getSpec()));
+                if (state == ApprovalState.PENDING || state == ApprovalState.APPROVED || rejectionStands) {
+                    return describe(answer, latest, state);
+                }
+                answer.set("previous", describe(JSON.createObjectNode(), latest, state));
             }
-            answer.set("previous", describe(JSON.createObjectNode(), latest, state));
+            McpApproval created = create(pod, policy, body, requester, tool, digest, key, existing, now);
+            if (created != null) {
+                recorder.requested(created, pod);
+                return describe(answer, created, ApprovalState.PENDING);
+            }
         }
-        McpApproval created = create(pod, policy, body, requester, tool, digest, key, existing, now);
-        recorder.requested(created, pod);
-        return describe(answer, created, ApprovalState.PENDING);
+        throw new ApprovalException(503, "could not file an approval for " + tool + ": other requests kept filing it first");
     }
 
+    /** The new pending approval, or null when another request created one of that number first (read again then). */
     private McpApproval create(SidecarAuthenticator.SidecarPod pod, McpPolicy policy, JsonNode body, ApprovalRequester requester,
             String tool, String digest, String key, List<McpApproval> existing, Instant now) {
         long expiresAfterSeconds = body.path("expiresAfterSeconds").asLong(3600);
         if (expiresAfterSeconds < 1 || expiresAfterSeconds > ApprovalLimits.MAX_EXPIRES_AFTER.toSeconds()) {
             throw new ApprovalException(400, "expiresAfterSeconds must be between 1 and " + ApprovalLimits.MAX_EXPIRES_AFTER.toSeconds());
         }
-        for (int attempt = 0; attempt < 3; attempt++) {
-            int seq = existing.stream().mapToInt(ApprovalService::seq).max().orElse(0) + 1;
-            McpApproval approval = new McpApproval();
-            approval.getMetadata().setNamespace(pod.namespace());
-            approval.getMetadata().setName(slug(tool) + "-" + key.substring(0, 8) + "-" + seq);
-            approval.getMetadata().setLabels(Map.of(ToolgateNames.APPROVAL_KEY_LABEL, key, ToolgateNames.APPROVAL_SEQ_LABEL,
-                    Integer.toString(seq), ToolgateNames.POLICY_LABEL, policy.getMetadata().getName(),
-                    ToolgateNames.MANAGED_BY_LABEL, ToolgateNames.MANAGED_BY_VALUE));
-            approval.getMetadata().setOwnerReferences(List.of(new OwnerReferenceBuilder().withApiVersion(policy.getApiVersion())
-                    .withKind(policy.getKind()).withName(policy.getMetadata().getName()).withUid(policy.getMetadata().getUid()).build()));
-            McpApprovalSpec spec = new McpApprovalSpec();
-            spec.setPolicy(policy.getMetadata().getName());
-            spec.setPolicyHash(optionalText(body, "policyHash"));
-            spec.setTool(tool);
-            requester.setGrant(blankToNull(optionalText(body, "grant")));
-            requester.setSession(blankToNull(optionalText(body, "session")));
-            spec.setRequester(requester);
-            JsonNode arguments = body.get("arguments");
-            boolean show = body.path("argumentsShown").asBoolean(true) && arguments != null
-                    && arguments.toString().getBytes(StandardCharsets.UTF_8).length <= ApprovalLimits.MAX_ARGUMENT_BYTES;
-            spec.setArguments(show ? arguments : null);
-            spec.setArgumentsShown(show);
-            spec.setArgumentsSha256(digest);
-            spec.setRequestedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
-            spec.setExpiresAt(now.plusSeconds(expiresAfterSeconds).truncatedTo(ChronoUnit.SECONDS).toString());
-            approval.setSpec(spec);
+        int seq = existing.stream().mapToInt(ApprovalService::seq).max().orElse(0) + 1;
+        McpApproval approval = new McpApproval();
+        approval.getMetadata().setNamespace(pod.namespace());
+        approval.getMetadata().setName(slug(tool) + "-" + key.substring(0, 8) + "-" + seq);
+        approval.getMetadata().setLabels(Map.of(ToolgateNames.APPROVAL_KEY_LABEL, key, ToolgateNames.APPROVAL_SEQ_LABEL,
+                Integer.toString(seq), ToolgateNames.POLICY_LABEL, policy.getMetadata().getName(),
+                ToolgateNames.MANAGED_BY_LABEL, ToolgateNames.MANAGED_BY_VALUE));
+        approval.getMetadata().setOwnerReferences(List.of(new OwnerReferenceBuilder().withApiVersion(policy.getApiVersion())
+                .withKind(policy.getKind()).withName(policy.getMetadata().getName()).withUid(policy.getMetadata().getUid()).build()));
+        McpApprovalSpec spec = new McpApprovalSpec();
+        spec.setPolicy(policy.getMetadata().getName());
+        spec.setPolicyHash(optionalText(body, "policyHash"));
+        spec.setTool(tool);
+        requester.setGrant(blankToNull(optionalText(body, "grant")));
+        requester.setSession(blankToNull(optionalText(body, "session")));
+        spec.setRequester(requester);
+        JsonNode arguments = body.get("arguments");
+        boolean show = body.path("argumentsShown").asBoolean(true) && arguments != null
+                && arguments.toString().getBytes(StandardCharsets.UTF_8).length <= ApprovalLimits.MAX_ARGUMENT_BYTES;
+        spec.setArguments(show ? arguments : null);
+        spec.setArgumentsShown(show);
+        spec.setArgumentsSha256(digest);
+        spec.setRequestedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
+        spec.setExpiresAt(now.plusSeconds(expiresAfterSeconds).truncatedTo(ChronoUnit.SECONDS).toString());
+        approval.setSpec(spec);
+        try {
+            McpApproval created = client.resource(approval).create();
             try {
-                McpApproval created = client.resource(approval).create();
-                try {
-                    McpApprovalStatus status = new McpApprovalStatus();
-                    status.setState(ApprovalState.PENDING.spelling());
-                    status.setConsumed(0);
-                    status.setMessage("waiting for a human: kubectl toolgate approve " + created.getMetadata().getName() + " -n "
-                            + pod.namespace());
-                    created.setStatus(status);
-                    created = client.resource(created).updateStatus();
-                } catch (KubernetesClientException e) {
-                    LOG.debugf("status of new approval %s left for the reconciler: %s", created.getMetadata().getName(), e.getMessage());
-                }
-                return created;
+                McpApprovalStatus status = new McpApprovalStatus();
+                status.setState(ApprovalState.PENDING.spelling());
+                status.setConsumed(0);
+                status.setMessage("waiting for a human: kubectl toolgate approve " + created.getMetadata().getName() + " -n "
+                        + pod.namespace());
+                created.setStatus(status);
+                created = client.resource(created).updateStatus();
             } catch (KubernetesClientException e) {
-                if (e.getCode() != 409) {
-                    throw e;
-                }
-                existing = approvalsFor(pod.namespace(), key); // another replica created it first: take the next number
+                LOG.debugf("status of new approval %s left for the reconciler: %s", created.getMetadata().getName(), e.getMessage());
             }
+            return created;
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+            return null; // another request created it first
         }
-        throw new ApprovalException(503, "could not create an approval for " + tool + ": names kept colliding");
     }
 
     /**

@@ -253,6 +253,39 @@ class ApprovalIT {
     }
 
     @Test
+    void twoSidecarsFilingTheSameCallAtOnceWaitForOneApproval() throws Exception {
+        Pod second = serverPod("payments-3", "payments-approvals");
+        String secondToken = podToken(second, ToolgateNames.APPROVALS_AUDIENCE);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 5; round++) {
+                String digest = String.format("%064x", 0xf11ed00 + round); // a digest no other test uses
+                ObjectNode body = request("update_amount", digest, "{\"filed\":" + round + "}");
+                CountDownLatch start = new CountDownLatch(1);
+                List<Future<JsonNode>> filers = new ArrayList<>();
+                for (String t : List.of(token, secondToken)) {
+                    HttpClient own = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(trusting(caBundle())).build();
+                    Callable<JsonNode> filer = () -> {
+                        start.await();
+                        HttpResponse<String> response = send(own, "request", t, body);
+                        assertThat(response.statusCode()).as("request: %s", response.body()).isEqualTo(200);
+                        return JSON.readTree(response.body());
+                    };
+                    filers.add(pool.submit(filer));
+                }
+                start.countDown();
+                String first = filers.get(0).get().path("approval").asText();
+                assertThat(filers.get(1).get().path("approval").asText()).as("round %d: the same approval for both", round).isEqualTo(first);
+                assertThat(admin.resources(McpApproval.class).inNamespace(NS).withLabel(ToolgateNames.APPROVAL_KEY_LABEL,
+                        approval(first).getMetadata().getLabels().get(ToolgateNames.APPROVAL_KEY_LABEL)).list().getItems())
+                        .as("round %d: one McpApproval filed", round).hasSize(1);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void everyReplicaOfAPolicysServerGetsTheSameStateKey() throws Exception {
         Pod other = serverPod("payments-2", "payments-approvals");
         ObjectNode body = JSON.createObjectNode().put("policy", POLICY);
