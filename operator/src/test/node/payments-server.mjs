@@ -1,6 +1,7 @@
 // A TypeScript SDK server with the AP2 seed's payment tools, which records every call it executes, so a test can tell
 // how often an approved call ran: update_amount answers "payment <id>: amount set to <amount> (run <n>)".
-// GET /control/runs answers {"<payment_id>": <times update_amount ran for it>, "refund:<payment_id>": <refunds>, "close_payment:<payment_id>": ...}. Streamable HTTP on /mcp.
+// GET /control/runs answers {"<payment_id>": <times update_amount ran for it>, "refund:<payment_id>": <refunds>, "close_payment:<payment_id>": ...};
+// GET /control/responses answers every JSON-RPC response a client POSTed (answers to the server's own requests). Streamable HTTP on /mcp.
 // Usage: node payments-server.mjs <sdk-package-dir> <port>
 import { createServer } from "node:http";
 import { randomUUID } from "node:crypto";
@@ -53,12 +54,30 @@ function newServer() {
 }
 
 const streams = new Map();
+const responses = [];
 createServer(async (req, res) => {
   const url = new URL(req.url, "http://localhost");
-  if (url.pathname === "/control/runs") {
+  if (url.pathname === "/control/runs" || url.pathname === "/control/responses") {
     res.writeHead(200, { "Content-Type": "application/json" });
-    res.end(JSON.stringify(runs));
+    res.end(JSON.stringify(url.pathname === "/control/runs" ? runs : responses));
     return;
+  }
+  let parsedBody;
+  if (req.method === "POST") {
+    const chunks = [];
+    for await (const chunk of req) {
+      chunks.push(chunk);
+    }
+    try {
+      parsedBody = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      for (const message of Array.isArray(parsedBody) ? parsedBody : [parsedBody]) {
+        if (message && message.method === undefined && message.id !== undefined) {
+          responses.push(message);
+        }
+      }
+    } catch {
+      parsedBody = undefined; // not JSON: the transport answers it
+    }
   }
   const sessionId = req.headers["mcp-session-id"];
   let transport = sessionId ? streams.get(sessionId) : undefined;
@@ -74,5 +93,5 @@ createServer(async (req, res) => {
     });
     await newServer().connect(transport);
   }
-  await transport.handleRequest(req, res);
+  await transport.handleRequest(req, res, parsedBody);
 }).listen(Number(port), "127.0.0.1");

@@ -70,6 +70,13 @@ public interface SidecarConfig {
         Duration holdProgressInterval();
 
         /**
+         * Elicit mode, a client asked on its call's own event stream (revisions before 2026-07-28): how long the call
+         * waits for its user's answer and for the approval (the approval's expiry shortens it).
+         */
+        @WithDefault("10m")
+        Duration elicitationWait();
+
+        /**
          * Elicit mode: the key (a mounted file, at least 32 bytes) that signs the {@code requestState} a client holds
          * between the two rounds. Unset: the policy's key from the operator, the same for every replica
          * ({@code StateKeyFetch}); a random key of this process until the operator answered.

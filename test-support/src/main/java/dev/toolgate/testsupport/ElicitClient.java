@@ -17,7 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * {@code operator/src/test/node/elicit-call.mjs}, the MCP TypeScript SDK v2 client ({@code @modelcontextprotocol/client},
  * installed by {@code scripts/mcp-deps.sh}) calling {@code update_amount}, driven line by line: every event it prints is
  * one JSON line ({@link #next}), every answer a line on its input ({@link #send}, {@link #resend}). See the script's
- * header for its eras (modern: revision 2026-07-28; legacy) and fulfil modes (auto; manual).
+ * header for its eras (modern: revision 2026-07-28; legacy, plain and v1: the 2025 handshake) and fulfil modes (auto; manual).
  */
 public final class ElicitClient implements AutoCloseable {
 
@@ -61,6 +61,12 @@ public final class ElicitClient implements AutoCloseable {
             }
         }
         return JSON.readTree(line);
+    }
+
+    /** The next event it prints within {@code wait}, or null when it printed nothing in that time. */
+    public JsonNode nextWithin(java.time.Duration wait) throws Exception {
+        String line = out.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+        return line == null ? null : JSON.readTree(line);
     }
 
     public void send(String line) throws IOException {

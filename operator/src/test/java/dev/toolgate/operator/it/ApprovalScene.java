@@ -143,6 +143,12 @@ final class ApprovalScene implements AutoCloseable {
                 .toList();
     }
 
+    /** The one McpApproval of the policy for {@code tool} and {@code paymentId}, once it is there (within 10 s). */
+    McpApproval awaitOne(String tool, String paymentId) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> approvals(tool, paymentId).size() == 1);
+        return approvals(tool, paymentId).get(0);
+    }
+
     void awaitState(String name, String state) {
         admin.resources(McpApproval.class).inNamespace(NS).withName(name)
                 .waitUntilCondition(a -> a != null && a.getStatus() != null && state.equals(a.getStatus().getState()), 30, TimeUnit.SECONDS);

@@ -35,7 +35,10 @@ import io.quarkus.test.junit.QuarkusTest;
  * approval API with a pod-bound token; people decide through the real API server. The agent is the real TypeScript SDK
  * v2 client ({@code @modelcontextprotocol/client@2.4.0}, {@code elicit-call.mjs}), whose elicitation handler waits for
  * this test; the server counts what it ran and records every tools/call it received. Two sidecars stand for two
- * replicas of the server: neither has a key file, both sign with the policy's key from this operator.
+ * replicas of the server: neither has a key file, both sign with the policy's key from this operator. Clients of the
+ * 2025 revisions are asked on their call's own event stream: for them two more sidecars stand in front of a stateful
+ * server written with the SDK 1.x ({@code payments-server.mjs}, which records every response a client POSTs), one of
+ * them with a short {@code elicitation-wait}.
  */
 @QuarkusTest
 @WithTestResource(OperatorUnderTest.class)
@@ -51,6 +54,11 @@ class ElicitModeIT {
     private static Path audit;
     private static int proxyPort;
     private static int otherReplicaPort;
+    /** Sidecars in front of the stateful server, for clients asked on their stream; the second waits 3 s at most. */
+    private static McpPeers.ServerEverything statefulPayments;
+    private static Path streamAudit;
+    private static int streamPort;
+    private static int shortWaitPort;
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -82,6 +90,12 @@ class ElicitModeIT {
         // two replicas of the server's sidecar, without a state key file: each gets the policy's key from the operator
         proxyPort = scene.startSidecar("sidecar", scene.sidecarEnv(payments.baseUrl(), audit, Map.of()));
         otherReplicaPort = scene.startSidecar("sidecar-b", scene.sidecarEnv(payments.baseUrl(), scene.work.resolve("audit-b.log"), Map.of()));
+        statefulPayments = McpPeers.startSdkScript(McpPeers.repoRoot().resolve("operator/src/test/node/payments-server.mjs"));
+        streamAudit = scene.work.resolve("audit-stream.log");
+        streamPort = scene.startSidecar("sidecar-stream", scene.sidecarEnv(statefulPayments.baseUrl(), streamAudit,
+                Map.of("TOOLGATE_APPROVALS_HOLD_POLL_INTERVAL", "200ms")));
+        shortWaitPort = scene.startSidecar("sidecar-short", scene.sidecarEnv(statefulPayments.baseUrl(), scene.work.resolve("audit-short.log"),
+                Map.of("TOOLGATE_APPROVALS_ELICITATION_WAIT", "3s")));
         for (String name : List.of("sidecar", "sidecar-b")) {
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> Files.readString(scene.work.resolve(name + ".log"))
                     .contains("elicit mode seals requestState with McpPolicy " + POLICY + "'s key from the operator"));
@@ -96,6 +110,9 @@ class ElicitModeIT {
         if (payments != null) {
             payments.close();
         }
+        if (statefulPayments != null) {
+            statefulPayments.close();
+        }
     }
 
     @Test
@@ -104,7 +121,7 @@ class ElicitModeIT {
             assertThat(agent.next().path("protocolVersion").asText()).isEqualTo("2026-07-28");
             JsonNode asked = agent.next();
             assertThat(asked.path("event").asText()).as("%s", asked).isEqualTo("elicited");
-            McpApproval pending = pendingApproval("pay_approved");
+            McpApproval pending = scene.awaitOne("update_amount", "pay_approved");
             String name = pending.getMetadata().getName();
             assertThat(asked.path("params").path("mode").asText()).isEqualTo("form");
             assertThat(asked.path("params").path("message").asText())
@@ -116,16 +133,16 @@ class ElicitModeIT {
             assertThat(agent.next().path("event").asText()).isEqualTo("elicited");
             assertThat(runs("pay_approved")).as("nothing ran before the approval").isZero();
 
-            decide("alice", pending, "{\"verdict\":\"Approved\",\"reason\":\"invoice checked\"}");
+            scene.decide("alice", pending, "{\"verdict\":\"Approved\",\"reason\":\"invoice checked\"}");
             agent.send("accept");
             JsonNode done = agent.next();
             assertThat(done.path("result").asText()).as("%s", done).isEqualTo("payment pay_approved: amount set to 100 (run 1)");
         }
         assertThat(runs("pay_approved")).as("the approved call ran once").isEqualTo(1);
-        awaitState(pendingApproval("pay_approved").getMetadata().getName(), "Consumed");
-        assertThat(auditLines(l -> "pay_approved".equals(approvedPayment(l)) && "asked".equals(l.path("elicitation").asText())))
+        scene.awaitState(scene.awaitOne("update_amount", "pay_approved").getMetadata().getName(), "Consumed");
+        assertThat(auditLines(l -> "pay_approved".equals(scene.approvedPayment(l)) && "asked".equals(l.path("elicitation").asText())))
                 .as("asked twice").hasSize(2);
-        JsonNode ran = auditLine(l -> "pay_approved".equals(approvedPayment(l)) && "allowed".equals(l.path("decision").asText()));
+        JsonNode ran = auditLine(l -> "pay_approved".equals(scene.approvedPayment(l)) && "allowed".equals(l.path("decision").asText()));
         assertThat(ran.path("elicitation").asText()).isEqualTo("answered");
         assertThat(ran.path("approver").asText()).isEqualTo("alice");
         assertThat(ran.path("upstreamStatus").asInt()).isEqualTo(200);
@@ -144,7 +161,7 @@ class ElicitModeIT {
             String state = first.path("inputRequired").path("requestState").asText();
             assertThat(state).as("%s", first).matches("tg1\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
             assertThat(first.path("inputRequired").path("inputRequests").path(KEY).path("method").asText()).isEqualTo("elicitation/create");
-            decide("alice", pendingApproval("pay_replayed"), "{\"verdict\":\"Approved\"}");
+            scene.decide("alice", scene.awaitOne("update_amount", "pay_replayed"), "{\"verdict\":\"Approved\"}");
 
             agent.resend(state, "accept");
             assertThat(agent.next().path("result").asText()).isEqualTo("payment pay_replayed: amount set to 100 (run 1)");
@@ -169,8 +186,8 @@ class ElicitModeIT {
             String sealedByA = onA.next().path("inputRequired").path("requestState").asText();
             onB.next();
             assertThat(onB.next().path("inputRequired").path("requestState").asText()).as("the other replica asks too").startsWith("tg1.");
-            assertThat(pending("pay_moved")).as("both replicas wait for the same approval").hasSize(1);
-            decide("alice", pendingApproval("pay_moved"), "{\"verdict\":\"Approved\"}");
+            assertThat(scene.approvals("update_amount", "pay_moved")).as("both replicas wait for the same approval").hasSize(1);
+            scene.decide("alice", scene.awaitOne("update_amount", "pay_moved"), "{\"verdict\":\"Approved\"}");
 
             onB.resend(sealedByA, "accept"); // the Service sent the re-sent call to the other pod
             JsonNode ran = onB.next();
@@ -184,8 +201,8 @@ class ElicitModeIT {
         try (ElicitCall agent = new ElicitCall("pay_tampered", "manual")) {
             agent.next();
             String state = agent.next().path("inputRequired").path("requestState").asText();
-            McpApproval pending = pendingApproval("pay_tampered");
-            decide("alice", pending, "{\"verdict\":\"Approved\"}");
+            McpApproval pending = scene.awaitOne("update_amount", "pay_tampered");
+            scene.decide("alice", pending, "{\"verdict\":\"Approved\"}");
             // the payload names another approval: the signature no longer covers it
             String[] parts = state.split("\\.");
             ObjectNode payload = (ObjectNode) JSON.readTree(Base64.getUrlDecoder().decode(parts[1]));
@@ -196,7 +213,7 @@ class ElicitModeIT {
             assertThat(refused.path("error").path("code").asInt()).as("%s", refused).isEqualTo(-32602);
             assertThat(refused.path("error").path("message").asText()).startsWith("Toolgate: requestState refused: its signature does not verify");
             assertThat(runs("pay_tampered")).isZero();
-            assertThat(approval(pending.getMetadata().getName()).getStatus().getConsumed()).as("nothing used up").isIn(null, 0);
+            assertThat(scene.approval(pending.getMetadata().getName()).getStatus().getConsumed()).as("nothing used up").isIn(null, 0);
 
             agent.resend(state, "accept"); // the untouched state still opens once
             assertThat(agent.next().path("result").asText()).isEqualTo("payment pay_tampered: amount set to 100 (run 1)");
@@ -211,7 +228,7 @@ class ElicitModeIT {
             agent.next();
             state = agent.next().path("inputRequired").path("requestState").asText();
         }
-        decide("alice", pendingApproval("pay_foreign"), "{\"verdict\":\"Approved\"}");
+        scene.decide("alice", scene.awaitOne("update_amount", "pay_foreign"), "{\"verdict\":\"Approved\"}");
         try (ElicitCall other = new ElicitCall("other-agent", "pay_foreign", "modern", "manual")) {
             other.next();
             assertThat(other.next().path("inputRequired").path("resultType").asText()).as("asked for its own approval").isEqualTo("input_required");
@@ -228,7 +245,7 @@ class ElicitModeIT {
         try (ElicitCall agent = new ElicitCall("pay_rejected", "modern", "auto")) {
             agent.next();
             assertThat(agent.next().path("event").asText()).isEqualTo("elicited");
-            decide("alice", pendingApproval("pay_rejected"), "{\"verdict\":\"Rejected\",\"reason\":\"not this customer\"}");
+            scene.decide("alice", scene.awaitOne("update_amount", "pay_rejected"), "{\"verdict\":\"Rejected\",\"reason\":\"not this customer\"}");
             agent.send("accept");
             JsonNode done = agent.next();
             assertThat(done.path("error").path("code").asInt()).as("%s", done).isEqualTo(-31001);
@@ -236,7 +253,7 @@ class ElicitModeIT {
                     .isEqualTo("Toolgate: tool \"update_amount\" denied: rejected by alice: not this customer");
         }
         assertThat(runs("pay_rejected")).isZero();
-        assertThat(auditLine(l -> "pay_rejected".equals(approvedPayment(l)) && "denied".equals(l.path("decision").asText()))
+        assertThat(auditLine(l -> "pay_rejected".equals(scene.approvedPayment(l)) && "denied".equals(l.path("decision").asText()))
                 .path("elicitation").asText()).isEqualTo("answered");
     }
 
@@ -245,7 +262,7 @@ class ElicitModeIT {
         try (ElicitCall agent = new ElicitCall("pay_declined", "modern", "auto")) {
             agent.next();
             assertThat(agent.next().path("event").asText()).isEqualTo("elicited");
-            McpApproval pending = pendingApproval("pay_declined");
+            McpApproval pending = scene.awaitOne("update_amount", "pay_declined");
             agent.send("decline");
             JsonNode done = agent.next();
             assertThat(done.path("error").path("code").asInt()).as("%s", done).isEqualTo(-31004);
@@ -253,14 +270,141 @@ class ElicitModeIT {
                     .startsWith("Toolgate: tool \"update_amount\" requires approval: Any change to an amount needs a human's approval. "
                             + "(the user declined Toolgate's request to wait for it). Approval " + NS + "/" + pending.getMetadata().getName()
                             + " is pending until ");
-            assertThat(approval(pending.getMetadata().getName()).getStatus().getState()).isEqualTo("Pending");
+            assertThat(scene.approval(pending.getMetadata().getName()).getStatus().getState()).isEqualTo("Pending");
         }
         assertThat(runs("pay_declined")).isZero();
-        assertThat(pending("pay_declined")).as("nothing new filed").hasSize(1);
+        assertThat(scene.approvals("update_amount", "pay_declined")).as("nothing new filed").hasSize(1);
     }
 
     @Test
-    void anOldClientGetsRetryModesAnswerAndItsRetryRunsOnceApproved() throws Exception {
+    void aClientOfAnEarlierRevisionIsAskedOnItsStreamAndTheApprovedCallRunsOnce() throws Exception {
+        try (ElicitCall agent = new ElicitCall(AGENT, "pay_stream", "legacy", "auto", streamPort)) {
+            assertThat(agent.next().path("protocolVersion").asText()).isEqualTo("2025-11-25");
+            JsonNode asked = agent.next();
+            assertThat(asked.path("event").asText()).as("%s", asked).isEqualTo("elicited");
+            assertThat(asked.path("id").asText()).startsWith("toolgate.dev/approval-");
+            McpApproval pending = scene.awaitOne("update_amount", "pay_stream");
+            String name = pending.getMetadata().getName();
+            assertThat(asked.path("params").path("message").asText())
+                    .startsWith("Toolgate: tool \"update_amount\" needs a human's approval: Any change to an amount needs a human's approval. "
+                            + "Approval " + NS + "/" + name + " is pending until ")
+                    .contains("an approver runs: kubectl toolgate approve " + name + " -n " + NS);
+
+            agent.send("accept"); // before anybody decided: asked again on the same stream
+            JsonNode again = agent.next();
+            assertThat(again.path("event").asText()).as("%s", again).isEqualTo("elicited");
+            assertThat(again.path("params").path("message").asText()).startsWith("Still pending (asked 2 times). Toolgate: tool \"update_amount\"");
+            assertThat(streamRuns("pay_stream")).as("nothing ran before the approval").isZero();
+
+            scene.decide("alice", pending, "{\"verdict\":\"Approved\",\"reason\":\"invoice checked\"}");
+            agent.send("accept");
+            JsonNode done = agent.next();
+            assertThat(done.path("result").asText()).as("%s", done).isEqualTo("payment pay_stream: amount set to 100 (run 1)");
+        }
+        assertThat(streamRuns("pay_stream")).as("the approved call ran once").isEqualTo(1);
+        scene.awaitState(scene.awaitOne("update_amount", "pay_stream").getMetadata().getName(), "Consumed");
+        JsonNode ran = ApprovalScene.auditLine(streamAudit, l -> "pay_stream".equals(scene.approvedPayment(l)) && "allowed".equals(l.path("decision").asText()));
+        assertThat(ran.path("elicitation").asText()).isEqualTo("answered");
+        assertThat(ran.path("holdEnded").asText()).isEqualTo("approved");
+        assertThat(ran.path("approver").asText()).isEqualTo("alice");
+        assertThat(ran.path("upstreamStatus").asInt()).isEqualTo(200);
+        assertThat(ApprovalScene.control(statefulPayments.baseUrl(), "responses")).as("the client's answers never reached the server").isEmpty();
+    }
+
+    @Test
+    void theSdk1ClientIsAskedOnItsStreamToo() throws Exception {
+        try (ElicitCall agent = new ElicitCall(AGENT, "pay_stream_v1", "v1", "auto", streamPort)) {
+            agent.next();
+            JsonNode asked = agent.next();
+            assertThat(asked.path("event").asText()).as("%s", asked).isEqualTo("elicited");
+            assertThat(asked.path("params").path("message").asText()).startsWith("Toolgate: tool \"update_amount\" needs a human's approval");
+            scene.decide("alice", scene.awaitOne("update_amount", "pay_stream_v1"), "{\"verdict\":\"Approved\"}");
+            agent.send("accept");
+            JsonNode done = agent.next();
+            assertThat(done.path("result").asText()).as("%s", done).isEqualTo("payment pay_stream_v1: amount set to 100 (run 1)");
+        }
+        assertThat(streamRuns("pay_stream_v1")).isEqualTo(1);
+    }
+
+    @Test
+    void aDeclinedElicitationOnTheStreamIsRefusedAndTheApprovalStaysPending() throws Exception {
+        try (ElicitCall agent = new ElicitCall(AGENT, "pay_stream_declined", "legacy", "auto", streamPort)) {
+            agent.next();
+            assertThat(agent.next().path("event").asText()).isEqualTo("elicited");
+            McpApproval pending = scene.awaitOne("update_amount", "pay_stream_declined");
+            agent.send("decline");
+            JsonNode done = agent.next();
+            assertThat(done.path("error").path("code").asInt()).as("%s", done).isEqualTo(-31004);
+            assertThat(done.path("error").path("message").asText())
+                    .startsWith("Toolgate: tool \"update_amount\" requires approval: Any change to an amount needs a human's approval. "
+                            + "(the user declined Toolgate's request to wait for it). Approval " + NS + "/" + pending.getMetadata().getName());
+            assertThat(scene.approval(pending.getMetadata().getName()).getStatus().getState()).isEqualTo("Pending");
+        }
+        assertThat(streamRuns("pay_stream_declined")).isZero();
+        assertThat(ApprovalScene.auditLine(streamAudit, l -> "pay_stream_declined".equals(scene.approvedPayment(l))).path("holdEnded").asText())
+                .isEqualTo("declined");
+    }
+
+    @Test
+    void anAnswerFromAnotherCallerIsNotTakenNorForwarded() throws Exception {
+        try (ElicitCall agent = new ElicitCall(AGENT, "pay_stream_forged", "legacy", "auto", streamPort)) {
+            agent.next();
+            JsonNode asked = agent.next();
+            String id = asked.path("id").asText();
+            scene.decide("alice", scene.awaitOne("update_amount", "pay_stream_forged"), "{\"verdict\":\"Approved\"}");
+            // another agent, which learnt the elicitation's id, answers it for the user
+            java.net.http.HttpResponse<String> forged = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
+                    .build().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + streamPort + "/mcp")).header("Content-Type", "application/json")
+                    .header("Accept", "application/json, text/event-stream").header("X-Agent-Id", "intruder-agent")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":\"" + id
+                            + "\",\"result\":{\"action\":\"accept\",\"content\":{}}}")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(forged.statusCode()).isEqualTo(202);
+            assertThat(agent.nextWithin(Duration.ofMillis(1500))).as("the call still waits for its own user").isNull();
+            assertThat(streamRuns("pay_stream_forged")).isZero();
+
+            agent.send("accept");
+            assertThat(agent.next().path("result").asText()).isEqualTo("payment pay_stream_forged: amount set to 100 (run 1)");
+        }
+        assertThat(ApprovalScene.control(statefulPayments.baseUrl(), "responses")).as("neither answer reached the server").isEmpty();
+    }
+
+    @Test
+    void anUnansweredElicitationIsCancelledWhenTheWaitRunsOut() throws Exception {
+        List<JsonNode> events = new ArrayList<>();
+        try (ElicitCall agent = new ElicitCall(AGENT, "pay_stream_slow", "legacy", "auto", shortWaitPort)) {
+            agent.next();
+            assertThat(agent.next().path("event").asText()).isEqualTo("elicited");
+            for (JsonNode event = agent.next(); ; event = agent.next()) {
+                events.add(event);
+                if ("done".equals(event.path("event").asText())) {
+                    break;
+                }
+            }
+        }
+        assertThat(events).as("%s", events).anySatisfy(e -> assertThat(e.path("event").asText()).isEqualTo("elicitationCancelled"));
+        JsonNode done = events.get(events.size() - 1);
+        assertThat(done.path("error").path("code").asInt()).as("%s", done).isEqualTo(-31004);
+        assertThat(done.path("error").path("message").asText()).contains("(still waiting after 3")
+                .contains("for an answer to Toolgate's elicitation; the approval stays pending");
+        assertThat(scene.approvals("update_amount", "pay_stream_slow")).singleElement().satisfies(a -> assertThat(a.getStatus().getState()).isEqualTo("Pending"));
+        assertThat(streamRuns("pay_stream_slow")).isZero();
+    }
+
+    @Test
+    void aClientThatDeclaredNoElicitationGetsRetryModesAnswer() throws Exception {
+        try (ElicitCall agent = new ElicitCall(AGENT, "pay_stream_plain", "plain", "auto", streamPort)) {
+            agent.next();
+            JsonNode done = agent.next();
+            assertThat(done.path("event").asText()).as("never asked: %s", done).isEqualTo("done");
+            assertThat(done.path("error").path("code").asInt()).isEqualTo(-31004);
+            assertThat(done.path("error").path("message").asText()).contains("retry the same call once a human approved it (kubectl toolgate approve ");
+        }
+    }
+
+    @Test
+    void aClientOfAStatelessServerGetsRetryModesAnswerAndItsRetryRunsOnceApproved() throws Exception {
+        // without a session the sidecar cannot know what the client's initialize declared, so nobody is asked
         try (ElicitCall agent = new ElicitCall("pay_old", "legacy", "auto")) {
             assertThat(agent.next().path("protocolVersion").asText()).isEqualTo("2025-11-25");
             JsonNode done = agent.next();
@@ -268,13 +412,13 @@ class ElicitModeIT {
             assertThat(done.path("error").path("code").asInt()).isEqualTo(-31004);
             assertThat(done.path("error").path("message").asText()).contains("retry the same call once a human approved it (kubectl toolgate approve ");
         }
-        decide("alice", pendingApproval("pay_old"), "{\"verdict\":\"Approved\"}");
+        scene.decide("alice", scene.awaitOne("update_amount", "pay_old"), "{\"verdict\":\"Approved\"}");
         try (ElicitCall agent = new ElicitCall("pay_old", "legacy", "auto")) {
             agent.next();
             assertThat(agent.next().path("result").asText()).isEqualTo("payment pay_old: amount set to 100 (run 1)");
         }
         assertThat(runs("pay_old")).isEqualTo(1);
-        assertThat(auditLine(l -> "pay_old".equals(approvedPayment(l)) && "approval_required".equals(l.path("decision").asText())).has("elicitation"))
+        assertThat(auditLine(l -> "pay_old".equals(scene.approvedPayment(l)) && "approval_required".equals(l.path("decision").asText())).has("elicitation"))
                 .isFalse();
     }
 
@@ -304,6 +448,10 @@ class ElicitModeIT {
             return client.next();
         }
 
+        JsonNode nextWithin(Duration wait) throws Exception {
+            return client.nextWithin(wait);
+        }
+
         void send(String line) throws IOException {
             client.send(line);
         }
@@ -318,26 +466,13 @@ class ElicitModeIT {
         }
     }
 
-    /** The one McpApproval filed for the update of {@code paymentId}, once it is there. */
-    private static McpApproval pendingApproval(String paymentId) {
-        await().atMost(Duration.ofSeconds(10)).until(() -> pending(paymentId).size() == 1);
-        return pending(paymentId).get(0);
-    }
 
-    private static List<McpApproval> pending(String paymentId) {
-        return scene.approvals("update_amount", paymentId);
-    }
 
-    private static McpApproval approval(String name) {
-        return scene.approval(name);
-    }
 
-    private static void awaitState(String name, String state) {
-        scene.awaitState(name, state);
-    }
 
-    private static void decide(String user, McpApproval approval, String decision) {
-        scene.decide(user, approval, decision);
+    /** How often the stateful server ran update_amount for {@code paymentId}. */
+    private static int streamRuns(String paymentId) throws Exception {
+        return ApprovalScene.control(statefulPayments.baseUrl(), "runs").path(paymentId).asInt(0);
     }
 
     /** How often the server ran update_amount for {@code paymentId}. */
@@ -365,7 +500,4 @@ class ElicitModeIT {
         return ApprovalScene.auditLines(audit, match);
     }
 
-    private static String approvedPayment(JsonNode line) {
-        return scene.approvedPayment(line);
-    }
 }

@@ -118,12 +118,12 @@ class HoldModeIT {
         try (McpSyncClient client = client(progress::add)) {
             CompletableFuture<McpSchema.CallToolResult> call = CompletableFuture.supplyAsync(() -> client.callTool(new CallToolRequest(
                     "update_amount", Map.of("payment_id", "pay_approved", "amount", 100), Map.of("progressToken", "hold-approve"))));
-            McpApproval pending = pendingApproval("pay_approved");
+            McpApproval pending = scene.awaitOne("update_amount", "pay_approved");
             await().atMost(Duration.ofSeconds(5)).until(() -> progress.size() >= 2);
             assertThat(call).as("held while nobody decided").isNotDone();
             assertThat(runs("pay_approved")).as("nothing ran before the approval").isZero();
 
-            decide("alice", pending, "{\"verdict\":\"Approved\",\"reason\":\"invoice checked\"}");
+            scene.decide("alice", pending, "{\"verdict\":\"Approved\",\"reason\":\"invoice checked\"}");
             McpSchema.CallToolResult result = call.get(10, TimeUnit.SECONDS);
             assertThat(((McpSchema.TextContent) result.content().get(0)).text()).isEqualTo("payment pay_approved: amount set to 100 (run 1)");
             assertThat(progress).allSatisfy(p -> {
@@ -136,8 +136,8 @@ class HoldModeIT {
             }
         }
         assertThat(runs("pay_approved")).as("the approved call ran once").isEqualTo(1);
-        awaitState(pending("pay_approved").get(0).getMetadata().getName(), "Consumed");
-        JsonNode line = auditLine(l -> "pay_approved".equals(approvedPayment(l)) && "allowed".equals(l.path("decision").asText()));
+        scene.awaitState(scene.approvals("update_amount", "pay_approved").get(0).getMetadata().getName(), "Consumed");
+        JsonNode line = auditLine(l -> "pay_approved".equals(scene.approvedPayment(l)) && "allowed".equals(l.path("decision").asText()));
         assertThat(line.path("holdEnded").asText()).isEqualTo("approved");
         assertThat(line.path("heldMs").asLong()).isGreaterThan(700);
         assertThat(line.path("approver").asText()).isEqualTo("alice");
@@ -150,8 +150,8 @@ class HoldModeIT {
             // no progress token: the request is just held, and answered with JSON
             CompletableFuture<McpSchema.CallToolResult> call = CompletableFuture.supplyAsync(() -> client.callTool(new CallToolRequest(
                     "update_amount", Map.of("payment_id", "pay_rejected", "amount", 100))));
-            McpApproval pending = pendingApproval("pay_rejected");
-            decide("alice", pending, "{\"verdict\":\"Rejected\",\"reason\":\"not this customer\"}");
+            McpApproval pending = scene.awaitOne("update_amount", "pay_rejected");
+            scene.decide("alice", pending, "{\"verdict\":\"Rejected\",\"reason\":\"not this customer\"}");
             assertThatThrownBy(() -> call.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(McpError.class)
                     .hasMessageContaining("Toolgate: tool \"update_amount\" denied: rejected by alice: not this customer");
         }
@@ -172,9 +172,9 @@ class HoldModeIT {
             assertThat(waited).as("held for holdFor, and not much longer").isBetween(HOLD_FOR.toMillis(), HOLD_FOR.toMillis() + 3000);
             assertThat(progress).hasSizeGreaterThanOrEqualTo(5).allSatisfy(p -> assertThat(p.progressToken()).isEqualTo(7));
         }
-        List<McpApproval> approvals = pending("pay_slow");
+        List<McpApproval> approvals = scene.approvals("update_amount", "pay_slow");
         assertThat(approvals).singleElement().satisfies(a -> assertThat(a.getStatus().getState()).isEqualTo("Pending"));
-        assertThat(auditLine(l -> "pay_slow".equals(approvedPayment(l))).path("holdEnded").asText()).isEqualTo("timeout");
+        assertThat(auditLine(l -> "pay_slow".equals(scene.approvedPayment(l))).path("holdEnded").asText()).isEqualTo("timeout");
         assertThat(runs("pay_slow")).isZero();
     }
 
@@ -184,16 +184,16 @@ class HoldModeIT {
             for (String payment : List.of("pay_first", "pay_second")) {
                 CompletableFuture<McpSchema.CallToolResult> call = CompletableFuture.supplyAsync(() -> client.callTool(new CallToolRequest(
                         "close_payment", Map.of("payment_id", payment))));
-                McpApproval pending = awaitOne(() -> approvals("close_payment", payment));
-                decide("alice", pending, "{\"verdict\":\"Approved\"}");
+                McpApproval pending = scene.awaitOne("close_payment", payment);
+                scene.decide("alice", pending, "{\"verdict\":\"Approved\"}");
                 if (payment.equals("pay_first")) {
                     assertThat(((McpSchema.TextContent) call.get(10, TimeUnit.SECONDS).content().get(0)).text())
                             .isEqualTo("payment pay_first: close_payment done");
                 } else {
                     assertThatThrownBy(() -> call.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(McpError.class)
                             .hasMessageContaining("Toolgate: tool \"close_payment\" rate limited");
-                    awaitState(pending.getMetadata().getName(), "Approved");
-                    assertThat(approval(pending.getMetadata().getName()).getStatus().getConsumed()).as("nothing used up").isIn(null, 0);
+                    scene.awaitState(pending.getMetadata().getName(), "Approved");
+                    assertThat(scene.approval(pending.getMetadata().getName()).getStatus().getConsumed()).as("nothing used up").isIn(null, 0);
                 }
             }
         }
@@ -220,22 +220,22 @@ class HoldModeIT {
     void aClientThatGivesUpLeavesTheApprovalPendingAndItsRetryRunsOnceApproved() throws Exception {
         // the client process dies while its call is held: the connection closes and the sidecar loses its client
         Process node = heldCallProcess("pay_gave_up", 60_000, false, null);
-        pendingApproval("pay_gave_up");
+        scene.awaitOne("update_amount", "pay_gave_up");
         node.destroyForcibly();
         assertThat(node.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        JsonNode abandoned = auditLine(l -> "pay_gave_up".equals(approvedPayment(l)));
+        JsonNode abandoned = auditLine(l -> "pay_gave_up".equals(scene.approvedPayment(l)));
         assertThat(abandoned.path("holdEnded").asText()).isEqualTo("client_gone");
         assertThat(abandoned.path("approvalState").asText()).isEqualTo("Pending");
-        McpApproval pending = pendingApproval("pay_gave_up");
+        McpApproval pending = scene.awaitOne("update_amount", "pay_gave_up");
         Thread.sleep(HOLD_FOR.toMillis() / 2);
-        assertThat(approval(pending.getMetadata().getName()).getStatus().getState()).as("still pending, for a retry").isEqualTo("Pending");
+        assertThat(scene.approval(pending.getMetadata().getName()).getStatus().getState()).as("still pending, for a retry").isEqualTo("Pending");
 
-        decide("alice", pending, "{\"verdict\":\"Approved\"}");
+        scene.decide("alice", pending, "{\"verdict\":\"Approved\"}");
         try (McpSyncClient client = client(p -> { })) {
             McpSchema.CallToolResult result = client.callTool(new CallToolRequest("update_amount", Map.of("payment_id", "pay_gave_up", "amount", 100)));
             assertThat(((McpSchema.TextContent) result.content().get(0)).text()).isEqualTo("payment pay_gave_up: amount set to 100 (run 1)");
         }
-        assertThat(pending("pay_gave_up")).as("the retry used the approval the held call filed").hasSize(1);
+        assertThat(scene.approvals("update_amount", "pay_gave_up")).as("the retry used the approval the held call filed").hasSize(1);
     }
 
     @Test
@@ -243,12 +243,12 @@ class HoldModeIT {
         // the TypeScript SDK aborts the call after 1 s: it sends notifications/cancelled for it in the same session
         JsonNode cancelled = heldCall("pay_cancelled", 60_000, false, 1000L);
         assertThat(cancelled.path("error").path("message").asText()).contains("the agent stopped waiting");
-        JsonNode ended = auditLine(l -> "pay_cancelled".equals(approvedPayment(l)) && l.has("holdEnded"));
+        JsonNode ended = auditLine(l -> "pay_cancelled".equals(scene.approvedPayment(l)) && l.has("holdEnded"));
         assertThat(ended.path("holdEnded").asText()).as("the hold ended on the cancellation, not on the connection").isEqualTo("cancelled");
         assertThat(ended.path("heldMs").asLong()).as("long before holdFor").isLessThan(HOLD_FOR.toMillis());
         assertThat(ended.path("approvalState").asText()).isEqualTo("Pending");
-        McpApproval pending = pendingApproval("pay_cancelled");
-        assertThat(approval(pending.getMetadata().getName()).getStatus().getState()).isEqualTo("Pending");
+        McpApproval pending = scene.awaitOne("update_amount", "pay_cancelled");
+        assertThat(scene.approval(pending.getMetadata().getName()).getStatus().getState()).isEqualTo("Pending");
         assertThat(runs("pay_cancelled")).isZero();
     }
 
@@ -261,9 +261,9 @@ class HoldModeIT {
                 throw new IllegalStateException(e);
             }
         });
-        McpApproval pending = pendingApproval("pay_patient");
+        McpApproval pending = scene.awaitOne("update_amount", "pay_patient");
         Thread.sleep(3000); // past the client's own 2.5 s timeout: only the progress notifications keep it waiting
-        decide("alice", pending, "{\"verdict\":\"Approved\"}");
+        scene.decide("alice", pending, "{\"verdict\":\"Approved\"}");
         JsonNode out = call.get(20, TimeUnit.SECONDS);
         assertThat(out.path("result").asText()).as("%s", out).isEqualTo("payment pay_patient: amount set to 100 (run 1)");
         assertThat(out.path("elapsedMs").asLong()).isGreaterThan(3000);
@@ -307,37 +307,10 @@ class HoldModeIT {
         return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
 
-    /** The one McpApproval filed for the update of {@code paymentId}, once it is there. */
-    private static McpApproval pendingApproval(String paymentId) {
-        await().atMost(Duration.ofSeconds(10)).until(() -> pending(paymentId).size() == 1);
-        return pending(paymentId).get(0);
-    }
 
-    private static List<McpApproval> pending(String paymentId) {
-        return approvals("update_amount", paymentId);
-    }
 
-    private static List<McpApproval> approvals(String tool, String paymentId) {
-        return scene.approvals(tool, paymentId);
-    }
 
-    /** The one McpApproval {@code approvals} finds, once it is there. */
-    private static McpApproval awaitOne(java.util.function.Supplier<List<McpApproval>> approvals) {
-        await().atMost(Duration.ofSeconds(10)).until(() -> approvals.get().size() == 1);
-        return approvals.get().get(0);
-    }
 
-    private static McpApproval approval(String name) {
-        return scene.approval(name);
-    }
-
-    private static void awaitState(String name, String state) {
-        scene.awaitState(name, state);
-    }
-
-    private static void decide(String user, McpApproval approval, String decision) {
-        scene.decide(user, approval, decision);
-    }
 
     /** How often the server ran update_amount for {@code paymentId} (other tools: {@code tool:paymentId}). */
     private static int runs(String paymentId) throws Exception {
@@ -349,7 +322,4 @@ class HoldModeIT {
         return ApprovalScene.auditLine(audit, match);
     }
 
-    private static String approvedPayment(JsonNode line) {
-        return scene.approvedPayment(line);
-    }
 }

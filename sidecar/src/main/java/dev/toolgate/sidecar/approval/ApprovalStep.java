@@ -41,12 +41,14 @@ public class ApprovalStep {
     private final MeterRegistry meters;
     private final java.time.Duration holdPollInterval;
     private final java.time.Duration holdProgressInterval;
-    /** Holds in progress, by session, caller and request id ({@link #registerHeld}). */
-    private final java.util.concurrent.ConcurrentHashMap<String, ApprovalHold> heldCalls = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.time.Duration elicitationWait;
+    /** Calls held or asked on their stream, by session, caller and request id ({@link #registerHeld}): how to cancel each. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Runnable> heldCalls = new java.util.concurrent.ConcurrentHashMap<>();
 
     @jakarta.inject.Inject
     public ApprovalStep(ApprovalClient client, MeterRegistry meters, dev.toolgate.sidecar.SidecarConfig config) {
-        this(client, meters, config.approvals().holdPollInterval(), config.approvals().holdProgressInterval());
+        this(client, meters, config.approvals().holdPollInterval(), config.approvals().holdProgressInterval(),
+                config.approvals().elicitationWait());
     }
 
     public ApprovalStep(ApprovalClient client, MeterRegistry meters) {
@@ -54,10 +56,32 @@ public class ApprovalStep {
     }
 
     public ApprovalStep(ApprovalClient client, MeterRegistry meters, java.time.Duration holdPollInterval, java.time.Duration holdProgressInterval) {
+        this(client, meters, holdPollInterval, holdProgressInterval, java.time.Duration.ofMinutes(10));
+    }
+
+    public ApprovalStep(ApprovalClient client, MeterRegistry meters, java.time.Duration holdPollInterval, java.time.Duration holdProgressInterval,
+            java.time.Duration elicitationWait) {
         this.client = client;
         this.meters = meters;
         this.holdPollInterval = holdPollInterval;
         this.holdProgressInterval = holdProgressInterval;
+        this.elicitationWait = elicitationWait;
+    }
+
+    ApprovalClient client() {
+        return client;
+    }
+
+    java.time.Duration pollInterval() {
+        return holdPollInterval;
+    }
+
+    java.time.Duration progressInterval() {
+        return holdProgressInterval;
+    }
+
+    java.time.Duration elicitationWait() {
+        return elicitationWait;
     }
 
     /**
@@ -79,7 +103,7 @@ public class ApprovalStep {
      * runs out; {@code progress} (may be null) is told while it waits. Run on the request's context, whose timers it uses.
      */
     public ApprovalHold hold(EnforcementFilter.Prepared prepared, EnforcementFilter.Inspection settled, Caller caller,
-            io.vertx.core.Vertx vertx, io.vertx.core.Context context, ApprovalHold.Progress progress) {
+            io.vertx.core.Vertx vertx, io.vertx.core.Context context, WaitingCall.Progress progress) {
         count("held");
         ApprovalHold hold = new ApprovalHold(this, client, vertx, context, prepared, settled.decisions().get(0), caller, holdPollInterval,
                 holdProgressInterval, progress);
@@ -87,14 +111,15 @@ public class ApprovalStep {
     }
 
     /**
-     * Registers a started hold under the request it holds: {@code session} (may be null), the caller's subject and the
-     * JSON-RPC id, so that the same caller's {@code notifications/cancelled} in that session can end it ({@link #cancelHeld}).
-     * The returned action unregisters it; run it when the hold ended.
+     * Registers a started wait ({@link WaitingCall}) under the request it keeps open: {@code session} (may be null), the
+     * caller's subject and the JSON-RPC id, so that the same caller's {@code notifications/cancelled} in that session can
+     * end it ({@link #cancelHeld}). The returned action unregisters it; run it when the wait ended.
      */
-    public Runnable registerHeld(String session, Caller caller, JsonNode requestId, ApprovalHold hold) {
+    public Runnable registerHeld(String session, Caller caller, JsonNode requestId, WaitingCall waiting) {
         String key = heldKey(session, caller.subject(), requestId);
-        heldCalls.put(key, hold);
-        return () -> heldCalls.remove(key, hold);
+        Runnable cancel = waiting::cancel;
+        heldCalls.put(key, cancel);
+        return () -> heldCalls.remove(key, cancel);
     }
 
     /**
@@ -110,9 +135,9 @@ public class ApprovalStep {
                 continue;
             }
             JsonNode requestId = message.node().path("params").get("requestId");
-            ApprovalHold hold = requestId == null ? null : heldCalls.get(heldKey(session, caller.subject(), requestId));
-            if (hold != null) {
-                hold.cancel();
+            Runnable cancel = requestId == null ? null : heldCalls.get(heldKey(session, caller.subject(), requestId));
+            if (cancel != null) {
+                cancel.run();
             }
         }
     }
@@ -316,7 +341,7 @@ public class ApprovalStep {
     }
 
     /** How long a held call waited, by how the hold ended. */
-    void held(ApprovalHold.Ending how, long millis) {
+    void held(WaitingCall.Ending how, long millis) {
         io.micrometer.core.instrument.Timer.builder("toolgate.approval.hold")
                 .description("Calls held in hold mode until their approval was decided, expired or the hold ran out, by how it ended")
                 .tag("outcome", how.label()).register(meters).record(millis, java.util.concurrent.TimeUnit.MILLISECONDS);

@@ -30,7 +30,7 @@ public record ApprovalTicket(String name, String namespace, String state, String
         return new ApprovalTicket(name, namespace, CONSUMED, expiresAt, approver, reason, previousState, heldMillis, holdEnded, elicitation);
     }
 
-    /** The same ticket, recorded as held for {@code millis} and ended by {@code how} ({@link ApprovalHold.Ending}). */
+    /** The same ticket, recorded as kept open for {@code millis} and ended by {@code how} ({@link WaitingCall.Ending}). */
     public ApprovalTicket held(long millis, String how) {
         return new ApprovalTicket(name, namespace, state, expiresAt, approver, reason, previousState, millis, how, elicitation);
     }

@@ -32,8 +32,11 @@ import jakarta.inject.Singleton;
  * cancelled one is refused and its approval left pending.
  *
  * <p>Only clients that can take it are asked: the request's {@code _meta} names revision 2026-07-28 or later and a
- * client capability {@code elicitation} with form mode (an empty object means form). Every other client, a batch, and
- * a legacy HTTP+SSE client get retry mode's answer.
+ * client capability {@code elicitation} with form mode (an empty object means form). A client of an earlier revision
+ * whose session's {@code initialize} declared form elicitation, and whose POST takes an event stream, is asked on that
+ * stream instead ({@link AskedOnStream}): an {@code elicitation/create} request from the sidecar, whose response the
+ * client POSTs back and {@link #takeAnswers} takes out of its body. Every other client, a batch, and a legacy HTTP+SSE
+ * client get retry mode's answer.
  */
 @Singleton
 public class Elicitation {
@@ -44,6 +47,8 @@ public class Elicitation {
     static final String CLIENT_CAPABILITIES_META = "io.modelcontextprotocol/clientCapabilities";
     /** The first revision with multi round-trip requests. Revisions are ISO dates: they order as strings. */
     static final String FIRST_REVISION = "2026-07-28";
+    /** How the ids of the sidecar's own {@code elicitation/create} requests on a call's stream begin. */
+    public static final String STREAM_ID_PREFIX = "toolgate.dev/approval-";
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
@@ -59,6 +64,9 @@ public class Elicitation {
 
     private final RequestStates states;
     private final ApprovalStep step;
+    /** Elicitations asked on a call's stream and not answered yet, by session, caller and request id. */
+    private final java.util.concurrent.ConcurrentHashMap<String, AskedOnStream> outstanding = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.security.SecureRandom random = new java.security.SecureRandom();
 
     @Inject
     public Elicitation(RequestStates states, ApprovalStep step) {
@@ -160,13 +168,113 @@ public class Elicitation {
      * user declined or cancelled ({@code answer}, null on a first call): that call is refused.
      */
     public boolean asks(EnforcementFilter.Inspection settled, ParsedBody parsed, Answer answer) {
-        if ((answer != null && !answer.accepted()) || parsed.batch() || settled.decisions().size() != 1 || parsed.messages().size() != 1) {
+        if (answer != null && !answer.accepted()) {
+            return false;
+        }
+        return pendingInElicitMode(settled, parsed) && canElicit(parsed.messages().get(0));
+    }
+
+    /**
+     * True when the settled body is one first call (no answer of Toolgate's in it) whose approval is pending in elicit
+     * mode, from a client of a revision before 2026-07-28 that declared form elicitation in its session
+     * ({@code sessionTakesForm}) and takes an event stream as the answer ({@code takesEventStream}): the walk then asks
+     * it on that stream ({@link #askOnStream}).
+     */
+    public boolean asksOnStream(EnforcementFilter.Inspection settled, ParsedBody parsed, Answer answer, boolean sessionTakesForm,
+            boolean takesEventStream) {
+        return answer == null && sessionTakesForm && takesEventStream && pendingInElicitMode(settled, parsed)
+                && !canElicit(parsed.messages().get(0));
+    }
+
+    private static boolean pendingInElicitMode(EnforcementFilter.Inspection settled, ParsedBody parsed) {
+        if (parsed.batch() || settled.decisions().size() != 1 || parsed.messages().size() != 1) {
             return false;
         }
         CallDecision call = settled.decisions().get(0);
         Decision d = call.decision();
         return d.verdict() == Verdict.APPROVAL_REQUIRED && d.enforced() && d.approval() != null && d.approval().elicits()
-                && call.approval() != null && ApprovalTicket.PENDING.equals(call.approval().state()) && canElicit(parsed.messages().get(0));
+                && call.approval() != null && ApprovalTicket.PENDING.equals(call.approval().state());
+    }
+
+    /**
+     * Asks the pending call of {@code settled} (see {@link #asksOnStream}) on its own event stream: {@code send} writes
+     * one message to the client on it. Run on the request's context, whose timers it uses.
+     */
+    public AskedOnStream askOnStream(EnforcementFilter.Prepared prepared, EnforcementFilter.Inspection settled, Caller caller, String session,
+            io.vertx.core.Vertx vertx, io.vertx.core.Context context, WaitingCall.Progress progress,
+            java.util.function.Consumer<ObjectNode> send) {
+        return new AskedOnStream(this, step, vertx, context, prepared, settled.decisions().get(0), caller, session, progress, send);
+    }
+
+    /**
+     * Takes the client's responses to the sidecar's own elicitations ({@link #STREAM_ID_PREFIX} ids) out of a body: each
+     * goes to the call that asked it, when it is of the same session and caller and still waits for it, and none ever
+     * reaches the server (a stale or foreign one is dropped). Returns the rest of the body, the same body when it held
+     * none, or null when it held nothing else (then answered 202).
+     */
+    public ParsedBody takeAnswers(ParsedBody parsed, String session, Caller caller) {
+        boolean any = false;
+        for (JsonRpcMessage message : parsed.messages()) {
+            if (isStreamAnswer(message)) {
+                any = true;
+                break;
+            }
+        }
+        if (!any) {
+            return parsed;
+        }
+        List<JsonRpcMessage> rest = new ArrayList<>(parsed.messages().size());
+        for (JsonRpcMessage message : parsed.messages()) {
+            if (!isStreamAnswer(message)) {
+                rest.add(message);
+                continue;
+            }
+            String id = message.id().textValue();
+            AskedOnStream asked = outstanding.remove(key(session, caller.subject(), id));
+            if (asked != null) {
+                asked.answer(id, message.node());
+            } else {
+                io.quarkus.logging.Log.debugf("toolgate approvals: dropped an answer to elicitation %s that nothing waits for in session %s of %s",
+                        id, session, caller.subject());
+            }
+        }
+        return rest.isEmpty() ? null : new ParsedBody(parsed.batch(), List.copyOf(rest));
+    }
+
+    private static boolean isStreamAnswer(JsonRpcMessage message) {
+        return message.method() == null && message.id() != null && message.id().isTextual()
+                && message.id().textValue().startsWith(STREAM_ID_PREFIX);
+    }
+
+    /** A new id for an elicitation asked on a call's stream, registered until answered or {@link #unregister}ed. */
+    String register(String session, String subject, AskedOnStream asked) {
+        byte[] nonce = new byte[16];
+        random.nextBytes(nonce);
+        String id = STREAM_ID_PREFIX + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(nonce);
+        outstanding.put(key(session, subject, id), asked);
+        return id;
+    }
+
+    void unregister(String session, String subject, String id) {
+        outstanding.remove(key(session, subject, id));
+    }
+
+    private static String key(String session, String subject, String id) {
+        return (session == null ? "" : session) + "\n" + subject + "\n" + id;
+    }
+
+    /**
+     * The sidecar's own {@code elicitation/create} request {@code id} on a call's stream: the same form as elicit mode's
+     * "input required" (the approval, what an approver runs, accept once approved); {@code asks} counts the times this
+     * call was asked. {@code mode} is left out: a form, in every revision that has elicitation.
+     */
+    ObjectNode streamRequest(String id, CallDecision call, int asks) {
+        ObjectNode params = JSON.objectNode().put("message", (asks > 1 ? "Still pending (asked " + asks + " times). " : "") + question(call));
+        params.putObject("requestedSchema").put("type", "object").putObject("properties");
+        ObjectNode request = JSON.objectNode().put("jsonrpc", "2.0").put("id", id).put("method", "elicitation/create");
+        request.set("params", params);
+        step.count("elicited");
+        return request;
     }
 
     /**
@@ -196,13 +304,7 @@ public class Elicitation {
         long expires = expiry(ticket.expiresAt(), d.approval().expiresAfterMillis());
         String state = states.seal(new RequestStates.Binding(caller.subject(), source(caller), call.tool(),
                 ArgumentsDigest.sha256Hex(call.arguments()), policyHash, ticket.name(), ticket.namespace()), expires);
-        String message = "Toolgate: tool \"" + call.tool() + "\" needs a human's approval: " + d.reason()
-                + (d.reason().endsWith(".") ? " " : ". ") + "Approval " + ticket.namespace() + "/" + ticket.name() + " is pending"
-                + (ticket.expiresAt() == null ? "" : " until " + ticket.expiresAt())
-                + (ApprovalTicket.CONSUMED.equals(ticket.previousState()) ? " (the previous approval of this call was used)" : "")
-                + "; an approver runs: " + ticket.approveCommand() + ". Accept once it is approved to run the call; decline to give up "
-                + "(the approval stays pending).";
-        ObjectNode params = JSON.objectNode().put("mode", "form").put("message", message);
+        ObjectNode params = JSON.objectNode().put("mode", "form").put("message", question(call));
         params.putObject("requestedSchema").put("type", "object").putObject("properties");
         ObjectNode request = JSON.objectNode().put("method", "elicitation/create");
         request.set("params", params);
@@ -214,6 +316,18 @@ public class Elicitation {
         response.set("result", result);
         step.count("elicited");
         return response;
+    }
+
+    /** What the form says: the tool, why it needs approval, which approval waits until when, what an approver runs. */
+    private static String question(CallDecision call) {
+        ApprovalTicket ticket = call.approval();
+        Decision d = call.decision();
+        return "Toolgate: tool \"" + call.tool() + "\" needs a human's approval: " + d.reason()
+                + (d.reason().endsWith(".") ? " " : ". ") + "Approval " + ticket.namespace() + "/" + ticket.name() + " is pending"
+                + (ticket.expiresAt() == null ? "" : " until " + ticket.expiresAt())
+                + (ApprovalTicket.CONSUMED.equals(ticket.previousState()) ? " (the previous approval of this call was used)" : "")
+                + "; an approver runs: " + ticket.approveCommand() + ". Accept once it is approved to run the call; decline to give up "
+                + "(the approval stays pending).";
     }
 
     private static long expiry(String expiresAt, long expiresAfterMillis) {

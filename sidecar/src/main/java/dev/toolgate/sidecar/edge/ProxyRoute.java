@@ -1,7 +1,8 @@
 package dev.toolgate.sidecar.edge;
 
 import dev.toolgate.sidecar.SidecarConfig;
-import dev.toolgate.sidecar.approval.ApprovalHold;
+import dev.toolgate.sidecar.approval.AskedOnStream;
+import dev.toolgate.sidecar.approval.WaitingCall;
 import dev.toolgate.sidecar.approval.ApprovalStep;
 import dev.toolgate.sidecar.approval.ApprovalTicket;
 import dev.toolgate.sidecar.approval.Elicitation;
@@ -22,6 +23,7 @@ import dev.toolgate.sidecar.mcp.SseEventParser;
 import dev.toolgate.sidecar.observe.AuditLog;
 import dev.toolgate.sidecar.observe.RefusalReason;
 import dev.toolgate.sidecar.observe.RequestFacts;
+import dev.toolgate.sidecar.observe.SessionClients;
 import dev.toolgate.sidecar.observe.ToolCallMetrics;
 import dev.toolgate.sidecar.observe.Tracing;
 import dev.toolgate.sidecar.upstream.LegacySseSessions;
@@ -90,6 +92,8 @@ public class ProxyRoute {
     ApprovalStep approvals;
     @Inject
     Elicitation elicitation;
+    @Inject
+    SessionClients sessionClients;
     @Inject
     ToolDefinitions definitions;
     @Inject
@@ -215,9 +219,10 @@ public class ProxyRoute {
     }
 
     /**
-     * The walk of one request whose body is read: parse → caller → decide (in elicit mode a re-sent call's requestState
-     * first; then approvals, for calls that need one, and in hold mode the wait for a human) → forward or answer (in
-     * elicit mode possibly "input required") → record. Parsing is synchronous; the caller, the decision and the approvals are stages (a key
+     * The walk of one request whose body is read: parse → caller → decide (answers to the sidecar's own elicitations
+     * are taken out first, and in elicit mode a re-sent call's requestState opened; then approvals, for calls that need
+     * one, and in hold mode the wait for a human) → forward or answer (in elicit mode possibly "input required", or an
+     * elicitation on the call's own stream) → record. Parsing is synchronous; the caller, the decision and the approvals are stages (a key
      * fetch, a shared counter store, the operator's approval API), each continued on
      * this request's event loop. Whatever happens, the request is answered or forwarded exactly once, and never
      * forwarded on a fault.
@@ -247,47 +252,63 @@ public class ProxyRoute {
                     walk.forward(bytes, null, EnforcementFilter.Inspection.NONE);
                     return;
                 }
-                approvals.cancelHeld(parsed.messages(), walk.session, caller);
-                PolicyHolder.State state = policies.state();
-                walk.decidedUnder = state;
-                EnforcementFilter.Prepared prepared;
-                try {
-                    prepared = EnforcementFilter.prepare(parsed, state.policy(), state.problem(), caller, walk.session, definitions);
-                } catch (JsonRpcRejection rejection) {
-                    walk.malformed(rejection);
+                ParsedBody body = elicitation.takeAnswers(parsed, walk.session, caller); // answers to the sidecar's own elicitations
+                if (body == null) {
+                    walk.accepted();
                     return;
                 }
-                String policyHash = state.policy() == null ? null : state.policy().hash();
-                Elicitation.Answer answer; // elicit mode: a re-sent call's state is opened before anything is decided
-                try {
-                    answer = elicitation.open(parsed, prepared, caller, policyHash);
-                } catch (RequestStates.Refused refused) {
-                    walk.requestStateRefused(parsed, refused);
-                    return;
-                }
-                Tracing.DecisionSpans spans = tracing.start(prepared);
-                prepared.decide(System.currentTimeMillis())
-                        .thenCompose(inspection -> answer != null && !answer.accepted()
-                                ? java.util.concurrent.CompletableFuture.completedFuture(elicitation.declined(inspection, answer))
-                                : approvals.settle(prepared, inspection, caller, walk.session, policyHash))
-                        .whenComplete(walk.then((settled, fault) -> {
-                            tracing.end(spans, settled, fault, policyHash);
-                            if (fault != null) {
-                                throw fault;
-                            }
-                            EnforcementFilter.Inspection inspection = answer != null ? elicitation.answered(settled) : settled;
-                            if (walk.legacyStream == null && elicitation.asks(inspection, parsed, answer)) { // legacy HTTP+SSE predates it
-                                walk.elicit(parsed, inspection, policyHash);
-                                return;
-                            }
-                            if (approvals.holds(inspection, parsed.batch())) {
-                                walk.hold(bytes, parsed, prepared, inspection);
-                                return;
-                            }
-                            walk.decided(bytes, parsed, inspection);
-                        }));
+                decide(walk, bytes, body);
             }));
         });
+    }
+
+    /** The walk's decide step and what follows it, for a parsed body from an identified caller. */
+    private void decide(Walk walk, byte[] bytes, ParsedBody parsed) {
+        Caller caller = walk.caller;
+        approvals.cancelHeld(parsed.messages(), walk.session, caller);
+        PolicyHolder.State state = policies.state();
+        walk.decidedUnder = state;
+        EnforcementFilter.Prepared prepared;
+        try {
+            prepared = EnforcementFilter.prepare(parsed, state.policy(), state.problem(), caller, walk.session, definitions);
+        } catch (JsonRpcRejection rejection) {
+            walk.malformed(rejection);
+            return;
+        }
+        String policyHash = state.policy() == null ? null : state.policy().hash();
+        Elicitation.Answer answer; // elicit mode: a re-sent call's state is opened before anything is decided
+        try {
+            answer = elicitation.open(parsed, prepared, caller, policyHash);
+        } catch (RequestStates.Refused refused) {
+            walk.requestStateRefused(parsed, refused);
+            return;
+        }
+        Tracing.DecisionSpans spans = tracing.start(prepared);
+        prepared.decide(System.currentTimeMillis())
+                .thenCompose(inspection -> answer != null && !answer.accepted()
+                        ? java.util.concurrent.CompletableFuture.completedFuture(elicitation.declined(inspection, answer))
+                        : approvals.settle(prepared, inspection, caller, walk.session, policyHash))
+                .whenComplete(walk.then((settled, fault) -> {
+                    tracing.end(spans, settled, fault, policyHash);
+                    if (fault != null) {
+                        throw fault;
+                    }
+                    EnforcementFilter.Inspection inspection = answer != null ? elicitation.answered(settled) : settled;
+                    if (walk.legacyStream == null && elicitation.asks(inspection, parsed, answer)) { // legacy HTTP+SSE predates it
+                        walk.elicit(parsed, inspection, policyHash);
+                        return;
+                    }
+                    if (walk.legacyStream == null && elicitation.asksOnStream(inspection, parsed, answer,
+                            sessionClients.takesFormElicitation(walk.session), acceptsEventStream(walk.request))) {
+                        walk.askOnStream(bytes, parsed, prepared, inspection);
+                        return;
+                    }
+                    if (approvals.holds(inspection, parsed.batch())) {
+                        walk.hold(bytes, parsed, prepared, inspection);
+                        return;
+                    }
+                    walk.decided(bytes, parsed, inspection);
+                }));
     }
 
     /** One request's state along the walk; its steps run on the request's event loop. */
@@ -411,6 +432,61 @@ public class ProxyRoute {
             done();
         }
 
+        /**
+         * The body held nothing but the client's answers to the sidecar's own elicitations ({@link Elicitation#takeAnswers}):
+         * 202, as a server acknowledges a response; nothing is forwarded.
+         */
+        void accepted() {
+            HttpServerResponse response = ctx.response();
+            if (!response.ended() && !response.closed()) {
+                response.setStatusCode(202).end();
+            }
+            done();
+        }
+
+        /**
+         * Step 4 waits (elicit mode, a client of a revision before 2026-07-28 that declared form elicitation): the call's
+         * approval is pending, so its POST is answered with an event stream on which the sidecar asks the client
+         * ({@code elicitation/create}); the client's answer comes in another request of its session. Once it accepts
+         * and the approval is approved, the call is decided as any other ({@link #decided}), and the server's answer is
+         * the stream's last event. With a progress token the client also gets {@code notifications/progress} while it
+         * waits. Ends, too, as a hold does: the client going away or cancelling the request.
+         */
+        void askOnStream(byte[] bytes, ParsedBody parsed, EnforcementFilter.Prepared prepared, EnforcementFilter.Inspection pending) {
+            JsonNode token = progressToken(parsed.messages().get(0));
+            WaitingCall.Progress progress = token == null ? null : (waited, longest, ticket) -> progress(token, waited, longest, ticket, true);
+            AskedOnStream asked = elicitation.askOnStream(prepared, pending, caller, session, ctx.vertx(), context, progress, message -> {
+                HttpServerResponse response = ctx.response();
+                if (!response.ended() && !response.closed()) {
+                    response.write(Buffer.buffer(SseEventParser.messageEvent(message.toString())));
+                }
+            });
+            keepOpen(bytes, parsed, asked, true);
+        }
+
+        /** Keeps the request open while {@code waiting} runs (with an event stream opened at once when {@code stream}). */
+        private void keepOpen(byte[] bytes, ParsedBody parsed, WaitingCall waiting, boolean stream) {
+            Runnable unregister = approvals.registerHeld(session, caller, parsed.messages().get(0).id(), waiting);
+            ctx.response().closeHandler(v -> {
+                waiting.abandon();
+                done();
+            });
+            if (ctx.response().closed()) {
+                waiting.abandon(); // the client left while the approval was being filed: its close went to the body reader
+            } else if (stream) {
+                ctx.response().setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream")
+                        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no").setChunked(true);
+                ctx.response().writeHead(); // the client learns now that its call is being worked on
+            }
+            waiting.start().whenComplete(then((settled, fault) -> {
+                unregister.run();
+                if (fault != null) {
+                    throw fault;
+                }
+                decided(bytes, parsed, settled);
+            }));
+        }
+
         /** Step 2 refused: 401 with a Bearer challenge (RFC 6750 §3); nothing reaches the server. */
         void unauthenticated(Resolution.Unauthenticated why) {
             if (!ctx.response().headWritten()) {
@@ -461,28 +537,9 @@ public class ProxyRoute {
         void hold(byte[] bytes, ParsedBody parsed, EnforcementFilter.Prepared prepared, EnforcementFilter.Inspection pending) {
             JsonNode token = progressToken(parsed.messages().get(0));
             boolean stream = token != null && legacyStream == null && acceptsEventStream(request);
-            ApprovalHold.Progress progress = token == null || (!stream && legacyStream == null) ? null
+            WaitingCall.Progress progress = token == null || (!stream && legacyStream == null) ? null
                     : (waited, longest, ticket) -> progress(token, waited, longest, ticket, stream);
-            ApprovalHold hold = approvals.hold(prepared, pending, caller, ctx.vertx(), context, progress);
-            Runnable unregister = approvals.registerHeld(session, caller, parsed.messages().get(0).id(), hold);
-            ctx.response().closeHandler(v -> {
-                hold.abandon();
-                done();
-            });
-            if (ctx.response().closed()) {
-                hold.abandon(); // the client left while the approval was being filed: its close went to the body reader
-            } else if (stream) {
-                ctx.response().setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream")
-                        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no").setChunked(true);
-                ctx.response().writeHead(); // the client learns now that its call is being worked on
-            }
-            hold.start().whenComplete(then((settled, fault) -> {
-                unregister.run();
-                if (fault != null) {
-                    throw fault;
-                }
-                decided(bytes, parsed, settled);
-            }));
+            keepOpen(bytes, parsed, approvals.hold(prepared, pending, caller, ctx.vertx(), context, progress), stream);
         }
 
         private void progress(JsonNode token, long waitedMillis, long holdMillis, ApprovalTicket ticket, boolean stream) {

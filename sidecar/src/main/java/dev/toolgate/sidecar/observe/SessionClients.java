@@ -13,14 +13,17 @@ import jakarta.inject.Singleton;
 
 /**
  * The client each session was opened by, as its {@code initialize} named itself ({@code clientInfo.name} and
- * {@code version}, unverified: what the agent says it is), for the audit lines of the session's calls. Learnt when the
+ * {@code version}, unverified: what the agent says it is), for the audit lines of the session's calls, and whether it
+ * declared form elicitation (capability {@code elicitation} as {@code {}} or with {@code form}), so that approval's
+ * elicit mode can ask it on its stream. Learnt when the
  * server's answer to an {@code initialize} carries the new {@code Mcp-Session-Id}. Bounded by
  * {@code toolgate.max-tracked-keys}, least recently used first out; values are cut to 128 characters.
  */
 @Singleton
 public class SessionClients {
 
-    public record Client(String name, String version) {
+    /** {@code name} and {@code version} may be null (not named); {@code formElicitation}: it takes form elicitations. */
+    public record Client(String name, String version, boolean formElicitation) {
     }
 
     private static final int MAX_CHARS = 128;
@@ -48,11 +51,10 @@ public class SessionClients {
         for (JsonRpcMessage message : body.messages()) {
             if (message.isRequest() && "initialize".equals(message.method())) {
                 JsonNode info = message.node().path("params").path("clientInfo");
-                String name = text(info.get("name"));
-                if (name != null) {
-                    synchronized (clients) {
-                        clients.put(session, new Client(name, text(info.get("version"))));
-                    }
+                JsonNode elicitation = message.node().path("params").path("capabilities").get("elicitation");
+                boolean form = elicitation != null && elicitation.isObject() && (elicitation.isEmpty() || elicitation.path("form").isObject());
+                synchronized (clients) {
+                    clients.put(session, new Client(text(info.get("name")), text(info.get("version")), form));
                 }
             }
         }
@@ -65,6 +67,12 @@ public class SessionClients {
         synchronized (clients) {
             return clients.get(session);
         }
+    }
+
+    /** Whether the client that opened {@code session} declared form elicitation; false for an unknown session. */
+    public boolean takesFormElicitation(String session) {
+        Client client = of(session);
+        return client != null && client.formElicitation();
     }
 
     private static String text(JsonNode node) {

@@ -145,6 +145,76 @@ class ElicitationTest {
                 .contains("\"inputResponses\":{\"q\":{\"action\":\"accept\"}}");
     }
 
+    @Test
+    void aClientOfAnEarlierRevisionIsAskedOnItsStreamOnlyWhenItsSessionDeclaredFormAndItTakesAStream() throws Exception {
+        String old = "\"_meta\":{}";
+        assertThat(elicitation.asksOnStream(pending("update_amount", old), parse("update_amount", old), null, true, true)).isTrue();
+        assertThat(elicitation.asksOnStream(pending("update_amount", old), parse("update_amount", old), null, false, true))
+                .as("its initialize declared no form elicitation (or there is no session)").isFalse();
+        assertThat(elicitation.asksOnStream(pending("update_amount", old), parse("update_amount", old), null, true, false))
+                .as("it takes only JSON").isFalse();
+        assertThat(elicitation.asksOnStream(pending("update_amount", MODERN), parse("update_amount", MODERN), null, true, true))
+                .as("a 2026-07-28 client is answered \"input required\" instead").isFalse();
+        assertThat(elicitation.asksOnStream(pending("refund", old), parse("refund", old), null, true, true)).as("retry mode").isFalse();
+    }
+
+    @Test
+    void theStreamRequestIsAFormElicitationWithTheSidecarsOwnId() throws Exception {
+        CallDecision call = pending("update_amount", "\"_meta\":{}").decisions().get(0);
+        ObjectNode request = elicitation.streamRequest("toolgate.dev/approval-x", call, 1);
+        assertThat(request.path("jsonrpc").asText()).isEqualTo("2.0");
+        assertThat(request.path("id").asText()).isEqualTo("toolgate.dev/approval-x");
+        assertThat(request.path("method").asText()).isEqualTo("elicitation/create");
+        assertThat(request.path("params").has("mode")).as("a form in every revision with elicitation").isFalse();
+        assertThat(request.path("params").path("requestedSchema").toString()).isEqualTo("{\"type\":\"object\",\"properties\":{}}");
+        assertThat(request.path("params").path("message").asText()).startsWith("Toolgate: tool \"update_amount\" needs a human's approval: ");
+        assertThat(elicitation.streamRequest("toolgate.dev/approval-y", call, 3).path("params").path("message").asText())
+                .startsWith("Still pending (asked 3 times). Toolgate: tool \"update_amount\"");
+    }
+
+    @Test
+    void answersToTheSidecarsElicitationsNeverReachTheServerAndOnlyTheCallersOwnEndsTheWait() throws Exception {
+        String params = "\"_meta\":{}";
+        ParsedBody call = parse("update_amount", params);
+        List<ObjectNode> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        io.vertx.core.Context context = vertx.getOrCreateContext();
+        java.util.concurrent.CompletableFuture<EnforcementFilter.Inspection> ended = new java.util.concurrent.CompletableFuture<>();
+        EnforcementFilter.Prepared prepared = prepared(call);
+        EnforcementFilter.Inspection pending = pending("update_amount", params);
+        context.runOnContext(v -> elicitation.askOnStream(prepared, pending, AGENT, "s-1", vertx, context, null, sent::add).start()
+                .whenComplete((inspection, fault) -> ended.complete(inspection)));
+        org.awaitility.Awaitility.await().until(() -> sent.size() == 1);
+        String id = sent.get(0).path("id").asText();
+        assertThat(id).matches("toolgate\\.dev/approval-[A-Za-z0-9_-]{22}");
+        assertThat(sent.get(0).path("method").asText()).isEqualTo("elicitation/create");
+
+        Caller intruder = new Caller("intruder", Set.of(), Caller.Source.HEADER);
+        assertThat(elicitation.takeAnswers(answer(id, "accept"), "s-1", intruder)).as("another caller's: dropped, not forwarded").isNull();
+        assertThat(elicitation.takeAnswers(answer(id, "accept"), "s-2", AGENT)).as("another session's: dropped").isNull();
+        ParsedBody mixed = JsonRpcParser.parse(("[{\"jsonrpc\":\"2.0\",\"id\":\"" + id + "\",\"result\":{\"action\":\"accept\"}},"
+                + "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}},{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}]")
+                .getBytes(StandardCharsets.UTF_8));
+        ParsedBody rest = elicitation.takeAnswers(mixed, "s-1", intruder);
+        assertThat(new String(ForwardedBody.bytes(rest, 100), StandardCharsets.UTF_8)).as("the rest goes on")
+                .isEqualTo("[{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}},{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}]");
+        assertThat(elicitation.takeAnswers(call, "s-1", AGENT)).as("a body without any is left as it is").isSameAs(call);
+        Thread.sleep(200);
+        assertThat(ended).as("nobody but its caller answers it").isNotDone();
+
+        assertThat(elicitation.takeAnswers(answer(id, "decline"), "s-1", AGENT)).isNull();
+        CallDecision declined = ended.get(5, java.util.concurrent.TimeUnit.SECONDS).decisions().get(0);
+        assertThat(declined.decision().verdict()).isEqualTo(Verdict.APPROVAL_REQUIRED);
+        assertThat(declined.decision().reason()).endsWith("(the user declined Toolgate's request to wait for it)");
+        assertThat(declined.approval().holdEnded()).isEqualTo("declined");
+        assertThat(declined.approval().elicitation()).isEqualTo(ApprovalTicket.ANSWERED);
+        assertThat(sent).as("an answered elicitation is not cancelled").hasSize(1);
+    }
+
+    private static ParsedBody answer(String id, String action) throws Exception {
+        return JsonRpcParser.parse(("{\"jsonrpc\":\"2.0\",\"id\":\"" + id + "\",\"result\":{\"action\":\"" + action + "\",\"content\":{}}}")
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
     /** One call of {@code tool} whose McpApproval the operator answered Pending (as {@link ApprovalStep#settle} leaves it). */
     private static EnforcementFilter.Inspection pending(String tool, String params) throws Exception {
         ParsedBody body = parse(tool, params);
