@@ -170,6 +170,22 @@ public final class McpPeers {
         throw new IllegalStateException("peer did not listen on " + port + " within " + timeout + "; log " + log + ":\n" + read(log));
     }
 
+    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+
+    /** The HTTP status of a GET of {@code url}, or -1 when nothing answers (a peer's health endpoint while it starts). */
+    public static int status(String url) {
+        try {
+            return HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
     public static String read(Path log) {
         try {
             return Files.readString(log);

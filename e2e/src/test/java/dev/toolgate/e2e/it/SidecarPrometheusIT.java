@@ -91,7 +91,7 @@ class SidecarPrometheusIT {
                         "QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort),
                         "QUARKUS_MANAGEMENT_HOST", "127.0.0.1"),
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", sidecarJar.toString());
-        awaitUp("sidecar", () -> status("http://127.0.0.1:" + managementPort + "/q/health/ready") == 200);
+        awaitUp("sidecar", () -> McpPeers.status("http://127.0.0.1:" + managementPort + "/q/health/ready") == 200);
 
         prometheusPort = freePort();
         Path config = Files.writeString(WORK.resolve("prometheus.yml"), """
@@ -108,7 +108,7 @@ class SidecarPrometheusIT {
         Path data = Files.createTempDirectory(WORK, "tsdb-");
         start("prometheus", Map.of(), prometheus.toString(), "--config.file=" + config, "--storage.tsdb.path=" + data,
                 "--web.listen-address=127.0.0.1:" + prometheusPort, "--web.enable-lifecycle");
-        awaitUp("prometheus", () -> status("http://127.0.0.1:" + prometheusPort + "/-/ready") == 200);
+        awaitUp("prometheus", () -> McpPeers.status("http://127.0.0.1:" + prometheusPort + "/-/ready") == 200);
     }
 
     @AfterAll
@@ -295,17 +295,6 @@ class SidecarPrometheusIT {
                 .redirectOutput(WORK.resolve(name + ".log").toFile());
         builder.environment().putAll(env);
         processes.add(builder.start());
-    }
-
-    private static int status(String url) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
     }
 
     /** Waits for the last started process to be up; fails at once with its log when it exits. */

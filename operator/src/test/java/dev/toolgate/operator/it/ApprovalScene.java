@@ -126,7 +126,7 @@ final class ApprovalScene implements AutoCloseable {
             if (!sidecar.isAlive()) {
                 throw new AssertionError(name + " exited:\n" + Files.readString(work.resolve(name + ".log")));
             }
-            return status("http://127.0.0.1:" + managementPort + "/q/health/ready") == 200;
+            return dev.toolgate.testsupport.McpPeers.status("http://127.0.0.1:" + managementPort + "/q/health/ready") == 200;
         });
         return port;
     }
@@ -218,17 +218,6 @@ final class ApprovalScene implements AutoCloseable {
                 .withAudiences(ToolgateNames.APPROVALS_AUDIENCE).withExpirationSeconds(3600L).withNewBoundObjectRef().withKind("Pod").withApiVersion("v1")
                 .withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid()).endBoundObjectRef().endSpec().build())
                 .getStatus().getToken();
-    }
-
-    private static int status(String url) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
     }
 
     /** Stops the sidecars and closes the client. */
