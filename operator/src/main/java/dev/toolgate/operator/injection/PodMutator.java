@@ -38,6 +38,12 @@ import io.fabric8.kubernetes.api.model.VolumeBuilder;
  */
 public final class PodMutator {
 
+    /**
+     * Init containers of a service mesh injected before Toolgate (Istio's {@code istio-init}, {@code istio-validation}
+     * under istio-cni, and its native-sidecar {@code istio-proxy}); Toolgate's go after the last of them.
+     */
+    static final java.util.Set<String> MESH_INIT_CONTAINERS = java.util.Set.of("istio-init", "istio-validation", "istio-proxy");
+
     /** The init container that installs the inbound redirect. */
     public static final String INIT_CONTAINER = "toolgate-init";
 
@@ -94,10 +100,19 @@ public final class PodMutator {
             pod.getSpec().getContainers().add(sidecar);
         }
         if (!init.isEmpty()) {
-            if (pod.getSpec().getInitContainers() != null) {
-                init.addAll(pod.getSpec().getInitContainers());
+            List<Container> existing = pod.getSpec().getInitContainers() == null ? List.of() : pod.getSpec().getInitContainers();
+            // Ahead of the pod's own init containers, but after a mesh's that another webhook put in first, so that
+            // the mesh's inbound capture comes first and its proxy's connection to the MCP port then meets ours.
+            int at = 0;
+            for (int i = 0; i < existing.size(); i++) {
+                if (MESH_INIT_CONTAINERS.contains(existing.get(i).getName())) {
+                    at = i + 1;
+                }
             }
-            pod.getSpec().setInitContainers(init);
+            List<Container> all = new ArrayList<>(existing.subList(0, at));
+            all.addAll(init);
+            all.addAll(existing.subList(at, existing.size()));
+            pod.getSpec().setInitContainers(all);
         }
 
         List<Volume> volumes = pod.getSpec().getVolumes() == null ? new ArrayList<>() : new ArrayList<>(pod.getSpec().getVolumes());
