@@ -712,6 +712,43 @@ class ToolgateKT {
     record Kubectl(int exit, String output) {
     }
 
+    /**
+     * A pod a service mesh injected first keeps working and enforcing, with the mesh's data path played by stand-ins
+     * (50-mesh-first.yaml: Istio's kind of iptables rules from an "istio-init", a Node.js "istio-proxy" as uid 1337
+     * passing connections on to the MCP port, as Envoy's inbound passthrough does). The webhook puts toolgate-init after
+     * istio-init, so a call from another pod to the MCP port goes to the mesh's proxy first, and the proxy's connection
+     * to the MCP port then meets Toolgate's in-pod redirect: the denied call is refused by the sidecar, the allowed one
+     * runs.
+     */
+    @Test
+    @Order(12)
+    void aPodAMeshInjectedFirstGoesThroughTheMeshThenTheSidecar() throws Exception {
+        String yaml;
+        try (InputStream in = ToolgateKT.class.getResourceAsStream("/kt/50-mesh-first.yaml")) {
+            yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("${INIT_IMAGE}", Kind.INIT_IMAGE);
+        }
+        client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).forceConflicts().serverSideApply();
+        Pod pod = Kind.awaitReadyPods(client, NS, "mesh-first", 1, Duration.ofSeconds(180)).get(0);
+        assertThat(pod.getSpec().getInitContainers()).extracting(Container::getName).as("Toolgate's init containers after the mesh's")
+                .startsWith("istio-init", "toolgate-init");
+        String target = "http://" + pod.getStatus().getPodIP() + ":3001/mcp";
+        String agent = "mesh-" + System.currentTimeMillis();
+        List<JsonNode> results = ClientPod.run(client, List.of(target), List.of(new Mcp.Call("echo", Map.of("message", "through the mesh"), agent),
+                new Mcp.Call("get-env", Map.of(), agent)));
+        assertThat(results).hasSize(2);
+        Mcp.Answer echo = Mcp.answer(results.get(0));
+        assertThat(echo.isResult()).as("the allowed call runs: %s", echo).isTrue();
+        assertThat(echo.resultText()).contains("through the mesh");
+        Mcp.Answer env = Mcp.answer(results.get(1));
+        assertThat(env.errorCode()).as("the denied call is refused by the sidecar: %s", env).isEqualTo(-31001);
+        assertThat(env.response().path("error").path("message").asText()).startsWith("Toolgate: tool \"get-env\" denied");
+        String proxied = client.pods().inNamespace(NS).withName("mesh-first").inContainer("istio-proxy").getLog();
+        assertThat(proxied).as("the mesh's proxy saw the calls first").contains("passed a connection on to " + pod.getStatus().getPodIP() + ":3001");
+        String audit = client.pods().inNamespace(NS).withName("mesh-first").inContainer(SIDECAR).getLog();
+        assertThat(audit).as("the sidecar decided them").contains("\"identity\":\"" + agent + "\"");
+        client.pods().inNamespace(NS).withName("mesh-first").withGracePeriod(0).delete();
+    }
+
     /** The host's kubectl against the Kind cluster, {@code stdin} on its input; stdout and stderr (warnings) together. */
     static Kubectl kubectl(String stdin, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("kubectl", "--kubeconfig", Kind.KUBECONFIG.toString()));
@@ -730,7 +767,7 @@ class ToolgateKT {
     // 6. Hot policy change
 
     @Test
-    @Order(12)
+    @Order(13)
     void aChangedPolicyIsEnforcedWithoutARestartAndNoAllowedCallFails() throws Exception {
         List<Pod> pods = Kind.pods(client, NS, SERVER);
         List<LocalPortForward> forwards = new ArrayList<>();
@@ -800,7 +837,7 @@ class ToolgateKT {
     // 7. Operator down
 
     @Test
-    @Order(13)
+    @Order(14)
     void withTheOperatorDownNewPodsAreRefusedAndRunningPodsKeepEnforcing() throws Exception {
         var operator = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator");
         operator.scale(0);
@@ -866,7 +903,7 @@ class ToolgateKT {
     // 8. Uninstall
 
     @Test
-    @Order(14)
+    @Order(15)
     void helmUninstallLeavesNothingButTheCrd() throws Exception {
         client.namespaces().withName(NS).delete();
         client.namespaces().withName(ClientPod.NAMESPACE).delete();
