@@ -341,6 +341,13 @@ class ToolgateKT {
     void anElicitedCallRunsOnceApprovedOnEitherPodAndOnEitherRevision() throws Exception {
         apply("kt/40-modern-payments.yaml");
         List<Pod> pods = Kind.awaitReadyPods(client, NS, "modern-payments", 2, Duration.ofSeconds(180));
+        // Ready comes before the policy's state key: a sidecar asks the operator for it at start and every 10 s until it
+        // has it (meanwhile it seals with a key of its own, which the other replica refuses), so wait for both to have it
+        for (Pod pod : pods) {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> client.pods()
+                    .inNamespace(NS).withName(pod.getMetadata().getName()).inContainer(SIDECAR).getLog()
+                    .contains("seals requestState with McpPolicy modern-payments's key from the operator"));
+        }
         String agent = "elicit-" + System.currentTimeMillis();
         String payment = "pay_" + System.currentTimeMillis() % 100_000;
         try (LocalPortForward toA = client.pods().inNamespace(NS).withName(pods.get(0).getMetadata().getName())
