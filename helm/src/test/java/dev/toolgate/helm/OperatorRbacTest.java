@@ -63,6 +63,10 @@ class OperatorRbacTest {
     private static final List<String> REDIS_SECRET_CHECKS = List.of(
             "\"\" | secrets | - | get");
 
+    /** networkPolicies.enabled=true: each McpPolicy's own NetworkPolicy (informer, create-or-update; never delete). */
+    private static final List<String> NETWORK_POLICIES = List.of(
+            "networking.k8s.io | networkpolicies | - | get,list,watch,create,update");
+
     @Test
     void defaults() {
         assertRules("", concat(ALWAYS, SELF_MANAGED_CLUSTER), concat(SELF_MANAGED_NAMESPACED, ALWAYS_NAMESPACED));
@@ -89,6 +93,19 @@ class OperatorRbacTest {
     void redisSecretChecks() {
         assertRules("redisChecks: {readSecrets: true}", concat(ALWAYS, SELF_MANAGED_CLUSTER, REDIS_SECRET_CHECKS),
                 concat(SELF_MANAGED_NAMESPACED, ALWAYS_NAMESPACED));
+    }
+
+    @Test
+    void networkPolicies() {
+        assertRules("networkPolicies: {enabled: true}", concat(ALWAYS, SELF_MANAGED_CLUSTER, NETWORK_POLICIES),
+                concat(SELF_MANAGED_NAMESPACED, ALWAYS_NAMESPACED));
+    }
+
+    @Test
+    void theOperatorIsToldWhetherItOwnsNetworkPolicies() {
+        assertThat(RenderedChart.render("").operatorEnv("TOOLGATE_OPERATOR_NETWORK_POLICIES_ENABLED")).isEqualTo("false");
+        assertThat(RenderedChart.render("networkPolicies: {enabled: true}").operatorEnv("TOOLGATE_OPERATOR_NETWORK_POLICIES_ENABLED"))
+                .isEqualTo("true");
     }
 
     @Test
@@ -126,6 +143,17 @@ class OperatorRbacTest {
         JsonNode binding = chart.get("ValidatingAdmissionPolicyBinding", "toolgate-operator-configmaps");
         assertThat(binding.at("/spec/policyName").asText()).isEqualTo("toolgate-operator-configmaps");
         assertThat(binding.at("/spec/validationActions")).extracting(JsonNode::asText).containsExactly("Deny");
+
+        // With networkPolicies.enabled the same rules hold the operator's NetworkPolicy writes.
+        assertThat(policy.at("/spec/matchConstraints/resourceRules")).hasSize(1);
+        JsonNode withNetworkPolicies = RenderedChart.render("networkPolicies: {enabled: true}")
+                .get("ValidatingAdmissionPolicy", "toolgate-operator-configmaps");
+        assertThat(withNetworkPolicies.at("/spec/matchConstraints/resourceRules")).hasSize(2);
+        assertThat(withNetworkPolicies.at("/spec/matchConstraints/resourceRules/1/apiGroups/0").asText()).isEqualTo("networking.k8s.io");
+        assertThat(withNetworkPolicies.at("/spec/matchConstraints/resourceRules/1/resources")).extracting(JsonNode::asText)
+                .containsExactly("networkpolicies");
+        assertThat(withNetworkPolicies.at("/spec/matchConstraints/resourceRules/1/operations")).extracting(JsonNode::asText)
+                .containsExactly("CREATE", "UPDATE");
 
         // Before Kubernetes 1.30 there is no ValidatingAdmissionPolicy v1: RBAC alone applies.
         RenderedChart old = RenderedChart.parse(RenderedChart.template("").withKubeVersion("1.29.0").call());

@@ -28,7 +28,8 @@ public interface OperatorConfig {
 
     WorkloadRestarts workloadRestarts();
 
-    /** spec.restartUnprotected needs this on: the chart turns it on with the RBAC it needs (patch on Deployments/StatefulSets). */
+    NetworkPolicies networkPolicies();
+
     /** A Kubernetes quantity ({@code 50m}, {@code 128Mi}), refused at startup when it does not parse. */
     final class QuantityConverter implements Converter<Quantity> {
         @Override
@@ -57,7 +58,17 @@ public interface OperatorConfig {
         }
     }
 
+    /** spec.restartUnprotected needs this on: the chart turns it on with the RBAC it needs (patch on Deployments/StatefulSets). */
     interface WorkloadRestarts {
+        @WithDefault("false")
+        boolean enabled();
+    }
+
+    /**
+     * One NetworkPolicy per accepted McpPolicy, owned by it: the selected pods take ingress only on their declared ports,
+     * never on the MCP port. The chart turns it on with the RBAC it needs (write on NetworkPolicies).
+     */
+    interface NetworkPolicies {
         @WithDefault("false")
         boolean enabled();
     }

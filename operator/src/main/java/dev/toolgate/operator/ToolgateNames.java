@@ -67,4 +67,9 @@ public final class ToolgateNames {
     public static String configMapName(String policyName) {
         return policyName + "-toolgate-policy";
     }
+
+    /** The NetworkPolicy that closes a policy's pods to all but their declared ports (named as its ConfigMap). */
+    public static String networkPolicyName(String policyName) {
+        return policyName + "-toolgate-policy";
+    }
 }

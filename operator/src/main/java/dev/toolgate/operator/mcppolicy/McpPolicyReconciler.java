@@ -10,6 +10,7 @@ import org.jboss.logging.Logger;
 
 import dev.toolgate.operator.KubernetesEvents;
 import dev.toolgate.operator.LabelSelectors;
+import dev.toolgate.operator.OperatorConfig;
 import dev.toolgate.operator.ToolgateNames;
 import dev.toolgate.operator.baseline.Baselines;
 import dev.toolgate.operator.baseline.McpClusterPolicy;
@@ -19,6 +20,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -49,6 +51,8 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
     private final Clock clock = Clock.systemUTC();
     private final dev.toolgate.operator.injection.WebhookServer webhook;
     private final CounterStoreChecks counterChecks;
+    private final boolean networkPoliciesEnabled;
+    private final int proxyPort;
 
     private InformerEventSource<ConfigMap, McpPolicy> configMaps;
     private InformerEventSource<Pod, McpPolicy> pods;
@@ -57,9 +61,13 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
     private InformerEventSource<McpNamespacePolicy, McpPolicy> namespaceBaselines;
     private InformerEventSource<Namespace, McpPolicy> namespaces;
     private InformerEventSource<McpPolicy, McpPolicy> peers;
+    /** Only with {@code network-policies.enabled}: without it the operator has no RBAC on NetworkPolicies. */
+    private InformerEventSource<NetworkPolicy, McpPolicy> networkPolicies;
 
     public McpPolicyReconciler(KubernetesClient client, KubernetesEvents events, WorkloadRestarter restarter, MeterRegistry meters,
-            dev.toolgate.operator.injection.WebhookServer webhook, CounterStoreChecks counterChecks) {
+            dev.toolgate.operator.injection.WebhookServer webhook, CounterStoreChecks counterChecks, OperatorConfig config) {
+        this.networkPoliciesEnabled = config.networkPolicies().enabled();
+        this.proxyPort = config.sidecar().proxyPort();
         this.webhook = webhook;
         this.counterChecks = counterChecks;
         this.client = client;
@@ -121,7 +129,15 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
                         .map(ResourceID::fromResource)
                         .collect(Collectors.toSet()))
                 .build(), context);
-        return List.of(configMaps, pods, services, clusterBaselines, namespaceBaselines, namespaces, peers);
+        if (!networkPoliciesEnabled) {
+            return List.of(configMaps, pods, services, clusterBaselines, namespaceBaselines, namespaces, peers);
+        }
+        networkPolicies = new InformerEventSource<>(InformerEventSourceConfiguration.from(NetworkPolicy.class, McpPolicy.class)
+                .withName("policy-networkpolicies")
+                .withLabelSelector(ToolgateNames.MANAGED_BY_LABEL + "=" + ToolgateNames.MANAGED_BY_VALUE)
+                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(McpPolicy.class))
+                .build(), context);
+        return List.of(configMaps, pods, services, clusterBaselines, namespaceBaselines, namespaces, peers, networkPolicies);
     }
 
     /** The baselines this policy is layered under, in the order they are combined. */
@@ -179,6 +195,9 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
         boolean restartWanted = Boolean.TRUE.equals(policy.getSpec().getRestartUnprotected());
         WorkloadRestarter.Outcome restart = restartWanted && restarter.enabled() && !report.unprotectedPods().isEmpty()
                 ? restarter.restartOwners(policy, report.unprotectedPods(), policiesInNamespace) : null;
+        // with network policies on, the selected pods' ingress is closed to all but their declared ports (not the MCP
+        // port); like the ConfigMap, a rejected spec leaves the last one in place
+        String networkPolicy = networkPoliciesEnabled ? writeNetworkPolicy(policy, report, validation.problems().isEmpty()) : null;
         RedisCounters redis = counterChecks.redisOf(policy.getSpec());
         CounterStoreCheck.Result counters = redis == null ? null : counterChecks.latest(policy, redis, now);
 
@@ -192,6 +211,7 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
             }
         }
         update.status().setBaselines(baselines.isEmpty() ? null : baselines.stream().map(Baselines.Applicable::source).toList());
+        update.status().setNetworkPolicyName(networkPolicy);
         UpdateControl<McpPolicy> control;
         if (update.status().equals(policy.getStatus())) {
             control = UpdateControl.noUpdate();
@@ -201,6 +221,25 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
         }
         // a Redis that breaks (or heals) while nothing else changes is still seen: each such policy is checked again
         return redis != null ? control.rescheduleAfter(counterChecks.interval()) : control;
+    }
+
+    /** Creates or updates the policy's NetworkPolicy when its spec is accepted; its name, or null when there is none. */
+    private String writeNetworkPolicy(McpPolicy policy, ProtectionReport report, boolean accepted) {
+        String namespace = policy.getMetadata().getNamespace();
+        String name = ToolgateNames.networkPolicyName(policy.getMetadata().getName());
+        NetworkPolicy existing = networkPolicies.get(new ResourceID(name, namespace)).orElse(null);
+        if (!accepted) {
+            return existing == null ? null : name;
+        }
+        List<Pod> governed = new java.util.ArrayList<>(report.protectedPods());
+        governed.addAll(report.unprotectedPods());
+        NetworkPolicy desired = PolicyNetworkPolicyFactory.create(policy, governed, proxyPort);
+        if (!PolicyNetworkPolicyFactory.matches(existing, desired)) {
+            client.network().v1().networkPolicies().inNamespace(namespace).resource(desired).createOr(op -> op.update());
+            LOG.infof("NetworkPolicy %s/%s: ingress only on %s", namespace, name, desired.getSpec().getIngress().get(0).getPorts().stream()
+                    .map(p -> p.getPort().getIntVal() + "/" + p.getProtocol()).collect(Collectors.joining(", ")));
+        }
+        return name;
     }
 
     @Override

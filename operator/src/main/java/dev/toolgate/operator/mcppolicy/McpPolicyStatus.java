@@ -52,6 +52,17 @@ public class McpPolicyStatus {
     @JsonPropertyDescription("spec.restartUnprotected: Deployments and StatefulSets (as deployments/name, statefulsets/name) the operator rollout-restarted for their current pod template that still own selected pods without the sidecar. Each pod template is restarted once, never again until it changes.")
     private List<String> restartedWorkloads;
 
+    @JsonPropertyDescription("The NetworkPolicy this policy owns (only when the operator runs with network policies on): the selected pods take ingress only on the ports their containers declare, never on the MCP port, wherever the cluster's CNI enforces NetworkPolicy.")
+    private String networkPolicyName;
+
+    public String getNetworkPolicyName() {
+        return networkPolicyName;
+    }
+
+    public void setNetworkPolicyName(String networkPolicyName) {
+        this.networkPolicyName = networkPolicyName;
+    }
+
     public List<String> getBaselines() {
         return baselines;
     }
@@ -170,7 +181,8 @@ public class McpPolicyStatus {
                 && Objects.equals(bypassingServices, that.bypassingServices)
                 && Objects.equals(overlappingPolicies, that.overlappingPolicies)
                 && Objects.equals(restartedWorkloads, that.restartedWorkloads)
-                && Objects.equals(baselines, that.baselines);
+                && Objects.equals(baselines, that.baselines)
+                && Objects.equals(networkPolicyName, that.networkPolicyName);
     }
 
     @Override

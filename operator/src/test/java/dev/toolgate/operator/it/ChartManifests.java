@@ -27,11 +27,11 @@ import com.marcnuri.helm.Helm;
 public final class ChartManifests {
 
     /**
-     * Setting name → values. {@code restarts}: the defaults plus workload restarts (OperatorIT restarts workloads) and the
-     * Redis checks' Secret reads (CounterStoreCheckIT).
+     * Setting name → values. {@code restarts}: the defaults plus workload restarts (OperatorIT restarts workloads), the
+     * Redis checks' Secret reads (CounterStoreCheckIT) and the policies' NetworkPolicies (OperatorIT).
      */
     static final Map<String, String> SETTINGS = Map.of(
-            "restarts", "workloadRestarts: {enabled: true}\nredisChecks: {readSecrets: true}\n",
+            "restarts", "workloadRestarts: {enabled: true}\nredisChecks: {readSecrets: true}\nnetworkPolicies: {enabled: true}\n",
             "cert-manager", "certificates: {mode: certManager}\n");
 
     private ChartManifests() {

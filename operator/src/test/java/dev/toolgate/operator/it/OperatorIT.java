@@ -135,6 +135,70 @@ class OperatorIT {
     }
 
     @Test
+    void theSelectedPodsTakeIngressOnlyOnTheirDeclaredPortsThroughAnOwnedNetworkPolicy() throws Exception {
+        McpPolicy created = admin.resource(load("/golden/configmap/in-approval-and-denyif.yaml", "netpol", "netpol-app")).create(); // MCP port 8080
+        Pod pod = new PodBuilder(pod("netpol-1", "netpol-app", Map.of())).editSpec().addNewContainer().withName("exporter")
+                .withImage("example/exporter:1").addNewPort().withName("metrics").withContainerPort(9102).endPort().endContainer()
+                .endSpec().build();
+        Pod injected = admin.resource(pod).create();
+        assertThat(injected.getSpec().getInitContainers()).extracting(io.fabric8.kubernetes.api.model.Container::getName)
+                .contains(ToolgateNames.SIDECAR_CONTAINER);
+
+        String name = "netpol-toolgate-policy";
+        awaitStatus("netpol", p -> name.equals(p.getStatus().getNetworkPolicyName())
+                && Integer.valueOf(1).equals(p.getStatus().getPodsWithSidecar()));
+        java.util.function.Supplier<List<String>> ports = () -> {
+            var np = admin.network().v1().networkPolicies().inNamespace(NS).withName(name).get();
+            return np == null ? List.of() : np.getSpec().getIngress().get(0).getPorts().stream()
+                    .map(p -> p.getPort().getIntVal() + "/" + p.getProtocol()).toList();
+        };
+        await().atMost(WAIT).until(() -> ports.get().contains("9102/TCP"));
+        var np = admin.network().v1().networkPolicies().inNamespace(NS).withName(name).get();
+        assertThat(np.getSpec().getPodSelector().getMatchLabels()).containsExactly(Map.entry("app", "netpol-app"));
+        assertThat(np.getSpec().getPolicyTypes()).containsExactly("Ingress");
+        assertThat(np.getSpec().getIngress().get(0).getFrom()).isNullOrEmpty();
+        assertThat(ports.get()).as("the sidecar's proxy and management ports and the exporter's; not the MCP port")
+                .containsExactly("8090/TCP", "9000/TCP", "9102/TCP");
+        assertThat(np.getMetadata().getOwnerReferences()).singleElement().satisfies(owner -> {
+            assertThat(owner.getUid()).isEqualTo(created.getMetadata().getUid());
+            assertThat(owner.getController()).isTrue();
+        });
+
+        // Someone opens the MCP port in it: the operator writes its rules back.
+        admin.network().v1().networkPolicies().inNamespace(NS).withName(name).edit(n -> {
+            n.getSpec().getIngress().get(0).getPorts().add(new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPortBuilder()
+                    .withProtocol("TCP").withPort(new IntOrString(8080)).build());
+            return n;
+        });
+        await().atMost(WAIT).until(() -> !ports.get().contains("8080/TCP") && ports.get().contains("9102/TCP"));
+
+        // Only its own: as the operator, a NetworkPolicy of another name is refused by the chart's admission policy.
+        try (KubernetesClient asOperator = new KubernetesClientBuilder().withConfig(KubeApiServers.asOperator()).build()) {
+            // (the API server loads admission policies asynchronously: one it let through before is removed, and tried again)
+            KubernetesClientException refused = await().atMost(WAIT).pollInterval(Duration.ofMillis(250)).until(() -> {
+                KubernetesClientException e = catchThrowableOfType(KubernetesClientException.class, () -> asOperator.network().v1()
+                        .networkPolicies().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder()
+                                .withNewMetadata().withName("allow-everything").addToLabels(ToolgateNames.MANAGED_BY_LABEL,
+                                        ToolgateNames.MANAGED_BY_VALUE).endMetadata()
+                                .withNewSpec().withNewPodSelector().endPodSelector().addNewIngress().endIngress().endSpec().build()).create());
+                if (e == null) {
+                    admin.network().v1().networkPolicies().inNamespace(NS).withName("allow-everything").delete();
+                }
+                return e;
+            }, java.util.Objects::nonNull);
+            assertThat(refused.getCode()).isEqualTo(403);
+            assertThat(refused.getMessage()).contains("toolgate-operator-configmaps");
+        }
+
+        // Deleting the policy deletes its NetworkPolicy (the garbage collector, by the owner reference).
+        admin.pods().inNamespace(NS).withName("netpol-1").withGracePeriod(0).delete();
+        admin.resource(created).delete();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> assertThat(
+                admin.network().v1().networkPolicies().inNamespace(NS).withName(name).get())
+                .as(() -> "NetworkPolicy not garbage-collected; kube-controller-manager log:\n" + controllerManager.logTail(40)).isNull());
+    }
+
+    @Test
     void specsTheSchemaCannotJudgeAreRejectedWithTheirSpecPath() throws Exception {
         try (Stream<Path> fixtures = Files.list(Path.of(getClass().getResource("/crd-fixtures/rejected-by-operator").toURI()))) {
             for (Path fixture : fixtures.sorted().toList()) {

@@ -40,6 +40,8 @@ public class OperatorUnderTest implements QuarkusTestResourceLifecycleManager {
                 "toolgate.operator.webhook.port", String.valueOf(webhookPort),
                 // As the chart's workloadRestarts.enabled=true passes it, with the RBAC of that setting (above).
                 "toolgate.operator.workload-restarts.enabled", "true",
+                // as the chart's networkPolicies.enabled=true passes it (same RBAC setting)
+                "toolgate.operator.network-policies.enabled", "true",
                 // as the chart's redisChecks.readSecrets=true (same RBAC setting); checked again every 2 s for the IT
                 "toolgate.operator.redis-checks.read-secrets", "true",
                 "toolgate.operator.redis-checks.interval", "2s",

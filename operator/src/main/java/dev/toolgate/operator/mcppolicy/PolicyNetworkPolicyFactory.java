@@ -1,0 +1,109 @@
+package dev.toolgate.operator.mcppolicy;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+
+import dev.toolgate.operator.ToolgateNames;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPortBuilder;
+
+/**
+ * The NetworkPolicy an McpPolicy owns: its podSelector's pods take ingress from anywhere, but only on the ports their
+ * containers declare (the sidecar's proxy and management ports among them) and never on the MCP port. So where the
+ * cluster's CNI enforces NetworkPolicy, the MCP server cannot be reached on the pod IP, with or without the inbound
+ * redirect, and neither can a port no container declares. Egress is left alone. Pure.
+ */
+public final class PolicyNetworkPolicyFactory {
+
+    /** A declared port: protocol (TCP, UDP or SCTP) and number. */
+    record Port(String protocol, int number) {
+    }
+
+    private PolicyNetworkPolicyFactory() {
+    }
+
+    /**
+     * @param governedPods the selected pods this policy governs (with or without the sidecar; pods another policy governs
+     *                     are that policy's)
+     * @param proxyPort    the sidecar's proxy port as the operator configures it (moved to the next port when the MCP
+     *                     server's is the same, as the webhook does)
+     */
+    public static NetworkPolicy create(McpPolicy policy, Collection<Pod> governedPods, int proxyPort) {
+        int upstreamPort = policy.getSpec().getUpstream().getPort();
+        List<NetworkPolicyPort> ports = allowedPorts(governedPods, upstreamPort,
+                proxyPort == upstreamPort ? proxyPort + 1 : proxyPort).stream()
+                .map(p -> new NetworkPolicyPortBuilder().withProtocol(p.protocol()).withPort(new IntOrString(p.number())).build())
+                .toList();
+        return new NetworkPolicyBuilder()
+                .withNewMetadata()
+                .withName(ToolgateNames.networkPolicyName(policy.getMetadata().getName()))
+                .withNamespace(policy.getMetadata().getNamespace())
+                .withLabels(PolicyConfigMapFactory.labels(policy))
+                .withOwnerReferences(new OwnerReferenceBuilder()
+                        .withApiVersion(policy.getApiVersion())
+                        .withKind(policy.getKind())
+                        .withName(policy.getMetadata().getName())
+                        .withUid(policy.getMetadata().getUid())
+                        .withController(true)
+                        .withBlockOwnerDeletion(true)
+                        .build())
+                .endMetadata()
+                .withNewSpec()
+                .withPodSelector(policy.getSpec().getPodSelector())
+                .withPolicyTypes("Ingress")
+                .addNewIngress().withPorts(ports).endIngress()
+                .endSpec()
+                .build();
+    }
+
+    /**
+     * Every port a container or init container of the pods declares, plus the sidecar's two, minus the MCP port; sorted
+     * by protocol, then number.
+     */
+    static List<Port> allowedPorts(Collection<Pod> pods, int upstreamPort, int proxyPort) {
+        TreeSet<Port> ports = new TreeSet<>(Comparator.comparing(Port::protocol).thenComparingInt(Port::number));
+        ports.add(new Port("TCP", proxyPort));
+        ports.add(new Port("TCP", ToolgateNames.SIDECAR_MANAGEMENT_PORT));
+        for (Pod pod : pods) {
+            if (pod.getSpec() == null) {
+                continue;
+            }
+            List<Container> containers = new ArrayList<>(pod.getSpec().getContainers() == null ? List.of() : pod.getSpec().getContainers());
+            if (pod.getSpec().getInitContainers() != null) {
+                containers.addAll(pod.getSpec().getInitContainers());
+            }
+            for (Container container : containers) {
+                for (ContainerPort port : container.getPorts() == null ? List.<ContainerPort>of() : container.getPorts()) {
+                    if (port.getContainerPort() != null) {
+                        ports.add(new Port(port.getProtocol() == null ? "TCP" : port.getProtocol(), port.getContainerPort()));
+                    }
+                }
+            }
+        }
+        ports.remove(new Port("TCP", upstreamPort));
+        return List.copyOf(ports);
+    }
+
+    /** True when {@code existing} already carries the desired spec, labels and owner; other fields are left alone. */
+    public static boolean matches(NetworkPolicy existing, NetworkPolicy desired) {
+        if (existing == null) {
+            return false;
+        }
+        Map<String, String> labels = existing.getMetadata().getLabels() == null ? Map.of() : existing.getMetadata().getLabels();
+        return Objects.equals(existing.getSpec(), desired.getSpec())
+                && labels.entrySet().containsAll(desired.getMetadata().getLabels().entrySet())
+                && Objects.equals(existing.getMetadata().getOwnerReferences(), desired.getMetadata().getOwnerReferences());
+    }
+}
