@@ -7,8 +7,10 @@
 #   toolgate/server-everything:<ver>      @modelcontextprotocol/server-everything on Node 22 (npm packages)
 #   ghcr.io/toolgate-dev/init:<ver>       the injected init container: iptables (Debian package) + images/init/toolgate-init
 #   toolgate/redis:7.0                    Debian's redis-server (shared rate-limit counters: k8s-examples/shared-counters)
+#   toolgate/kube-router:<ver>            kube-router (scripts/kind/kube-router.sh) + ipset/iptables/nft: the Kind
+#                                         cluster's NetworkPolicy controller (images/kube-router/netpol-daemonset.yaml)
 #
-#   scripts/kind/images.sh [all|debian-base|jre-base|apps|init|server-everything|redis|verify]...   (default: all, then verify)
+#   scripts/kind/images.sh [all|debian-base|jre-base|apps|init|server-everything|redis|kube-router|verify]...   (default: all, then verify)
 #
 # Environment:
 #   TOOLGATE_CACHE        cache root (default ~/.cache/toolgate); this script uses $TOOLGATE_CACHE/kind/images
@@ -196,6 +198,24 @@ build_redis() {
     die "the Redis image $REDIS_IMAGE does not run redis-server"
 }
 
+# (f) kube-router for NetworkPolicy enforcement on the Kind cluster: the binary from its Go module, ipset and iptables
+# (+ nft) from Debian, the node's kube-proxy iptables-wrapper (legacy or nft backend, whichever holds the node's rules).
+build_kube_router() {
+  local here bin image ctx key
+  here="$(dirname "$0")"
+  bin="$("$here/kube-router.sh" | tail -n1)"
+  image="$("$here/kube-router.sh" image)"
+  [[ -x $bin ]] || die "no kube-router binary (scripts/kind/kube-router.sh)"
+  docker_image_exists "$DEBIAN_BASE" || build_debian_base
+  ctx="$(mktemp -d "$IMG_CACHE/kube-router-ctx.XXXXXX")"
+  cp "$IMAGES_DIR/kube-router/Dockerfile" "$IMAGES_DIR/kind-components/iptables-wrapper" "$bin" "$ctx/"
+  chmod 0755 "$ctx/iptables-wrapper" "$ctx/kube-router"
+  key="$(key_of "$ctx/Dockerfile" "$ctx/iptables-wrapper" "$ctx/kube-router" "$(image_key "$DEBIAN_BASE")")"
+  docker_build "$image" "$key" "$ctx" --build-arg "BASE_IMAGE=$DEBIAN_BASE" --build-arg "VERSION=${image##*:}" \
+    --build-arg "CREATED=$(date -u +%FT%TZ)"
+  rm -rf "$ctx"
+}
+
 # Runs each image the way the cluster does: non-root, read-only root filesystem, /tmp as the only writable path.
 verify() {
   local net="toolgate-verify" policy_dir
@@ -250,13 +270,14 @@ main() {
   local s
   for s in "${steps[@]}"; do
     case "$s" in
-      all) build_debian_base; build_jre_base; build_apps; build_init; build_server_everything; build_redis ;;
+      all) build_debian_base; build_jre_base; build_apps; build_init; build_server_everything; build_redis; build_kube_router ;;
       init) build_init ;;
       debian-base) build_debian_base ;;
       jre-base) build_jre_base ;;
       apps) build_apps ;;
       server-everything) build_server_everything ;;
       redis) build_redis ;;
+      kube-router) build_kube_router ;;
       verify) verify ;;
       *) die "unknown step '$s'" ;;
     esac

@@ -849,8 +849,7 @@ class ToolgateKT {
         var operator = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator");
         operator.scale(0);
         Kind.waitFor("the operator's pods to go", Duration.ofSeconds(90),
-                () -> client.pods().inNamespace(SYSTEM).withLabel("app.kubernetes.io/name", "toolgate-operator").list().getItems().isEmpty()
-                        && client.pods().inNamespace(SYSTEM).list().getItems().isEmpty(),
+                () -> client.pods().inNamespace(SYSTEM).list().getItems().isEmpty(),
                 () -> Kind.describePods(client, SYSTEM));
         Pod extra = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("server-everything-extra").withNamespace(NS)
                 .addToLabels(SELECTOR_KEY, SERVER).endMetadata()
@@ -907,10 +906,76 @@ class ToolgateKT {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
+    // 7b. The operator's NetworkPolicies, enforced by the cluster's CNI (kube-router's network policy controller here)
+
+    /**
+     * {@code helm upgrade} with {@code networkPolicies.enabled=true} and {@code sidecar.redirectInbound=false} (what a
+     * namespace enforcing the restricted Pod Security Standard needs): the re-created pods have no {@code toolgate-init},
+     * so only the McpPolicy's NetworkPolicy stands between another pod and the MCP port on the pod IP. A pod the policy
+     * does not select, with the same server, shows the same direct call executes where no NetworkPolicy applies.
+     */
+    @Test
+    @Order(15)
+    void withNetworkPoliciesTheMcpPortIsClosedOnThePodIpWithoutTheRedirect() throws Exception {
+        ToolgateRelease.upgrade(client, Map.of("networkPolicies.enabled", "true", "sidecar.redirectInbound", "false"));
+        String name = SERVER + "-toolgate-policy";
+        Kind.waitFor("the McpPolicy's NetworkPolicy", Duration.ofSeconds(60),
+                () -> client.network().v1().networkPolicies().inNamespace(NS).withName(name).get() != null, () -> Kind.describePods(client, SYSTEM));
+        Kind.waitFor("status.networkPolicyName", Duration.ofSeconds(60), () -> name.equals(
+                client.resources(dev.toolgate.operator.mcppolicy.McpPolicy.class).inNamespace(NS).withName(SERVER).get().getStatus()
+                        .getNetworkPolicyName()), () -> "");
+
+        client.apps().deployments().inNamespace(NS).withName(SERVER).rolling().restart();
+        Kind.waitFor("the server's pods re-created without toolgate-init", Duration.ofSeconds(240), () -> {
+            List<Pod> pods = Kind.pods(client, NS, SERVER);
+            return pods.size() == 2 && pods.stream().allMatch(Kind::allContainersReady) && pods.stream().noneMatch(p -> p.getSpec()
+                    .getInitContainers().stream().anyMatch(c -> c.getName().equals("toolgate-init")));
+        }, () -> Kind.describePods(client, NS));
+        List<Pod> pods = Kind.pods(client, NS, SERVER);
+        var networkPolicy = client.network().v1().networkPolicies().inNamespace(NS).withName(name).get();
+        List<Integer> allowed = networkPolicy.getSpec().getIngress().get(0).getPorts().stream().map(p -> p.getPort().getIntVal()).toList();
+        Kind.log("NetworkPolicy %s allows ingress on %s", name, allowed);
+        assertThat(allowed).doesNotContain(3001).contains(9000);
+        int proxyPort = appContainers(pods.get(0)).stream().filter(c -> c.getName().equals(SIDECAR)).findFirst().orElseThrow()
+                .getPorts().stream().map(p -> p.getContainerPort()).filter(p -> p != 9000).findFirst().orElseThrow();
+        assertThat(allowed).contains(proxyPort);
+
+        Pod control = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("unselected-control").withNamespace(NS)
+                .addToLabels(SELECTOR_KEY, "unselected-control").endMetadata()
+                .withSpec(client.apps().deployments().inNamespace(NS).withName(SERVER).get().getSpec().getTemplate().getSpec())
+                .build();
+        client.pods().inNamespace(NS).resource(control).create();
+        Pod controlPod = Kind.awaitReadyPods(client, NS, "unselected-control", 1, Duration.ofSeconds(120)).get(0);
+        String controlTarget = "http://" + controlPod.getStatus().getPodIP() + ":3001/mcp";
+        List<String> direct = pods.stream().map(p -> "http://" + p.getStatus().getPodIP() + ":3001/mcp").toList();
+        List<String> sidecars = pods.stream().map(p -> "http://" + p.getStatus().getPodIP() + ":" + proxyPort + "/mcp").toList();
+        String service = "http://" + SERVER + "." + NS + ".svc.cluster.local/mcp";
+        List<String> all = new ArrayList<>(direct);
+        all.addAll(sidecars);
+        all.add(service);
+        all.add(controlTarget);
+        List<JsonNode> results = ClientPod.run(client, all, List.of(new Mcp.Call("get-env", Map.of(), "netpol-" + System.currentTimeMillis())));
+        client.pods().inNamespace(NS).withName("unselected-control").withGracePeriod(0).delete();
+        java.util.function.Function<String, JsonNode> at = t -> results.stream().filter(r -> r.path("target").asText().equals(t))
+                .findFirst().orElseThrow(() -> new AssertionError("no result for " + t + ": " + results));
+        assertThat(Mcp.answer(at.apply(controlTarget)).isResult()).as("control: a pod no policy selects answers on 3001: %s",
+                at.apply(controlTarget)).isTrue();
+        for (String target : direct) {
+            JsonNode r = at.apply(target);
+            assertThat(r.path("stage").asText()).as("the MCP port on the pod IP, no redirect: the NetworkPolicy drops it: %s", r)
+                    .isEqualTo("connect");
+        }
+        for (String target : sidecars) {
+            assertThat(Mcp.answer(at.apply(target)).errorCode()).as("the sidecar's port on the pod IP: %s", at.apply(target)).isEqualTo(-31001);
+        }
+        assertThat(Mcp.answer(at.apply(service)).errorCode()).as("the Service (port by name): %s", at.apply(service)).isEqualTo(-31001);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
     // 8. Uninstall
 
     @Test
-    @Order(15)
+    @Order(16)
     void helmUninstallLeavesNothingButTheCrd() throws Exception {
         client.namespaces().withName(NS).delete();
         client.namespaces().withName(ClientPod.NAMESPACE).delete();

@@ -88,6 +88,32 @@ final class ToolgateRelease {
         return release;
     }
 
+    /**
+     * {@code helm upgrade} of the release to the same packaged chart with these values besides the images' pull policy
+     * (every other value back to the chart's default); returns once every operator replica of the new rollout is Ready.
+     */
+    static Release upgrade(KubernetesClient client, Map<String, String> values) {
+        long t0 = System.nanoTime();
+        var upgrade = Helm.upgrade(Kind.CHART.toString()).withName(NAME).withNamespace(SYSTEM).withKubeConfig(Kind.KUBECONFIG)
+                .set("operator.image.pullPolicy", "Never")
+                .set("sidecar.image.pullPolicy", "Never");
+        values.forEach(upgrade::set);
+        Release release = upgrade.call();
+        assertThat(release.getStatus()).isEqualTo("deployed");
+        Kind.waitFor("the upgraded operator's rollout", Duration.ofSeconds(240), () -> {
+            Deployment d = client.apps().deployments().inNamespace(SYSTEM).withName("toolgate-operator").get();
+            return d != null && d.getStatus() != null && d.getSpec().getReplicas() != null
+                    && java.util.Objects.equals(d.getMetadata().getGeneration(), d.getStatus().getObservedGeneration())
+                    && d.getSpec().getReplicas().equals(d.getStatus().getUpdatedReplicas())
+                    && d.getSpec().getReplicas().equals(d.getStatus().getReadyReplicas())
+                    && d.getSpec().getReplicas().equals(d.getStatus().getReplicas())
+                    // the old replicas gone too: while terminating they may still answer the webhook with the old values
+                    && client.pods().inNamespace(SYSTEM).list().getItems().size() == d.getSpec().getReplicas();
+        }, () -> Kind.describePods(client, SYSTEM));
+        Kind.log("operator rolled out %d ms after helm upgrade", (System.nanoTime() - t0) / 1_000_000);
+        return release;
+    }
+
     /** {@code helm uninstall} and the system namespace deleted (the CRDs stay, as Helm leaves them). */
     static void uninstall(KubernetesClient client) {
         Helm.uninstall(NAME).withNamespace(SYSTEM).withKubeConfig(Kind.KUBECONFIG).call();
