@@ -132,10 +132,13 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
         if (!networkPoliciesEnabled) {
             return List.of(configMaps, pods, services, clusterBaselines, namespaceBaselines, namespaces, peers);
         }
+        // every NetworkPolicy: the policy's own (written back when edited), and others that would reopen its MCP port
         networkPolicies = new InformerEventSource<>(InformerEventSourceConfiguration.from(NetworkPolicy.class, McpPolicy.class)
-                .withName("policy-networkpolicies")
-                .withLabelSelector(ToolgateNames.MANAGED_BY_LABEL + "=" + ToolgateNames.MANAGED_BY_VALUE)
-                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(McpPolicy.class))
+                .withName("namespace-networkpolicies")
+                .withSecondaryToPrimaryMapper((NetworkPolicy np) -> context.getPrimaryCache()
+                        .list(np.getMetadata().getNamespace())
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
                 .build(), context);
         return List.of(configMaps, pods, services, clusterBaselines, namespaceBaselines, namespaces, peers, networkPolicies);
     }
@@ -198,6 +201,8 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
         // with network policies on, the selected pods' ingress is closed to all but their declared ports (not the MCP
         // port); like the ConfigMap, a rejected spec leaves the last one in place
         String networkPolicy = networkPoliciesEnabled ? writeNetworkPolicy(policy, report, validation.problems().isEmpty()) : null;
+        List<String> reopening = networkPolicy == null ? List.of() : PolicyNetworkPolicyFactory.reopening(policy, governed(report),
+                networkPolicies.list(namespace, np -> true).toList());
         RedisCounters redis = counterChecks.redisOf(policy.getSpec());
         CounterStoreCheck.Result counters = redis == null ? null : counterChecks.latest(policy, redis, now);
 
@@ -212,6 +217,12 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
         }
         update.status().setBaselines(baselines.isEmpty() ? null : baselines.stream().map(Baselines.Applicable::source).toList());
         update.status().setNetworkPolicyName(networkPolicy);
+        update.status().setReopeningNetworkPolicies(reopening.isEmpty() ? null : reopening);
+        if (!reopening.equals(policy.getStatus() == null || policy.getStatus().getReopeningNetworkPolicies() == null ? List.of()
+                : policy.getStatus().getReopeningNetworkPolicies()) && !reopening.isEmpty()) {
+            events.warning(policy, "SidecarBypassed", "NetworkPolicy(s) " + String.join(", ", reopening) + " let ingress reach MCP port "
+                    + policy.getSpec().getUpstream().getPort() + " of selected pods, past " + networkPolicy);
+        }
         UpdateControl<McpPolicy> control;
         if (update.status().equals(policy.getStatus())) {
             control = UpdateControl.noUpdate();
@@ -231,15 +242,20 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
         if (!accepted) {
             return existing == null ? null : name;
         }
-        List<Pod> governed = new java.util.ArrayList<>(report.protectedPods());
-        governed.addAll(report.unprotectedPods());
-        NetworkPolicy desired = PolicyNetworkPolicyFactory.create(policy, governed, proxyPort);
+        NetworkPolicy desired = PolicyNetworkPolicyFactory.create(policy, governed(report), proxyPort);
         if (!PolicyNetworkPolicyFactory.matches(existing, desired)) {
             client.network().v1().networkPolicies().inNamespace(namespace).resource(desired).createOr(op -> op.update());
             LOG.infof("NetworkPolicy %s/%s: ingress only on %s", namespace, name, desired.getSpec().getIngress().get(0).getPorts().stream()
                     .map(p -> p.getPort().getIntVal() + "/" + p.getProtocol()).collect(Collectors.joining(", ")));
         }
         return name;
+    }
+
+    /** The selected pods this policy governs, with the sidecar or without. */
+    private static List<Pod> governed(ProtectionReport report) {
+        List<Pod> governed = new java.util.ArrayList<>(report.protectedPods());
+        governed.addAll(report.unprotectedPods());
+        return governed;
     }
 
     @Override

@@ -55,6 +55,17 @@ public class McpPolicyStatus {
     @JsonPropertyDescription("The NetworkPolicy this policy owns (only when the operator runs with network policies on): the selected pods take ingress only on the ports their containers declare, never on the MCP port, wherever the cluster's CNI enforces NetworkPolicy.")
     private String networkPolicyName;
 
+    @JsonPropertyDescription("Other NetworkPolicies of the namespace that let ingress reach the MCP port (by number, a range holding it, or every port) of pods this policy governs: NetworkPolicies add up, so for the sources they allow, the MCP port is open again past networkPolicyName (only with network policies on).")
+    private List<String> reopeningNetworkPolicies;
+
+    public List<String> getReopeningNetworkPolicies() {
+        return reopeningNetworkPolicies;
+    }
+
+    public void setReopeningNetworkPolicies(List<String> reopeningNetworkPolicies) {
+        this.reopeningNetworkPolicies = reopeningNetworkPolicies;
+    }
+
     public String getNetworkPolicyName() {
         return networkPolicyName;
     }
@@ -182,7 +193,8 @@ public class McpPolicyStatus {
                 && Objects.equals(overlappingPolicies, that.overlappingPolicies)
                 && Objects.equals(restartedWorkloads, that.restartedWorkloads)
                 && Objects.equals(baselines, that.baselines)
-                && Objects.equals(networkPolicyName, that.networkPolicyName);
+                && Objects.equals(networkPolicyName, that.networkPolicyName)
+                && Objects.equals(reopeningNetworkPolicies, that.reopeningNetworkPolicies);
     }
 
     @Override

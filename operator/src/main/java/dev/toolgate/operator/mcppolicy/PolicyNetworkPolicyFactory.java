@@ -96,6 +96,53 @@ public final class PolicyNetworkPolicyFactory {
         return List.copyOf(ports);
     }
 
+    /**
+     * The other NetworkPolicies of the namespace that let ingress reach the MCP port of a governed pod, by name, sorted:
+     * NetworkPolicies add up, so any of them undoes this policy's own for the sources it allows. A rule counts when it
+     * covers the MCP port by number (or a range holding it), or every port; a named port does not (the webhook gives
+     * the MCP port's name to the sidecar).
+     */
+    public static List<String> reopening(McpPolicy policy, Collection<Pod> governedPods, Collection<NetworkPolicy> inNamespace) {
+        int upstreamPort = policy.getSpec().getUpstream().getPort();
+        String own = ToolgateNames.networkPolicyName(policy.getMetadata().getName());
+        TreeSet<String> names = new TreeSet<>();
+        for (NetworkPolicy np : inNamespace) {
+            if (np.getSpec() == null || own.equals(np.getMetadata().getName())) {
+                continue;
+            }
+            List<String> types = np.getSpec().getPolicyTypes();
+            boolean ingress = types == null || types.isEmpty() || types.contains("Ingress");
+            boolean selects = governedPods.stream().anyMatch(pod -> dev.toolgate.operator.LabelSelectors.matches(
+                    np.getSpec().getPodSelector(), pod.getMetadata().getLabels()));
+            if (ingress && selects && np.getSpec().getIngress() != null
+                    && np.getSpec().getIngress().stream().anyMatch(rule -> coversPort(rule.getPorts(), upstreamPort))) {
+                names.add(np.getMetadata().getName());
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    private static boolean coversPort(List<NetworkPolicyPort> ports, int number) {
+        if (ports == null || ports.isEmpty()) {
+            return true;
+        }
+        for (NetworkPolicyPort port : ports) {
+            boolean tcp = port.getProtocol() == null || "TCP".equals(port.getProtocol());
+            IntOrString value = port.getPort();
+            if (!tcp) {
+                continue;
+            }
+            if (value == null) {
+                return true;
+            }
+            if (value.getIntVal() != null && (value.getIntVal() == number
+                    || port.getEndPort() != null && value.getIntVal() <= number && number <= port.getEndPort())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** True when {@code existing} already carries the desired spec, labels and owner; other fields are left alone. */
     public static boolean matches(NetworkPolicy existing, NetworkPolicy desired) {
         if (existing == null) {

@@ -172,6 +172,17 @@ class OperatorIT {
         });
         await().atMost(WAIT).until(() -> !ports.get().contains("8080/TCP") && ports.get().contains("9102/TCP"));
 
+        // A NetworkPolicy of the user's that lets all ingress in reopens the MCP port: named in the status and an Event.
+        admin.network().v1().networkPolicies().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder()
+                .withNewMetadata().withName("allow-all-ingress").endMetadata()
+                .withNewSpec().withNewPodSelector().addToMatchLabels("app", "netpol-app").endPodSelector().addNewIngress().endIngress()
+                .endSpec().build()).create();
+        awaitStatus("netpol", p -> List.of("allow-all-ingress").equals(p.getStatus().getReopeningNetworkPolicies()));
+        await().atMost(WAIT).until(() -> events("netpol").stream().anyMatch(e -> "SidecarBypassed".equals(e.getReason())
+                && e.getMessage().contains("allow-all-ingress") && e.getMessage().contains("MCP port 8080")));
+        admin.network().v1().networkPolicies().inNamespace(NS).withName("allow-all-ingress").delete();
+        awaitStatus("netpol", p -> p.getStatus().getReopeningNetworkPolicies() == null);
+
         // Only its own: as the operator, a NetworkPolicy of another name is refused by the chart's admission policy.
         try (KubernetesClient asOperator = new KubernetesClientBuilder().withConfig(KubeApiServers.asOperator()).build()) {
             // (the API server loads admission policies asynchronously: one it let through before is removed, and tried again)

@@ -58,6 +58,36 @@ class PolicyNetworkPolicyFactoryTest {
     }
 
     @Test
+    void otherNetworkPoliciesThatLetIngressReachTheMcpPortAreNamed() {
+        McpPolicy policy = ProtectionReportTest.policy("crm", "crm"); // MCP port 8080
+        List<Pod> governed = List.of(ProtectionReportTest.pod("crm-1", "crm", true));
+        NetworkPolicy own = PolicyNetworkPolicyFactory.create(policy, governed, 8090);
+        NetworkPolicy allowAll = ingress("allow-all", "crm").addNewIngress().endIngress().endSpec().build();
+        NetworkPolicy byNumber = ingress("by-number", "crm").addNewIngress().addNewPort().withNewPort(8080).endPort().endIngress()
+                .endSpec().build();
+        NetworkPolicy range = ingress("range", "crm").addNewIngress().addNewPort().withNewPort(8000).withEndPort(8100).endPort().endIngress()
+                .endSpec().build();
+        NetworkPolicy byName = ingress("by-name", "crm").addNewIngress().addNewPort().withNewPort("mcp").endPort().endIngress().endSpec()
+                .build();
+        NetworkPolicy udp = ingress("udp", "crm").addNewIngress().addNewPort().withProtocol("UDP").withNewPort(8080).endPort().endIngress()
+                .endSpec().build();
+        NetworkPolicy otherPods = ingress("other-pods", "web").addNewIngress().endIngress().endSpec().build();
+        NetworkPolicy egressOnly = ingress("egress-only", "crm").withPolicyTypes("Egress").addNewEgress().endEgress().endSpec().build();
+        NetworkPolicy denyAll = ingress("deny-all", "crm").endSpec().build();
+
+        assertThat(PolicyNetworkPolicyFactory.reopening(policy, governed,
+                List.of(own, allowAll, byNumber, range, byName, udp, otherPods, egressOnly, denyAll)))
+                .as("by number, a range holding it, every port; not a named port (the sidecar's), UDP, other pods, egress or none")
+                .containsExactly("allow-all", "by-number", "range");
+    }
+
+    private static io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyFluent<NetworkPolicyBuilder>.SpecNested<NetworkPolicyBuilder> ingress(
+            String name, String app) {
+        return new NetworkPolicyBuilder().withNewMetadata().withName(name).withNamespace("ns").endMetadata().withNewSpec()
+                .withNewPodSelector().addToMatchLabels("app", app).endPodSelector();
+    }
+
+    @Test
     void anUnchangedPolicyIsNotWrittenAgainAndUserLabelsDoNotCount() {
         McpPolicy policy = ProtectionReportTest.policy("crm", "crm");
         NetworkPolicy desired = PolicyNetworkPolicyFactory.create(policy, List.of(), 8090);

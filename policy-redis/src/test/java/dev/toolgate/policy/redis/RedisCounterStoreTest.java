@@ -110,8 +110,12 @@ class RedisCounterStoreTest {
         return store;
     }
 
+    /**
+     * A store on the shared server for the tests of what is counted: with a 5 s timeout, so a slow first call on a loaded
+     * machine (connection, script load) is not answered STORE_UNAVAILABLE; the tests of timeouts use {@link #TIMEOUT}.
+     */
     RedisCounterStore store(String prefix) {
-        return store(server.port(), prefix, true, Optional.empty(), null);
+        return store(server.port(), prefix, true, Optional.empty(), null, Duration.ofSeconds(5));
     }
 
     static String prefix() {
