@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # A Kind cluster "toolgate" on this machine, from the node image scripts/kind/node-image.sh builds (offline).
+# TOOLGATE_KIND_CLUSTER names another cluster (default toolgate); TOOLGATE_KIND_WORKERS adds that many worker nodes
+# (default 0: the control-plane node alone runs everything).
 #
 #   scripts/kind/cluster.sh up      create it (or keep the running one): cgroup v1 patch, API server on 127.0.0.1;
-#                                   waits for the node to be Ready and CoreDNS to run, then loads our images
-#   scripts/kind/cluster.sh load    kind load docker-image: the sidecar, operator, init, server-everything and redis images
+#                                   waits for every node to be Ready and CoreDNS to run, runs NetworkPolicy
+#                                   enforcement (netpol, below), then loads our images
+#   scripts/kind/cluster.sh netpol  kube-router's network policy controller as DaemonSet kube-system/kube-router-netpol
+#                                   (images.sh kube-router, kind load, apply images/kube-router/netpol-daemonset.yaml,
+#                                   wait for the rollout); kindnetd-lite itself enforces no NetworkPolicy
+#   scripts/kind/cluster.sh load    kind load docker-image (into every node): the sidecar, operator, init, server-everything and redis images
 #                                   (images.sh builds them if missing)
 #   scripts/kind/cluster.sh smoke   a server-everything pod + Service, and a client pod that calls MCP initialize on it
 #   scripts/kind/cluster.sh down    delete the cluster
 #   scripts/kind/cluster.sh env     print `export KUBECONFIG=...` and the kubectl path
 #
-# kubeconfig: $TOOLGATE_CACHE/kind/kubeconfig-toolgate (never ~/.kube/config). See docs/kind.md.
+# kubeconfig: $TOOLGATE_CACHE/kind/kubeconfig-<cluster> (never ~/.kube/config). See docs/kind.md.
 LOG_TAG=cluster
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/versions.sh"
 readonly here="$(cd "$(dirname "$0")" && pwd)"
 readonly CLUSTER="${TOOLGATE_KIND_CLUSTER:-toolgate}"
+readonly WORKERS="${TOOLGATE_KIND_WORKERS:-0}"
+[[ $WORKERS =~ ^[0-9]+$ ]] || die "TOOLGATE_KIND_WORKERS must be a number of worker nodes (0, 1, ...), not '$WORKERS'"
 export KUBECONFIG="$KIND_CACHE/kubeconfig-$CLUSTER"
 readonly APP_VERSION="$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$KIND_ROOT/helm/toolgate/Chart.yaml")"
 readonly LOAD_IMAGES=("ghcr.io/toolgate-dev/sidecar:$APP_VERSION" "ghcr.io/toolgate-dev/operator:$APP_VERSION"
@@ -25,7 +33,15 @@ KIND="$(kind_bin)/kind"
 kubectl_bin() { echo "$KIND_CACHE/kube/v$KUBE_VERSION/bin/kubectl"; }
 k() { "$(kubectl_bin)" "$@"; }
 
-running() { "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER" && docker inspect -f '{{.State.Running}}' "$CLUSTER-control-plane" 2>/dev/null | grep -q true; }
+# The node containers of the cluster (kind names them <cluster>-control-plane, <cluster>-worker, <cluster>-worker2, ...).
+node_containers() { "$KIND" get nodes --name "$CLUSTER" 2>/dev/null; }
+# Running: kind knows the cluster and every one of its node containers runs.
+running() {
+  "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER" || return 1
+  local nodes node; nodes="$(node_containers)"
+  grep -qx "$CLUSTER-control-plane" <<<"$nodes" || return 1
+  for node in $nodes; do docker inspect -f '{{.State.Running}}' "$node" 2>/dev/null | grep -q true || return 1; done
+}
 
 # After the node container restarts (a reboot, or dockerd killed with the session that started it) the API server
 # answers before its RBAC bootstrap is done: "Forbidden" for the cluster admin for some seconds. Wait it out.
@@ -49,6 +65,9 @@ up() {
     local current; current="$(docker inspect -f '{{.Config.Image}}' "$CLUSTER-control-plane")"
     [[ $current == "$node_image" ]] ||
       log "note: it runs node image $current, not the current build $node_image (cluster.sh down && cluster.sh up to switch)"
+    local have; have="$(node_containers | grep -c -- "^$CLUSTER-worker" || true)"
+    [[ $have == "$WORKERS" ]] ||
+      log "note: it has $have worker node(s), not TOOLGATE_KIND_WORKERS=$WORKERS (cluster.sh down && cluster.sh up to switch)"
     # the kubeconfig may be missing (cluster made with another TOOLGATE_CACHE) or stale
     "$KIND" export kubeconfig --name "$CLUSTER" --kubeconfig "$KUBECONFIG" >&2
   else
@@ -64,13 +83,16 @@ networking:
 nodes:
   - role: control-plane
     image: $node_image
+$(for ((i = 0; i < WORKERS; i++)); do printf '  - role: worker\n    image: %s\n' "$node_image"; done)
 kubeadmConfigPatches:
-  # This host has cgroup v1; kubelet >= 1.35 refuses to start on it unless told not to.
+  # This host has cgroup v1; kubelet >= 1.35 refuses to start on it unless told not to. kind patches every node's
+  # kubeadm config; a joining node's kubelet takes its config from the kubelet-config ConfigMap, which kubeadm init
+  # wrote from this patched one, so workers get it too.
   - |
     kind: KubeletConfiguration
     failCgroupV1: false
 YAML
-    log "kind create cluster --name $CLUSTER --image $node_image"
+    log "kind create cluster --name $CLUSTER --image $node_image (1 control-plane node, $WORKERS worker(s))"
     local t0=$SECONDS
     "$KIND" create cluster --config "$cfg" --kubeconfig "$KUBECONFIG" --wait 5m --retain >&2 ||
       { log "create failed; node logs: docker exec $CLUSTER-control-plane journalctl -u kubelet; $KIND export logs --name $CLUSTER"; exit 1; }
@@ -79,8 +101,31 @@ YAML
   wait_api
   k wait --for=condition=Ready node --all --timeout=300s >&2
   k -n kube-system rollout status deployment/coredns --timeout=300s >&2
+  k -n kube-system rollout status daemonset/kindnet --timeout=300s >&2 # the pod network (kindnetd-lite) on every node
+  netpol
   k get nodes -o wide >&2
   load
+}
+
+# NetworkPolicy enforcement: kube-router with only its network policy controller (--run-firewall; no routing, no
+# service proxy), a DaemonSet in kube-system. Its image is kept in the engine (images.sh: rebuilt when its inputs
+# change), loaded into the node like ours; the pod template carries the image's build key, so a rebuilt image rolls.
+netpol() {
+  local image key cidr manifest="$KIND_ROOT/images/kube-router/netpol-daemonset.yaml"
+  image="$(bash "$here/kube-router.sh" image)"
+  "$here/images.sh" kube-router
+  key="$(docker image inspect -f '{{index .Config.Labels "dev.toolgate.build-key"}}' "$image")"
+  cidr="$(k -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' |
+    sed -n 's/^ *serviceSubnet: *\([^ ]*\) *$/\1/p')"
+  [[ -n $cidr ]] || die "no networking.serviceSubnet in kube-system/kubeadm-config (needed for --service-cluster-ip-range)"
+  "$KIND" load docker-image --name "$CLUSTER" "$image" >&2
+  sed -e "s|@IMAGE@|$image|g" -e "s|@IMAGE_KEY@|$key|g" -e "s|@SERVICE_CIDR@|$cidr|g" "$manifest" | k apply -f - >&2
+  k -n kube-system rollout status daemonset/kube-router-netpol --timeout=180s >&2 || {
+    k -n kube-system get pods -l k8s-app=kube-router-netpol -o wide >&2 || true
+    k -n kube-system logs -l k8s-app=kube-router-netpol --tail 30 >&2 || true
+    die "the kube-router-netpol DaemonSet did not roll out (NetworkPolicy enforcement)"
+  }
+  log "NetworkPolicy enforcement: kube-router $image (network policy controller only), service range $cidr"
 }
 
 load() {
@@ -289,6 +334,7 @@ YAML
 case "${1:-}" in
   up) up ;;
   load) load ;;
+  netpol) running || die "cluster $CLUSTER is not running (scripts/kind/cluster.sh up)"; wait_api; netpol ;;
   smoke) smoke ;;
   down) "$KIND" delete cluster --name "$CLUSTER" --kubeconfig "$KUBECONFIG" >&2 ;;
   env) echo "export KUBECONFIG=$KUBECONFIG"; echo "# kubectl: $(kubectl_bin)" ;;

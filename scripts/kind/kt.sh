@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The *KT tier (e2e/): Toolgate on the Kind cluster "toolgate", end to end.
+# The *KT tier (e2e/): Toolgate on the Kind cluster "toolgate" (TOOLGATE_KIND_CLUSTER names another), end to end.
 #   1. cluster.sh up                     the cluster (kept when it runs)
 #   2. mvnw package sidecar,operator,helm   the apps and the packaged chart, from this work tree (no tests)
-#   3. images.sh all + cluster.sh load   images rebuilt when their inputs changed, loaded into the node
+#   3. images.sh all + cluster.sh load   images rebuilt when their inputs changed, loaded into every node
 #   4. mvnw verify -pl e2e -am -Pkind    the KT classes (upstream modules: -DskipTests; the KTs ignore it)
 # Extra arguments go to the last Maven run, e.g. scripts/kind/kt.sh -Dit.test=ToolgateKT
 # TOOLGATE_KT_SKIP_BUILD=1 skips steps 2-3 (images already current); TOOLGATE_KT_SKIP_PACKAGE=1 skips step 2 only (the
@@ -44,5 +44,7 @@ fi
 step "KT tier"
 cd "$root"
 export KUBECTL="${kubectl[0]}" # the plugin scripts/kubectl-toolgate, run by the KT tier, uses this kubectl
-./mvnw -B -ntp verify -pl e2e -am -Pkind -DskipTests "$@"
+./mvnw -B -ntp verify -pl e2e -am -Pkind -DskipTests \
+  -Dtoolgate.kind.cluster="${TOOLGATE_KIND_CLUSTER:-toolgate}" \
+  -Dtoolgate.kubeconfig="$cache/kubeconfig-${TOOLGATE_KIND_CLUSTER:-toolgate}" "$@"
 step "done"
