@@ -290,12 +290,22 @@ public sealed class InMemoryCounterStore implements CounterStore permits RateLim
             }
         }
         KeyState fresh = new KeyState(stateIds.incrementAndGet(), family, map, key);
-        state = map.putIfAbsent(key, fresh);
-        if (state != null) {
-            tracked.decrementAndGet();
-            return state;
+        // The floor the log was built with was read before publishing: meanwhile another state of this key may have been
+        // created, admitted calls and been evicted (a sweep at a later call time). Its eviction raised the horizon before
+        // it left the map, so once this state is in the map the horizon holds it; raise the floor to it before any other
+        // thread can use this state (they find it locked until then).
+        fresh.lock.lock();
+        try {
+            state = map.putIfAbsent(key, fresh);
+            if (state != null) {
+                tracked.decrementAndGet();
+                return state;
+            }
+            fresh.log.raiseFloor(family.evictedHorizon.get());
+            return fresh;
+        } finally {
+            fresh.lock.unlock();
         }
-        return fresh;
     }
 
     private boolean reserveSlot() {

@@ -8,7 +8,7 @@ final class SlidingWindowLog {
     static final long ADMIT = Long.MIN_VALUE;
 
     /** Evicted admissions of this key, if any, are no newer than this. */
-    private final long floor;
+    private long floor;
     private final long window;
     private final int max;
     private long[] times;
@@ -94,6 +94,11 @@ final class SlidingWindowLog {
         while (size > 1 && at(0) <= newest - 2 * window) {
             dropOldest();
         }
+    }
+
+    /** Raises the floor to {@code evictedUpTo} (never lowers it): evictions the log was created too early to see. */
+    void raiseFloor(long evictedUpTo) {
+        floor = Math.max(floor, evictedUpTo);
     }
 
     /** The newest admission, or MIN_VALUE before the first. */
