@@ -200,15 +200,17 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
                 ? restarter.restartOwners(policy, report.unprotectedPods(), policiesInNamespace) : null;
         // with network policies on, the selected pods' ingress is closed to all but their declared ports (not the MCP
         // port); like the ConfigMap, a rejected spec leaves the last one in place
-        String networkPolicy = networkPoliciesEnabled ? writeNetworkPolicy(policy, report, validation.problems().isEmpty()) : null;
-        List<String> reopening = networkPolicy == null ? List.of() : PolicyNetworkPolicyFactory.reopening(policy, governed(report),
+        List<Pod> governed = new java.util.ArrayList<>(report.protectedPods());
+        governed.addAll(report.unprotectedPods());
+        String networkPolicy = networkPoliciesEnabled ? writeNetworkPolicy(policy, governed, validation.problems().isEmpty()) : null;
+        List<String> reopening = networkPolicy == null ? List.of() : PolicyNetworkPolicyFactory.reopening(policy, governed,
                 networkPolicies.list(namespace, np -> true).toList());
         RedisCounters redis = counterChecks.redisOf(policy.getSpec());
         CounterStoreCheck.Result counters = redis == null ? null : counterChecks.latest(policy, redis, now);
 
         // 4. the status and its Events (pure), then record them
         McpPolicyStatusFactory.Update update = McpPolicyStatusFactory.of(new McpPolicyStatusFactory.Observation(policy, validation,
-                servedHash, report, restart, restartWanted, counters, now));
+                servedHash, report, restart, restartWanted, counters, networkPolicy, reopening, now));
         for (McpPolicyStatusFactory.Event event : update.events()) {
             events.warning(policy, event.reason(), event.message());
             if (event.reason().equals("CountersUnreachable")) {
@@ -216,13 +218,6 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
             }
         }
         update.status().setBaselines(baselines.isEmpty() ? null : baselines.stream().map(Baselines.Applicable::source).toList());
-        update.status().setNetworkPolicyName(networkPolicy);
-        update.status().setReopeningNetworkPolicies(reopening.isEmpty() ? null : reopening);
-        if (!reopening.equals(policy.getStatus() == null || policy.getStatus().getReopeningNetworkPolicies() == null ? List.of()
-                : policy.getStatus().getReopeningNetworkPolicies()) && !reopening.isEmpty()) {
-            events.warning(policy, "SidecarBypassed", "NetworkPolicy(s) " + String.join(", ", reopening) + " let ingress reach MCP port "
-                    + policy.getSpec().getUpstream().getPort() + " of selected pods, past " + networkPolicy);
-        }
         UpdateControl<McpPolicy> control;
         if (update.status().equals(policy.getStatus())) {
             control = UpdateControl.noUpdate();
@@ -234,28 +229,24 @@ public class McpPolicyReconciler implements Reconciler<McpPolicy> {
         return redis != null ? control.rescheduleAfter(counterChecks.interval()) : control;
     }
 
-    /** Creates or updates the policy's NetworkPolicy when its spec is accepted; its name, or null when there is none. */
-    private String writeNetworkPolicy(McpPolicy policy, ProtectionReport report, boolean accepted) {
+    /**
+     * Creates or updates the policy's NetworkPolicy over the pods it governs when its spec is accepted; its name, or null
+     * when there is none.
+     */
+    private String writeNetworkPolicy(McpPolicy policy, List<Pod> governed, boolean accepted) {
         String namespace = policy.getMetadata().getNamespace();
         String name = ToolgateNames.networkPolicyName(policy.getMetadata().getName());
         NetworkPolicy existing = networkPolicies.get(new ResourceID(name, namespace)).orElse(null);
         if (!accepted) {
             return existing == null ? null : name;
         }
-        NetworkPolicy desired = PolicyNetworkPolicyFactory.create(policy, governed(report), proxyPort);
+        NetworkPolicy desired = PolicyNetworkPolicyFactory.create(policy, governed, proxyPort);
         if (!PolicyNetworkPolicyFactory.matches(existing, desired)) {
             client.network().v1().networkPolicies().inNamespace(namespace).resource(desired).createOr(op -> op.update());
             LOG.infof("NetworkPolicy %s/%s: ingress only on %s", namespace, name, desired.getSpec().getIngress().get(0).getPorts().stream()
                     .map(p -> p.getPort().getIntVal() + "/" + p.getProtocol()).collect(Collectors.joining(", ")));
         }
         return name;
-    }
-
-    /** The selected pods this policy governs, with the sidecar or without. */
-    private static List<Pod> governed(ProtectionReport report) {
-        List<Pod> governed = new java.util.ArrayList<>(report.protectedPods());
-        governed.addAll(report.unprotectedPods());
-        return governed;
     }
 
     @Override

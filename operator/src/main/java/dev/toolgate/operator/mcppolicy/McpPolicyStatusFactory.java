@@ -35,9 +35,12 @@ public final class McpPolicyStatusFactory {
      * @param restart       what the restarter did for the unprotected pods, or null when it did not run
      * @param restartWanted {@code spec.restartUnprotected}
      * @param counters      the Redis check of a policy counting in Redis, or null when its sidecars count locally
+     * @param networkPolicy the policy's own NetworkPolicy, or null when it has none (network policies off)
+     * @param reopening     the namespace's other NetworkPolicies that let ingress reach the MCP port of governed pods
      */
     public record Observation(McpPolicy policy, PolicyValidation.Result validation, String servedHash, ProtectionReport report,
-            WorkloadRestarter.Outcome restart, boolean restartWanted, CounterStoreCheck.Result counters, Instant now) {
+            WorkloadRestarter.Outcome restart, boolean restartWanted, CounterStoreCheck.Result counters, String networkPolicy,
+            List<String> reopening, Instant now) {
     }
 
     private McpPolicyStatusFactory() {
@@ -157,6 +160,14 @@ public final class McpPolicyStatusFactory {
                     + " target the MCP port by number on pods without the sidecar's inbound redirect, and so bypass the sidecar there;"
                     + " target the port by name instead."));
         }
+        status.setNetworkPolicyName(seen.networkPolicy());
+        status.setReopeningNetworkPolicies(seen.reopening().isEmpty() ? null : seen.reopening());
+        if (status.getReopeningNetworkPolicies() != null
+                && !status.getReopeningNetworkPolicies().equals(previous.getReopeningNetworkPolicies())) {
+            events.add(new Event("SidecarBypassed", "NetworkPolicy(s) " + String.join(", ", status.getReopeningNetworkPolicies())
+                    + " let ingress reach MCP port " + seen.policy().getSpec().getUpstream().getPort() + " of selected pods, past "
+                    + seen.networkPolicy()));
+        }
         if (status.getOverlappingPolicies() != null && !status.getOverlappingPolicies().equals(previous.getOverlappingPolicies())) {
             events.add(new Event("OverlappingPolicies", "Pods selected by this policy are also selected by "
                     + String.join(", ", status.getOverlappingPolicies()) + "; the oldest policy (then by name) is injected."));
@@ -204,6 +215,8 @@ public final class McpPolicyStatusFactory {
         to.setOverlappingPolicies(from.getOverlappingPolicies());
         to.setRestartedWorkloads(from.getRestartedWorkloads());
         to.setBaselines(from.getBaselines());
+        to.setNetworkPolicyName(from.getNetworkPolicyName());
+        to.setReopeningNetworkPolicies(from.getReopeningNetworkPolicies());
         return to;
     }
 }

@@ -42,7 +42,7 @@ class McpPolicyStatusFactoryTest {
             List<Pod> pods, WorkloadRestarter.Outcome restart, CounterStoreCheck.Result counters, Instant now) {
         ProtectionReport report = ProtectionReport.of(policy, pods, List.of(), policiesInNamespace);
         return McpPolicyStatusFactory.of(new McpPolicyStatusFactory.Observation(policy, PolicyValidation.validate(policy.getSpec()),
-                servedHash, report, restart, Boolean.TRUE.equals(policy.getSpec().getRestartUnprotected()), counters, now));
+                servedHash, report, restart, Boolean.TRUE.equals(policy.getSpec().getRestartUnprotected()), counters, null, List.of(), now));
     }
 
     @Test
@@ -128,6 +128,35 @@ class McpPolicyStatusFactoryTest {
         assertThat(StatusConditions.find(update.status().getConditions(), "Ready").getStatus()).isEqualTo("True");
         assertThat(update.status().getOverlappingPolicies()).containsExactly("strict");
         assertThat(update.events()).extracting(McpPolicyStatusFactory.Event::reason).containsExactly("OverlappingPolicies");
+    }
+
+    @Test
+    void networkPoliciesReopeningTheMcpPortAreReportedOnceAndKeptAcrossAFailedReconcile() throws Exception {
+        McpPolicy policy = policy(1);
+        ProtectionReport report = ProtectionReport.of(policy, List.of(pod("mcp-0", true)), List.of(), List.of(policy));
+        java.util.function.Function<List<String>, McpPolicyStatusFactory.Update> seen = reopening -> McpPolicyStatusFactory.of(
+                new McpPolicyStatusFactory.Observation(policy, PolicyValidation.validate(policy.getSpec()), null, report, null, false,
+                        null, "lockdown-toolgate-policy", reopening, T0));
+
+        var closed = seen.apply(List.of());
+        assertThat(closed.status().getNetworkPolicyName()).isEqualTo("lockdown-toolgate-policy");
+        assertThat(closed.status().getReopeningNetworkPolicies()).isNull();
+        assertThat(closed.events()).isEmpty();
+
+        policy.setStatus(closed.status());
+        var reopened = seen.apply(List.of("allow-all"));
+        assertThat(reopened.status().getReopeningNetworkPolicies()).containsExactly("allow-all");
+        assertThat(reopened.events()).singleElement().satisfies(e -> {
+            assertThat(e.reason()).isEqualTo("SidecarBypassed");
+            assertThat(e.message()).isEqualTo("NetworkPolicy(s) allow-all let ingress reach MCP port " + policy.getSpec().getUpstream().getPort()
+                    + " of selected pods, past lockdown-toolgate-policy");
+        });
+
+        policy.setStatus(reopened.status());
+        assertThat(seen.apply(List.of("allow-all")).events()).as("unchanged: no new Event").isEmpty();
+        McpPolicyStatus failed = McpPolicyStatusFactory.failed(policy, "the API server said no", T1);
+        assertThat(failed.getNetworkPolicyName()).isEqualTo("lockdown-toolgate-policy");
+        assertThat(failed.getReopeningNetworkPolicies()).containsExactly("allow-all");
     }
 
     private static Pod injected(String name, String policy) {
