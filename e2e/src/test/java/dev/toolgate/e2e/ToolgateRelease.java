@@ -64,6 +64,10 @@ final class ToolgateRelease {
         Kind.log("clean cluster in %d ms", (System.nanoTime() - t0) / 1_000_000);
     }
 
+    /** Every release here runs the images {@code kind load} put on the node: nothing may be pulled. */
+    private static final Map<String, String> IMAGES_ON_THE_NODE = Map.of("operator.image.pullPolicy", "Never",
+            "sidecar.image.pullPolicy", "Never");
+
     /** {@code helm install} of the packaged chart into {@value #SYSTEM}; returns once the operator is Ready. */
     static Release install(KubernetesClient client) {
         return install(client, Map.of());
@@ -73,9 +77,8 @@ final class ToolgateRelease {
     static Release install(KubernetesClient client, Map<String, String> values) {
         long t0 = System.nanoTime();
         var install = Helm.install(Kind.CHART.toString()).withName(NAME).withNamespace(SYSTEM).createNamespace()
-                .withKubeConfig(Kind.KUBECONFIG)
-                .set("operator.image.pullPolicy", "Never")
-                .set("sidecar.image.pullPolicy", "Never");
+                .withKubeConfig(Kind.KUBECONFIG);
+        IMAGES_ON_THE_NODE.forEach(install::set);
         values.forEach(install::set);
         Release release = install.call();
         assertThat(release.getStatus()).isEqualTo("deployed");
@@ -94,9 +97,8 @@ final class ToolgateRelease {
      */
     static Release upgrade(KubernetesClient client, Map<String, String> values) {
         long t0 = System.nanoTime();
-        var upgrade = Helm.upgrade(Kind.CHART.toString()).withName(NAME).withNamespace(SYSTEM).withKubeConfig(Kind.KUBECONFIG)
-                .set("operator.image.pullPolicy", "Never")
-                .set("sidecar.image.pullPolicy", "Never");
+        var upgrade = Helm.upgrade(Kind.CHART.toString()).withName(NAME).withNamespace(SYSTEM).withKubeConfig(Kind.KUBECONFIG);
+        IMAGES_ON_THE_NODE.forEach(upgrade::set);
         values.forEach(upgrade::set);
         Release release = upgrade.call();
         assertThat(release.getStatus()).isEqualTo("deployed");

@@ -50,6 +50,11 @@ public final class PodMutator {
     private PodMutator() {
     }
 
+    /** The port the sidecar's proxy listens on: the configured one, or the next when the MCP server already uses it. */
+    public static int proxyPort(int configured, int upstreamPort) {
+        return configured == upstreamPort ? configured + 1 : configured;
+    }
+
     /**
      * Why the sidecar cannot join this pod, or {@code null}: a container (or init container) already declares the port the
      * sidecar would listen on for MCP traffic or its management port. Two listeners on one port in a pod's network
@@ -57,7 +62,7 @@ public final class PodMutator {
      */
     public static String portClash(Pod pod, McpPolicy policy, SidecarSettings settings) {
         int upstreamPort = policy.getSpec().getUpstream().getPort();
-        int proxyPort = settings.proxyPort() == upstreamPort ? settings.proxyPort() + 1 : settings.proxyPort();
+        int proxyPort = proxyPort(settings.proxyPort(), upstreamPort);
         List<Container> all = new ArrayList<>(pod.getSpec().getContainers());
         if (pod.getSpec().getInitContainers() != null) {
             all.addAll(pod.getSpec().getInitContainers());
@@ -83,7 +88,7 @@ public final class PodMutator {
         Pod pod = new PodBuilder(original).build();
         McpPolicySpec spec = policy.getSpec();
         int upstreamPort = spec.getUpstream().getPort();
-        int proxyPort = settings.proxyPort() == upstreamPort ? settings.proxyPort() + 1 : settings.proxyPort();
+        int proxyPort = proxyPort(settings.proxyPort(), upstreamPort);
 
         String takenOverName = takeOverPortName(pod.getSpec().getContainers(), upstreamPort);
         if (takenOverName != null) {

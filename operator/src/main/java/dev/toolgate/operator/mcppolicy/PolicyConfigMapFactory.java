@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.toolgate.operator.ToolgateNames;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 
 /** The ConfigMap the sidecar mounts: an accepted policy's canonical document, owned by its McpPolicy. */
@@ -40,14 +41,7 @@ public final class PolicyConfigMapFactory {
                 .withNamespace(policy.getMetadata().getNamespace())
                 .withLabels(labels(policy))
                 .withAnnotations(Map.of(ToolgateNames.POLICY_HASH_ANNOTATION, hash))
-                .withOwnerReferences(new OwnerReferenceBuilder()
-                        .withApiVersion(policy.getApiVersion())
-                        .withKind(policy.getKind())
-                        .withName(policy.getMetadata().getName())
-                        .withUid(policy.getMetadata().getUid())
-                        .withController(true)
-                        .withBlockOwnerDeletion(true)
-                        .build())
+                .withOwnerReferences(ownerReference(policy))
                 .endMetadata()
                 .withData(data)
                 .build();
@@ -60,6 +54,18 @@ public final class PolicyConfigMapFactory {
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("policy document is not JSON", e);
         }
+    }
+
+    /** The policy as the controlling owner of what the operator writes for it, so the garbage collector deletes that with it. */
+    public static OwnerReference ownerReference(McpPolicy policy) {
+        return new OwnerReferenceBuilder()
+                .withApiVersion(policy.getApiVersion())
+                .withKind(policy.getKind())
+                .withName(policy.getMetadata().getName())
+                .withUid(policy.getMetadata().getUid())
+                .withController(true)
+                .withBlockOwnerDeletion(true)
+                .build();
     }
 
     public static Map<String, String> labels(McpPolicy policy) {

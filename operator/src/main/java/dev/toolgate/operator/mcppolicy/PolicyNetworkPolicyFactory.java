@@ -8,11 +8,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
 
+import dev.toolgate.operator.LabelSelectors;
 import dev.toolgate.operator.ToolgateNames;
+import dev.toolgate.operator.injection.PodMutator;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
@@ -37,13 +38,12 @@ public final class PolicyNetworkPolicyFactory {
     /**
      * @param governedPods the selected pods this policy governs (with or without the sidecar; pods another policy governs
      *                     are that policy's)
-     * @param proxyPort    the sidecar's proxy port as the operator configures it (moved to the next port when the MCP
-     *                     server's is the same, as the webhook does)
+     * @param proxyPort    the sidecar's proxy port as the operator configures it (moved as the webhook moves it,
+     *                     {@link PodMutator#proxyPort})
      */
     public static NetworkPolicy create(McpPolicy policy, Collection<Pod> governedPods, int proxyPort) {
         int upstreamPort = policy.getSpec().getUpstream().getPort();
-        List<NetworkPolicyPort> ports = allowedPorts(governedPods, upstreamPort,
-                proxyPort == upstreamPort ? proxyPort + 1 : proxyPort).stream()
+        List<NetworkPolicyPort> ports = allowedPorts(governedPods, upstreamPort, PodMutator.proxyPort(proxyPort, upstreamPort)).stream()
                 .map(p -> new NetworkPolicyPortBuilder().withProtocol(p.protocol()).withPort(new IntOrString(p.number())).build())
                 .toList();
         return new NetworkPolicyBuilder()
@@ -51,14 +51,7 @@ public final class PolicyNetworkPolicyFactory {
                 .withName(ToolgateNames.networkPolicyName(policy.getMetadata().getName()))
                 .withNamespace(policy.getMetadata().getNamespace())
                 .withLabels(PolicyConfigMapFactory.labels(policy))
-                .withOwnerReferences(new OwnerReferenceBuilder()
-                        .withApiVersion(policy.getApiVersion())
-                        .withKind(policy.getKind())
-                        .withName(policy.getMetadata().getName())
-                        .withUid(policy.getMetadata().getUid())
-                        .withController(true)
-                        .withBlockOwnerDeletion(true)
-                        .build())
+                .withOwnerReferences(PolicyConfigMapFactory.ownerReference(policy))
                 .endMetadata()
                 .withNewSpec()
                 .withPodSelector(policy.getSpec().getPodSelector())
@@ -112,7 +105,7 @@ public final class PolicyNetworkPolicyFactory {
             }
             List<String> types = np.getSpec().getPolicyTypes();
             boolean ingress = types == null || types.isEmpty() || types.contains("Ingress");
-            boolean selects = governedPods.stream().anyMatch(pod -> dev.toolgate.operator.LabelSelectors.matches(
+            boolean selects = governedPods.stream().anyMatch(pod -> LabelSelectors.matches(
                     np.getSpec().getPodSelector(), pod.getMetadata().getLabels()));
             if (ingress && selects && np.getSpec().getIngress() != null
                     && np.getSpec().getIngress().stream().anyMatch(rule -> coversPort(rule.getPorts(), upstreamPort))) {
